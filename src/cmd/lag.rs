@@ -1,0 +1,481 @@
+//! `kbp lag`: how far behind each consumer group is, per partition and per group.
+//!
+//! Gathering costs a fixed number of batched calls, not one round per group and member as
+//! kafka-consumer-groups does: list groups, describe them all at once, fetch committed
+//! offsets concurrently, list start and end offsets for every partition at once, then read
+//! the records at the committed offsets for exact time lag. [`build`] is pure, so the rules
+//! (missing commit, negative lag, offsets lost to retention) are unit-tested without Kafka.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{GroupStateArg, LagArgs};
+use crate::error::{Error, Result};
+use crate::kafka::{
+    GroupDescription, GroupOffsets, GroupState, KafkaCode, ListedOffset, OffsetSpec, RecordTime, Session, TopicPartition,
+};
+use crate::output::Progress;
+
+/// The JSON/YAML document of `kbp lag` (docs/json-schema.md); field names are stable.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LagReport {
+    /// When the offsets were read, milliseconds since the epoch.
+    pub timestamp_ms: u64,
+    pub groups: Vec<GroupLag>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupLag {
+    pub group: String,
+    pub state: String,
+    /// `classic`, `consumer` (KIP-848) or `unknown`.
+    pub protocol: String,
+    pub coordinator: Option<Coordinator>,
+    pub members: usize,
+    /// Sum of known partition lags; partitions without a commit count as no lag.
+    pub total_lag: u64,
+    pub max_time_lag_ms: Option<u64>,
+    /// Partitions with a commit or an assignment but no owning member.
+    pub unowned_partitions: usize,
+    /// Records deleted by retention before the group read them, over all partitions.
+    pub records_lost: u64,
+    pub partitions: Vec<PartitionLag>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Coordinator {
+    pub id: i32,
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionLag {
+    pub topic: String,
+    pub partition: i32,
+    pub current_offset: Option<i64>,
+    pub log_start_offset: Option<i64>,
+    pub log_end_offset: Option<i64>,
+    pub lag: Option<u64>,
+    pub time_lag_ms: Option<u64>,
+    /// Set when the committed offset is below the log start: records skipped by retention.
+    pub records_lost: Option<u64>,
+    pub consumer_id: Option<String>,
+    pub host: Option<String>,
+    pub client_id: Option<String>,
+}
+
+/// What `build` needs from the cluster, gathered by `gather`.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub descriptions: Vec<GroupDescription>,
+    pub offsets: Vec<GroupOffsets>,
+    pub starts: HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
+    pub ends: HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
+    pub times: HashMap<(TopicPartition, i64), RecordTime>,
+    pub warnings: Vec<String>,
+}
+
+pub struct Selection {
+    pub groups: Vec<String>,
+    pub topics: Vec<String>,
+    pub states: Vec<GroupState>,
+    pub only_with_lag: bool,
+    pub time_lag: bool,
+}
+
+impl From<&LagArgs> for Selection {
+    fn from(a: &LagArgs) -> Self {
+        Selection {
+            groups: a.groups.clone(),
+            topics: a.topics.clone(),
+            states: a.states.iter().map(|s| state_of_arg(*s)).collect(),
+            only_with_lag: a.only_with_lag,
+            time_lag: !a.no_time_lag,
+        }
+    }
+}
+
+pub fn state_of_arg(s: GroupStateArg) -> GroupState {
+    match s {
+        GroupStateArg::Stable => GroupState::Stable,
+        GroupStateArg::Empty => GroupState::Empty,
+        GroupStateArg::PreparingRebalance => GroupState::PreparingRebalance,
+        GroupStateArg::CompletingRebalance => GroupState::CompletingRebalance,
+        GroupStateArg::Dead => GroupState::Dead,
+        GroupStateArg::Unknown => GroupState::Unknown,
+    }
+}
+
+pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<LagReport> {
+    let snapshot = gather(session, sel, progress)?;
+    Ok(build(&snapshot, sel, now_ms()))
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// All the cluster reads, in a fixed number of batched rounds.
+pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result<Snapshot> {
+    let mut snap = Snapshot::default();
+    let names = if sel.groups.is_empty() {
+        progress.set("listing groups");
+        let (listed, errors) = session.list_groups(&sel.states)?;
+        snap.warnings.extend(errors.iter().map(|e| format!("a broker could not list its groups: {e}")));
+        listed.into_iter().map(|g| g.group).collect()
+    } else {
+        let mut n = sel.groups.clone();
+        n.sort();
+        n.dedup();
+        n
+    };
+    if !sel.topics.is_empty() {
+        let missing: Vec<String> = session
+            .describe_topics(&sel.topics)?
+            .into_iter()
+            .filter(|t| t.error.as_ref().is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART))
+            .map(|t| t.name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::NotFound { what: "topic", names: missing.join(", ") });
+        }
+    }
+    if names.is_empty() {
+        return Ok(snap);
+    }
+    progress.set(&format!("describing {} groups", names.len()));
+    snap.descriptions = session.describe_groups(&names)?;
+    progress.set(&format!("fetching committed offsets of {} groups", names.len()));
+    snap.offsets = session.group_offsets(&names)?;
+
+    if !sel.groups.is_empty() {
+        let missing: Vec<&str> = snap
+            .descriptions
+            .iter()
+            .filter(|d| is_missing(d, snap.offsets.iter().find(|o| o.group == d.group)))
+            .map(|d| d.group.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::NotFound { what: "consumer group", names: missing.join(", ") });
+        }
+    }
+
+    let partitions: Vec<TopicPartition> = rows_of(&snap, sel).into_iter().flat_map(|(_, tps)| tps).collect::<BTreeSet<_>>().into_iter().collect();
+    progress.set(&format!("listing offsets of {} partitions", partitions.len()));
+    snap.starts = session.list_offsets(&partitions, OffsetSpec::Earliest)?;
+    snap.ends = session.list_offsets(&partitions, OffsetSpec::Latest)?;
+
+    if sel.time_lag {
+        let wanted: Vec<(TopicPartition, i64, i64)> = snap
+            .offsets
+            .iter()
+            .filter_map(|g| g.offsets.as_ref().ok())
+            .flatten()
+            .filter(|(tp, _)| sel.topics.is_empty() || sel.topics.contains(&tp.topic))
+            .filter_map(|(tp, off)| {
+                let end = snap.ends.get(tp)?.as_ref().ok()?.offset;
+                let start = snap.starts.get(tp).and_then(|s| s.as_ref().ok()).map_or(0, |s| s.offset);
+                Some((tp.clone(), (*off)?.max(start), end))
+            })
+            .collect();
+        progress.set(&format!("reading {} records for time lag", wanted.len()));
+        snap.times = session.record_times(&wanted)?;
+        let unknown = snap.times.values().filter(|t| **t == RecordTime::Unknown).count();
+        if unknown > 0 {
+            snap.warnings.push(format!("time lag unknown for {unknown} partition offsets (not read within --timeout or no timestamp)"));
+        }
+    }
+    Ok(snap)
+}
+
+/// A named group that Kafka does not know: Dead or GROUP_ID_NOT_FOUND, and nothing committed.
+fn is_missing(d: &GroupDescription, offsets: Option<&GroupOffsets>) -> bool {
+    let unknown = d.error.as_ref().is_some_and(|e| e.code == KafkaCode::GROUP_ID_NOT_FOUND) || d.state == GroupState::Dead;
+    let committed = offsets.and_then(|o| o.offsets.as_ref().ok()).is_some_and(|v| !v.is_empty());
+    unknown && !committed
+}
+
+/// Per group, the partitions it has committed or been assigned, after the topic filter.
+fn rows_of(snap: &Snapshot, sel: &Selection) -> Vec<(String, BTreeSet<TopicPartition>)> {
+    let committed: HashMap<&str, &GroupOffsets> = snap.offsets.iter().map(|o| (o.group.as_str(), o)).collect();
+    snap.descriptions
+        .iter()
+        .map(|d| {
+            let mut tps: BTreeSet<TopicPartition> = d.members.iter().flat_map(|m| m.assignment.iter().cloned()).collect();
+            if let Some(Ok(offs)) = committed.get(d.group.as_str()).map(|o| &o.offsets) {
+                tps.extend(offs.iter().map(|(tp, _)| tp.clone()));
+            }
+            tps.retain(|tp| sel.topics.is_empty() || sel.topics.contains(&tp.topic));
+            (d.group.clone(), tps)
+        })
+        .collect()
+}
+
+/// Pure: the report from a snapshot. `now_ms` is injected so tests are exact.
+pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
+    let mut warnings = snap.warnings.clone();
+    let committed: HashMap<&str, HashMap<&TopicPartition, Option<i64>>> = snap
+        .offsets
+        .iter()
+        .filter_map(|g| match &g.offsets {
+            Ok(v) => Some((g.group.as_str(), v.iter().map(|(tp, o)| (tp, *o)).collect())),
+            Err(e) => {
+                warnings.push(format!("group {}: committed offsets unavailable: {e}", g.group));
+                None
+            }
+        })
+        .collect();
+    let rows = rows_of(snap, sel);
+    let offset = |m: &HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>, tp: &TopicPartition| {
+        m.get(tp).and_then(|r| r.as_ref().ok()).map(|o| o.offset)
+    };
+
+    let mut groups = Vec::new();
+    for (d, (_, tps)) in snap.descriptions.iter().zip(rows) {
+        if !sel.states.is_empty() && !sel.states.contains(&d.state) {
+            continue;
+        }
+        if !sel.topics.is_empty() && tps.is_empty() {
+            continue;
+        }
+        let owners: HashMap<&TopicPartition, &crate::kafka::Member> =
+            d.members.iter().flat_map(|m| m.assignment.iter().map(move |tp| (tp, m))).collect();
+        let empty = HashMap::new();
+        let commits = committed.get(d.group.as_str()).unwrap_or(&empty);
+        let partitions: Vec<PartitionLag> = tps
+            .iter()
+            .map(|tp| {
+                let current = commits.get(tp).copied().flatten();
+                let start = offset(&snap.starts, tp);
+                let end = offset(&snap.ends, tp);
+                let lag = match (current, end) {
+                    (Some(c), Some(e)) => Some(e.saturating_sub(c).max(0) as u64),
+                    _ => None,
+                };
+                let records_lost = match (current, start) {
+                    (Some(c), Some(s)) if c < s => Some((s - c) as u64),
+                    _ => None,
+                };
+                let time_lag_ms = match (lag, current, start) {
+                    (Some(0), _, _) => Some(0),
+                    (Some(_), Some(c), s) if sel.time_lag => match snap.times.get(&(tp.clone(), c.max(s.unwrap_or(0)))) {
+                        Some(RecordTime::At(ts)) => Some(now_ms.saturating_sub((*ts).max(0) as u64)),
+                        Some(RecordTime::NoRecord) => Some(0),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let owner = owners.get(tp);
+                PartitionLag {
+                    topic: tp.topic.clone(),
+                    partition: tp.partition,
+                    current_offset: current,
+                    log_start_offset: start,
+                    log_end_offset: end,
+                    lag,
+                    time_lag_ms,
+                    records_lost,
+                    consumer_id: owner.map(|m| m.consumer_id.clone()),
+                    host: owner.map(|m| m.host.clone()),
+                    client_id: owner.map(|m| m.client_id.clone()),
+                }
+            })
+            .collect();
+        let total_lag = partitions.iter().filter_map(|p| p.lag).sum();
+        let lost = partitions.iter().filter_map(|p| p.records_lost).sum::<u64>();
+        if lost > 0 {
+            let n = partitions.iter().filter(|p| p.records_lost.is_some()).count();
+            warnings.push(format!(
+                "group {}: committed offset below log start on {n} partition(s): {lost} records deleted by retention before they were read",
+                d.group
+            ));
+        }
+        let group = GroupLag {
+            group: d.group.clone(),
+            state: d.state.as_str().to_string(),
+            protocol: d.group_type.as_str().to_string(),
+            coordinator: d.coordinator.as_ref().map(|n| Coordinator { id: n.id, host: n.host.clone(), port: n.port }),
+            members: d.members.len(),
+            total_lag,
+            max_time_lag_ms: partitions.iter().filter_map(|p| p.time_lag_ms).max(),
+            unowned_partitions: partitions.iter().filter(|p| p.consumer_id.is_none()).count(),
+            records_lost: lost,
+            partitions: if sel.only_with_lag {
+                partitions.into_iter().filter(|p| p.lag.unwrap_or(0) > 0).collect()
+            } else {
+                partitions
+            },
+        };
+        if sel.only_with_lag && group.partitions.is_empty() {
+            continue;
+        }
+        groups.push(group);
+    }
+    groups.sort_by(|a, b| a.group.cmp(&b.group));
+    LagReport { timestamp_ms: now_ms, groups, warnings }
+}
+
+/// `--fail-above` / `--fail-time-above`: the first breach, as the error that exits 1.
+pub fn check_thresholds(report: &LagReport, fail_above: Option<u64>, fail_time_above: Option<Duration>) -> Result<()> {
+    let mut breaches = Vec::new();
+    for g in &report.groups {
+        if let Some(n) = fail_above.filter(|n| g.total_lag > *n) {
+            breaches.push(format!("group {}: total lag {} above --fail-above {n}", g.group, g.total_lag));
+        }
+        if let (Some(limit), Some(t)) = (fail_time_above, g.max_time_lag_ms) {
+            if t > limit.as_millis() as u64 {
+                breaches.push(format!(
+                    "group {}: time lag {} above --fail-time-above {}",
+                    g.group,
+                    crate::output::compact_duration(t),
+                    humantime::format_duration(limit)
+                ));
+            }
+        }
+    }
+    match breaches.len() {
+        0 => Ok(()),
+        1 => Err(Error::Threshold(breaches.remove(0))),
+        n => Err(Error::Threshold(format!("{} (and {} more)", breaches.remove(0), n - 1))),
+    }
+}
+
+/// Per group and topic totals, for the Prometheus `_sum` metric.
+pub fn lag_by_topic(g: &GroupLag) -> BTreeMap<&str, u64> {
+    let mut m = BTreeMap::new();
+    for p in &g.partitions {
+        *m.entry(p.topic.as_str()).or_insert(0) += p.lag.unwrap_or(0);
+    }
+    m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::{GroupType, Member, Node};
+
+    fn tp(t: &str, p: i32) -> TopicPartition {
+        TopicPartition::new(t, p)
+    }
+
+    fn listed(o: i64) -> Result<ListedOffset, KafkaCode> {
+        Ok(ListedOffset { offset: o, timestamp: -1 })
+    }
+
+    fn sel() -> Selection {
+        Selection { groups: vec![], topics: vec![], states: vec![], only_with_lag: false, time_lag: true }
+    }
+
+    fn snapshot() -> Snapshot {
+        let member = Member {
+            consumer_id: "c-1".into(),
+            group_instance_id: None,
+            client_id: "app".into(),
+            host: "/10.0.0.1".into(),
+            assignment: vec![tp("orders", 0), tp("orders", 1)],
+            target_assignment: None,
+        };
+        let g = GroupDescription {
+            group: "billing".into(),
+            state: GroupState::Stable,
+            group_type: GroupType::Consumer,
+            simple: false,
+            assignor: "uniform".into(),
+            coordinator: Some(Node { id: 1, host: "h".into(), port: 9092, rack: None }),
+            members: vec![member],
+            error: None,
+        };
+        let mut s = Snapshot { descriptions: vec![g], ..Default::default() };
+        s.offsets = vec![GroupOffsets {
+            group: "billing".into(),
+            offsets: Ok(vec![(tp("orders", 0), Some(90)), (tp("orders", 2), Some(5)), (tp("audit", 0), Some(120))]),
+        }];
+        for (t, st, en) in [(tp("orders", 0), 0, 100), (tp("orders", 1), 0, 50), (tp("orders", 2), 10, 40), (tp("audit", 0), 0, 100)] {
+            s.starts.insert(t.clone(), listed(st));
+            s.ends.insert(t, listed(en));
+        }
+        s.times.insert((tp("orders", 0), 90), RecordTime::At(1_000));
+        s.times.insert((tp("orders", 2), 10), RecordTime::At(4_000));
+        s
+    }
+
+    #[test]
+    fn rows_follow_the_rules() {
+        let r = build(&snapshot(), &sel(), 10_000);
+        let g = &r.groups[0];
+        let row = |t: &str, p: i32| g.partitions.iter().find(|r| r.topic == t && r.partition == p).unwrap();
+        // Plain lag with exact time lag.
+        assert_eq!(row("orders", 0).lag, Some(10));
+        assert_eq!(row("orders", 0).time_lag_ms, Some(9_000));
+        // Assigned but never committed: no current offset, no lag, counts as zero.
+        assert_eq!(row("orders", 1).current_offset, None);
+        assert_eq!(row("orders", 1).lag, None);
+        // Committed below the log start: flagged with the records lost; time lag from log start.
+        assert_eq!(row("orders", 2).records_lost, Some(5));
+        assert_eq!(row("orders", 2).lag, Some(35));
+        assert_eq!(row("orders", 2).time_lag_ms, Some(6_000));
+        assert_eq!(row("orders", 2).consumer_id, None);
+        // Committed beyond the end (truncated log): lag never negative, time lag zero.
+        assert_eq!(row("audit", 0).lag, Some(0));
+        assert_eq!(row("audit", 0).time_lag_ms, Some(0));
+        assert_eq!(g.total_lag, 45);
+        assert_eq!(g.max_time_lag_ms, Some(9_000));
+        assert_eq!(g.unowned_partitions, 2);
+        assert_eq!(g.records_lost, 5);
+        assert_eq!(g.protocol, "consumer");
+        assert!(r.warnings.iter().any(|w| w.contains("5 records deleted by retention")));
+    }
+
+    #[test]
+    fn filters() {
+        let s = snapshot();
+        let r = build(&s, &Selection { only_with_lag: true, ..sel() }, 10_000);
+        assert_eq!(r.groups[0].partitions.len(), 2);
+        assert_eq!(r.groups[0].total_lag, 45, "totals are computed before filtering rows");
+        let r = build(&s, &Selection { topics: vec!["audit".into()], ..sel() }, 10_000);
+        assert_eq!(r.groups[0].partitions.len(), 1);
+        let r = build(&s, &Selection { topics: vec!["other".into()], ..sel() }, 10_000);
+        assert!(r.groups.is_empty());
+        let r = build(&s, &Selection { states: vec![GroupState::Empty], ..sel() }, 10_000);
+        assert!(r.groups.is_empty());
+    }
+
+    #[test]
+    fn unknown_time_lag_is_none_and_no_time_lag_skips() {
+        let mut s = snapshot();
+        s.times.clear();
+        let r = build(&s, &sel(), 10_000);
+        assert_eq!(r.groups[0].max_time_lag_ms, Some(0), "only the caught-up row is known");
+        let r = build(&snapshot(), &Selection { time_lag: false, ..sel() }, 10_000);
+        assert_eq!(r.groups[0].partitions.iter().find(|p| p.partition == 0 && p.topic == "orders").unwrap().time_lag_ms, None);
+    }
+
+    #[test]
+    fn thresholds() {
+        let r = build(&snapshot(), &sel(), 10_000);
+        assert!(check_thresholds(&r, Some(45), None).is_ok());
+        let e = check_thresholds(&r, Some(44), None).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::THRESHOLD);
+        assert!(e.to_string().contains("billing"));
+        assert!(check_thresholds(&r, None, Some(Duration::from_secs(9))).is_ok());
+        assert!(check_thresholds(&r, None, Some(Duration::from_secs(8))).is_err());
+    }
+
+    #[test]
+    fn missing_group_detection() {
+        let mut d = snapshot().descriptions.remove(0);
+        d.state = GroupState::Dead;
+        assert!(is_missing(&d, None));
+        let some = GroupOffsets { group: d.group.clone(), offsets: Ok(vec![(tp("a", 0), Some(1))]) };
+        assert!(!is_missing(&d, Some(&some)));
+    }
+}

@@ -1,0 +1,5 @@
+//! One module per subcommand: each gathers data through `kafka`, computes a report, and
+//! hands it to `output`. None of them prints.
+
+pub mod config;
+pub mod lag;

@@ -1,0 +1,428 @@
+//! Where kbp's connection settings come from, merged in exactly one place.
+//!
+//! Precedence is flags > `KBP_*` environment (both resolved by clap) > the YAML context.
+//! The result, [`Settings`], is all the Kafka session needs. Secrets are read from the
+//! environment or a file, never required inline, and [`Redactor`] keeps them out of every
+//! line kbp prints.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::GlobalArgs;
+use crate::error::{Error, Result};
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const REDACTED: &str = "[redacted]";
+
+/// The YAML file: named contexts, as kafkactl has them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    pub current_context: Option<String>,
+    #[serde(default)]
+    pub contexts: BTreeMap<String, Context>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Context {
+    pub bootstrap_servers: Option<Servers>,
+    pub security_protocol: Option<String>,
+    pub sasl: Option<Sasl>,
+    pub tls: Option<Tls>,
+    /// Timeout for this context, e.g. `30s`; `--timeout` wins.
+    pub timeout: Option<String>,
+    /// Free librdkafka properties.
+    #[serde(default)]
+    pub properties: BTreeMap<String, serde_yaml::Value>,
+}
+
+/// `bootstrap-servers` as a list or a comma-separated string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Servers {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Sasl {
+    pub mechanism: String,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Tls {
+    pub ca: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub key_password_env: Option<String>,
+    pub key_password_file: Option<PathBuf>,
+}
+
+/// What a Kafka session is built from.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub bootstrap: String,
+    pub context: Option<String>,
+    pub config_file: Option<PathBuf>,
+    pub timeout: Duration,
+    /// librdkafka properties, secrets included; print only through [`Settings::redacted_properties`].
+    pub properties: Vec<(String, String)>,
+    pub redactor: Redactor,
+    pub verbose: bool,
+}
+
+/// The merged settings as `kbp config view` shows them.
+#[derive(Debug, Serialize)]
+pub struct EffectiveView {
+    pub config_file: Option<String>,
+    pub context: Option<String>,
+    pub bootstrap_servers: Option<String>,
+    pub timeout: String,
+    pub properties: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ContextRow {
+    pub name: String,
+    pub current: bool,
+    pub bootstrap_servers: String,
+    pub security_protocol: String,
+}
+
+/// Replaces every known secret value, and the value of every sensitive key, with `[redacted]`.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    fn add(&mut self, secret: &str) {
+        if !secret.is_empty() && !self.secrets.iter().any(|s| s == secret) {
+            self.secrets.push(secret.to_string());
+            // Longest first, so a secret that contains another is replaced whole.
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    pub fn is_sensitive_key(key: &str) -> bool {
+        let k = key.to_ascii_lowercase();
+        ["password", "secret", "jaas", "sasl.oauthbearer.config", ".pem", "token"]
+            .iter()
+            .any(|p| k.contains(p))
+    }
+}
+
+/// Where the config file is looked for when neither `--config` nor `KBP_CONFIG` names one.
+pub fn default_config_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("kbp").join("config.yaml"))
+}
+
+/// Loads the config file: the explicit one must exist, the default one may be absent.
+pub fn load_file(global: &GlobalArgs) -> Result<(Option<PathBuf>, ConfigFile)> {
+    let (path, explicit) = match &global.config {
+        Some(p) => (p.clone(), true),
+        None => match default_config_path() {
+            Some(p) => (p, false),
+            None => return Ok((None, ConfigFile::default())),
+        },
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok((Some(path.clone()), parse_file(&path, &text)?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok((None, ConfigFile::default())),
+        Err(e) => Err(Error::ConfigFile { path, message: e.to_string() }),
+    }
+}
+
+pub fn parse_file(path: &Path, text: &str) -> Result<ConfigFile> {
+    if text.trim().is_empty() {
+        return Ok(ConfigFile::default());
+    }
+    // serde_yaml's message already ends in "at line L column C".
+    serde_yaml::from_str(text).map_err(|e| Error::ConfigFile { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// The one merge: flags and environment (already combined by clap) over the chosen context.
+pub fn resolve(global: &GlobalArgs, require_bootstrap: bool) -> Result<Settings> {
+    let (path, file) = load_file(global)?;
+    merge(global, path, &file, require_bootstrap)
+}
+
+pub fn merge(global: &GlobalArgs, path: Option<PathBuf>, file: &ConfigFile, require_bootstrap: bool) -> Result<Settings> {
+    let file_label = || path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into());
+    let context_name = global.context.clone().or_else(|| file.current_context.clone());
+    let context = match &context_name {
+        Some(name) => Some(file.contexts.get(name).ok_or_else(|| {
+            Error::usage(format!("--context {name}: no such context in config file {}", file_label()))
+        })?),
+        None => None,
+    };
+
+    let mut redactor = Redactor::default();
+    let mut properties: Vec<(String, String)> = Vec::new();
+    let mut bootstrap = None;
+    let mut timeout = None;
+    if let (Some(name), Some(ctx)) = (&context_name, context) {
+        let at = |what: &str| format!("context '{name}' in {}: {what}", file_label());
+        bootstrap = ctx.bootstrap_servers.as_ref().map(|s| match s {
+            Servers::One(s) => s.clone(),
+            Servers::Many(v) => v.join(","),
+        });
+        if let Some(t) = &ctx.timeout {
+            timeout = Some(crate::cli::parse_duration(t).map_err(|e| Error::usage(at(&format!("timeout: {e}"))))?);
+        }
+        if let Some(p) = &ctx.security_protocol {
+            properties.push(("security.protocol".into(), p.clone()));
+        }
+        if let Some(sasl) = &ctx.sasl {
+            properties.push(("sasl.mechanism".into(), sasl.mechanism.clone()));
+            if let Some(u) = &sasl.username {
+                properties.push(("sasl.username".into(), u.clone()));
+            }
+            if let Some(pw) = read_secret(sasl.password_env.as_deref(), sasl.password_file.as_deref(), &at)? {
+                redactor.add(&pw);
+                properties.push(("sasl.password".into(), pw));
+            }
+        }
+        if let Some(tls) = &ctx.tls {
+            let paths = [("ssl.ca.location", &tls.ca), ("ssl.certificate.location", &tls.cert), ("ssl.key.location", &tls.key)];
+            for (key, value) in paths {
+                if let Some(p) = value {
+                    properties.push((key.into(), p.display().to_string()));
+                }
+            }
+            if let Some(pw) = read_secret(tls.key_password_env.as_deref(), tls.key_password_file.as_deref(), &at)? {
+                redactor.add(&pw);
+                properties.push(("ssl.key.password".into(), pw));
+            }
+        }
+        for (k, v) in &ctx.properties {
+            let v = match v {
+                serde_yaml::Value::String(s) => s.clone(),
+                serde_yaml::Value::Number(n) => n.to_string(),
+                serde_yaml::Value::Bool(b) => b.to_string(),
+                _ => return Err(Error::usage(at(&format!("properties.{k}: expected a string, number or boolean")))),
+            };
+            properties.push((k.clone(), v));
+        }
+    }
+    properties.extend(global.property.iter().cloned());
+
+    // `-X bootstrap.servers=` is the kcat spelling of `-b`; -b still wins.
+    if let Some(pos) = properties.iter().rposition(|(k, _)| k == "bootstrap.servers") {
+        let (_, v) = properties.remove(pos);
+        bootstrap = Some(v);
+        properties.retain(|(k, _)| k != "bootstrap.servers");
+    }
+    if let Some(b) = &global.bootstrap_server {
+        bootstrap = Some(b.clone());
+    }
+    for (k, v) in &properties {
+        if Redactor::is_sensitive_key(k) {
+            redactor.add(v);
+        }
+    }
+    let bootstrap = match bootstrap.filter(|b| !b.trim().is_empty()) {
+        Some(b) => b,
+        None if require_bootstrap => {
+            return Err(Error::usage(format!(
+                "no bootstrap server: pass -b HOST:PORT, set KBP_BOOTSTRAP_SERVER, or select a context (config file: {})",
+                file_label()
+            )))
+        }
+        None => String::new(),
+    };
+    let timeout = global.timeout.or(timeout).unwrap_or(DEFAULT_TIMEOUT);
+    if timeout.is_zero() {
+        return Err(Error::usage("--timeout must be above zero"));
+    }
+    Ok(Settings {
+        bootstrap,
+        context: context_name,
+        config_file: path,
+        timeout,
+        properties,
+        redactor,
+        verbose: global.verbose,
+    })
+}
+
+fn read_secret(env: Option<&str>, file: Option<&Path>, at: &dyn Fn(&str) -> String) -> Result<Option<String>> {
+    match (env, file) {
+        (Some(_), Some(_)) => Err(Error::usage(at("give password-env or password-file, not both"))),
+        (Some(var), None) => match std::env::var(var) {
+            Ok(v) => Ok(Some(v)),
+            Err(_) => Err(Error::usage(at(&format!("environment variable {var} is not set")))),
+        },
+        (None, Some(path)) => match std::fs::read_to_string(path) {
+            Ok(v) => Ok(Some(v.trim_end_matches(['\n', '\r']).to_string())),
+            Err(e) => Err(Error::usage(at(&format!("cannot read secret file {}: {e}", path.display())))),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
+impl Settings {
+    pub fn redacted_properties(&self) -> BTreeMap<String, String> {
+        self.properties
+            .iter()
+            .map(|(k, v)| {
+                let v = if Redactor::is_sensitive_key(k) { REDACTED.to_string() } else { self.redactor.redact(v) };
+                (k.clone(), v)
+            })
+            .collect()
+    }
+
+    pub fn view(&self) -> EffectiveView {
+        EffectiveView {
+            config_file: self.config_file.as_ref().map(|p| p.display().to_string()),
+            context: self.context.clone(),
+            bootstrap_servers: Some(self.bootstrap.clone()).filter(|b| !b.is_empty()),
+            timeout: humantime::format_duration(self.timeout).to_string(),
+            properties: self.redacted_properties(),
+        }
+    }
+}
+
+pub fn context_rows(file: &ConfigFile, selected: Option<&str>) -> Vec<ContextRow> {
+    let current = selected.or(file.current_context.as_deref());
+    file.contexts
+        .iter()
+        .map(|(name, ctx)| ContextRow {
+            name: name.clone(),
+            current: Some(name.as_str()) == current,
+            bootstrap_servers: match &ctx.bootstrap_servers {
+                Some(Servers::One(s)) => s.clone(),
+                Some(Servers::Many(v)) => v.join(","),
+                None => String::new(),
+            },
+            security_protocol: ctx.security_protocol.clone().unwrap_or_else(|| "PLAINTEXT".into()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "\
+current-context: prod
+contexts:
+  prod:
+    bootstrap-servers: [a:9092, b:9092]
+    security-protocol: SASL_SSL
+    sasl:
+      mechanism: SCRAM-SHA-512
+      username: alice
+      password-env: KBP_TEST_SECRET_PW
+    tls:
+      ca: /etc/ca.pem
+    properties:
+      client.id: kbp-prod
+      fetch.wait.max.ms: 50
+  dev:
+    bootstrap-servers: localhost:9092
+";
+
+    fn file() -> ConfigFile {
+        parse_file(Path::new("c.yaml"), SAMPLE).unwrap()
+    }
+
+    #[test]
+    fn current_context_and_secret_from_env() {
+        std::env::set_var("KBP_TEST_SECRET_PW", "hunter2-xyz");
+        let s = merge(&GlobalArgs::default(), Some("c.yaml".into()), &file(), true).unwrap();
+        assert_eq!(s.bootstrap, "a:9092,b:9092");
+        assert!(s.properties.contains(&("sasl.password".into(), "hunter2-xyz".into())));
+        assert!(s.properties.contains(&("fetch.wait.max.ms".into(), "50".into())));
+        let view = serde_json::to_string(&s.view()).unwrap();
+        assert!(!view.contains("hunter2-xyz"), "{view}");
+        assert_eq!(s.redactor.redact("auth with hunter2-xyz failed"), "auth with [redacted] failed");
+    }
+
+    #[test]
+    fn flags_win_over_context() {
+        let g = GlobalArgs {
+            bootstrap_server: Some("x:1".into()),
+            context: Some("dev".into()),
+            property: vec![("client.id".into(), "mine".into())],
+            timeout: Some(Duration::from_secs(3)),
+            ..Default::default()
+        };
+        let s = merge(&g, None, &file(), true).unwrap();
+        assert_eq!(s.bootstrap, "x:1");
+        assert_eq!(s.timeout, Duration::from_secs(3));
+        assert_eq!(s.properties, vec![("client.id".to_string(), "mine".to_string())]);
+    }
+
+    #[test]
+    fn x_bootstrap_servers_is_the_bootstrap() {
+        let g = GlobalArgs { property: vec![("bootstrap.servers".into(), "k:9".into())], ..Default::default() };
+        let s = merge(&g, None, &ConfigFile::default(), true).unwrap();
+        assert_eq!(s.bootstrap, "k:9");
+        assert!(s.properties.is_empty());
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_column() {
+        let err = parse_file(Path::new("/tmp/k.yaml"), "contexts:\n  a:\n    bootstrap: x\n").unwrap_err().to_string();
+        assert!(err.contains("/tmp/k.yaml"), "{err}");
+        assert!(err.contains("unknown field `bootstrap`"), "{err}");
+        assert!(err.contains("line 3 column 5"), "{err}");
+    }
+
+    #[test]
+    fn missing_context_and_missing_bootstrap_are_usage_errors() {
+        let g = GlobalArgs { context: Some("nope".into()), ..Default::default() };
+        let e = merge(&g, None, &file(), true).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        assert!(e.to_string().contains("--context nope"));
+        let e = merge(&GlobalArgs::default(), None, &ConfigFile::default(), true).unwrap_err();
+        assert!(e.to_string().contains("no bootstrap server"));
+    }
+
+    #[test]
+    fn missing_password_env_is_named() {
+        let f = parse_file(
+            Path::new("c.yaml"),
+            "current-context: a\ncontexts:\n  a:\n    bootstrap-servers: x:1\n    sasl: {mechanism: PLAIN, username: u, password-env: KBP_TEST_UNSET_VAR_Q}\n",
+        )
+        .unwrap();
+        let e = merge(&GlobalArgs::default(), None, &f, true).unwrap_err().to_string();
+        assert!(e.contains("KBP_TEST_UNSET_VAR_Q is not set"), "{e}");
+    }
+
+    #[test]
+    fn sensitive_x_properties_are_redacted() {
+        let g = GlobalArgs {
+            bootstrap_server: Some("b:1".into()),
+            property: vec![("sasl.password".into(), "pw-123456".into())],
+            ..Default::default()
+        };
+        let s = merge(&g, None, &ConfigFile::default(), true).unwrap();
+        assert_eq!(s.redacted_properties()["sasl.password"], REDACTED);
+        assert!(!s.redactor.redact("x pw-123456 y").contains("pw-123456"));
+    }
+}

@@ -1,0 +1,86 @@
+//! Every way kbp can fail, and the one place that turns a failure into an exit code.
+//!
+//! Scripts and alerts branch on our exit status, so the mapping must be small, stable and
+//! documented (docs/exit-codes.md). Messages are one line and name the flag, file or value
+//! at fault; they never carry secrets (see `config::Redactor`).
+
+use std::path::PathBuf;
+
+/// Exit codes, documented in docs/exit-codes.md. Keep both in step.
+pub mod exit {
+    pub const OK: i32 = 0;
+    /// A `--fail-*` threshold was breached.
+    pub const THRESHOLD: i32 = 1;
+    /// Bad flag, value or configuration file (clap uses 2 for usage errors too).
+    pub const USAGE: i32 = 2;
+    /// The cluster could not be reached or refused our credentials.
+    pub const UNREACHABLE: i32 = 3;
+    /// A named group or topic does not exist.
+    pub const NOT_FOUND: i32 = 4;
+    /// The cluster answered but an operation failed.
+    pub const KAFKA: i32 = 5;
+    /// Unexpected local failure (I/O on our own files, a bug).
+    pub const INTERNAL: i32 = 70;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("config file {path}: {message}")]
+    ConfigFile { path: PathBuf, message: String },
+
+    #[error("cannot reach Kafka at {bootstrap}: {reason}")]
+    Unreachable { bootstrap: String, reason: String },
+
+    #[error("authentication to Kafka at {bootstrap} failed: {reason}")]
+    Authentication { bootstrap: String, reason: String },
+
+    #[error("{what} not found: {names}")]
+    NotFound { what: &'static str, names: String },
+
+    #[error("{operation} failed: {reason}")]
+    Kafka { operation: &'static str, reason: String },
+
+    #[error("{context}: {source}")]
+    Io { context: String, source: std::io::Error },
+
+    /// Not a failure of kbp: a threshold the user asked us to check was breached.
+    #[error("{0}")]
+    Threshold(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) | Error::ConfigFile { .. } => exit::USAGE,
+            Error::Unreachable { .. } | Error::Authentication { .. } => exit::UNREACHABLE,
+            Error::NotFound { .. } => exit::NOT_FOUND,
+            Error::Kafka { .. } => exit::KAFKA,
+            Error::Threshold(_) => exit::THRESHOLD,
+            Error::Io { .. } => exit::INTERNAL,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage(message.into())
+    }
+
+    pub fn kafka(operation: &'static str, reason: impl ToString) -> Self {
+        Error::Kafka { operation, reason: reason.to_string() }
+    }
+
+    /// True when stdout was closed by the reader (`kbp lag | head`): not an error.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(source: std::io::Error) -> Self {
+        Error::Io { context: "writing output".into(), source }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,208 @@
+//! The one Kafka session every subcommand shares, and the only module that imports rdkafka.
+//!
+//! It turns [`Settings`] into a librdkafka client, bounds every network call by
+//! `--timeout`, turns librdkafka failures into kbp's typed errors (naming the bootstrap
+//! address and librdkafka's own reason), and keeps secrets out of anything it forwards.
+//! Callers get plain data ([`types`]); no rdkafka type leaves this module.
+
+mod admin;
+mod context;
+mod timestamps;
+pub mod types;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{BaseProducer, Producer};
+use rdkafka_sys as sys;
+
+use crate::config::Settings;
+use crate::error::{Error, Result};
+use admin::{Options, Queue};
+use context::KbpContext;
+pub use timestamps::RecordTime;
+pub use types::*;
+
+/// Most admin requests kbp keeps in flight at once (one ListConsumerGroupOffsets per group).
+const MAX_IN_FLIGHT: usize = 256;
+
+pub struct Session {
+    settings: Settings,
+    /// A producer-type handle is librdkafka's lightest client; it carries the admin calls.
+    client: BaseProducer<KbpContext>,
+}
+
+impl Session {
+    pub fn connect(settings: &Settings) -> Result<Session> {
+        let config = client_config(settings, "kbp");
+        let client = config
+            .create_with_context(KbpContext::new(settings))
+            .map_err(|e| config_error(settings, e))?;
+        Ok(Session { settings: settings.clone(), client })
+    }
+
+    pub fn bootstrap(&self) -> &str {
+        &self.settings.bootstrap
+    }
+
+    fn rk(&self) -> *mut sys::rd_kafka_t {
+        self.client.client().native_ptr()
+    }
+
+    fn options(&self, op: sys::rd_kafka_admin_op_t) -> Result<Options> {
+        Options::new(self.rk(), op, self.settings.timeout).map_err(|e| Error::kafka("admin options", e))
+    }
+
+    /// Waits for `expected` results on `q`, serving librdkafka's error and log callbacks
+    /// meanwhile so that an authentication failure ends the wait at once.
+    fn wait(&self, q: &Queue, expected: usize, op: &'static str) -> Result<Vec<admin::Event>> {
+        let deadline = Instant::now() + self.settings.timeout + Duration::from_millis(500);
+        let mut events = Vec::with_capacity(expected);
+        while events.len() < expected {
+            self.client.poll(Duration::ZERO);
+            self.client.context().check_auth(&self.settings.bootstrap)?;
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.unreachable(format!("{op} timed out after {}", humantime::format_duration(self.settings.timeout))));
+            }
+            if let Some(ev) = q.poll(left.min(Duration::from_millis(50))) {
+                if let Some(err) = ev.error() {
+                    return Err(self.request_error(op, err));
+                }
+                events.push(ev);
+            }
+        }
+        Ok(events)
+    }
+
+    fn unreachable(&self, fallback: String) -> Error {
+        let reason = self.client.context().last_error().unwrap_or(fallback);
+        Error::Unreachable { bootstrap: self.settings.bootstrap.clone(), reason }
+    }
+
+    fn request_error(&self, op: &'static str, err: KafkaCode) -> Error {
+        const TIMED_OUT: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__TIMED_OUT as i32;
+        const TRANSPORT: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__TRANSPORT as i32;
+        const ALL_DOWN: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN as i32;
+        const AUTH: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__AUTHENTICATION as i32;
+        let reason = self.settings.redactor.redact(&err.to_string());
+        match err.code {
+            TIMED_OUT | TRANSPORT | ALL_DOWN => self.unreachable(format!("{op}: {reason}")),
+            AUTH => Error::Authentication { bootstrap: self.settings.bootstrap.clone(), reason },
+            _ => Error::Kafka { operation: op, reason },
+        }
+    }
+
+    /// ListConsumerGroups: classic and KIP-848 consumer groups, optionally by state.
+    pub fn list_groups(&self, states: &[GroupState]) -> Result<(Vec<GroupListing>, Vec<KafkaCode>)> {
+        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS)?;
+        opts.match_states(states).map_err(|e| Error::kafka("ListConsumerGroups", e))?;
+        opts.match_types(&[GroupType::Classic, GroupType::Consumer]).map_err(|e| Error::kafka("ListConsumerGroups", e))?;
+        let q = Queue::new(self.rk());
+        admin::list_groups(self.rk(), &opts, &q);
+        let ev = self.wait(&q, 1, "ListConsumerGroups")?;
+        let (mut groups, errors) = admin::list_groups_result(&ev[0]);
+        groups.sort_by(|a, b| a.group.cmp(&b.group));
+        Ok((groups, errors))
+    }
+
+    /// DescribeConsumerGroups for many groups in one call (librdkafka batches per coordinator).
+    pub fn describe_groups(&self, groups: &[String]) -> Result<Vec<GroupDescription>> {
+        if groups.is_empty() {
+            return Ok(vec![]);
+        }
+        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
+        let q = Queue::new(self.rk());
+        admin::describe_groups(self.rk(), groups, &opts, &q);
+        let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
+        Ok(admin::describe_groups_result(&ev[0]))
+    }
+
+    /// Committed offsets of each group; up to [`MAX_IN_FLIGHT`] requests run concurrently.
+    pub fn group_offsets(&self, groups: &[String]) -> Result<Vec<GroupOffsets>> {
+        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
+        let q = Queue::new(self.rk());
+        let mut out = Vec::with_capacity(groups.len());
+        for chunk in groups.chunks(MAX_IN_FLIGHT) {
+            for g in chunk {
+                admin::group_offsets(self.rk(), g, &opts, &q);
+            }
+            for ev in self.wait(&q, chunk.len(), "ListConsumerGroupOffsets")? {
+                out.extend(admin::group_offsets_result(&ev));
+            }
+        }
+        Ok(out)
+    }
+
+    /// ListOffsets for many partitions in one call (librdkafka batches per leader).
+    pub fn list_offsets(
+        &self,
+        partitions: &[TopicPartition],
+        spec: OffsetSpec,
+    ) -> Result<HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>> {
+        if partitions.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS)?;
+        opts.read_uncommitted().map_err(|e| Error::kafka("ListOffsets", e))?;
+        let mut unique = partitions.to_vec();
+        unique.sort();
+        unique.dedup();
+        let tpl = admin::Tpl::new(unique.iter().map(|tp| (tp, admin::spec_offset(spec))));
+        let q = Queue::new(self.rk());
+        admin::list_offsets(self.rk(), &tpl, &opts, &q);
+        let ev = self.wait(&q, 1, "ListOffsets")?;
+        Ok(admin::list_offsets_result(&ev[0]).into_iter().collect())
+    }
+
+    pub fn describe_cluster(&self) -> Result<ClusterDescription> {
+        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER)?;
+        let q = Queue::new(self.rk());
+        admin::describe_cluster(self.rk(), &opts, &q);
+        let ev = self.wait(&q, 1, "DescribeCluster")?;
+        admin::describe_cluster_result(&ev[0]).ok_or_else(|| Error::kafka("DescribeCluster", "empty result"))
+    }
+
+    pub fn describe_topics(&self, topics: &[String]) -> Result<Vec<TopicDescription>> {
+        if topics.is_empty() {
+            return Ok(vec![]);
+        }
+        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBETOPICS)?;
+        let q = Queue::new(self.rk());
+        admin::describe_topics(self.rk(), topics, &opts, &q);
+        let ev = self.wait(&q, 1, "DescribeTopics")?;
+        Ok(admin::describe_topics_result(&ev[0]))
+    }
+
+    /// The timestamp of the first record at or after each wanted offset, read without
+    /// joining any group. See [`timestamps`] for how reads are batched.
+    pub fn record_times(&self, wanted: &[(TopicPartition, i64, i64)]) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
+        timestamps::read(self, wanted)
+    }
+}
+
+/// The librdkafka configuration every kbp client starts from; user properties come last
+/// so `-X` and the context can override anything.
+fn client_config(settings: &Settings, client_id: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", &settings.bootstrap)
+        .set("client.id", client_id)
+        .set("socket.connection.setup.timeout.ms", settings.timeout.as_millis().clamp(1000, 2_147_483_647).to_string())
+        .set_log_level(rdkafka::config::RDKafkaLogLevel::Warning);
+    for (k, v) in &settings.properties {
+        config.set(k, v);
+    }
+    config
+}
+
+/// A property librdkafka rejects is a usage error naming the property, never its value.
+fn config_error(settings: &Settings, e: KafkaError) -> Error {
+    match e {
+        KafkaError::ClientConfig(_, desc, key, _) => Error::usage(format!("librdkafka property {key}: {}", settings.redactor.redact(&desc))),
+        KafkaError::ClientCreation(msg) => Error::usage(format!("cannot create Kafka client: {}", settings.redactor.redact(&msg))),
+        other => Error::kafka("client setup", settings.redactor.redact(&other.to_string())),
+    }
+}

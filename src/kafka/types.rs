@@ -1,0 +1,174 @@
+//! Plain data that leaves the Kafka module: no rdkafka type crosses this line, so command
+//! code and tests can build and inspect these values without a client.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct TopicPartition {
+    pub topic: String,
+    pub partition: i32,
+}
+
+impl TopicPartition {
+    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+        TopicPartition { topic: topic.into(), partition }
+    }
+}
+
+/// Group states as Kafka reports them (KIP-848 states fold into these in librdkafka).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GroupState {
+    Unknown,
+    PreparingRebalance,
+    CompletingRebalance,
+    Stable,
+    Dead,
+    Empty,
+}
+
+impl GroupState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupState::Unknown => "Unknown",
+            GroupState::PreparingRebalance => "PreparingRebalance",
+            GroupState::CompletingRebalance => "CompletingRebalance",
+            GroupState::Stable => "Stable",
+            GroupState::Dead => "Dead",
+            GroupState::Empty => "Empty",
+        }
+    }
+}
+
+/// The group protocol: `classic` (JoinGroup/SyncGroup) or `consumer` (KIP-848).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupType {
+    Classic,
+    Consumer,
+    Unknown,
+}
+
+impl GroupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupType::Classic => "classic",
+            GroupType::Consumer => "consumer",
+            GroupType::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    pub id: i32,
+    pub host: String,
+    pub port: u16,
+    pub rack: Option<String>,
+}
+
+impl Node {
+    pub fn address(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupListing {
+    pub group: String,
+    pub state: GroupState,
+    pub group_type: GroupType,
+    /// No members ever joined: offsets are committed by a standalone ("simple") consumer.
+    pub simple: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub consumer_id: String,
+    pub group_instance_id: Option<String>,
+    pub client_id: String,
+    pub host: String,
+    pub assignment: Vec<TopicPartition>,
+    /// KIP-848 groups only: what the group coordinator wants this member to own.
+    pub target_assignment: Option<Vec<TopicPartition>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupDescription {
+    pub group: String,
+    pub state: GroupState,
+    pub group_type: GroupType,
+    pub simple: bool,
+    pub assignor: String,
+    pub coordinator: Option<Node>,
+    pub members: Vec<Member>,
+    /// The group could not be described (e.g. GROUP_ID_NOT_FOUND); the rest is empty then.
+    pub error: Option<KafkaCode>,
+}
+
+/// A Kafka error code with librdkafka's name for it and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KafkaCode {
+    pub code: i32,
+    pub name: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for KafkaCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.message.is_empty() || self.message == self.name {
+            write!(f, "{}", self.name)
+        } else {
+            write!(f, "{} ({})", self.message, self.name)
+        }
+    }
+}
+
+impl KafkaCode {
+    pub const GROUP_ID_NOT_FOUND: i32 = 69;
+    pub const UNKNOWN_TOPIC_OR_PART: i32 = 3;
+}
+
+/// Committed offsets of one group: `None` where the partition has no commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupOffsets {
+    pub group: String,
+    pub offsets: Result<Vec<(TopicPartition, Option<i64>)>, KafkaCode>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetSpec {
+    Earliest,
+    Latest,
+    /// The offset and timestamp of the record with the highest timestamp.
+    MaxTimestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedOffset {
+    pub offset: i64,
+    /// Milliseconds since the epoch, -1 when the broker gives none.
+    pub timestamp: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterDescription {
+    pub cluster_id: Option<String>,
+    pub controller: Option<Node>,
+    pub nodes: Vec<Node>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionInfo {
+    pub partition: i32,
+    pub leader: Option<i32>,
+    pub replicas: Vec<i32>,
+    pub isr: Vec<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicDescription {
+    pub name: String,
+    pub internal: bool,
+    pub partitions: Vec<PartitionInfo>,
+    pub error: Option<KafkaCode>,
+}

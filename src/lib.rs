@@ -1,0 +1,70 @@
+//! kbp: consumer lag, diagnosis and safe draining for the people who run Kafka.
+//!
+//! [`run`] is the whole program minus process exit, so tests can call it. The pipeline is
+//! `cli` (parse) → `config` (merge) → `kafka` (the only rdkafka user) → `cmd` (compute)
+//! → `output` (the only stdout writer); `error` maps every failure to an exit code.
+
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod error;
+pub mod kafka;
+pub mod output;
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+use cli::{Cli, Command, LagFormat};
+use error::{exit, Result};
+use output::{Format, Progress};
+
+/// Runs kbp with `args` (including the program name); returns the exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout and usage errors to stderr itself.
+            let _ = e.print();
+            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+        }
+    };
+    match dispatch(&cli) {
+        Ok(()) => exit::OK,
+        Err(e) if e.is_broken_pipe() => exit::OK,
+        Err(e) => {
+            eprintln!("kbp: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Lag(args) => {
+            let settings = config::resolve(&cli.global, true)?;
+            let session = kafka::Session::connect(&settings)?;
+            let progress = Progress::spinner(false);
+            let report = cmd::lag::run(&session, &cmd::lag::Selection::from(args), &progress)?;
+            progress.finish();
+            output::emit(&report, lag_format(args.output))?;
+            cmd::lag::check_thresholds(&report, args.fail_above, args.fail_time_above)
+        }
+        Command::Config(command) => cmd::config::run(&cli.global, command),
+    }
+}
+
+fn lag_format(f: Option<LagFormat>) -> Format {
+    match f.unwrap_or(LagFormat::Table) {
+        LagFormat::Table => Format::Table,
+        LagFormat::Wide => Format::Wide,
+        LagFormat::Json => Format::Json,
+        LagFormat::Yaml => Format::Yaml,
+        LagFormat::Csv => Format::Csv,
+        LagFormat::Prometheus => Format::Prometheus,
+    }
+}

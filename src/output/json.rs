@@ -1,0 +1,16 @@
+//! JSON: the stable, documented schema (docs/json-schema.md) that scripts rely on.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+pub fn write<R: Serialize>(report: &R, out: &mut dyn Write) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report).map_err(|e| match e.io_error_kind() {
+        Some(kind) => Error::from(std::io::Error::from(kind)),
+        None => Error::kafka("JSON encoding", e),
+    })?;
+    writeln!(out)?;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! The only module that writes to stdout: every report goes through [`emit`].
+//!
+//! Commands compute plain data and implement [`Render`] (in `views`) to say how it looks
+//! as tables and metrics; each format is one file that turns that into bytes. Data goes to
+//! stdout, progress and warnings to stderr, so `kbp lag -o json | jq` always parses.
+
+mod csv;
+mod json;
+mod progress;
+mod prometheus;
+mod table;
+pub mod views;
+mod yaml;
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::Result;
+pub use progress::Progress;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    Csv,
+    Prometheus,
+}
+
+/// One titled grid of cells; `table` and `csv` print these.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub title: Option<String>,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// One Prometheus gauge family.
+#[derive(Debug, Clone)]
+pub struct Metric {
+    pub name: &'static str,
+    pub help: &'static str,
+    pub samples: Vec<(Vec<(&'static str, String)>, f64)>,
+}
+
+/// How a report looks in the tabular formats and as metrics.
+pub trait Render: Serialize {
+    /// The tables for `table` (`wide` = every column); the last one is the detail table
+    /// that `csv` writes with every column.
+    fn tables(&self, wide: bool) -> Vec<Table>;
+
+    /// Gauges for `-o prometheus`; `None` when the report has no metric form.
+    fn metrics(&self) -> Option<Vec<Metric>> {
+        None
+    }
+
+    /// Lines for stderr, whatever the format.
+    fn warnings(&self) -> &[String] {
+        &[]
+    }
+}
+
+/// Writes `report` in `format` to stdout; warnings go to stderr.
+pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
+    for w in report.warnings() {
+        eprintln!("kbp: warning: {w}");
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    write(report, format, &mut out)?;
+    out.flush()?;
+    Ok(())
+}
+
+pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Table => table::write(&report.tables(false), out),
+        Format::Wide => table::write(&report.tables(true), out),
+        Format::Json => json::write(report, out),
+        Format::Yaml => yaml::write(report, out),
+        Format::Csv => csv::write(report.tables(true).last(), out),
+        Format::Prometheus => match report.metrics() {
+            Some(m) => prometheus::write(&m, out),
+            None => Err(crate::error::Error::usage("-o prometheus is not available for this command")),
+        },
+    }
+}
+
+/// A duration as operators read it in a narrow column: `850ms`, `42s`, `3m07s`, `4h05m`, `2d03h`.
+pub fn compact_duration(ms: u64) -> String {
+    let s = ms / 1000;
+    match s {
+        0 if ms == 0 => "0s".into(),
+        0 => format!("{ms}ms"),
+        1..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        3600..=86_399 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// `-` for a missing value, as kafka-consumer-groups prints it.
+pub fn or_dash<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_durations() {
+        assert_eq!(compact_duration(0), "0s");
+        assert_eq!(compact_duration(850), "850ms");
+        assert_eq!(compact_duration(42_300), "42s");
+        assert_eq!(compact_duration(187_000), "3m07s");
+        assert_eq!(compact_duration(4 * 3600_000 + 5 * 60_000), "4h05m");
+        assert_eq!(compact_duration(2 * 86_400_000 + 3 * 3600_000), "2d03h");
+    }
+}
