@@ -104,6 +104,11 @@ impl Session {
         admin::list_groups(self.rk(), &opts, &q);
         let ev = self.wait(&q, 1, "ListConsumerGroups")?;
         let (mut groups, errors) = admin::list_groups_result(&ev[0]);
+        if groups.is_empty() {
+            if let Some(first) = errors.first() {
+                return Err(self.request_error("ListConsumerGroups", first.clone()));
+            }
+        }
         groups.sort_by(|a, b| a.group.cmp(&b.group));
         Ok((groups, errors))
     }

@@ -1,0 +1,562 @@
+#!/usr/bin/env bash
+# A real Apache Kafka broker (single combined KRaft node on 127.0.0.1) for kbp's
+# tests, benchmarks and CI.  Jars come from Maven Central (scripts/kafka/pom.xml).
+#
+#   scripts/kafka.sh fetch              download the jars into $KBP_KAFKA_CACHE/lib (quiet, idempotent)
+#   scripts/kafka.sh start [--clean]    format (if needed) + start a broker, print its PLAINTEXT bootstrap
+#   scripts/kafka.sh stop [--clean]     stop it (SIGTERM, then SIGKILL); --clean also deletes its data
+#   scripts/kafka.sh ensure             print the bootstrap of the running broker, starting one if needed
+#                                       (safe to call from many processes at once)
+#   scripts/kafka.sh status             "running ..." (exit 0) or "not running" (exit 1)
+#   scripts/kafka.sh bootstrap          print the PLAINTEXT bootstrap, or exit 1
+#   scripts/kafka.sh sasl-bootstrap     print the SASL_PLAINTEXT (SCRAM-SHA-512) bootstrap, or exit 1
+#   scripts/kafka.sh tool NAME [ARGS]   run one of Apache's CLI tools (see `tool --list`)
+#
+# Environment:
+#   KBP_KAFKA_CACHE          jar cache             (default <repo>/.cache/kafka)
+#   KBP_KAFKA_RUN            run dir               (default <repo>/.cache/kafka/run)
+#   KBP_KAFKA_START_TIMEOUT  seconds to wait for the broker to serve   (default 120)
+#   KBP_KAFKA_STOP_TIMEOUT   seconds between SIGTERM and SIGKILL       (default 30)
+#   KBP_KAFKA_HEAP_OPTS      broker heap           (default "-Xms256m -Xmx1g")
+#   KBP_KAFKA_JAVA_OPTS      extra JVM options for the broker
+#   KBP_KAFKA_TOOL_OPTS      extra JVM options for `tool`
+#   KBP_KAFKA_TOOL_LOG_LEVEL log level of `tool` (to stderr)           (default ERROR)
+#   JAVA_HOME                picks the java binary (default: java on PATH; Java 17+)
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SCRIPT_DIR/.." && pwd)
+KAFKA_DIR=$SCRIPT_DIR/kafka
+POM=$KAFKA_DIR/pom.xml
+CACHE=${KBP_KAFKA_CACHE:-$REPO_DIR/.cache/kafka}
+LIB=$CACHE/lib
+RUN=${KBP_KAFKA_RUN:-$REPO_DIR/.cache/kafka/run}
+START_TIMEOUT=${KBP_KAFKA_START_TIMEOUT:-120}
+STOP_TIMEOUT=${KBP_KAFKA_STOP_TIMEOUT:-30}
+FETCH_TIMEOUT=900
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+
+SCRAM_USER=kbp
+SCRAM_PASSWORD=kbp-secret
+SCRAM_MECHANISM=SCRAM-SHA-512
+
+PROG=kafka.sh
+
+die() { echo "$PROG: error: $*" >&2; exit 1; }
+
+usage() {
+  # The comment block at the top of this file, from the subcommand list on.
+  awk 'NR >= 5 && !/^#/ { exit } NR >= 5 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2
+  exit "${1:-2}"
+}
+
+# ---------------------------------------------------------------- paths & small helpers
+
+kafka_version() {
+  local v
+  v=$(sed -n 's:.*<kafka.version>\([^<]*\)</kafka.version>.*:\1:p' "$POM" | head -n 1)
+  [[ -n $v ]] || die "cannot read <kafka.version> from $POM"
+  echo "$v"
+}
+
+stamp_file() {
+  local sum
+  sum=$(sha256sum "$POM" | cut -c1-12)
+  echo "$LIB/.kbp-stamp-$(kafka_version)-$sum"
+}
+
+have_lib() { [[ -f $(stamp_file) ]]; }
+
+need_cmd() { command -v "$1" >/dev/null 2>&1 || die "$1 not found on PATH ($2)"; }
+
+check_java() {
+  command -v "$JAVA" >/dev/null 2>&1 || die "java not found (install a JDK/JRE 17+, e.g. apt-get install openjdk-17-jre-headless, or set JAVA_HOME)"
+  local v major
+  v=$("$JAVA" -version 2>&1 | sed -n 's/.*version "\([^"]*\)".*/\1/p' | head -n 1)
+  major=${v%%.*}
+  [[ $major =~ ^[0-9]+$ ]] || die "cannot tell the version of $JAVA (got '${v:-nothing}')"
+  (( major >= 17 )) || die "Kafka $(kafka_version) needs Java 17+, $JAVA is $v"
+}
+
+# port_open PORT: something accepts TCP connections on 127.0.0.1:PORT
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" >/dev/null 2>&1; }
+
+have_python() { command -v python3 >/dev/null 2>&1 && python3 -c 'import socket' >/dev/null 2>&1; }
+
+# free_ports N: print N distinct free TCP ports on 127.0.0.1, space separated
+free_ports() {
+  if have_python; then
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+for s in socks:
+    s.close()
+PY
+  else
+    local out=() p tries=0
+    while (( ${#out[@]} < $1 )); do
+      (( tries++ < 1000 )) || die "could not find $1 free ports"
+      p=$(( 20000 + RANDOM % 12000 ))
+      [[ " ${out[*]} " == *" $p "* ]] && continue
+      port_open "$p" || out+=("$p")
+    done
+    echo "${out[*]}"
+  fi
+}
+
+# ports_free P...: every port can be bound on 127.0.0.1 right now
+ports_free() {
+  if have_python; then
+    python3 - "$@" <<'PY'
+import socket, sys
+for p in sys.argv[1:]:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Like the JVM's server sockets: TIME_WAIT leftovers do not block a listener.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind(("127.0.0.1", int(p)))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+PY
+  else
+    local p
+    for p in "$@"; do ! port_open "$p" || return 1; done
+  fi
+}
+
+# prop KEY FILE: value of KEY in a .properties file
+prop() { [[ -f $2 ]] || return 0; sed -n "s/^$1=//p" "$2" | tail -n 1; }
+
+# ---------------------------------------------------------------- fetch
+
+cmd_fetch() {
+  have_lib && return 0
+  need_cmd mvn "install Maven, e.g. apt-get install maven"
+  mkdir -p "$CACHE"
+  # A separate lock from the run dir's: `tool` and `ensure` may both fetch.
+  exec 8>"$CACHE/fetch.lock"
+  flock -w "$FETCH_TIMEOUT" 8 || die "timed out after ${FETCH_TIMEOUT}s waiting for another fetch ($CACHE/fetch.lock)"
+  if have_lib; then exec 8>&-; return 0; fi
+
+  local tmp log
+  tmp=$(mktemp -d "$CACHE/lib.tmp.XXXXXX")
+  log=$CACHE/fetch.log
+  # Output goes to a log; on success nothing is printed. CI=true / no stdin are fine with -B.
+  if ! (cd "$tmp" && mvn -B -q -Dstyle.color=never -f "$POM" \
+          dependency:copy-dependencies \
+          -DoutputDirectory="$tmp/jars" -DincludeScope=runtime \
+          </dev/null >"$log" 2>&1); then
+    rm -rf "$tmp"
+    tail -n 40 "$log" >&2 || true
+    die "mvn dependency:copy-dependencies failed for $POM (full output: $log)"
+  fi
+  ls "$tmp/jars"/kafka_2.13-*.jar >/dev/null 2>&1 || { rm -rf "$tmp"; die "maven ran but no kafka_2.13 jar landed in the cache"; }
+  rm -rf "$LIB"
+  mv "$tmp/jars" "$LIB"
+  rm -rf "$tmp"
+  touch "$(stamp_file)"
+  exec 8>&-
+}
+
+# ---------------------------------------------------------------- tools
+
+# tool_class NAME: the main class of one of Apache's CLI tools
+tool_class() {
+  case $1 in
+    consumer-groups)        echo org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+    share-groups)           echo org.apache.kafka.tools.consumer.group.ShareGroupCommand ;;
+    streams-groups)         echo org.apache.kafka.tools.streams.StreamsGroupCommand ;;
+    groups)                 echo org.apache.kafka.tools.GroupsCommand ;;
+    topics)                 echo org.apache.kafka.tools.TopicCommand ;;
+    configs)                echo kafka.admin.ConfigCommand ;;
+    delete-records)         echo org.apache.kafka.tools.DeleteRecordsCommand ;;
+    get-offsets)            echo org.apache.kafka.tools.GetOffsetShell ;;
+    producer-perf-test)     echo org.apache.kafka.tools.ProducerPerformance ;;
+    consumer-perf-test)     echo org.apache.kafka.tools.ConsumerPerformance ;;
+    console-producer)       echo org.apache.kafka.tools.ConsoleProducer ;;
+    console-consumer)       echo org.apache.kafka.tools.consumer.ConsoleConsumer ;;
+    acls)                   echo org.apache.kafka.tools.AclCommand ;;
+    features)               echo org.apache.kafka.tools.FeatureCommand ;;
+    metadata-quorum)        echo org.apache.kafka.tools.MetadataQuorumCommand ;;
+    log-dirs)               echo org.apache.kafka.tools.LogDirsCommand ;;
+    transactions)           echo org.apache.kafka.tools.TransactionsCommand ;;
+    broker-api-versions)    echo org.apache.kafka.tools.BrokerApiVersionsCommand ;;
+    leader-election)        echo org.apache.kafka.tools.LeaderElectionCommand ;;
+    reassign-partitions)    echo org.apache.kafka.tools.reassign.ReassignPartitionsCommand ;;
+    storage)                echo kafka.tools.StorageTool ;;
+    *.*)                    echo "$1" ;;   # a fully qualified main class
+    *)                      return 1 ;;
+  esac
+}
+
+TOOL_NAMES="consumer-groups share-groups streams-groups groups topics configs delete-records get-offsets"
+TOOL_NAMES+=" producer-perf-test consumer-perf-test console-producer console-consumer acls features"
+TOOL_NAMES+=" metadata-quorum log-dirs transactions broker-api-versions leader-election reassign-partitions storage"
+
+# tool_jvm_opts NAME: JVM options for a tool. Short admin commands get a fast-starting JVM
+# (C1 only, serial GC); clients that move data keep the full JIT.
+tool_jvm_opts() {
+  local opts=(-Djava.awt.headless=true -XX:-UsePerfData
+              "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-tools.xml"
+              "-Dkbp.tool.log.level=${KBP_KAFKA_TOOL_LOG_LEVEL:-ERROR}")
+  case $1 in
+    producer-perf-test|consumer-perf-test|console-producer|console-consumer)
+      opts+=(-Xms64m -Xmx1g -XX:+UseG1GC) ;;
+    *)
+      opts+=(-Xms32m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto) ;;
+  esac
+  printf '%s\n' "${opts[@]}"
+}
+
+cmd_tool() {
+  [[ $# -ge 1 ]] || die "usage: $PROG tool NAME [ARGS...]  (names: $TOOL_NAMES)"
+  local name=$1 class
+  shift
+  if [[ $name == --list || $name == list ]]; then
+    local n
+    for n in $TOOL_NAMES; do printf '%-22s %s\n' "$n" "$(tool_class "$n")"; done
+    return 0
+  fi
+  class=$(tool_class "$name") || die "unknown tool '$name' (names: $TOOL_NAMES; or a fully qualified main class)"
+  have_lib || cmd_fetch
+  command -v "$JAVA" >/dev/null 2>&1 || die "java not found (install a JDK/JRE 17+ or set JAVA_HOME)"
+  local opts=() extra=()
+  mapfile -t opts < <(tool_jvm_opts "$name")
+  # shellcheck disable=SC2206
+  [[ -n ${KBP_KAFKA_TOOL_OPTS:-} ]] && extra=(${KBP_KAFKA_TOOL_OPTS})
+  exec "$JAVA" "${opts[@]}" "${extra[@]}" -cp "$LIB/*" "$class" "$@"
+}
+
+# run_tool_quiet SECONDS NAME ARGS...: run a tool with a time bound, output to $RUN/check.log
+run_tool_quiet() {
+  local secs=$1 name=$2 class opts=()
+  shift 2
+  class=$(tool_class "$name")
+  mapfile -t opts < <(tool_jvm_opts "$name")
+  timeout "$secs" "$JAVA" "${opts[@]}" -cp "$LIB/*" "$class" "$@" </dev/null >"$RUN/check.log" 2>&1
+}
+
+# ---------------------------------------------------------------- broker state
+
+broker_pid() {
+  local pid
+  pid=$(cat "$RUN/pid" 2>/dev/null || true)
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  echo "$pid"
+}
+
+# pid_alive: the pid file names a live kafka.Kafka process of this run dir
+pid_alive() {
+  local pid
+  pid=$(broker_pid) || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $RUN/server.properties"
+}
+
+# healthy: started to completion (bootstrap file written), alive, and the port answers
+healthy() {
+  [[ -s $RUN/bootstrap ]] || return 1
+  pid_alive || return 1
+  local port
+  port=$(cat "$RUN/bootstrap") || return 1
+  port_open "${port##*:}"
+}
+
+lock_run() {
+  mkdir -p "$RUN"
+  exec 9>"$RUN/lock"
+  local secs=$(( START_TIMEOUT + STOP_TIMEOUT + FETCH_TIMEOUT ))
+  flock -w "$secs" 9 || die "timed out after ${secs}s waiting for the lock $RUN/lock"
+}
+
+log_tail() {
+  local f
+  for f in "$RUN/server.log" "$RUN/stdout.log" "$RUN/check.log"; do
+    [[ -s $f ]] || continue
+    echo "---- last lines of $f ----" >&2
+    tail -n "${1:-30}" "$f" >&2
+  done
+}
+
+# ---------------------------------------------------------------- start
+
+write_server_properties() {
+  local plain=$1 sasl=$2 ctrl=$3 tmp=$RUN/server.properties.tmp
+  cat >"$tmp" <<EOF
+# Written by scripts/kafka.sh start; rewritten on every start.
+# Single combined KRaft node (broker + controller) on loopback.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$ctrl
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl,CONTROLLER://127.0.0.1:$ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+
+# SCRAM-SHA-512 on the SASL_PLAINTEXT listener; the user is created at format time (--add-scram).
+sasl.enabled.mechanisms=$SCRAM_MECHANISM
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=$SCRAM_MECHANISM
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+
+log.dirs=$RUN/data
+num.partitions=1
+default.replication.factor=1
+auto.create.topics.enable=true
+delete.topic.enable=true
+num.network.threads=2
+num.io.threads=4
+num.recovery.threads.per.data.dir=1
+
+# After a crash (kill -9) the restarted node must wait for its old registration to be fenced:
+# keep that wait short (defaults 9000 / 2000 ms).
+broker.session.timeout.ms=3000
+broker.heartbeat.interval.ms=500
+
+# Internal topics: one replica, few partitions (a single node on a 2-core machine).
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=5
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=5
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.num.partitions=5
+
+# Groups: no join delay (classic); fast heartbeats and assignments for KIP-848 "consumer" groups.
+group.initial.rebalance.delay.ms=0
+group.consumer.min.heartbeat.interval.ms=500
+group.consumer.heartbeat.interval.ms=1000
+group.consumer.min.session.timeout.ms=3000
+group.consumer.session.timeout.ms=10000
+group.consumer.assignment.interval.ms=0
+EOF
+  mv "$tmp" "$RUN/server.properties"
+}
+
+write_client_files() {
+  cat >"$RUN/client-sasl.properties" <<EOF
+# Client settings for the SASL_PLAINTEXT listener (address in $RUN/sasl_bootstrap), e.g.
+#   scripts/kafka.sh tool topics --bootstrap-server \$(cat $RUN/sasl_bootstrap) --command-config $RUN/client-sasl.properties --list
+security.protocol=SASL_PLAINTEXT
+sasl.mechanism=$SCRAM_MECHANISM
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$SCRAM_USER" password="$SCRAM_PASSWORD";
+EOF
+}
+
+random_cluster_id() {
+  # Kafka's Uuid.toString(): 16 random bytes, URL-safe base64 without padding; never starting with '-'.
+  local id
+  while :; do
+    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    [[ ${#id} -eq 22 && $id != -* ]] && { echo "$id"; return; }
+  done
+}
+
+format_storage() {
+  local cid
+  cid=$(random_cluster_id)
+  rm -rf "$RUN/data"
+  if ! "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \
+        "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-tools.xml" \
+        -cp "$LIB/*" kafka.tools.StorageTool format \
+        -t "$cid" -c "$RUN/server.properties" \
+        --add-scram "$SCRAM_MECHANISM=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+        </dev/null >"$RUN/format.log" 2>&1; then
+    cat "$RUN/format.log" >&2
+    die "kafka.tools.StorageTool format failed (see $RUN/format.log)"
+  fi
+}
+
+launch_broker() {
+  local heap opts=() extra=()
+  # shellcheck disable=SC2206
+  heap=(${KBP_KAFKA_HEAP_OPTS:--Xms256m -Xmx1g})
+  # shellcheck disable=SC2206
+  [[ -n ${KBP_KAFKA_JAVA_OPTS:-} ]] && extra=(${KBP_KAFKA_JAVA_OPTS})
+  opts=("${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
+        -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData
+        -Djava.awt.headless=true
+        "-Dkafka.logs.dir=$RUN"
+        "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-broker.xml"
+        "${extra[@]}")
+  rm -f "$RUN/pid"
+  : >"$RUN/stdout.log"
+  # Detached: own session, stdin/stdout/stderr off the caller (so a caller that reads our stdout
+  # to EOF is not held open by the broker), and the lock fds closed (so the broker does not hold
+  # the run lock). The inner shell writes its own pid and then becomes java.
+  # shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
+  setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2; exec "$@"' kafka-broker \
+      "$RUN/pid" "$RUN" "$JAVA" "${opts[@]}" -cp "$LIB/*" kafka.Kafka "$RUN/server.properties" \
+      </dev/null >>"$RUN/stdout.log" 2>&1 8>&- 9>&- &
+  local i
+  for i in $(seq 1 50); do
+    [[ -s $RUN/pid ]] && return 0
+    sleep 0.1
+  done
+  die "the broker process did not start (no pid file in $RUN)"
+}
+
+kill_broker() {
+  local pid i
+  pid=$(broker_pid) || { rm -f "$RUN/pid"; return 0; }
+  if pid_alive; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for (( i = 0; i < STOP_TIMEOUT * 10; i++ )); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "$PROG: broker (pid $pid) still running ${STOP_TIMEOUT}s after SIGTERM; sending SIGKILL" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+      for (( i = 0; i < 100; i++ )); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+    fi
+  fi
+  rm -f "$RUN/pid"
+}
+
+# wait_ready PLAIN SASL DEADLINE: 0 = serving; 1 = gave up (reason in $WAIT_ERR)
+WAIT_ERR=
+wait_ready() {
+  local plain=$1 sasl=$2 deadline=$3
+  WAIT_ERR=
+  while :; do
+    if ! pid_alive; then WAIT_ERR="the broker exited during start-up"; return 1; fi
+    if port_open "$plain" && port_open "$sasl"; then break; fi
+    if (( SECONDS >= deadline )); then WAIT_ERR="port 127.0.0.1:$plain did not open within ${START_TIMEOUT}s"; return 1; fi
+    sleep 0.2
+  done
+  # The port answers; now check the broker serves metadata (Admin listTopics).
+  while :; do
+    if run_tool_quiet 30 topics --bootstrap-server "127.0.0.1:$plain" --list; then return 0; fi
+    if ! pid_alive; then WAIT_ERR="the broker exited during start-up"; return 1; fi
+    if (( SECONDS >= deadline )); then WAIT_ERR="broker on 127.0.0.1:$plain did not answer kafka-topics --list within ${START_TIMEOUT}s"; return 1; fi
+    sleep 0.5
+  done
+}
+
+# start_locked: start a broker (caller holds the run lock); prints the bootstrap
+start_locked() {
+  local clean=${1:-0}
+  if pid_alive; then
+    die "a broker of $RUN is already running (pid $(broker_pid), bootstrap $(cat "$RUN/bootstrap" 2>/dev/null || echo '?')); use '$PROG ensure' or '$PROG stop'"
+  fi
+  cmd_fetch
+  check_java
+  mkdir -p "$RUN"
+  rm -f "$RUN/pid" "$RUN/bootstrap" "$RUN/sasl_bootstrap" "$RUN/check.log"
+  [[ $clean == 1 ]] && rm -rf "$RUN/data"
+
+  # Reuse the previous ports when they are still free (same bootstrap across stop/start).
+  local plain sasl ctrl attempt formatted=0
+  plain=$(prop listeners "$RUN/server.properties" | sed -n 's/.*PLAINTEXT:\/\/127\.0\.0\.1:\([0-9]*\),SASL.*/\1/p')
+  sasl=$(prop listeners "$RUN/server.properties" | sed -n 's/.*SASL_PLAINTEXT:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p')
+  ctrl=$(prop listeners "$RUN/server.properties" | sed -n 's/.*CONTROLLER:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p')
+  [[ -f $RUN/data/meta.properties && -f $RUN/data/bootstrap.checkpoint ]] && formatted=1
+
+  for attempt in 1 2 3; do
+    if ! [[ $attempt == 1 && -n $plain && -n $sasl && -n $ctrl ]] || ! ports_free "$plain" "$sasl" "$ctrl"; then
+      read -r plain sasl ctrl < <(free_ports 3)
+    fi
+    write_server_properties "$plain" "$sasl" "$ctrl"
+    write_client_files
+    if [[ $formatted == 0 ]]; then format_storage; formatted=1; fi
+
+    launch_broker
+    if wait_ready "$plain" "$sasl" $(( SECONDS + START_TIMEOUT )); then
+      echo "127.0.0.1:$sasl" >"$RUN/sasl_bootstrap.tmp" && mv "$RUN/sasl_bootstrap.tmp" "$RUN/sasl_bootstrap"
+      echo "127.0.0.1:$plain" >"$RUN/bootstrap.tmp" && mv "$RUN/bootstrap.tmp" "$RUN/bootstrap"
+      echo "127.0.0.1:$plain"
+      return 0
+    fi
+    kill_broker
+    if (( attempt < 3 )) && grep -qs 'Address already in use' "$RUN/server.log" "$RUN/stdout.log"; then
+      echo "$PROG: a port was taken between choosing and binding it; retrying with new ports" >&2
+      : >"$RUN/server.log"
+      continue
+    fi
+    break
+  done
+  echo "$PROG: error: broker failed to start: $WAIT_ERR (run dir $RUN)" >&2
+  log_tail 25
+  exit 1
+}
+
+# ---------------------------------------------------------------- subcommands
+
+cmd_start() {
+  local clean=0
+  case ${1:-} in --clean) clean=1 ;; "") ;; *) die "usage: $PROG start [--clean]" ;; esac
+  lock_run
+  start_locked "$clean"
+}
+
+cmd_stop() {
+  local clean=0
+  case ${1:-} in --clean) clean=1 ;; "") ;; *) die "usage: $PROG stop [--clean]" ;; esac
+  [[ -d $RUN ]] || return 0
+  lock_run
+  kill_broker
+  rm -f "$RUN/bootstrap" "$RUN/sasl_bootstrap"
+  if [[ $clean == 1 ]]; then
+    rm -rf "$RUN/data" "$RUN/server.properties" "$RUN/client-sasl.properties" \
+           "$RUN"/server.log* "$RUN/stdout.log" "$RUN/format.log" "$RUN/check.log"
+  fi
+}
+
+cmd_ensure() {
+  if healthy; then cat "$RUN/bootstrap"; return 0; fi
+  lock_run
+  if healthy; then cat "$RUN/bootstrap"; return 0; fi
+  # Alive but not answering (hung, or left half-started): replace it.
+  pid_alive && kill_broker
+  start_locked 0
+}
+
+cmd_status() {
+  if healthy; then
+    echo "running bootstrap=$(cat "$RUN/bootstrap") sasl_bootstrap=$(cat "$RUN/sasl_bootstrap" 2>/dev/null) pid=$(broker_pid) run_dir=$RUN"
+    return 0
+  fi
+  if pid_alive; then
+    echo "not running (pid $(broker_pid) is alive but not serving; run dir $RUN)"
+  else
+    echo "not running (run dir $RUN)"
+  fi
+  return 1
+}
+
+cmd_bootstrap() {
+  healthy || die "no running broker in $RUN (start one with '$PROG ensure')"
+  cat "$RUN/${1:-bootstrap}"
+}
+
+main() {
+  [[ $# -ge 1 ]] || usage
+  local sub=$1
+  shift
+  case $sub in
+    fetch)          [[ $# -eq 0 ]] || die "usage: $PROG fetch"; cmd_fetch ;;
+    start)          cmd_start "$@" ;;
+    stop)           cmd_stop "$@" ;;
+    ensure)         [[ $# -eq 0 ]] || die "usage: $PROG ensure"; cmd_ensure ;;
+    status)         cmd_status ;;
+    bootstrap)      cmd_bootstrap bootstrap ;;
+    sasl-bootstrap) cmd_bootstrap sasl_bootstrap ;;
+    tool)           cmd_tool "$@" ;;
+    -h|--help|help) usage 0 ;;
+    *)              echo "$PROG: error: unknown subcommand '$sub'" >&2; usage ;;
+  esac
+}
+
+main "$@"

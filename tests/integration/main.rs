@@ -1,0 +1,9 @@
+//! Integration tests: the real `kbp` binary and library against a real Apache Kafka broker
+//! (KRaft, single node on 127.0.0.1), started on demand by scripts/kafka.sh.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod admin;
+mod cli;
+mod lag;
