@@ -29,7 +29,13 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
     /// Bootstrap servers, comma-separated (overrides the context's)
-    #[arg(short = 'b', long = "bootstrap-server", env = "KBP_BOOTSTRAP_SERVER", global = true, value_name = "HOST:PORT")]
+    #[arg(
+        short = 'b',
+        long = "bootstrap-server",
+        env = "KBP_BOOTSTRAP_SERVER",
+        global = true,
+        value_name = "HOST:PORT"
+    )]
     pub bootstrap_server: Option<String>,
 
     /// Context of the config file to use (default: its current-context)
@@ -174,14 +180,20 @@ mod tests {
 
     #[test]
     fn property_needs_key_and_equals() {
-        assert_eq!(parse_property("a.b=c=d").unwrap(), ("a.b".into(), "c=d".into()));
+        assert_eq!(
+            parse_property("a.b=c=d").unwrap(),
+            ("a.b".into(), "c=d".into())
+        );
         assert!(parse_property("novalue").is_err());
         assert!(parse_property("=x").is_err());
     }
 
     #[test]
     fn durations() {
-        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
         assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
         assert!(parse_duration("soon").is_err());
     }

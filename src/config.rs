@@ -125,9 +125,16 @@ impl Redactor {
 
     pub fn is_sensitive_key(key: &str) -> bool {
         let k = key.to_ascii_lowercase();
-        ["password", "secret", "jaas", "sasl.oauthbearer.config", ".pem", "token"]
-            .iter()
-            .any(|p| k.contains(p))
+        [
+            "password",
+            "secret",
+            "jaas",
+            "sasl.oauthbearer.config",
+            ".pem",
+            "token",
+        ]
+        .iter()
+        .any(|p| k.contains(p))
     }
 }
 
@@ -151,8 +158,13 @@ pub fn load_file(global: &GlobalArgs) -> Result<(Option<PathBuf>, ConfigFile)> {
     };
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok((Some(path.clone()), parse_file(&path, &text)?)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => Ok((None, ConfigFile::default())),
-        Err(e) => Err(Error::ConfigFile { path, message: e.to_string() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            Ok((None, ConfigFile::default()))
+        }
+        Err(e) => Err(Error::ConfigFile {
+            path,
+            message: e.to_string(),
+        }),
     }
 }
 
@@ -161,7 +173,10 @@ pub fn parse_file(path: &Path, text: &str) -> Result<ConfigFile> {
         return Ok(ConfigFile::default());
     }
     // serde_yaml's message already ends in "at line L column C".
-    serde_yaml::from_str(text).map_err(|e| Error::ConfigFile { path: path.to_path_buf(), message: e.to_string() })
+    serde_yaml::from_str(text).map_err(|e| Error::ConfigFile {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 /// The one merge: flags and environment (already combined by clap) over the chosen context.
@@ -170,12 +185,27 @@ pub fn resolve(global: &GlobalArgs, require_bootstrap: bool) -> Result<Settings>
     merge(global, path, &file, require_bootstrap)
 }
 
-pub fn merge(global: &GlobalArgs, path: Option<PathBuf>, file: &ConfigFile, require_bootstrap: bool) -> Result<Settings> {
-    let file_label = || path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "(none)".into());
-    let context_name = global.context.clone().or_else(|| file.current_context.clone());
+pub fn merge(
+    global: &GlobalArgs,
+    path: Option<PathBuf>,
+    file: &ConfigFile,
+    require_bootstrap: bool,
+) -> Result<Settings> {
+    let file_label = || {
+        path.as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(none)".into())
+    };
+    let context_name = global
+        .context
+        .clone()
+        .or_else(|| file.current_context.clone());
     let context = match &context_name {
         Some(name) => Some(file.contexts.get(name).ok_or_else(|| {
-            Error::usage(format!("--context {name}: no such context in config file {}", file_label()))
+            Error::usage(format!(
+                "--context {name}: no such context in config file {}",
+                file_label()
+            ))
         })?),
         None => None,
     };
@@ -191,7 +221,10 @@ pub fn merge(global: &GlobalArgs, path: Option<PathBuf>, file: &ConfigFile, requ
             Servers::Many(v) => v.join(","),
         });
         if let Some(t) = &ctx.timeout {
-            timeout = Some(crate::cli::parse_duration(t).map_err(|e| Error::usage(at(&format!("timeout: {e}"))))?);
+            timeout = Some(
+                crate::cli::parse_duration(t)
+                    .map_err(|e| Error::usage(at(&format!("timeout: {e}"))))?,
+            );
         }
         if let Some(p) = &ctx.security_protocol {
             properties.push(("security.protocol".into(), p.clone()));
@@ -201,19 +234,31 @@ pub fn merge(global: &GlobalArgs, path: Option<PathBuf>, file: &ConfigFile, requ
             if let Some(u) = &sasl.username {
                 properties.push(("sasl.username".into(), u.clone()));
             }
-            if let Some(pw) = read_secret(sasl.password_env.as_deref(), sasl.password_file.as_deref(), &at)? {
+            if let Some(pw) = read_secret(
+                sasl.password_env.as_deref(),
+                sasl.password_file.as_deref(),
+                &at,
+            )? {
                 redactor.add(&pw);
                 properties.push(("sasl.password".into(), pw));
             }
         }
         if let Some(tls) = &ctx.tls {
-            let paths = [("ssl.ca.location", &tls.ca), ("ssl.certificate.location", &tls.cert), ("ssl.key.location", &tls.key)];
+            let paths = [
+                ("ssl.ca.location", &tls.ca),
+                ("ssl.certificate.location", &tls.cert),
+                ("ssl.key.location", &tls.key),
+            ];
             for (key, value) in paths {
                 if let Some(p) = value {
                     properties.push((key.into(), p.display().to_string()));
                 }
             }
-            if let Some(pw) = read_secret(tls.key_password_env.as_deref(), tls.key_password_file.as_deref(), &at)? {
+            if let Some(pw) = read_secret(
+                tls.key_password_env.as_deref(),
+                tls.key_password_file.as_deref(),
+                &at,
+            )? {
                 redactor.add(&pw);
                 properties.push(("ssl.key.password".into(), pw));
             }
@@ -223,7 +268,11 @@ pub fn merge(global: &GlobalArgs, path: Option<PathBuf>, file: &ConfigFile, requ
                 serde_yaml::Value::String(s) => s.clone(),
                 serde_yaml::Value::Number(n) => n.to_string(),
                 serde_yaml::Value::Bool(b) => b.to_string(),
-                _ => return Err(Error::usage(at(&format!("properties.{k}: expected a string, number or boolean")))),
+                _ => {
+                    return Err(Error::usage(at(&format!(
+                        "properties.{k}: expected a string, number or boolean"
+                    ))))
+                }
             };
             properties.push((k.clone(), v));
         }
@@ -231,7 +280,10 @@ pub fn merge(global: &GlobalArgs, path: Option<PathBuf>, file: &ConfigFile, requ
     properties.extend(global.property.iter().cloned());
 
     // `-X bootstrap.servers=` is the kcat spelling of `-b`; -b still wins.
-    if let Some(pos) = properties.iter().rposition(|(k, _)| k == "bootstrap.servers") {
+    if let Some(pos) = properties
+        .iter()
+        .rposition(|(k, _)| k == "bootstrap.servers")
+    {
         let (_, v) = properties.remove(pos);
         bootstrap = Some(v);
         properties.retain(|(k, _)| k != "bootstrap.servers");
@@ -269,16 +321,27 @@ pub fn merge(global: &GlobalArgs, path: Option<PathBuf>, file: &ConfigFile, requ
     })
 }
 
-fn read_secret(env: Option<&str>, file: Option<&Path>, at: &dyn Fn(&str) -> String) -> Result<Option<String>> {
+fn read_secret(
+    env: Option<&str>,
+    file: Option<&Path>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Option<String>> {
     match (env, file) {
-        (Some(_), Some(_)) => Err(Error::usage(at("give password-env or password-file, not both"))),
+        (Some(_), Some(_)) => Err(Error::usage(at(
+            "give password-env or password-file, not both",
+        ))),
         (Some(var), None) => match std::env::var(var) {
             Ok(v) => Ok(Some(v)),
-            Err(_) => Err(Error::usage(at(&format!("environment variable {var} is not set")))),
+            Err(_) => Err(Error::usage(at(&format!(
+                "environment variable {var} is not set"
+            )))),
         },
         (None, Some(path)) => match std::fs::read_to_string(path) {
             Ok(v) => Ok(Some(v.trim_end_matches(['\n', '\r']).to_string())),
-            Err(e) => Err(Error::usage(at(&format!("cannot read secret file {}: {e}", path.display())))),
+            Err(e) => Err(Error::usage(at(&format!(
+                "cannot read secret file {}: {e}",
+                path.display()
+            )))),
         },
         (None, None) => Ok(None),
     }
@@ -289,7 +352,11 @@ impl Settings {
         self.properties
             .iter()
             .map(|(k, v)| {
-                let v = if Redactor::is_sensitive_key(k) { REDACTED.to_string() } else { self.redactor.redact(v) };
+                let v = if Redactor::is_sensitive_key(k) {
+                    REDACTED.to_string()
+                } else {
+                    self.redactor.redact(v)
+                };
                 (k.clone(), v)
             })
             .collect()
@@ -318,7 +385,10 @@ pub fn context_rows(file: &ConfigFile, selected: Option<&str>) -> Vec<ContextRow
                 Some(Servers::Many(v)) => v.join(","),
                 None => String::new(),
             },
-            security_protocol: ctx.security_protocol.clone().unwrap_or_else(|| "PLAINTEXT".into()),
+            security_protocol: ctx
+                .security_protocol
+                .clone()
+                .unwrap_or_else(|| "PLAINTEXT".into()),
         })
         .collect()
 }
@@ -355,11 +425,18 @@ contexts:
         std::env::set_var("KBP_TEST_SECRET_PW", "hunter2-xyz");
         let s = merge(&GlobalArgs::default(), Some("c.yaml".into()), &file(), true).unwrap();
         assert_eq!(s.bootstrap, "a:9092,b:9092");
-        assert!(s.properties.contains(&("sasl.password".into(), "hunter2-xyz".into())));
-        assert!(s.properties.contains(&("fetch.wait.max.ms".into(), "50".into())));
+        assert!(s
+            .properties
+            .contains(&("sasl.password".into(), "hunter2-xyz".into())));
+        assert!(s
+            .properties
+            .contains(&("fetch.wait.max.ms".into(), "50".into())));
         let view = serde_json::to_string(&s.view()).unwrap();
         assert!(!view.contains("hunter2-xyz"), "{view}");
-        assert_eq!(s.redactor.redact("auth with hunter2-xyz failed"), "auth with [redacted] failed");
+        assert_eq!(
+            s.redactor.redact("auth with hunter2-xyz failed"),
+            "auth with [redacted] failed"
+        );
     }
 
     #[test]
@@ -374,12 +451,18 @@ contexts:
         let s = merge(&g, None, &file(), true).unwrap();
         assert_eq!(s.bootstrap, "x:1");
         assert_eq!(s.timeout, Duration::from_secs(3));
-        assert_eq!(s.properties, vec![("client.id".to_string(), "mine".to_string())]);
+        assert_eq!(
+            s.properties,
+            vec![("client.id".to_string(), "mine".to_string())]
+        );
     }
 
     #[test]
     fn x_bootstrap_servers_is_the_bootstrap() {
-        let g = GlobalArgs { property: vec![("bootstrap.servers".into(), "k:9".into())], ..Default::default() };
+        let g = GlobalArgs {
+            property: vec![("bootstrap.servers".into(), "k:9".into())],
+            ..Default::default()
+        };
         let s = merge(&g, None, &ConfigFile::default(), true).unwrap();
         assert_eq!(s.bootstrap, "k:9");
         assert!(s.properties.is_empty());
@@ -387,7 +470,12 @@ contexts:
 
     #[test]
     fn unknown_key_names_line_and_column() {
-        let err = parse_file(Path::new("/tmp/k.yaml"), "contexts:\n  a:\n    bootstrap: x\n").unwrap_err().to_string();
+        let err = parse_file(
+            Path::new("/tmp/k.yaml"),
+            "contexts:\n  a:\n    bootstrap: x\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("/tmp/k.yaml"), "{err}");
         assert!(err.contains("unknown field `bootstrap`"), "{err}");
         assert!(err.contains("line 3 column 5"), "{err}");
@@ -395,7 +483,10 @@ contexts:
 
     #[test]
     fn missing_context_and_missing_bootstrap_are_usage_errors() {
-        let g = GlobalArgs { context: Some("nope".into()), ..Default::default() };
+        let g = GlobalArgs {
+            context: Some("nope".into()),
+            ..Default::default()
+        };
         let e = merge(&g, None, &file(), true).unwrap_err();
         assert_eq!(e.exit_code(), crate::error::exit::USAGE);
         assert!(e.to_string().contains("--context nope"));
@@ -410,7 +501,9 @@ contexts:
             "current-context: a\ncontexts:\n  a:\n    bootstrap-servers: x:1\n    sasl: {mechanism: PLAIN, username: u, password-env: KBP_TEST_UNSET_VAR_Q}\n",
         )
         .unwrap();
-        let e = merge(&GlobalArgs::default(), None, &f, true).unwrap_err().to_string();
+        let e = merge(&GlobalArgs::default(), None, &f, true)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("KBP_TEST_UNSET_VAR_Q is not set"), "{e}");
     }
 

@@ -41,10 +41,16 @@ pub enum Error {
     NotFound { what: &'static str, names: String },
 
     #[error("{operation} failed: {reason}")]
-    Kafka { operation: &'static str, reason: String },
+    Kafka {
+        operation: &'static str,
+        reason: String,
+    },
 
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
 
     /// Not a failure of kbp: a threshold the user asked us to check was breached.
     #[error("{0}")]
@@ -68,7 +74,10 @@ impl Error {
     }
 
     pub fn kafka(operation: &'static str, reason: impl ToString) -> Self {
-        Error::Kafka { operation, reason: reason.to_string() }
+        Error::Kafka {
+            operation,
+            reason: reason.to_string(),
+        }
     }
 
     /// True when stdout was closed by the reader (`kbp lag | head`): not an error.
@@ -79,7 +88,10 @@ impl Error {
 
 impl From<std::io::Error> for Error {
     fn from(source: std::io::Error) -> Self {
-        Error::Io { context: "writing output".into(), source }
+        Error::Io {
+            context: "writing output".into(),
+            source,
+        }
     }
 }
 

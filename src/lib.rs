@@ -30,7 +30,11 @@ where
         Err(e) => {
             // clap prints help/version to stdout and usage errors to stderr itself.
             let _ = e.print();
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
     match dispatch(&cli) {

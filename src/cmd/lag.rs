@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::cli::{GroupStateArg, LagArgs};
 use crate::error::{Error, Result};
 use crate::kafka::{
-    GroupDescription, GroupOffsets, GroupState, KafkaCode, ListedOffset, OffsetSpec, RecordTime, Session, TopicPartition,
+    GroupDescription, GroupOffsets, GroupState, KafkaCode, ListedOffset, OffsetSpec, RecordTime,
+    Session, TopicPartition,
 };
 use crate::output::Progress;
 
@@ -121,7 +122,10 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<La
 }
 
 pub fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// All the cluster reads, in a fixed number of batched rounds.
@@ -130,7 +134,11 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
     let names = if sel.groups.is_empty() {
         progress.set("listing groups");
         let (listed, errors) = session.list_groups(&sel.states)?;
-        snap.warnings.extend(errors.iter().map(|e| format!("a broker could not list its groups: {e}")));
+        snap.warnings.extend(
+            errors
+                .iter()
+                .map(|e| format!("a broker could not list its groups: {e}")),
+        );
         listed.into_iter().map(|g| g.group).collect()
     } else {
         let mut n = sel.groups.clone();
@@ -142,11 +150,18 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
         let missing: Vec<String> = session
             .describe_topics(&sel.topics)?
             .into_iter()
-            .filter(|t| t.error.as_ref().is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART))
+            .filter(|t| {
+                t.error
+                    .as_ref()
+                    .is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART)
+            })
             .map(|t| t.name)
             .collect();
         if !missing.is_empty() {
-            return Err(Error::NotFound { what: "topic", names: missing.join(", ") });
+            return Err(Error::NotFound {
+                what: "topic",
+                names: missing.join(", "),
+            });
         }
     }
     if names.is_empty() {
@@ -154,7 +169,10 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
     }
     progress.set(&format!("describing {} groups", names.len()));
     snap.descriptions = session.describe_groups(&names)?;
-    progress.set(&format!("fetching committed offsets of {} groups", names.len()));
+    progress.set(&format!(
+        "fetching committed offsets of {} groups",
+        names.len()
+    ));
     snap.offsets = session.group_offsets(&names)?;
 
     if !sel.groups.is_empty() {
@@ -165,12 +183,23 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
             .map(|d| d.group.as_str())
             .collect();
         if !missing.is_empty() {
-            return Err(Error::NotFound { what: "consumer group", names: missing.join(", ") });
+            return Err(Error::NotFound {
+                what: "consumer group",
+                names: missing.join(", "),
+            });
         }
     }
 
-    let partitions: Vec<TopicPartition> = rows_of(&snap, sel).into_iter().flat_map(|(_, tps)| tps).collect::<BTreeSet<_>>().into_iter().collect();
-    progress.set(&format!("listing offsets of {} partitions", partitions.len()));
+    let partitions: Vec<TopicPartition> = rows_of(&snap, sel)
+        .into_iter()
+        .flat_map(|(_, tps)| tps)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    progress.set(&format!(
+        "listing offsets of {} partitions",
+        partitions.len()
+    ));
     snap.starts = session.list_offsets(&partitions, OffsetSpec::Earliest)?;
     snap.ends = session.list_offsets(&partitions, OffsetSpec::Latest)?;
 
@@ -183,13 +212,21 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
             .filter(|(tp, _)| sel.topics.is_empty() || sel.topics.contains(&tp.topic))
             .filter_map(|(tp, off)| {
                 let end = snap.ends.get(tp)?.as_ref().ok()?.offset;
-                let start = snap.starts.get(tp).and_then(|s| s.as_ref().ok()).map_or(0, |s| s.offset);
+                let start = snap
+                    .starts
+                    .get(tp)
+                    .and_then(|s| s.as_ref().ok())
+                    .map_or(0, |s| s.offset);
                 Some((tp.clone(), (*off)?.max(start), end))
             })
             .collect();
         progress.set(&format!("reading {} records for time lag", wanted.len()));
         snap.times = session.record_times(&wanted)?;
-        let unknown = snap.times.values().filter(|t| **t == RecordTime::Unknown).count();
+        let unknown = snap
+            .times
+            .values()
+            .filter(|t| **t == RecordTime::Unknown)
+            .count();
         if unknown > 0 {
             snap.warnings.push(format!("time lag unknown for {unknown} partition offsets (not read within --timeout or no timestamp)"));
         }
@@ -199,18 +236,29 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
 
 /// A named group that Kafka does not know: Dead or GROUP_ID_NOT_FOUND, and nothing committed.
 fn is_missing(d: &GroupDescription, offsets: Option<&GroupOffsets>) -> bool {
-    let unknown = d.error.as_ref().is_some_and(|e| e.code == KafkaCode::GROUP_ID_NOT_FOUND) || d.state == GroupState::Dead;
-    let committed = offsets.and_then(|o| o.offsets.as_ref().ok()).is_some_and(|v| !v.is_empty());
+    let unknown = d
+        .error
+        .as_ref()
+        .is_some_and(|e| e.code == KafkaCode::GROUP_ID_NOT_FOUND)
+        || d.state == GroupState::Dead;
+    let committed = offsets
+        .and_then(|o| o.offsets.as_ref().ok())
+        .is_some_and(|v| !v.is_empty());
     unknown && !committed
 }
 
 /// Per group, the partitions it has committed or been assigned, after the topic filter.
 fn rows_of(snap: &Snapshot, sel: &Selection) -> Vec<(String, BTreeSet<TopicPartition>)> {
-    let committed: HashMap<&str, &GroupOffsets> = snap.offsets.iter().map(|o| (o.group.as_str(), o)).collect();
+    let committed: HashMap<&str, &GroupOffsets> =
+        snap.offsets.iter().map(|o| (o.group.as_str(), o)).collect();
     snap.descriptions
         .iter()
         .map(|d| {
-            let mut tps: BTreeSet<TopicPartition> = d.members.iter().flat_map(|m| m.assignment.iter().cloned()).collect();
+            let mut tps: BTreeSet<TopicPartition> = d
+                .members
+                .iter()
+                .flat_map(|m| m.assignment.iter().cloned())
+                .collect();
             if let Some(Ok(offs)) = committed.get(d.group.as_str()).map(|o| &o.offsets) {
                 tps.extend(offs.iter().map(|(tp, _)| tp.clone()));
             }
@@ -229,13 +277,17 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
         .filter_map(|g| match &g.offsets {
             Ok(v) => Some((g.group.as_str(), v.iter().map(|(tp, o)| (tp, *o)).collect())),
             Err(e) => {
-                warnings.push(format!("group {}: committed offsets unavailable: {e}", g.group));
+                warnings.push(format!(
+                    "group {}: committed offsets unavailable: {e}",
+                    g.group
+                ));
                 None
             }
         })
         .collect();
     let rows = rows_of(snap, sel);
-    let offset = |m: &HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>, tp: &TopicPartition| {
+    let offset = |m: &HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
+                  tp: &TopicPartition| {
         m.get(tp).and_then(|r| r.as_ref().ok()).map(|o| o.offset)
     };
 
@@ -247,8 +299,11 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
         if !sel.topics.is_empty() && tps.is_empty() {
             continue;
         }
-        let owners: HashMap<&TopicPartition, &crate::kafka::Member> =
-            d.members.iter().flat_map(|m| m.assignment.iter().map(move |tp| (tp, m))).collect();
+        let owners: HashMap<&TopicPartition, &crate::kafka::Member> = d
+            .members
+            .iter()
+            .flat_map(|m| m.assignment.iter().map(move |tp| (tp, m)))
+            .collect();
         let empty = HashMap::new();
         let commits = committed.get(d.group.as_str()).unwrap_or(&empty);
         let partitions: Vec<PartitionLag> = tps
@@ -267,11 +322,15 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
                 };
                 let time_lag_ms = match (lag, current, start) {
                     (Some(0), _, _) => Some(0),
-                    (Some(_), Some(c), s) if sel.time_lag => match snap.times.get(&(tp.clone(), c.max(s.unwrap_or(0)))) {
-                        Some(RecordTime::At(ts)) => Some(now_ms.saturating_sub((*ts).max(0) as u64)),
-                        Some(RecordTime::NoRecord) => Some(0),
-                        _ => None,
-                    },
+                    (Some(_), Some(c), s) if sel.time_lag => {
+                        match snap.times.get(&(tp.clone(), c.max(s.unwrap_or(0)))) {
+                            Some(RecordTime::At(ts)) => {
+                                Some(now_ms.saturating_sub((*ts).max(0) as u64))
+                            }
+                            Some(RecordTime::NoRecord) => Some(0),
+                            _ => None,
+                        }
+                    }
                     _ => None,
                 };
                 let owner = owners.get(tp);
@@ -291,9 +350,15 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
             })
             .collect();
         let total_lag = partitions.iter().filter_map(|p| p.lag).sum();
-        let lost = partitions.iter().filter_map(|p| p.records_lost).sum::<u64>();
+        let lost = partitions
+            .iter()
+            .filter_map(|p| p.records_lost)
+            .sum::<u64>();
         if lost > 0 {
-            let n = partitions.iter().filter(|p| p.records_lost.is_some()).count();
+            let n = partitions
+                .iter()
+                .filter(|p| p.records_lost.is_some())
+                .count();
             warnings.push(format!(
                 "group {}: committed offset below log start on {n} partition(s): {lost} records deleted by retention before they were read",
                 d.group
@@ -303,14 +368,24 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
             group: d.group.clone(),
             state: d.state.as_str().to_string(),
             protocol: d.group_type.as_str().to_string(),
-            coordinator: d.coordinator.as_ref().map(|n| Coordinator { id: n.id, host: n.host.clone(), port: n.port }),
+            coordinator: d.coordinator.as_ref().map(|n| Coordinator {
+                id: n.id,
+                host: n.host.clone(),
+                port: n.port,
+            }),
             members: d.members.len(),
             total_lag,
             max_time_lag_ms: partitions.iter().filter_map(|p| p.time_lag_ms).max(),
-            unowned_partitions: partitions.iter().filter(|p| p.consumer_id.is_none()).count(),
+            unowned_partitions: partitions
+                .iter()
+                .filter(|p| p.consumer_id.is_none())
+                .count(),
             records_lost: lost,
             partitions: if sel.only_with_lag {
-                partitions.into_iter().filter(|p| p.lag.unwrap_or(0) > 0).collect()
+                partitions
+                    .into_iter()
+                    .filter(|p| p.lag.unwrap_or(0) > 0)
+                    .collect()
             } else {
                 partitions
             },
@@ -321,15 +396,26 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
         groups.push(group);
     }
     groups.sort_by(|a, b| a.group.cmp(&b.group));
-    LagReport { timestamp_ms: now_ms, groups, warnings }
+    LagReport {
+        timestamp_ms: now_ms,
+        groups,
+        warnings,
+    }
 }
 
 /// `--fail-above` / `--fail-time-above`: the first breach, as the error that exits 1.
-pub fn check_thresholds(report: &LagReport, fail_above: Option<u64>, fail_time_above: Option<Duration>) -> Result<()> {
+pub fn check_thresholds(
+    report: &LagReport,
+    fail_above: Option<u64>,
+    fail_time_above: Option<Duration>,
+) -> Result<()> {
     let mut breaches = Vec::new();
     for g in &report.groups {
         if let Some(n) = fail_above.filter(|n| g.total_lag > *n) {
-            breaches.push(format!("group {}: total lag {} above --fail-above {n}", g.group, g.total_lag));
+            breaches.push(format!(
+                "group {}: total lag {} above --fail-above {n}",
+                g.group, g.total_lag
+            ));
         }
         if let (Some(limit), Some(t)) = (fail_time_above, g.max_time_lag_ms) {
             if t > limit.as_millis() as u64 {
@@ -345,7 +431,11 @@ pub fn check_thresholds(report: &LagReport, fail_above: Option<u64>, fail_time_a
     match breaches.len() {
         0 => Ok(()),
         1 => Err(Error::Threshold(breaches.remove(0))),
-        n => Err(Error::Threshold(format!("{} (and {} more)", breaches.remove(0), n - 1))),
+        n => Err(Error::Threshold(format!(
+            "{} (and {} more)",
+            breaches.remove(0),
+            n - 1
+        ))),
     }
 }
 
@@ -368,11 +458,20 @@ mod tests {
     }
 
     fn listed(o: i64) -> Result<ListedOffset, KafkaCode> {
-        Ok(ListedOffset { offset: o, timestamp: -1 })
+        Ok(ListedOffset {
+            offset: o,
+            timestamp: -1,
+        })
     }
 
     fn sel() -> Selection {
-        Selection { groups: vec![], topics: vec![], states: vec![], only_with_lag: false, time_lag: true }
+        Selection {
+            groups: vec![],
+            topics: vec![],
+            states: vec![],
+            only_with_lag: false,
+            time_lag: true,
+        }
     }
 
     fn snapshot() -> Snapshot {
@@ -390,16 +489,33 @@ mod tests {
             group_type: GroupType::Consumer,
             simple: false,
             assignor: "uniform".into(),
-            coordinator: Some(Node { id: 1, host: "h".into(), port: 9092, rack: None }),
+            coordinator: Some(Node {
+                id: 1,
+                host: "h".into(),
+                port: 9092,
+                rack: None,
+            }),
             members: vec![member],
             error: None,
         };
-        let mut s = Snapshot { descriptions: vec![g], ..Default::default() };
+        let mut s = Snapshot {
+            descriptions: vec![g],
+            ..Default::default()
+        };
         s.offsets = vec![GroupOffsets {
             group: "billing".into(),
-            offsets: Ok(vec![(tp("orders", 0), Some(90)), (tp("orders", 2), Some(5)), (tp("audit", 0), Some(120))]),
+            offsets: Ok(vec![
+                (tp("orders", 0), Some(90)),
+                (tp("orders", 2), Some(5)),
+                (tp("audit", 0), Some(120)),
+            ]),
         }];
-        for (t, st, en) in [(tp("orders", 0), 0, 100), (tp("orders", 1), 0, 50), (tp("orders", 2), 10, 40), (tp("audit", 0), 0, 100)] {
+        for (t, st, en) in [
+            (tp("orders", 0), 0, 100),
+            (tp("orders", 1), 0, 50),
+            (tp("orders", 2), 10, 40),
+            (tp("audit", 0), 0, 100),
+        ] {
             s.starts.insert(t.clone(), listed(st));
             s.ends.insert(t, listed(en));
         }
@@ -412,7 +528,12 @@ mod tests {
     fn rows_follow_the_rules() {
         let r = build(&snapshot(), &sel(), 10_000);
         let g = &r.groups[0];
-        let row = |t: &str, p: i32| g.partitions.iter().find(|r| r.topic == t && r.partition == p).unwrap();
+        let row = |t: &str, p: i32| {
+            g.partitions
+                .iter()
+                .find(|r| r.topic == t && r.partition == p)
+                .unwrap()
+        };
         // Plain lag with exact time lag.
         assert_eq!(row("orders", 0).lag, Some(10));
         assert_eq!(row("orders", 0).time_lag_ms, Some(9_000));
@@ -432,20 +553,54 @@ mod tests {
         assert_eq!(g.unowned_partitions, 2);
         assert_eq!(g.records_lost, 5);
         assert_eq!(g.protocol, "consumer");
-        assert!(r.warnings.iter().any(|w| w.contains("5 records deleted by retention")));
+        assert!(r
+            .warnings
+            .iter()
+            .any(|w| w.contains("5 records deleted by retention")));
     }
 
     #[test]
     fn filters() {
         let s = snapshot();
-        let r = build(&s, &Selection { only_with_lag: true, ..sel() }, 10_000);
+        let r = build(
+            &s,
+            &Selection {
+                only_with_lag: true,
+                ..sel()
+            },
+            10_000,
+        );
         assert_eq!(r.groups[0].partitions.len(), 2);
-        assert_eq!(r.groups[0].total_lag, 45, "totals are computed before filtering rows");
-        let r = build(&s, &Selection { topics: vec!["audit".into()], ..sel() }, 10_000);
+        assert_eq!(
+            r.groups[0].total_lag, 45,
+            "totals are computed before filtering rows"
+        );
+        let r = build(
+            &s,
+            &Selection {
+                topics: vec!["audit".into()],
+                ..sel()
+            },
+            10_000,
+        );
         assert_eq!(r.groups[0].partitions.len(), 1);
-        let r = build(&s, &Selection { topics: vec!["other".into()], ..sel() }, 10_000);
+        let r = build(
+            &s,
+            &Selection {
+                topics: vec!["other".into()],
+                ..sel()
+            },
+            10_000,
+        );
         assert!(r.groups.is_empty());
-        let r = build(&s, &Selection { states: vec![GroupState::Empty], ..sel() }, 10_000);
+        let r = build(
+            &s,
+            &Selection {
+                states: vec![GroupState::Empty],
+                ..sel()
+            },
+            10_000,
+        );
         assert!(r.groups.is_empty());
     }
 
@@ -454,9 +609,28 @@ mod tests {
         let mut s = snapshot();
         s.times.clear();
         let r = build(&s, &sel(), 10_000);
-        assert_eq!(r.groups[0].max_time_lag_ms, Some(0), "only the caught-up row is known");
-        let r = build(&snapshot(), &Selection { time_lag: false, ..sel() }, 10_000);
-        assert_eq!(r.groups[0].partitions.iter().find(|p| p.partition == 0 && p.topic == "orders").unwrap().time_lag_ms, None);
+        assert_eq!(
+            r.groups[0].max_time_lag_ms,
+            Some(0),
+            "only the caught-up row is known"
+        );
+        let r = build(
+            &snapshot(),
+            &Selection {
+                time_lag: false,
+                ..sel()
+            },
+            10_000,
+        );
+        assert_eq!(
+            r.groups[0]
+                .partitions
+                .iter()
+                .find(|p| p.partition == 0 && p.topic == "orders")
+                .unwrap()
+                .time_lag_ms,
+            None
+        );
     }
 
     #[test]
@@ -475,7 +649,10 @@ mod tests {
         let mut d = snapshot().descriptions.remove(0);
         d.state = GroupState::Dead;
         assert!(is_missing(&d, None));
-        let some = GroupOffsets { group: d.group.clone(), offsets: Ok(vec![(tp("a", 0), Some(1))]) };
+        let some = GroupOffsets {
+            group: d.group.clone(),
+            offsets: Ok(vec![(tp("a", 0), Some(1))]),
+        };
         assert!(!is_missing(&d, Some(&some)));
     }
 }

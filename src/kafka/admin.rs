@@ -58,7 +58,8 @@ impl Event {
         if code == sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             return None;
         }
-        let message = unsafe { cstr(sys::rd_kafka_event_error_string(self.ptr())) }.unwrap_or_default();
+        let message =
+            unsafe { cstr(sys::rd_kafka_event_error_string(self.ptr())) }.unwrap_or_default();
         Some(code_of(code, message))
     }
 }
@@ -79,7 +80,14 @@ impl Options {
         let opts = Options(opts);
         let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
         let mut err = [0 as c_char; 512];
-        let rc = unsafe { sys::rd_kafka_AdminOptions_set_request_timeout(opts.ptr(), ms, err.as_mut_ptr(), err.len()) };
+        let rc = unsafe {
+            sys::rd_kafka_AdminOptions_set_request_timeout(
+                opts.ptr(),
+                ms,
+                err.as_mut_ptr(),
+                err.len(),
+            )
+        };
         if rc != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
             return Err(unsafe { cstr(err.as_ptr()) }.unwrap_or_default());
         }
@@ -104,12 +112,24 @@ impl Options {
             return Ok(());
         }
         let raw: Vec<_> = states.iter().map(|s| state_code(*s)).collect();
-        Self::check(unsafe { sys::rd_kafka_AdminOptions_set_match_consumer_group_states(self.ptr(), raw.as_ptr(), raw.len()) })
+        Self::check(unsafe {
+            sys::rd_kafka_AdminOptions_set_match_consumer_group_states(
+                self.ptr(),
+                raw.as_ptr(),
+                raw.len(),
+            )
+        })
     }
 
     pub fn match_types(&self, types: &[GroupType]) -> Result<(), String> {
         let raw: Vec<_> = types.iter().map(|t| type_code(*t)).collect();
-        Self::check(unsafe { sys::rd_kafka_AdminOptions_set_match_consumer_group_types(self.ptr(), raw.as_ptr(), raw.len()) })
+        Self::check(unsafe {
+            sys::rd_kafka_AdminOptions_set_match_consumer_group_types(
+                self.ptr(),
+                raw.as_ptr(),
+                raw.len(),
+            )
+        })
     }
 
     pub fn read_uncommitted(&self) -> Result<(), String> {
@@ -133,11 +153,14 @@ pub(super) struct Tpl(NonNull<sys::rd_kafka_topic_partition_list_t>);
 
 impl Tpl {
     pub fn new<'a>(items: impl IntoIterator<Item = (&'a TopicPartition, i64)>) -> Tpl {
-        let list = NonNull::new(unsafe { sys::rd_kafka_topic_partition_list_new(16) }).expect("tpl alloc");
+        let list =
+            NonNull::new(unsafe { sys::rd_kafka_topic_partition_list_new(16) }).expect("tpl alloc");
         let tpl = Tpl(list);
         for (tp, offset) in items {
             let topic = CString::new(tp.topic.as_str()).unwrap_or_default();
-            let el = unsafe { sys::rd_kafka_topic_partition_list_add(tpl.ptr(), topic.as_ptr(), tp.partition) };
+            let el = unsafe {
+                sys::rd_kafka_topic_partition_list_add(tpl.ptr(), topic.as_ptr(), tp.partition)
+            };
             unsafe { (*el).offset = offset };
         }
         tpl
@@ -190,11 +213,21 @@ pub(super) fn list_groups_result(ev: &Event) -> (Vec<GroupListing>, Vec<KafkaCod
     }
 }
 
-pub(super) fn describe_groups(rk: *mut sys::rd_kafka_t, groups: &[String], opts: &Options, q: &Queue) {
-    let owned: Vec<CString> = groups.iter().map(|g| CString::new(g.as_str()).unwrap_or_default()).collect();
+pub(super) fn describe_groups(
+    rk: *mut sys::rd_kafka_t,
+    groups: &[String],
+    opts: &Options,
+    q: &Queue,
+) {
+    let owned: Vec<CString> = groups
+        .iter()
+        .map(|g| CString::new(g.as_str()).unwrap_or_default())
+        .collect();
     let mut ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
     // librdkafka copies the names before returning.
-    unsafe { sys::rd_kafka_DescribeConsumerGroups(rk, ptrs.as_mut_ptr(), ptrs.len(), opts.ptr(), q.ptr()) }
+    unsafe {
+        sys::rd_kafka_DescribeConsumerGroups(rk, ptrs.as_mut_ptr(), ptrs.len(), opts.ptr(), q.ptr())
+    }
 }
 
 pub(super) fn describe_groups_result(ev: &Event) -> Vec<GroupDescription> {
@@ -219,14 +252,20 @@ unsafe fn describe_one(g: *const sys::rd_kafka_ConsumerGroupDescription_t) -> Gr
                     return None;
                 }
                 let parts = sys::rd_kafka_MemberAssignment_partitions(a);
-                Some(if parts.is_null() { vec![] } else { read_tpl(parts).into_iter().map(|(tp, _, _)| tp).collect() })
+                Some(if parts.is_null() {
+                    vec![]
+                } else {
+                    read_tpl(parts).into_iter().map(|(tp, _, _)| tp).collect()
+                })
             };
             Member {
-                consumer_id: cstr(sys::rd_kafka_MemberDescription_consumer_id(m)).unwrap_or_default(),
+                consumer_id: cstr(sys::rd_kafka_MemberDescription_consumer_id(m))
+                    .unwrap_or_default(),
                 group_instance_id: cstr(sys::rd_kafka_MemberDescription_group_instance_id(m)),
                 client_id: cstr(sys::rd_kafka_MemberDescription_client_id(m)).unwrap_or_default(),
                 host: cstr(sys::rd_kafka_MemberDescription_host(m)).unwrap_or_default(),
-                assignment: assigned(sys::rd_kafka_MemberDescription_assignment(m)).unwrap_or_default(),
+                assignment: assigned(sys::rd_kafka_MemberDescription_assignment(m))
+                    .unwrap_or_default(),
                 target_assignment: assigned(sys::rd_kafka_MemberDescription_target_assignment(m)),
             }
         })
@@ -236,10 +275,15 @@ unsafe fn describe_one(g: *const sys::rd_kafka_ConsumerGroupDescription_t) -> Gr
         state: state_of(sys::rd_kafka_ConsumerGroupDescription_state(g)),
         group_type: type_of(sys::rd_kafka_ConsumerGroupDescription_type(g)),
         simple: sys::rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g) != 0,
-        assignor: cstr(sys::rd_kafka_ConsumerGroupDescription_partition_assignor(g)).unwrap_or_default(),
+        assignor: cstr(sys::rd_kafka_ConsumerGroupDescription_partition_assignor(g))
+            .unwrap_or_default(),
         coordinator: node_of(sys::rd_kafka_ConsumerGroupDescription_coordinator(g)),
         members,
-        error: if err.is_null() { None } else { Some(error_of(err)) },
+        error: if err.is_null() {
+            None
+        } else {
+            Some(error_of(err))
+        },
     }
 }
 
@@ -275,7 +319,10 @@ pub(super) fn group_offsets_result(ev: &Event) -> Vec<GroupOffsets> {
                     Ok(if parts.is_null() {
                         vec![]
                     } else {
-                        read_tpl(parts).into_iter().map(|(tp, off, _)| (tp, committed(off))).collect()
+                        read_tpl(parts)
+                            .into_iter()
+                            .map(|(tp, off, _)| (tp, committed(off)))
+                            .collect()
                     })
                 };
                 GroupOffsets { group, offsets }
@@ -288,7 +335,9 @@ pub(super) fn list_offsets(rk: *mut sys::rd_kafka_t, tpl: &Tpl, opts: &Options, 
     unsafe { sys::rd_kafka_ListOffsets(rk, tpl.ptr(), opts.ptr(), q.ptr()) }
 }
 
-pub(super) fn list_offsets_result(ev: &Event) -> Vec<(TopicPartition, Result<ListedOffset, KafkaCode>)> {
+pub(super) fn list_offsets_result(
+    ev: &Event,
+) -> Vec<(TopicPartition, Result<ListedOffset, KafkaCode>)> {
     unsafe {
         let res = sys::rd_kafka_event_ListOffsets_result(ev.ptr());
         if res.is_null() {
@@ -304,7 +353,10 @@ pub(super) fn list_offsets_result(ev: &Event) -> Vec<(TopicPartition, Result<Lis
                 let r = if p.err != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
                     Err(code_of(p.err, String::new()))
                 } else {
-                    Ok(ListedOffset { offset: p.offset, timestamp: sys::rd_kafka_ListOffsetsResultInfo_timestamp(info) })
+                    Ok(ListedOffset {
+                        offset: p.offset,
+                        timestamp: sys::rd_kafka_ListOffsetsResultInfo_timestamp(info),
+                    })
                 };
                 (tp, r)
             })
@@ -340,8 +392,16 @@ pub(super) fn describe_cluster_result(ev: &Event) -> Option<ClusterDescription> 
     }
 }
 
-pub(super) fn describe_topics(rk: *mut sys::rd_kafka_t, topics: &[String], opts: &Options, q: &Queue) {
-    let owned: Vec<CString> = topics.iter().map(|t| CString::new(t.as_str()).unwrap_or_default()).collect();
+pub(super) fn describe_topics(
+    rk: *mut sys::rd_kafka_t,
+    topics: &[String],
+    opts: &Options,
+    q: &Queue,
+) {
+    let owned: Vec<CString> = topics
+        .iter()
+        .map(|t| CString::new(t.as_str()).unwrap_or_default())
+        .collect();
     let mut ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
     unsafe {
         let coll = sys::rd_kafka_TopicCollection_of_topic_names(ptrs.as_mut_ptr(), ptrs.len());
@@ -362,14 +422,25 @@ pub(super) fn describe_topics_result(ev: &Event) -> Vec<TopicDescription> {
             .iter()
             .map(|&t| {
                 let err = sys::rd_kafka_TopicDescription_error(t);
-                let err = if err.is_null() { None } else { Some(error_of(err)).filter(|e| e.code != 0) };
+                let err = if err.is_null() {
+                    None
+                } else {
+                    Some(error_of(err)).filter(|e| e.code != 0)
+                };
                 let mut pn = 0usize;
                 let parts = sys::rd_kafka_TopicDescription_partitions(t, &mut pn);
-                let ids = |f: unsafe extern "C" fn(*const sys::rd_kafka_TopicPartitionInfo_t, *mut usize) -> *mut *const sys::rd_kafka_Node_t,
+                let ids = |f: unsafe extern "C" fn(
+                    *const sys::rd_kafka_TopicPartitionInfo_t,
+                    *mut usize,
+                )
+                    -> *mut *const sys::rd_kafka_Node_t,
                            p: *const sys::rd_kafka_TopicPartitionInfo_t| {
                     let mut c = 0usize;
                     let nodes = f(p, &mut c);
-                    slice(nodes, c).iter().map(|&n| sys::rd_kafka_Node_id(n)).collect::<Vec<i32>>()
+                    slice(nodes, c)
+                        .iter()
+                        .map(|&n| sys::rd_kafka_Node_id(n))
+                        .collect::<Vec<i32>>()
                 };
                 TopicDescription {
                     name: cstr(sys::rd_kafka_TopicDescription_name(t)).unwrap_or_default(),
@@ -378,7 +449,8 @@ pub(super) fn describe_topics_result(ev: &Event) -> Vec<TopicDescription> {
                         .iter()
                         .map(|&p| PartitionInfo {
                             partition: sys::rd_kafka_TopicPartitionInfo_partition(p),
-                            leader: node_of(sys::rd_kafka_TopicPartitionInfo_leader(p)).map(|n| n.id),
+                            leader: node_of(sys::rd_kafka_TopicPartitionInfo_leader(p))
+                                .map(|n| n.id),
                             replicas: ids(sys::rd_kafka_TopicPartitionInfo_replicas, p),
                             isr: ids(sys::rd_kafka_TopicPartitionInfo_isr, p),
                         })
@@ -441,8 +513,16 @@ pub(super) fn type_code(t: GroupType) -> sys::rd_kafka_consumer_group_type_t {
 
 pub(super) fn code_of(code: sys::rd_kafka_resp_err_t, message: String) -> KafkaCode {
     let name = unsafe { cstr(sys::rd_kafka_err2name(code)) }.unwrap_or_default();
-    let message = if message.is_empty() { unsafe { cstr(sys::rd_kafka_err2str(code)) }.unwrap_or_default() } else { message };
-    KafkaCode { code: code as i32, name, message }
+    let message = if message.is_empty() {
+        unsafe { cstr(sys::rd_kafka_err2str(code)) }.unwrap_or_default()
+    } else {
+        message
+    };
+    KafkaCode {
+        code: code as i32,
+        name,
+        message,
+    }
 }
 
 unsafe fn error_of(e: *const sys::rd_kafka_error_t) -> KafkaCode {
@@ -465,15 +545,25 @@ unsafe fn node_of(n: *const sys::rd_kafka_Node_t) -> Option<Node> {
     })
 }
 
-unsafe fn read_tpl(list: *const sys::rd_kafka_topic_partition_list_t) -> Vec<(TopicPartition, i64, Option<KafkaCode>)> {
+unsafe fn read_tpl(
+    list: *const sys::rd_kafka_topic_partition_list_t,
+) -> Vec<(TopicPartition, i64, Option<KafkaCode>)> {
     let list = &*list;
-    slice(list.elems as *const sys::rd_kafka_topic_partition_t, list.cnt.max(0) as usize)
-        .iter()
-        .map(|p| {
-            let err = (p.err != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR).then(|| code_of(p.err, String::new()));
-            (TopicPartition::new(cstr(p.topic).unwrap_or_default(), p.partition), p.offset, err)
-        })
-        .collect()
+    slice(
+        list.elems as *const sys::rd_kafka_topic_partition_t,
+        list.cnt.max(0) as usize,
+    )
+    .iter()
+    .map(|p| {
+        let err = (p.err != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
+            .then(|| code_of(p.err, String::new()));
+        (
+            TopicPartition::new(cstr(p.topic).unwrap_or_default(), p.partition),
+            p.offset,
+            err,
+        )
+    })
+    .collect()
 }
 
 /// A C array as a slice; empty for NULL.
@@ -500,10 +590,18 @@ mod tests {
     #[test]
     fn states_round_trip_through_librdkafka_codes() {
         use GroupState::*;
-        for s in [Unknown, PreparingRebalance, CompletingRebalance, Stable, Dead, Empty] {
+        for s in [
+            Unknown,
+            PreparingRebalance,
+            CompletingRebalance,
+            Stable,
+            Dead,
+            Empty,
+        ] {
             assert_eq!(state_of(state_code(s)), s);
             // librdkafka's own name for the state matches ours.
-            let name = unsafe { cstr(sys::rd_kafka_consumer_group_state_name(state_code(s))) }.unwrap();
+            let name =
+                unsafe { cstr(sys::rd_kafka_consumer_group_state_name(state_code(s))) }.unwrap();
             assert_eq!(name, s.as_str());
         }
     }
@@ -512,7 +610,8 @@ mod tests {
     fn types_round_trip_through_librdkafka_codes() {
         for t in [GroupType::Classic, GroupType::Consumer, GroupType::Unknown] {
             assert_eq!(type_of(type_code(t)), t);
-            let name = unsafe { cstr(sys::rd_kafka_consumer_group_type_name(type_code(t))) }.unwrap();
+            let name =
+                unsafe { cstr(sys::rd_kafka_consumer_group_type_name(type_code(t))) }.unwrap();
             assert_eq!(name.to_ascii_lowercase(), t.as_str());
         }
     }
@@ -543,7 +642,10 @@ mod tests {
 
     #[test]
     fn error_codes_carry_librdkafka_names() {
-        let c = code_of(sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND, String::new());
+        let c = code_of(
+            sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND,
+            String::new(),
+        );
         assert_eq!(c.code, KafkaCode::GROUP_ID_NOT_FOUND);
         assert_eq!(c.name, "GROUP_ID_NOT_FOUND");
         assert!(!c.message.is_empty());

@@ -39,7 +39,10 @@ impl KbpContext {
     /// Credentials refused: no point waiting for the timeout.
     pub fn check_auth(&self, bootstrap: &str) -> Result<()> {
         match self.auth_error.lock().ok().and_then(|e| e.clone()) {
-            Some(reason) => Err(Error::Authentication { bootstrap: bootstrap.to_string(), reason }),
+            Some(reason) => Err(Error::Authentication {
+                bootstrap: bootstrap.to_string(),
+                reason,
+            }),
             None => Ok(()),
         }
     }
@@ -48,7 +51,10 @@ impl KbpContext {
 impl ClientContext for KbpContext {
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         if self.verbose {
-            eprintln!("kbp: librdkafka {level:?} {fac}: {}", self.redactor.redact(message));
+            eprintln!(
+                "kbp: librdkafka {level:?} {fac}: {}",
+                self.redactor.redact(message)
+            );
         }
     }
 

@@ -40,7 +40,10 @@ impl Session {
         let client = config
             .create_with_context(KbpContext::new(settings))
             .map_err(|e| config_error(settings, e))?;
-        Ok(Session { settings: settings.clone(), client })
+        Ok(Session {
+            settings: settings.clone(),
+            client,
+        })
     }
 
     pub fn bootstrap(&self) -> &str {
@@ -52,7 +55,8 @@ impl Session {
     }
 
     fn options(&self, op: sys::rd_kafka_admin_op_t) -> Result<Options> {
-        Options::new(self.rk(), op, self.settings.timeout).map_err(|e| Error::kafka("admin options", e))
+        Options::new(self.rk(), op, self.settings.timeout)
+            .map_err(|e| Error::kafka("admin options", e))
     }
 
     /// Waits for `expected` results on `q`, serving librdkafka's error and log callbacks
@@ -65,7 +69,10 @@ impl Session {
             self.client.context().check_auth(&self.settings.bootstrap)?;
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(self.unreachable(format!("{op} timed out after {}", humantime::format_duration(self.settings.timeout))));
+                return Err(self.unreachable(format!(
+                    "{op} timed out after {}",
+                    humantime::format_duration(self.settings.timeout)
+                )));
             }
             if let Some(ev) = q.poll(left.min(Duration::from_millis(50))) {
                 if let Some(err) = ev.error() {
@@ -79,7 +86,10 @@ impl Session {
 
     fn unreachable(&self, fallback: String) -> Error {
         let reason = self.client.context().last_error().unwrap_or(fallback);
-        Error::Unreachable { bootstrap: self.settings.bootstrap.clone(), reason }
+        Error::Unreachable {
+            bootstrap: self.settings.bootstrap.clone(),
+            reason,
+        }
     }
 
     fn request_error(&self, op: &'static str, err: KafkaCode) -> Error {
@@ -90,16 +100,27 @@ impl Session {
         let reason = self.settings.redactor.redact(&err.to_string());
         match err.code {
             TIMED_OUT | TRANSPORT | ALL_DOWN => self.unreachable(format!("{op}: {reason}")),
-            AUTH => Error::Authentication { bootstrap: self.settings.bootstrap.clone(), reason },
-            _ => Error::Kafka { operation: op, reason },
+            AUTH => Error::Authentication {
+                bootstrap: self.settings.bootstrap.clone(),
+                reason,
+            },
+            _ => Error::Kafka {
+                operation: op,
+                reason,
+            },
         }
     }
 
     /// ListConsumerGroups: classic and KIP-848 consumer groups, optionally by state.
-    pub fn list_groups(&self, states: &[GroupState]) -> Result<(Vec<GroupListing>, Vec<KafkaCode>)> {
+    pub fn list_groups(
+        &self,
+        states: &[GroupState],
+    ) -> Result<(Vec<GroupListing>, Vec<KafkaCode>)> {
         let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS)?;
-        opts.match_states(states).map_err(|e| Error::kafka("ListConsumerGroups", e))?;
-        opts.match_types(&[GroupType::Classic, GroupType::Consumer]).map_err(|e| Error::kafka("ListConsumerGroups", e))?;
+        opts.match_states(states)
+            .map_err(|e| Error::kafka("ListConsumerGroups", e))?;
+        opts.match_types(&[GroupType::Classic, GroupType::Consumer])
+            .map_err(|e| Error::kafka("ListConsumerGroups", e))?;
         let q = Queue::new(self.rk());
         admin::list_groups(self.rk(), &opts, &q);
         let ev = self.wait(&q, 1, "ListConsumerGroups")?;
@@ -118,7 +139,8 @@ impl Session {
         if groups.is_empty() {
             return Ok(vec![]);
         }
-        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
+        let opts =
+            self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
         let q = Queue::new(self.rk());
         admin::describe_groups(self.rk(), groups, &opts, &q);
         let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
@@ -127,7 +149,8 @@ impl Session {
 
     /// Committed offsets of each group; up to [`MAX_IN_FLIGHT`] requests run concurrently.
     pub fn group_offsets(&self, groups: &[String]) -> Result<Vec<GroupOffsets>> {
-        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
+        let opts =
+            self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
         let q = Queue::new(self.rk());
         let mut out = Vec::with_capacity(groups.len());
         for chunk in groups.chunks(MAX_IN_FLIGHT) {
@@ -151,7 +174,8 @@ impl Session {
             return Ok(HashMap::new());
         }
         let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS)?;
-        opts.read_uncommitted().map_err(|e| Error::kafka("ListOffsets", e))?;
+        opts.read_uncommitted()
+            .map_err(|e| Error::kafka("ListOffsets", e))?;
         let mut unique = partitions.to_vec();
         unique.sort();
         unique.dedup();
@@ -167,7 +191,8 @@ impl Session {
         let q = Queue::new(self.rk());
         admin::describe_cluster(self.rk(), &opts, &q);
         let ev = self.wait(&q, 1, "DescribeCluster")?;
-        admin::describe_cluster_result(&ev[0]).ok_or_else(|| Error::kafka("DescribeCluster", "empty result"))
+        admin::describe_cluster_result(&ev[0])
+            .ok_or_else(|| Error::kafka("DescribeCluster", "empty result"))
     }
 
     pub fn describe_topics(&self, topics: &[String]) -> Result<Vec<TopicDescription>> {
@@ -183,7 +208,10 @@ impl Session {
 
     /// The timestamp of the first record at or after each wanted offset, read without
     /// joining any group. See [`timestamps`] for how reads are batched.
-    pub fn record_times(&self, wanted: &[(TopicPartition, i64, i64)]) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
+    pub fn record_times(
+        &self,
+        wanted: &[(TopicPartition, i64, i64)],
+    ) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
         timestamps::read(self, wanted)
     }
 }
@@ -195,7 +223,14 @@ fn client_config(settings: &Settings, client_id: &str) -> ClientConfig {
     config
         .set("bootstrap.servers", &settings.bootstrap)
         .set("client.id", client_id)
-        .set("socket.connection.setup.timeout.ms", settings.timeout.as_millis().clamp(1000, 2_147_483_647).to_string())
+        .set(
+            "socket.connection.setup.timeout.ms",
+            settings
+                .timeout
+                .as_millis()
+                .clamp(1000, 2_147_483_647)
+                .to_string(),
+        )
         .set_log_level(rdkafka::config::RDKafkaLogLevel::Warning);
     for (k, v) in &settings.properties {
         config.set(k, v);
@@ -206,8 +241,14 @@ fn client_config(settings: &Settings, client_id: &str) -> ClientConfig {
 /// A property librdkafka rejects is a usage error naming the property, never its value.
 fn config_error(settings: &Settings, e: KafkaError) -> Error {
     match e {
-        KafkaError::ClientConfig(_, desc, key, _) => Error::usage(format!("librdkafka property {key}: {}", settings.redactor.redact(&desc))),
-        KafkaError::ClientCreation(msg) => Error::usage(format!("cannot create Kafka client: {}", settings.redactor.redact(&msg))),
+        KafkaError::ClientConfig(_, desc, key, _) => Error::usage(format!(
+            "librdkafka property {key}: {}",
+            settings.redactor.redact(&desc)
+        )),
+        KafkaError::ClientCreation(msg) => Error::usage(format!(
+            "cannot create Kafka client: {}",
+            settings.redactor.redact(&msg)
+        )),
         other => Error::kafka("client setup", settings.redactor.redact(&other.to_string())),
     }
 }

@@ -43,13 +43,21 @@ struct Partition {
     next: usize,
 }
 
-pub(super) fn read(session: &Session, wanted: &[(TopicPartition, i64, i64)]) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
+pub(super) fn read(
+    session: &Session,
+    wanted: &[(TopicPartition, i64, i64)],
+) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
     let mut by_tp: BTreeMap<TopicPartition, Partition> = BTreeMap::new();
     for (tp, offset, end) in wanted {
         if offset >= end {
             continue;
         }
-        let p = by_tp.entry(tp.clone()).or_insert_with(|| Partition { tp: tp.clone(), end: *end, wanted: vec![], next: 0 });
+        let p = by_tp.entry(tp.clone()).or_insert_with(|| Partition {
+            tp: tp.clone(),
+            end: *end,
+            wanted: vec![],
+            next: 0,
+        });
         p.wanted.push(*offset);
     }
     let mut out = HashMap::new();
@@ -74,13 +82,25 @@ pub(super) fn read(session: &Session, wanted: &[(TopicPartition, i64, i64)]) -> 
         .set("fetch.wait.max.ms", "50");
     // librdkafka needs a group id to assign partitions; this one is never joined nor
     // committed to, so no group is created on the broker.
-    config.set("group.id", format!("kbp-timelag-{}-{}", std::process::id(), crate::cmd::lag::now_ms()));
-    let consumer: BaseConsumer<KbpContext> =
-        config.create_with_context(KbpContext::new(settings)).map_err(|e| config_error(settings, e))?;
+    config.set(
+        "group.id",
+        format!(
+            "kbp-timelag-{}-{}",
+            std::process::id(),
+            crate::cmd::lag::now_ms()
+        ),
+    );
+    let consumer: BaseConsumer<KbpContext> = config
+        .create_with_context(KbpContext::new(settings))
+        .map_err(|e| config_error(settings, e))?;
 
     let tpl_of = |tp: &TopicPartition, offset: Option<i64>| {
         let mut tpl = TopicPartitionList::new();
-        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, offset.map_or(Offset::Invalid, Offset::Offset));
+        let _ = tpl.add_partition_offset(
+            &tp.topic,
+            tp.partition,
+            offset.map_or(Offset::Invalid, Offset::Offset),
+        );
         tpl
     };
     let deadline = Instant::now() + settings.timeout;
@@ -92,14 +112,18 @@ pub(super) fn read(session: &Session, wanted: &[(TopicPartition, i64, i64)]) -> 
             let p = &by_tp[tp];
             let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(p.wanted[0]));
         }
-        consumer.assign(&tpl).map_err(|e| Error::kafka("assign for time lag", e))?;
+        consumer
+            .assign(&tpl)
+            .map_err(|e| Error::kafka("assign for time lag", e))?;
         let mut active: HashSet<TopicPartition> = wave.iter().cloned().collect();
         let finish = |active: &mut HashSet<TopicPartition>, tp: &TopicPartition| {
             let _ = consumer.pause(&tpl_of(tp, None));
             active.remove(tp);
         };
         while !active.is_empty() && Instant::now() < deadline {
-            let Some(result) = consumer.poll(Duration::from_millis(100)) else { continue };
+            let Some(result) = consumer.poll(Duration::from_millis(100)) else {
+                continue;
+            };
             match result {
                 Ok(m) => {
                     let tp = TopicPartition::new(m.topic(), m.partition());
@@ -110,22 +134,36 @@ pub(super) fn read(session: &Session, wanted: &[(TopicPartition, i64, i64)]) -> 
                     let at = m.offset();
                     let p = by_tp.get_mut(&tp).expect("active partition is known");
                     while p.next < p.wanted.len() && p.wanted[p.next] <= at {
-                        out.insert((tp.clone(), p.wanted[p.next]), ts.map_or(RecordTime::Unknown, RecordTime::At));
+                        out.insert(
+                            (tp.clone(), p.wanted[p.next]),
+                            ts.map_or(RecordTime::Unknown, RecordTime::At),
+                        );
                         p.next += 1;
                     }
                     if p.next == p.wanted.len() {
                         finish(&mut active, &tp);
                     } else if p.wanted[p.next] - at > READ_THROUGH {
-                        let _ = consumer.seek(&tp.topic, tp.partition, Offset::Offset(p.wanted[p.next]), Duration::from_secs(1));
+                        let _ = consumer.seek(
+                            &tp.topic,
+                            tp.partition,
+                            Offset::Offset(p.wanted[p.next]),
+                            Duration::from_secs(1),
+                        );
                     }
                 }
                 Err(KafkaError::PartitionEOF(_)) => {
                     // The event names no topic: ask every active partition where it stands.
-                    let Ok(positions) = consumer.position() else { continue };
+                    let Ok(positions) = consumer.position() else {
+                        continue;
+                    };
                     for el in positions.elements() {
                         let tp = TopicPartition::new(el.topic(), el.partition());
-                        let Some(p) = by_tp.get_mut(&tp) else { continue };
-                        if active.contains(&tp) && matches!(el.offset(), Offset::Offset(o) if o >= p.end) {
+                        let Some(p) = by_tp.get_mut(&tp) else {
+                            continue;
+                        };
+                        if active.contains(&tp)
+                            && matches!(el.offset(), Offset::Offset(o) if o >= p.end)
+                        {
                             for w in &p.wanted[p.next..] {
                                 out.insert((tp.clone(), *w), RecordTime::NoRecord);
                             }

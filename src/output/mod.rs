@@ -45,11 +45,21 @@ pub struct Metric {
     pub samples: Vec<(Vec<(&'static str, String)>, f64)>,
 }
 
+/// Which tabular view a report is drawn for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The columns that fit 100 characters, durations humanised.
+    Table,
+    /// Every column, durations humanised.
+    Wide,
+    /// Every column, raw numbers (durations in milliseconds), for machines.
+    Csv,
+}
+
 /// How a report looks in the tabular formats and as metrics.
 pub trait Render: Serialize {
-    /// The tables for `table` (`wide` = every column); the last one is the detail table
-    /// that `csv` writes with every column.
-    fn tables(&self, wide: bool) -> Vec<Table>;
+    /// The tables for `view`; `csv` writes the last one, the detail table.
+    fn tables(&self, view: View) -> Vec<Table>;
 
     /// Gauges for `-o prometheus`; `None` when the report has no metric form.
     fn metrics(&self) -> Option<Vec<Metric>> {
@@ -76,14 +86,16 @@ pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
 
 pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Result<()> {
     match format {
-        Format::Table => table::write(&report.tables(false), out),
-        Format::Wide => table::write(&report.tables(true), out),
+        Format::Table => table::write(&report.tables(View::Table), out),
+        Format::Wide => table::write(&report.tables(View::Wide), out),
         Format::Json => json::write(report, out),
         Format::Yaml => yaml::write(report, out),
-        Format::Csv => csv::write(report.tables(true).last(), out),
+        Format::Csv => csv::write(report.tables(View::Csv).last(), out),
         Format::Prometheus => match report.metrics() {
             Some(m) => prometheus::write(&m, out),
-            None => Err(crate::error::Error::usage("-o prometheus is not available for this command")),
+            None => Err(crate::error::Error::usage(
+                "-o prometheus is not available for this command",
+            )),
         },
     }
 }

@@ -25,7 +25,10 @@ pub fn write(tables: &[Table], out: &mut dyn Write) -> Result<()> {
         }
         // Numbers right-aligned so magnitudes line up.
         for (idx, col) in grid.column_iter_mut().enumerate() {
-            let numeric = t.rows.iter().all(|r| r.get(idx).is_some_and(|c| c == "-" || c.parse::<f64>().is_ok()));
+            let numeric = t.rows.iter().all(|r| {
+                r.get(idx)
+                    .is_some_and(|c| c == "-" || c.parse::<f64>().is_ok())
+            });
             if numeric && !t.rows.is_empty() {
                 col.set_cell_alignment(CellAlignment::Right);
             }

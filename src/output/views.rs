@@ -2,18 +2,41 @@
 
 use serde::Serialize;
 
-use super::{compact_duration, or_dash, Metric, Render, Table};
+use super::{compact_duration, or_dash, Metric, Render, Table, View};
 use crate::cmd::lag::{lag_by_topic, LagReport};
 use crate::config::{ContextRow, EffectiveView};
 
 impl Render for LagReport {
-    fn tables(&self, wide: bool) -> Vec<Table> {
+    fn tables(&self, view: View) -> Vec<Table> {
+        let wide = view != View::Table;
+        let duration = |ms: Option<u64>| match view {
+            View::Csv => or_dash(ms),
+            _ => or_dash(ms.map(compact_duration)),
+        };
         let summary = Table {
             title: None,
             headers: if wide {
-                vec!["GROUP", "STATE", "PROTOCOL", "COORDINATOR", "MEMBERS", "TOTAL-LAG", "MAX-TIME-LAG", "UNOWNED", "RECORDS-LOST"]
+                vec![
+                    "GROUP",
+                    "STATE",
+                    "PROTOCOL",
+                    "COORDINATOR",
+                    "MEMBERS",
+                    "TOTAL-LAG",
+                    "MAX-TIME-LAG",
+                    "UNOWNED",
+                    "RECORDS-LOST",
+                ]
             } else {
-                vec!["GROUP", "STATE", "PROTOCOL", "MEMBERS", "TOTAL-LAG", "MAX-TIME-LAG", "UNOWNED"]
+                vec![
+                    "GROUP",
+                    "STATE",
+                    "PROTOCOL",
+                    "MEMBERS",
+                    "TOTAL-LAG",
+                    "MAX-TIME-LAG",
+                    "UNOWNED",
+                ]
             },
             rows: self
                 .groups
@@ -21,12 +44,16 @@ impl Render for LagReport {
                 .map(|g| {
                     let mut row = vec![g.group.clone(), g.state.clone(), g.protocol.clone()];
                     if wide {
-                        row.push(or_dash(g.coordinator.as_ref().map(|c| format!("{} ({}:{})", c.id, c.host, c.port))));
+                        row.push(or_dash(
+                            g.coordinator
+                                .as_ref()
+                                .map(|c| format!("{} ({}:{})", c.id, c.host, c.port)),
+                        ));
                     }
                     row.extend([
                         g.members.to_string(),
                         g.total_lag.to_string(),
-                        or_dash(g.max_time_lag_ms.map(compact_duration)),
+                        duration(g.max_time_lag_ms),
                         g.unowned_partitions.to_string(),
                     ]);
                     if wide {
@@ -38,20 +65,52 @@ impl Render for LagReport {
         };
         let headers = if wide {
             vec![
-                "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-START-OFFSET", "LOG-END-OFFSET", "LAG", "TIME-LAG",
-                "RECORDS-LOST", "CONSUMER-ID", "HOST", "CLIENT-ID",
+                "GROUP",
+                "TOPIC",
+                "PARTITION",
+                "CURRENT-OFFSET",
+                "LOG-START-OFFSET",
+                "LOG-END-OFFSET",
+                "LAG",
+                "TIME-LAG",
+                "RECORDS-LOST",
+                "CONSUMER-ID",
+                "HOST",
+                "CLIENT-ID",
             ]
         } else {
-            vec!["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG", "TIME-LAG"]
+            vec![
+                "GROUP",
+                "TOPIC",
+                "PARTITION",
+                "CURRENT-OFFSET",
+                "LOG-END-OFFSET",
+                "LAG",
+                "TIME-LAG",
+            ]
         };
+        // CSV carries raw milliseconds, and says so.
+        let headers = headers
+            .into_iter()
+            .map(|h| if view == View::Csv && h == "TIME-LAG" { "TIME-LAG-MS" } else { h })
+            .collect();
         let mut rows = Vec::new();
         for g in &self.groups {
             for p in &g.partitions {
-                let mut row = vec![g.group.clone(), p.topic.clone(), p.partition.to_string(), or_dash(p.current_offset)];
+                let mut row = vec![
+                    g.group.clone(),
+                    p.topic.clone(),
+                    p.partition.to_string(),
+                    or_dash(p.current_offset),
+                ];
                 if wide {
                     row.push(or_dash(p.log_start_offset));
                 }
-                row.extend([or_dash(p.log_end_offset), or_dash(p.lag), or_dash(p.time_lag_ms.map(compact_duration))]);
+                row.extend([
+                    or_dash(p.log_end_offset),
+                    or_dash(p.lag),
+                    duration(p.time_lag_ms),
+                ]);
                 if wide {
                     row.extend([
                         or_dash(p.records_lost),
@@ -63,11 +122,24 @@ impl Render for LagReport {
                 rows.push(row);
             }
         }
-        vec![summary, Table { title: None, headers, rows }]
+        vec![
+            summary,
+            Table {
+                title: None,
+                headers,
+                rows,
+            },
+        ]
     }
 
     fn metrics(&self) -> Option<Vec<Metric>> {
-        let part = |g: &str, t: &str, p: i32| vec![("consumergroup", g.to_string()), ("topic", t.to_string()), ("partition", p.to_string())];
+        let part = |g: &str, t: &str, p: i32| {
+            vec![
+                ("consumergroup", g.to_string()),
+                ("topic", t.to_string()),
+                ("partition", p.to_string()),
+            ]
+        };
         let mut lag = Vec::new();
         let mut current = Vec::new();
         let mut time = Vec::new();
@@ -76,7 +148,13 @@ impl Render for LagReport {
         for g in &self.groups {
             members.push((vec![("consumergroup", g.group.clone())], g.members as f64));
             for (topic, total) in lag_by_topic(g) {
-                sum.push((vec![("consumergroup", g.group.clone()), ("topic", topic.to_string())], total as f64));
+                sum.push((
+                    vec![
+                        ("consumergroup", g.group.clone()),
+                        ("topic", topic.to_string()),
+                    ],
+                    total as f64,
+                ));
             }
             for p in &g.partitions {
                 if let Some(l) = p.lag {
@@ -91,13 +169,30 @@ impl Render for LagReport {
             }
         }
         Some(vec![
-            Metric { name: "kafka_consumergroup_lag", help: "Records the group is behind the log end, per partition.", samples: lag },
-            Metric { name: "kafka_consumergroup_lag_sum", help: "Records the group is behind, summed per topic.", samples: sum },
-            Metric { name: "kafka_consumergroup_current_offset", help: "Committed offset of the group, per partition.", samples: current },
-            Metric { name: "kafka_consumergroup_members", help: "Members of the consumer group.", samples: members },
+            Metric {
+                name: "kafka_consumergroup_lag",
+                help: "Records the group is behind the log end, per partition.",
+                samples: lag,
+            },
+            Metric {
+                name: "kafka_consumergroup_lag_sum",
+                help: "Records the group is behind, summed per topic.",
+                samples: sum,
+            },
+            Metric {
+                name: "kafka_consumergroup_current_offset",
+                help: "Committed offset of the group, per partition.",
+                samples: current,
+            },
+            Metric {
+                name: "kafka_consumergroup_members",
+                help: "Members of the consumer group.",
+                samples: members,
+            },
             Metric {
                 name: "kafka_consumergroup_lag_seconds",
-                help: "Age of the oldest unconsumed record (now minus its timestamp), per partition.",
+                help:
+                    "Age of the oldest unconsumed record (now minus its timestamp), per partition.",
                 samples: time,
             },
         ])
@@ -114,28 +209,46 @@ impl Render for LagReport {
 pub struct Contexts(pub Vec<ContextRow>);
 
 impl Render for Contexts {
-    fn tables(&self, _wide: bool) -> Vec<Table> {
+    fn tables(&self, _view: View) -> Vec<Table> {
         vec![Table {
             title: None,
             headers: vec!["CURRENT", "NAME", "BOOTSTRAP-SERVERS", "SECURITY-PROTOCOL"],
             rows: self
                 .0
                 .iter()
-                .map(|c| vec![if c.current { "*" } else { "" }.into(), c.name.clone(), c.bootstrap_servers.clone(), c.security_protocol.clone()])
+                .map(|c| {
+                    vec![
+                        if c.current { "*" } else { "" }.into(),
+                        c.name.clone(),
+                        c.bootstrap_servers.clone(),
+                        c.security_protocol.clone(),
+                    ]
+                })
                 .collect(),
         }]
     }
 }
 
 impl Render for EffectiveView {
-    fn tables(&self, _wide: bool) -> Vec<Table> {
+    fn tables(&self, _view: View) -> Vec<Table> {
         let mut rows = vec![
             vec!["config-file".into(), or_dash(self.config_file.clone())],
             vec!["context".into(), or_dash(self.context.clone())],
-            vec!["bootstrap-servers".into(), or_dash(self.bootstrap_servers.clone())],
+            vec![
+                "bootstrap-servers".into(),
+                or_dash(self.bootstrap_servers.clone()),
+            ],
             vec!["timeout".into(), self.timeout.clone()],
         ];
-        rows.extend(self.properties.iter().map(|(k, v)| vec![k.clone(), v.clone()]));
-        vec![Table { title: None, headers: vec!["SETTING", "VALUE"], rows }]
+        rows.extend(
+            self.properties
+                .iter()
+                .map(|(k, v)| vec![k.clone(), v.clone()]),
+        );
+        vec![Table {
+            title: None,
+            headers: vec!["SETTING", "VALUE"],
+            rows,
+        }]
     }
 }

@@ -22,7 +22,12 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn kafka_sh(args: &[&str]) -> Output {
-    Command::new("bash").arg(repo().join("scripts/kafka.sh")).args(args).stdin(Stdio::null()).output().expect("run scripts/kafka.sh")
+    Command::new("bash")
+        .arg(repo().join("scripts/kafka.sh"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run scripts/kafka.sh")
 }
 
 /// The broker's PLAINTEXT bootstrap: `KBP_TEST_BOOTSTRAP`, or one started (once, shared by
@@ -34,7 +39,11 @@ pub fn bootstrap() -> &'static str {
             return b;
         }
         let out = kafka_sh(&["ensure"]);
-        assert!(out.status.success(), "scripts/kafka.sh ensure failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "scripts/kafka.sh ensure failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     })
 }
@@ -43,19 +52,34 @@ pub fn bootstrap() -> &'static str {
 pub fn sasl_bootstrap() -> String {
     bootstrap();
     let out = kafka_sh(&["sasl-bootstrap"]);
-    assert!(out.status.success(), "no SASL listener: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "no SASL listener: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() % 1_000_000_000;
-    format!("{prefix}-{}-{nanos}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+        % 1_000_000_000;
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 fn config() -> ClientConfig {
@@ -65,14 +89,21 @@ fn config() -> ClientConfig {
 }
 
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 pub fn create_topic(name: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = config().create().unwrap();
     let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
-    let res = block_on(admin.create_topics([&topic], &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)))))
-        .expect("create topic");
+    let res = block_on(admin.create_topics(
+        [&topic],
+        &AdminOptions::new().operation_timeout(Some(Duration::from_secs(30))),
+    ))
+    .expect("create topic");
     for r in res {
         r.unwrap_or_else(|(t, e)| panic!("create topic {t}: {e}"));
     }
@@ -81,7 +112,11 @@ pub fn create_topic(name: &str, partitions: i32) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(md) = consumer.fetch_metadata(Some(name), Duration::from_secs(5)) {
-            if md.topics().iter().any(|t| t.error().is_none() && t.partitions().len() == partitions as usize && t.partitions().iter().all(|p| p.leader() >= 0)) {
+            if md.topics().iter().any(|t| {
+                t.error().is_none()
+                    && t.partitions().len() == partitions as usize
+                    && t.partitions().iter().all(|p| p.leader() >= 0)
+            }) {
                 return;
             }
         }
@@ -92,11 +127,19 @@ pub fn create_topic(name: &str, partitions: i32) {
 
 /// Produces `count` records to one partition; record i has timestamp `first_ts + i * step_ms`.
 pub fn produce(topic: &str, partition: i32, count: usize, first_ts: i64, step_ms: i64) {
-    let producer: BaseProducer = config().set("linger.ms", "5").set("acks", "all").create().unwrap();
+    let producer: BaseProducer = config()
+        .set("linger.ms", "5")
+        .set("acks", "all")
+        .create()
+        .unwrap();
     for i in 0..count {
         let payload = format!("record-{i}");
         let key = format!("k{i}");
-        let mut rec = BaseRecord::to(topic).partition(partition).payload(&payload).key(&key).timestamp(first_ts + i as i64 * step_ms);
+        let mut rec = BaseRecord::to(topic)
+            .partition(partition)
+            .payload(&payload)
+            .key(&key)
+            .timestamp(first_ts + i as i64 * step_ms);
         loop {
             match producer.send(rec) {
                 Ok(()) => break,
@@ -112,7 +155,11 @@ pub fn produce(topic: &str, partition: i32, count: usize, first_ts: i64, step_ms
 
 /// Commits offsets for `group` without joining it (a "simple" consumer); the group is Empty.
 pub fn commit(group: &str, offsets: &[(&str, i32, i64)]) {
-    let consumer: BaseConsumer = config().set("group.id", group).set("enable.auto.commit", "false").create().unwrap();
+    let consumer: BaseConsumer = config()
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
     let mut tpl = TopicPartitionList::new();
     for (t, p, o) in offsets {
         tpl.add_partition_offset(t, *p, Offset::Offset(*o)).unwrap();
@@ -124,7 +171,8 @@ pub fn commit(group: &str, offsets: &[(&str, i32, i64)]) {
 pub fn delete_records(topic: &str, partition: i32, before: i64) {
     let admin: AdminClient<DefaultClientContext> = config().create().unwrap();
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, partition, Offset::Offset(before)).unwrap();
+    tpl.add_partition_offset(topic, partition, Offset::Offset(before))
+        .unwrap();
     block_on(admin.delete_records(&tpl, &AdminOptions::new())).expect("delete records");
 }
 
@@ -138,7 +186,12 @@ pub struct Member {
 impl Member {
     /// Joins `group` on `topics` with `protocol` (`classic` or `consumer`), waits until it
     /// owns partitions, then commits `commits` (the group is Stable with one member).
-    pub fn join(group: &str, topics: &[&str], protocol: &str, commits: &[(&str, i32, i64)]) -> Member {
+    pub fn join(
+        group: &str,
+        topics: &[&str],
+        protocol: &str,
+        commits: &[(&str, i32, i64)],
+    ) -> Member {
         let client_id = unique("member");
         let mut c = config();
         c.set("group.id", group)
@@ -147,13 +200,17 @@ impl Member {
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "latest");
         if protocol == "classic" {
-            c.set("session.timeout.ms", "10000").set("heartbeat.interval.ms", "500");
+            c.set("session.timeout.ms", "10000")
+                .set("heartbeat.interval.ms", "500");
         }
         let consumer: BaseConsumer = c.create().unwrap();
         consumer.subscribe(topics).unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         while consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
-            assert!(Instant::now() < deadline, "member of {group} got no assignment");
+            assert!(
+                Instant::now() < deadline,
+                "member of {group} got no assignment"
+            );
             consumer.poll(Duration::from_millis(100));
         }
         if !commits.is_empty() {
@@ -161,7 +218,9 @@ impl Member {
             for (t, p, o) in commits {
                 tpl.add_partition_offset(t, *p, Offset::Offset(*o)).unwrap();
             }
-            consumer.commit(&tpl, CommitMode::Sync).expect("member commit");
+            consumer
+                .commit(&tpl, CommitMode::Sync)
+                .expect("member commit");
         }
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
@@ -178,7 +237,11 @@ impl Member {
             }
             consumer.unsubscribe();
         });
-        Member { stop, handle: Some(handle), client_id }
+        Member {
+            stop,
+            handle: Some(handle),
+            client_id,
+        }
     }
 }
 
@@ -190,4 +253,3 @@ impl Drop for Member {
         }
     }
 }
-

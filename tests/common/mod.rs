@@ -20,10 +20,16 @@ pub struct Kbp {
 pub fn kbp() -> Kbp {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kbp"));
     // A stray user config or environment must not change what tests see.
-    for var in ["KBP_BOOTSTRAP_SERVER", "KBP_CONTEXT", "KBP_CONFIG", "KBP_TIMEOUT"] {
+    for var in [
+        "KBP_BOOTSTRAP_SERVER",
+        "KBP_CONTEXT",
+        "KBP_CONFIG",
+        "KBP_TIMEOUT",
+    ] {
         cmd.env_remove(var);
     }
-    cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test").stdin(Stdio::null());
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test")
+        .stdin(Stdio::null());
     Kbp { cmd, args: vec![] }
 }
 
@@ -41,7 +47,8 @@ impl Kbp {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.args.extend(args.into_iter().map(|a| a.as_ref().to_string()));
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_string()));
         self
     }
 
@@ -74,14 +81,19 @@ impl Kbp {
     /// Runs and asserts the exit code.
     pub fn expect(self, code: i32) -> Run {
         let r = self.run();
-        assert_eq!(r.code, code, "kbp {:?}\nstdout:\n{}\nstderr:\n{}", r.args, r.stdout, r.stderr);
+        assert_eq!(
+            r.code, code,
+            "kbp {:?}\nstdout:\n{}\nstderr:\n{}",
+            r.args, r.stdout, r.stderr
+        );
         r
     }
 }
 
 impl Run {
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("kbp {:?}: bad JSON ({e}):\n{}", self.args, self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("kbp {:?}: bad JSON ({e}):\n{}", self.args, self.stdout))
     }
 }
 
@@ -90,17 +102,41 @@ impl Run {
 pub type ApacheRow = (Option<i64>, Option<i64>, Option<i64>);
 
 pub fn apache_describe(group: &str) -> std::collections::BTreeMap<(String, i32), ApacheRow> {
-    let out = kafka_sh(&["tool", "consumer-groups", "--bootstrap-server", bootstrap(), "--describe", "--group", group]);
+    let out = kafka_sh(&[
+        "tool",
+        "consumer-groups",
+        "--bootstrap-server",
+        bootstrap(),
+        "--describe",
+        "--group",
+        group,
+    ]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "kafka-consumer-groups failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    let num = |s: &str| if s == "-" { None } else { Some(s.parse::<i64>().unwrap_or_else(|_| panic!("not a number: {s}"))) };
+    assert!(
+        out.status.success(),
+        "kafka-consumer-groups failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let num = |s: &str| {
+        if s == "-" {
+            None
+        } else {
+            Some(
+                s.parse::<i64>()
+                    .unwrap_or_else(|_| panic!("not a number: {s}")),
+            )
+        }
+    };
     let mut rows = std::collections::BTreeMap::new();
     for line in text.lines() {
         let cols: Vec<&str> = line.split_whitespace().collect();
         if cols.len() < 6 || cols[0] != group {
             continue;
         }
-        rows.insert((cols[1].to_string(), cols[2].parse().unwrap()), (num(cols[3]), num(cols[4]), num(cols[5])));
+        rows.insert(
+            (cols[1].to_string(), cols[2].parse().unwrap()),
+            (num(cols[3]), num(cols[4]), num(cols[5])),
+        );
     }
     rows
 }

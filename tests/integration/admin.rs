@@ -9,7 +9,11 @@ use kbp::kafka::{GroupState, GroupType, OffsetSpec, Session, TopicPartition};
 use crate::common::*;
 
 fn session() -> Session {
-    let global = GlobalArgs { bootstrap_server: Some(bootstrap().to_string()), timeout: Some(Duration::from_secs(15)), ..Default::default() };
+    let global = GlobalArgs {
+        bootstrap_server: Some(bootstrap().to_string()),
+        timeout: Some(Duration::from_secs(15)),
+        ..Default::default()
+    };
     Session::connect(&config::merge(&global, None, &Default::default(), true).unwrap()).unwrap()
 }
 
@@ -27,15 +31,29 @@ fn list_and_describe_groups_of_both_protocols() {
 
     let (all, errors) = s.list_groups(&[]).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
-    let find = |g: &str| all.iter().find(|l| l.group == g).unwrap_or_else(|| panic!("{g} not listed"));
+    let find = |g: &str| {
+        all.iter()
+            .find(|l| l.group == g)
+            .unwrap_or_else(|| panic!("{g} not listed"))
+    };
     assert_eq!(find(&classic).group_type, GroupType::Classic);
     assert_eq!(find(&kip848).group_type, GroupType::Consumer);
     assert_eq!(find(&empty).state, GroupState::Empty);
     let (only_empty, _) = s.list_groups(&[GroupState::Empty]).unwrap();
     assert!(only_empty.iter().all(|g| g.state == GroupState::Empty));
-    assert!(only_empty.iter().any(|g| g.group == empty) && !only_empty.iter().any(|g| g.group == kip848));
+    assert!(
+        only_empty.iter().any(|g| g.group == empty)
+            && !only_empty.iter().any(|g| g.group == kip848)
+    );
 
-    let described = s.describe_groups(&[classic.clone(), kip848.clone(), empty.clone(), "adm-missing-group".into()]).unwrap();
+    let described = s
+        .describe_groups(&[
+            classic.clone(),
+            kip848.clone(),
+            empty.clone(),
+            "adm-missing-group".into(),
+        ])
+        .unwrap();
     assert_eq!(described.len(), 4);
     let d = |g: &str| described.iter().find(|d| d.group == g).unwrap();
     for g in [&classic, &kip848] {
@@ -48,17 +66,25 @@ fn list_and_describe_groups_of_both_protocols() {
     }
     assert_eq!(d(&classic).group_type, GroupType::Classic);
     assert_eq!(d(&kip848).group_type, GroupType::Consumer);
-    assert!(d(&kip848).members[0].target_assignment.is_some(), "KIP-848 groups report a target assignment");
+    assert!(
+        d(&kip848).members[0].target_assignment.is_some(),
+        "KIP-848 groups report a target assignment"
+    );
     assert_eq!(d(&empty).state, GroupState::Empty);
     let missing = d("adm-missing-group");
-    assert!(missing.state == GroupState::Dead || missing.error.is_some(), "{missing:?}");
+    assert!(
+        missing.state == GroupState::Dead || missing.error.is_some(),
+        "{missing:?}"
+    );
 }
 
 #[test]
 fn group_offsets_many_groups_concurrently() {
     let topic = unique("adm-offsets");
     create_topic(&topic, 3);
-    let groups: Vec<String> = (0..300).map(|i| format!("{}-{i}", unique("adm-off"))).collect();
+    let groups: Vec<String> = (0..300)
+        .map(|i| format!("{}-{i}", unique("adm-off")))
+        .collect();
     for (i, g) in groups.iter().enumerate() {
         commit(g, &[(&topic, (i % 3) as i32, i as i64)]);
     }
@@ -68,7 +94,10 @@ fn group_offsets_many_groups_concurrently() {
     res.sort_by_key(|g| groups.iter().position(|n| *n == g.group).unwrap());
     for (i, g) in res.iter().enumerate() {
         let offs = g.offsets.as_ref().unwrap();
-        assert_eq!(offs, &vec![(TopicPartition::new(&topic, (i % 3) as i32), Some(i as i64))]);
+        assert_eq!(
+            offs,
+            &vec![(TopicPartition::new(&topic, (i % 3) as i32), Some(i as i64))]
+        );
     }
     let none = s.group_offsets(&[unique("adm-no-commits")]).unwrap();
     assert_eq!(none[0].offsets.as_ref().unwrap().len(), 0);
@@ -82,7 +111,11 @@ fn list_offsets_earliest_latest_max_timestamp() {
     produce(&topic, 0, 10, t0, 1000);
     delete_records(&topic, 0, 4);
     let s = session();
-    let tps = [TopicPartition::new(&topic, 0), TopicPartition::new(&topic, 1), TopicPartition::new("adm-no-such-topic", 0)];
+    let tps = [
+        TopicPartition::new(&topic, 0),
+        TopicPartition::new(&topic, 1),
+        TopicPartition::new("adm-no-such-topic", 0),
+    ];
     let earliest = s.list_offsets(&tps, OffsetSpec::Earliest).unwrap();
     let latest = s.list_offsets(&tps, OffsetSpec::Latest).unwrap();
     let max_ts = s.list_offsets(&tps[..1], OffsetSpec::MaxTimestamp).unwrap();
@@ -92,7 +125,10 @@ fn list_offsets_earliest_latest_max_timestamp() {
     assert_eq!(latest[&tps[1]].as_ref().unwrap().offset, 0);
     let m = max_ts[&tps[0]].as_ref().unwrap();
     assert_eq!((m.offset, m.timestamp), (9, t0 + 9000));
-    assert!(latest.get(&tps[2]).is_none_or(|r| r.is_err()), "unknown topic is an error, not an offset");
+    assert!(
+        latest.get(&tps[2]).is_none_or(|r| r.is_err()),
+        "unknown topic is an error, not an offset"
+    );
 }
 
 #[test]
@@ -103,14 +139,25 @@ fn describe_cluster_and_topics() {
     let c = s.describe_cluster().unwrap();
     assert_eq!(c.nodes.len(), 1);
     assert!(c.cluster_id.as_ref().is_some_and(|id| !id.is_empty()));
-    assert_eq!(c.controller.as_ref().map(|n| n.id), Some(c.nodes[0].id), "KRaft combined node is its own controller");
+    assert_eq!(
+        c.controller.as_ref().map(|n| n.id),
+        Some(c.nodes[0].id),
+        "KRaft combined node is its own controller"
+    );
     assert_eq!(c.nodes[0].address(), bootstrap());
 
-    let t = s.describe_topics(&[topic.clone(), "adm-no-such-topic".into()]).unwrap();
+    let t = s
+        .describe_topics(&[topic.clone(), "adm-no-such-topic".into()])
+        .unwrap();
     let ours = t.iter().find(|d| d.name == topic).unwrap();
     assert!(ours.error.is_none());
     assert_eq!(ours.partitions.len(), 3);
-    assert!(ours.partitions.iter().all(|p| p.leader == Some(c.nodes[0].id) && p.replicas == vec![c.nodes[0].id] && p.isr == p.replicas));
+    assert!(ours
+        .partitions
+        .iter()
+        .all(|p| p.leader == Some(c.nodes[0].id)
+            && p.replicas == vec![c.nodes[0].id]
+            && p.isr == p.replicas));
     let missing = t.iter().find(|d| d.name == "adm-no-such-topic").unwrap();
     assert_eq!(missing.error.as_ref().map(|e| e.code), Some(3));
 }

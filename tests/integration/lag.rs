@@ -21,18 +21,28 @@ fn topic_with_records(prefix: &str, partitions: i32, per_partition: usize) -> (S
 }
 
 fn lag_json(group: &str) -> LagReport {
-    kbp().broker().args(["lag", "-g", group, "-o", "json"]).expect(0).json()
+    kbp()
+        .broker()
+        .args(["lag", "-g", group, "-o", "json"])
+        .expect(0)
+        .json()
 }
 
 fn row<'a>(g: &'a GroupLag, topic: &str, partition: i32) -> &'a PartitionLag {
-    g.partitions.iter().find(|p| p.topic == topic && p.partition == partition).unwrap_or_else(|| panic!("no row {topic}/{partition} in {g:#?}"))
+    g.partitions
+        .iter()
+        .find(|p| p.topic == topic && p.partition == partition)
+        .unwrap_or_else(|| panic!("no row {topic}/{partition} in {g:#?}"))
 }
 
 /// Time lag must be now minus the timestamp of the record at the committed offset.
 fn assert_time_lag(p: &PartitionLag, record_ts: i64, report_ts: u64) {
     let expected = report_ts as i64 - record_ts;
     let got = p.time_lag_ms.expect("time lag known") as i64;
-    assert!((got - expected).abs() <= 5_000, "time lag {got} ms, expected about {expected} ms for {p:?}");
+    assert!(
+        (got - expected).abs() <= 5_000,
+        "time lag {got} ms, expected about {expected} ms for {p:?}"
+    );
 }
 
 fn check_against_apache(report: &LagReport) {
@@ -41,9 +51,18 @@ fn check_against_apache(report: &LagReport) {
         let ours: BTreeMap<(String, i32), (Option<i64>, Option<i64>, Option<i64>)> = g
             .partitions
             .iter()
-            .map(|p| ((p.topic.clone(), p.partition), (p.current_offset, p.log_end_offset, p.lag.map(|l| l as i64))))
+            .map(|p| {
+                (
+                    (p.topic.clone(), p.partition),
+                    (p.current_offset, p.log_end_offset, p.lag.map(|l| l as i64)),
+                )
+            })
             .collect();
-        assert_eq!(ours, apache, "kbp and kafka-consumer-groups disagree for group {}", g.group);
+        assert_eq!(
+            ours, apache,
+            "kbp and kafka-consumer-groups disagree for group {}",
+            g.group
+        );
     }
 }
 
@@ -51,10 +70,18 @@ fn check_against_apache(report: &LagReport) {
 fn classic_group_with_active_member() {
     let (topic, ts0) = topic_with_records("lag-classic", 3, 100);
     let group = unique("g-classic");
-    let member = Member::join(&group, &[&topic], "classic", &[(&topic, 0, 10), (&topic, 1, 100)]);
+    let member = Member::join(
+        &group,
+        &[&topic],
+        "classic",
+        &[(&topic, 0, 10), (&topic, 1, 100)],
+    );
     let r = lag_json(&group);
     let g = &r.groups[0];
-    assert_eq!((g.state.as_str(), g.protocol.as_str(), g.members), ("Stable", "classic", 1));
+    assert_eq!(
+        (g.state.as_str(), g.protocol.as_str(), g.members),
+        ("Stable", "classic", 1)
+    );
     assert_eq!(g.partitions.len(), 3);
     assert_eq!(row(g, &topic, 0).lag, Some(90));
     assert_time_lag(row(g, &topic, 0), ts0 + 10_000, r.timestamp_ms);
@@ -65,7 +92,10 @@ fn classic_group_with_active_member() {
     assert_eq!(row(g, &topic, 2).lag, None);
     assert_eq!(g.total_lag, 90);
     assert_eq!(g.unowned_partitions, 0);
-    assert_eq!(row(g, &topic, 0).client_id.as_deref(), Some(member.client_id.as_str()));
+    assert_eq!(
+        row(g, &topic, 0).client_id.as_deref(),
+        Some(member.client_id.as_str())
+    );
     assert!(g.coordinator.is_some());
     check_against_apache(&r);
     drop(member);
@@ -75,14 +105,22 @@ fn classic_group_with_active_member() {
 fn consumer_protocol_group_with_active_member() {
     let (topic, ts0) = topic_with_records("lag-kip848", 2, 50);
     let group = unique("g-kip848");
-    let member = Member::join(&group, &[&topic], "consumer", &[(&topic, 0, 5), (&topic, 1, 49)]);
+    let member = Member::join(
+        &group,
+        &[&topic],
+        "consumer",
+        &[(&topic, 0, 5), (&topic, 1, 49)],
+    );
     let r = lag_json(&group);
     let g = &r.groups[0];
     assert_eq!((g.protocol.as_str(), g.members), ("consumer", 1));
     assert_eq!(row(g, &topic, 0).lag, Some(45));
     assert_eq!(row(g, &topic, 1).lag, Some(1));
     assert_time_lag(row(g, &topic, 1), ts0 + 49_000, r.timestamp_ms);
-    assert_eq!(row(g, &topic, 0).client_id.as_deref(), Some(member.client_id.as_str()));
+    assert_eq!(
+        row(g, &topic, 0).client_id.as_deref(),
+        Some(member.client_id.as_str())
+    );
     check_against_apache(&r);
 }
 
@@ -94,8 +132,15 @@ fn empty_group_with_commits_on_two_topics_and_lost_records() {
     delete_records(&t1, 1, 20);
     let group = unique("g-empty");
     commit(&group, &[(&t1, 0, 0), (&t1, 1, 5), (&t2, 0, 30)]);
-    let r = kbp().broker().args(["lag", "-g", &group, "-o", "json"]).expect(0);
-    assert!(r.stderr.contains("15 records deleted by retention"), "{}", r.stderr);
+    let r = kbp()
+        .broker()
+        .args(["lag", "-g", &group, "-o", "json"])
+        .expect(0);
+    assert!(
+        r.stderr.contains("15 records deleted by retention"),
+        "{}",
+        r.stderr
+    );
     let r: LagReport = r.json();
     let g = &r.groups[0];
     assert_eq!((g.state.as_str(), g.members), ("Empty", 0));
@@ -103,7 +148,10 @@ fn empty_group_with_commits_on_two_topics_and_lost_records() {
     assert_eq!(row(g, &t1, 0).lag, Some(40));
     assert_time_lag(row(g, &t1, 0), ts1, r.timestamp_ms);
     let lost = row(g, &t1, 1);
-    assert_eq!((lost.log_start_offset, lost.records_lost, lost.lag), (Some(20), Some(15), Some(35)));
+    assert_eq!(
+        (lost.log_start_offset, lost.records_lost, lost.lag),
+        (Some(20), Some(15), Some(35))
+    );
     // The oldest record still there is the one at the log start.
     assert_time_lag(lost, ts1 + 20_000, r.timestamp_ms);
     assert_eq!(row(g, &t2, 0).lag, Some(0));
@@ -112,9 +160,17 @@ fn empty_group_with_commits_on_two_topics_and_lost_records() {
     check_against_apache(&r);
 
     // Filters: one topic; only rows with lag.
-    let r: LagReport = kbp().broker().args(["lag", "-g", &group, "-t", &t2, "-o", "json"]).expect(0).json();
+    let r: LagReport = kbp()
+        .broker()
+        .args(["lag", "-g", &group, "-t", &t2, "-o", "json"])
+        .expect(0)
+        .json();
     assert_eq!(r.groups[0].partitions.len(), 1);
-    let r: LagReport = kbp().broker().args(["lag", "-g", &group, "--only-with-lag", "-o", "json"]).expect(0).json();
+    let r: LagReport = kbp()
+        .broker()
+        .args(["lag", "-g", &group, "--only-with-lag", "-o", "json"])
+        .expect(0)
+        .json();
     assert!(r.groups[0].partitions.iter().all(|p| p.lag.unwrap() > 0));
     assert_eq!(r.groups[0].partitions.len(), 2);
 }
@@ -128,8 +184,15 @@ fn all_groups_and_state_filter() {
     let _m = Member::join(&stable, &[&topic], "consumer", &[(&topic, 0, 4)]);
     let r: LagReport = kbp().broker().args(["lag", "-o", "json"]).expect(0).json();
     let names: Vec<&str> = r.groups.iter().map(|g| g.group.as_str()).collect();
-    assert!(names.contains(&empty.as_str()) && names.contains(&stable.as_str()), "{names:?}");
-    let r: LagReport = kbp().broker().args(["lag", "--all-groups", "--state", "empty", "-o", "json"]).expect(0).json();
+    assert!(
+        names.contains(&empty.as_str()) && names.contains(&stable.as_str()),
+        "{names:?}"
+    );
+    let r: LagReport = kbp()
+        .broker()
+        .args(["lag", "--all-groups", "--state", "empty", "-o", "json"])
+        .expect(0)
+        .json();
     assert!(r.groups.iter().all(|g| g.state == "Empty"));
     assert!(r.groups.iter().any(|g| g.group == empty));
     assert!(!r.groups.iter().any(|g| g.group == stable));
@@ -148,16 +211,42 @@ fn every_output_format_parses_back() {
     let base = ["lag", "-g", group.as_str(), "-o"];
 
     let json: LagReport = kbp().broker().args(base).arg("json").expect(0).json();
-    let yaml: LagReport = serde_yaml::from_str(&kbp().broker().args(base).arg("yaml").expect(0).stdout).expect("YAML parses");
+    let yaml: LagReport =
+        serde_yaml::from_str(&kbp().broker().args(base).arg("yaml").expect(0).stdout)
+            .expect("YAML parses");
     let offsets = |r: &LagReport| -> Vec<_> {
-        r.groups.iter().flat_map(|g| g.partitions.iter().map(|p| (p.topic.clone(), p.partition, p.current_offset, p.log_end_offset, p.lag))).collect()
+        r.groups
+            .iter()
+            .flat_map(|g| {
+                g.partitions.iter().map(|p| {
+                    (
+                        p.topic.clone(),
+                        p.partition,
+                        p.current_offset,
+                        p.log_end_offset,
+                        p.lag,
+                    )
+                })
+            })
+            .collect()
     };
     assert_eq!(offsets(&json), offsets(&yaml), "YAML and JSON agree");
 
     let csv_out = kbp().broker().args(base).arg("csv").expect(0).stdout;
     let mut rdr = csv::Reader::from_reader(csv_out.as_bytes());
     let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(&headers[..7], ["GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET", "LOG-START-OFFSET", "LOG-END-OFFSET", "LAG"]);
+    assert_eq!(
+        &headers[..7],
+        [
+            "GROUP",
+            "TOPIC",
+            "PARTITION",
+            "CURRENT-OFFSET",
+            "LOG-START-OFFSET",
+            "LOG-END-OFFSET",
+            "LAG"
+        ]
+    );
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!((&rows[0][1], &rows[0][6]), (topic.as_str(), "15"));
@@ -165,27 +254,55 @@ fn every_output_format_parses_back() {
     let prom = kbp().broker().args(base).arg("prometheus").expect(0).stdout;
     let sample = |name: &str, labels: &str| -> f64 {
         let prefix = format!("{name}{{{labels}}} ");
-        prom.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {prefix} in\n{prom}")).parse().unwrap()
+        prom.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{prom}"))
+            .parse()
+            .unwrap()
     };
     let lbl = format!("consumergroup=\"{group}\",topic=\"{topic}\",partition=\"0\"");
     assert_eq!(sample("kafka_consumergroup_lag", &lbl), 15.0);
     assert_eq!(sample("kafka_consumergroup_current_offset", &lbl), 5.0);
     assert!(sample("kafka_consumergroup_lag_seconds", &lbl) > 3000.0);
-    assert_eq!(sample("kafka_consumergroup_lag_sum", &format!("consumergroup=\"{group}\",topic=\"{topic}\"")), 15.0);
-    assert_eq!(sample("kafka_consumergroup_members", &format!("consumergroup=\"{group}\"")), 0.0);
+    assert_eq!(
+        sample(
+            "kafka_consumergroup_lag_sum",
+            &format!("consumergroup=\"{group}\",topic=\"{topic}\"")
+        ),
+        15.0
+    );
+    assert_eq!(
+        sample(
+            "kafka_consumergroup_members",
+            &format!("consumergroup=\"{group}\"")
+        ),
+        0.0
+    );
     for line in prom.lines().filter(|l| !l.starts_with('#')) {
         let (_, value) = line.rsplit_once(' ').unwrap();
-        value.parse::<f64>().unwrap_or_else(|_| panic!("bad sample line {line}"));
+        value
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("bad sample line {line}"));
     }
 
     for (fmt, cols) in [("table", 7), ("wide", 12)] {
         let out = kbp().broker().args(base).arg(fmt).expect(0).stdout;
-        let detail: Vec<Vec<&str>> = out.lines().skip_while(|l| !l.contains("TOPIC")).map(|l| l.split_whitespace().collect()).collect();
+        let detail: Vec<Vec<&str>> = out
+            .lines()
+            .skip_while(|l| !l.contains("TOPIC"))
+            .map(|l| l.split_whitespace().collect())
+            .collect();
         assert_eq!(detail[0].len(), cols, "{fmt} header: {out}");
         assert_eq!(detail.len(), 3, "{fmt}: {out}");
-        assert!(detail[1..].iter().all(|r| r.len() == cols), "{fmt} rows: {out}");
+        assert!(
+            detail[1..].iter().all(|r| r.len() == cols),
+            "{fmt} rows: {out}"
+        );
         if fmt == "table" {
-            assert!(out.lines().all(|l| l.len() <= 100), "table wider than 100 columns:\n{out}");
+            assert!(
+                out.lines().all(|l| l.len() <= 100),
+                "table wider than 100 columns:\n{out}"
+            );
         }
     }
 }
@@ -195,21 +312,52 @@ fn thresholds_exit_1_only_when_breached() {
     let (topic, _) = topic_with_records("lag-threshold", 1, 30);
     let group = unique("g-threshold");
     commit(&group, &[(&topic, 0, 10)]);
-    kbp().broker().args(["lag", "-g", &group, "--fail-above", "20"]).expect(0);
-    let r = kbp().broker().args(["lag", "-g", &group, "--fail-above", "19"]).expect(1);
-    assert!(r.stderr.contains("total lag 20 above --fail-above 19"), "{}", r.stderr);
+    kbp()
+        .broker()
+        .args(["lag", "-g", &group, "--fail-above", "20"])
+        .expect(0);
+    let r = kbp()
+        .broker()
+        .args(["lag", "-g", &group, "--fail-above", "19"])
+        .expect(1);
+    assert!(
+        r.stderr.contains("total lag 20 above --fail-above 19"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stdout.contains(&group), "the report is still printed");
-    kbp().broker().args(["lag", "-g", &group, "--fail-time-above", "2h"]).expect(0);
-    let r = kbp().broker().args(["lag", "-g", &group, "--fail-time-above", "30m"]).expect(1);
+    kbp()
+        .broker()
+        .args(["lag", "-g", &group, "--fail-time-above", "2h"])
+        .expect(0);
+    let r = kbp()
+        .broker()
+        .args(["lag", "-g", &group, "--fail-time-above", "30m"])
+        .expect(1);
     assert!(r.stderr.contains("--fail-time-above"), "{}", r.stderr);
 }
 
 #[test]
 fn unknown_group_or_topic_exits_4() {
-    let r = kbp().broker().args(["lag", "-g", "no-such-group-kbp"]).expect(4);
-    assert!(r.stderr.contains("consumer group not found: no-such-group-kbp"), "{}", r.stderr);
-    let r = kbp().broker().args(["lag", "-t", "no-such-topic-kbp"]).expect(4);
-    assert!(r.stderr.contains("topic not found: no-such-topic-kbp"), "{}", r.stderr);
+    let r = kbp()
+        .broker()
+        .args(["lag", "-g", "no-such-group-kbp"])
+        .expect(4);
+    assert!(
+        r.stderr
+            .contains("consumer group not found: no-such-group-kbp"),
+        "{}",
+        r.stderr
+    );
+    let r = kbp()
+        .broker()
+        .args(["lag", "-t", "no-such-topic-kbp"])
+        .expect(4);
+    assert!(
+        r.stderr.contains("topic not found: no-such-topic-kbp"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -220,7 +368,19 @@ fn closed_stdout_exits_0() {
     let commits: Vec<(&str, i32, i64)> = (0..400).map(|p| (topic.as_str(), p, 0)).collect();
     commit(&group, &commits);
     let script = format!("{} -b {} lag -g {group} -o json --no-time-lag | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}", env!("CARGO_BIN_EXE_kbp"), bootstrap());
-    let out = std::process::Command::new("bash").args(["-c", &script]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "nothing on stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "nothing on stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command (README.md): brings up the real Kafka broker, runs every test against it,
+# and stops the broker again if this script started it. Extra arguments go to `cargo test`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+started=0
+bash scripts/kafka.sh status >/dev/null 2>&1 || started=1
+bootstrap=$(bash scripts/kafka.sh ensure)
+if [[ $started == 1 ]]; then
+  trap 'bash scripts/kafka.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+echo "test.sh: Kafka broker at $bootstrap" >&2
+KBP_TEST_BOOTSTRAP=$bootstrap cargo test --locked "$@"
