@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::output::Format;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kbp",
@@ -92,7 +94,7 @@ pub struct LagArgs {
 
     /// Output format [default: table]
     #[arg(short, long, value_enum)]
-    pub output: Option<LagFormat>,
+    pub output: Option<Format>,
 
     /// Exit with code 1 when a group's total lag is above N records
     #[arg(long, value_name = "N")]
@@ -119,16 +121,6 @@ pub enum ConfigCommand {
         #[arg(short, long, value_enum)]
         output: Option<ListFormat>,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LagFormat {
-    Table,
-    Wide,
-    Json,
-    Yaml,
-    Csv,
-    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -15,7 +15,7 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
-use cli::{Cli, Command, LagFormat};
+use cli::{Cli, Command};
 use error::{exit, Result};
 use output::{Format, Progress};
 
@@ -55,20 +55,9 @@ fn dispatch(cli: &Cli) -> Result<()> {
             let progress = Progress::spinner(false);
             let report = cmd::lag::run(&session, &cmd::lag::Selection::from(args), &progress)?;
             progress.finish();
-            output::emit(&report, lag_format(args.output))?;
+            output::emit(&report, args.output.unwrap_or(Format::Table))?;
             cmd::lag::check_thresholds(&report, args.fail_above, args.fail_time_above)
         }
         Command::Config(command) => cmd::config::run(&cli.global, command),
-    }
-}
-
-fn lag_format(f: Option<LagFormat>) -> Format {
-    match f.unwrap_or(LagFormat::Table) {
-        LagFormat::Table => Format::Table,
-        LagFormat::Wide => Format::Wide,
-        LagFormat::Json => Format::Json,
-        LagFormat::Yaml => Format::Yaml,
-        LagFormat::Csv => Format::Csv,
-        LagFormat::Prometheus => Format::Prometheus,
     }
 }

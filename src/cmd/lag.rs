@@ -296,6 +296,9 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
         if !sel.states.is_empty() && !sel.states.contains(&d.state) {
             continue;
         }
+        if let Some(e) = d.error.as_ref().filter(|e| e.code != KafkaCode::GROUP_ID_NOT_FOUND) {
+            warnings.push(format!("group {}: could not be described: {e}", d.group));
+        }
         if !sel.topics.is_empty() && tps.is_empty() {
             continue;
         }

@@ -19,7 +19,8 @@ use serde::Serialize;
 use crate::error::Result;
 pub use progress::Progress;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Every output format; commands accept the subset that suits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
     Wide,
