@@ -131,7 +131,7 @@ pub fn now_ms() -> u64 {
 /// All the cluster reads, in a fixed number of batched rounds.
 pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result<Snapshot> {
     let mut snap = Snapshot::default();
-    let names = if sel.groups.is_empty() {
+    let listed = if sel.groups.is_empty() {
         progress.set("listing groups");
         let (listed, errors) = session.list_groups(&sel.states)?;
         snap.warnings.extend(
@@ -139,12 +139,18 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
                 .iter()
                 .map(|e| format!("a broker could not list its groups: {e}")),
         );
-        listed.into_iter().map(|g| g.group).collect()
+        Some(listed)
     } else {
-        let mut n = sel.groups.clone();
-        n.sort();
-        n.dedup();
-        n
+        None
+    };
+    let names: Vec<String> = match &listed {
+        Some(l) => l.iter().map(|g| g.group.clone()).collect(),
+        None => {
+            let mut n = sel.groups.clone();
+            n.sort();
+            n.dedup();
+            n
+        }
     };
     if !sel.topics.is_empty() {
         let missing: Vec<String> = session
@@ -168,7 +174,10 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
         return Ok(snap);
     }
     progress.set(&format!("describing {} groups", names.len()));
-    snap.descriptions = session.describe_groups(&names)?;
+    snap.descriptions = match &listed {
+        Some(l) => session.describe_listed(l)?,
+        None => session.describe_groups(&names)?,
+    };
     progress.set(&format!(
         "fetching committed offsets of {} groups",
         names.len()
@@ -296,7 +305,11 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
         if !sel.states.is_empty() && !sel.states.contains(&d.state) {
             continue;
         }
-        if let Some(e) = d.error.as_ref().filter(|e| e.code != KafkaCode::GROUP_ID_NOT_FOUND) {
+        if let Some(e) = d
+            .error
+            .as_ref()
+            .filter(|e| e.code != KafkaCode::GROUP_ID_NOT_FOUND)
+        {
             warnings.push(format!("group {}: could not be described: {e}", d.group));
         }
         if !sel.topics.is_empty() && tps.is_empty() {

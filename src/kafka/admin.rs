@@ -462,6 +462,120 @@ pub(super) fn describe_topics_result(ev: &Event) -> Vec<TopicDescription> {
     }
 }
 
+/// Every classic group of the cluster described in one ListGroups + DescribeGroups round
+/// per broker (librdkafka's `rd_kafka_list_groups`). DescribeConsumerGroups fans out one
+/// request per group (and tries ConsumerGroupDescribe first), which costs ~4 requests per
+/// group; this costs a few per broker. KIP-848 groups come back Dead here: the caller
+/// describes those with DescribeConsumerGroups. `Err` carries librdkafka's error code.
+pub(super) fn describe_classic_all(
+    rk: *mut sys::rd_kafka_t,
+    timeout: Duration,
+) -> Result<(Vec<GroupDescription>, bool), KafkaCode> {
+    let mut list: *const sys::rd_kafka_group_list = std::ptr::null();
+    let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
+    let rc = unsafe { sys::rd_kafka_list_groups(rk, std::ptr::null(), &mut list, ms) };
+    let partial = rc == sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__PARTIAL;
+    if rc != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !partial {
+        if !list.is_null() {
+            unsafe { sys::rd_kafka_group_list_destroy(list) };
+        }
+        return Err(code_of(rc, String::new()));
+    }
+    let groups = unsafe {
+        let l = &*list;
+        let out = slice(l.groups, l.group_cnt.max(0) as usize)
+            .iter()
+            .filter(|g| g.err == sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
+            .map(|g| {
+                let members = slice(g.members, g.member_cnt.max(0) as usize)
+                    .iter()
+                    .map(|m| Member {
+                        consumer_id: cstr(m.member_id).unwrap_or_default(),
+                        group_instance_id: None,
+                        client_id: cstr(m.client_id).unwrap_or_default(),
+                        host: cstr(m.client_host).unwrap_or_default(),
+                        assignment: parse_assignment(slice(
+                            m.member_assignment as *const u8,
+                            m.member_assignment_size.max(0) as usize,
+                        )),
+                        target_assignment: None,
+                    })
+                    .collect();
+                GroupDescription {
+                    group: cstr(g.group).unwrap_or_default(),
+                    state: state_named(&cstr(g.state).unwrap_or_default()),
+                    group_type: GroupType::Classic,
+                    simple: cstr(g.protocol_type).unwrap_or_default().is_empty(),
+                    assignor: cstr(g.protocol).unwrap_or_default(),
+                    coordinator: Some(Node {
+                        id: g.broker.id,
+                        host: cstr(g.broker.host).unwrap_or_default(),
+                        port: g.broker.port as u16,
+                        rack: None,
+                    }),
+                    members,
+                    error: None,
+                }
+            })
+            .collect();
+        sys::rd_kafka_group_list_destroy(list);
+        out
+    };
+    Ok((groups, partial))
+}
+
+/// The classic consumer protocol's member assignment: version (i16), then
+/// `[topic (i16-length string), [partition (i32)]]`, then user data. Malformed or
+/// non-consumer assignments yield no partitions rather than an error.
+pub(super) fn parse_assignment(bytes: &[u8]) -> Vec<TopicPartition> {
+    struct R<'a>(&'a [u8]);
+    impl R<'_> {
+        fn take(&mut self, n: usize) -> Option<&[u8]> {
+            (self.0.len() >= n).then(|| {
+                let (a, b) = self.0.split_at(n);
+                self.0 = b;
+                a
+            })
+        }
+        fn i16(&mut self) -> Option<i16> {
+            self.take(2).map(|b| i16::from_be_bytes([b[0], b[1]]))
+        }
+        fn i32(&mut self) -> Option<i32> {
+            self.take(4)
+                .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+        }
+    }
+    let mut r = R(bytes);
+    let mut out = Vec::new();
+    let parse = |r: &mut R, out: &mut Vec<TopicPartition>| -> Option<()> {
+        r.i16()?;
+        for _ in 0..r.i32()?.max(0) {
+            let len = usize::try_from(r.i16()?).ok()?;
+            let topic = std::str::from_utf8(r.take(len)?).ok()?.to_string();
+            for _ in 0..r.i32()?.max(0) {
+                out.push(TopicPartition::new(topic.clone(), r.i32()?));
+            }
+        }
+        Some(())
+    };
+    match parse(&mut r, &mut out) {
+        Some(()) => out,
+        None => Vec::new(),
+    }
+}
+
+/// Group state from the names classic DescribeGroups returns.
+pub(super) fn state_named(name: &str) -> GroupState {
+    match name {
+        "Stable" => GroupState::Stable,
+        "Empty" => GroupState::Empty,
+        "PreparingRebalance" => GroupState::PreparingRebalance,
+        "CompletingRebalance" | "AwaitingSync" => GroupState::CompletingRebalance,
+        "Dead" => GroupState::Dead,
+        _ => GroupState::Unknown,
+    }
+}
+
 // ---- conversions (pure where possible, unit-tested) ----
 
 /// librdkafka's "no offset" sentinel (RD_KAFKA_OFFSET_INVALID) means "never committed".
@@ -649,6 +763,52 @@ mod tests {
         assert_eq!(c.code, KafkaCode::GROUP_ID_NOT_FOUND);
         assert_eq!(c.name, "GROUP_ID_NOT_FOUND");
         assert!(!c.message.is_empty());
+    }
+
+    fn assignment_bytes(topics: &[(&str, &[i32])]) -> Vec<u8> {
+        let mut b = vec![0, 1]; // version 1
+        b.extend((topics.len() as i32).to_be_bytes());
+        for (t, parts) in topics {
+            b.extend((t.len() as i16).to_be_bytes());
+            b.extend(t.as_bytes());
+            b.extend((parts.len() as i32).to_be_bytes());
+            for p in *parts {
+                b.extend(p.to_be_bytes());
+            }
+        }
+        b.extend((-1i32).to_be_bytes()); // no user data
+        b
+    }
+
+    #[test]
+    fn classic_assignments_parse() {
+        let bytes = assignment_bytes(&[("orders", &[0, 2]), ("audit", &[1])]);
+        assert_eq!(
+            parse_assignment(&bytes),
+            vec![
+                TopicPartition::new("orders", 0),
+                TopicPartition::new("orders", 2),
+                TopicPartition::new("audit", 1)
+            ]
+        );
+        assert_eq!(parse_assignment(&[]), vec![]);
+        // Truncated: nothing rather than a partial or wrong list.
+        assert_eq!(parse_assignment(&bytes[..bytes.len() - 9]), vec![]);
+        assert_eq!(parse_assignment(&[0, 0, 0x7f, 0xff, 0xff, 0xff]), vec![]);
+    }
+
+    #[test]
+    fn classic_state_names() {
+        for s in [
+            GroupState::Stable,
+            GroupState::Empty,
+            GroupState::PreparingRebalance,
+            GroupState::CompletingRebalance,
+            GroupState::Dead,
+        ] {
+            assert_eq!(state_named(s.as_str()), s);
+        }
+        assert_eq!(state_named("Assigning"), GroupState::Unknown);
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod context;
 mod timestamps;
 pub mod types;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -27,6 +27,8 @@ pub use types::*;
 
 /// Most admin requests kbp keeps in flight at once (one ListConsumerGroupOffsets per group).
 const MAX_IN_FLIGHT: usize = 256;
+/// From this many classic groups on, one cluster-wide classic describe round is cheaper.
+const CLASSIC_ROUND_MIN: usize = 8;
 
 pub struct Session {
     settings: Settings,
@@ -147,6 +149,35 @@ impl Session {
         Ok(admin::describe_groups_result(&ev[0]))
     }
 
+    /// Describes listed groups at the lowest request cost: when many are classic, all
+    /// classic groups come from one ListGroups + DescribeGroups round per broker; the
+    /// KIP-848 groups (and any classic group that round missed) from DescribeConsumerGroups.
+    pub fn describe_listed(&self, listed: &[GroupListing]) -> Result<Vec<GroupDescription>> {
+        let classic: HashSet<&str> = listed
+            .iter()
+            .filter(|l| l.group_type == GroupType::Classic)
+            .map(|l| l.group.as_str())
+            .collect();
+        let mut out = Vec::with_capacity(listed.len());
+        if classic.len() >= CLASSIC_ROUND_MIN {
+            match admin::describe_classic_all(self.rk(), self.settings.timeout) {
+                Ok((all, _partial)) => out.extend(
+                    all.into_iter()
+                        .filter(|d| classic.contains(d.group.as_str())),
+                ),
+                Err(e) => return Err(self.request_error("DescribeGroups", e)),
+            }
+        }
+        let described: HashSet<&str> = out.iter().map(|d| d.group.as_str()).collect();
+        let rest: Vec<String> = listed
+            .iter()
+            .filter(|l| !described.contains(l.group.as_str()))
+            .map(|l| l.group.clone())
+            .collect();
+        out.extend(self.describe_groups(&rest)?);
+        Ok(out)
+    }
+
     /// Committed offsets of each group; up to [`MAX_IN_FLIGHT`] requests run concurrently.
     pub fn group_offsets(&self, groups: &[String]) -> Result<Vec<GroupOffsets>> {
         let opts =
@@ -231,7 +262,12 @@ fn client_config(settings: &Settings, client_id: &str) -> ClientConfig {
                 .clamp(1000, 2_147_483_647)
                 .to_string(),
         )
-        .set_log_level(rdkafka::config::RDKafkaLogLevel::Warning);
+        .set_log_level(if settings.verbose {
+            // rdkafka applies this after `debug=`, so it must not cut debug lines off.
+            rdkafka::config::RDKafkaLogLevel::Debug
+        } else {
+            rdkafka::config::RDKafkaLogLevel::Warning
+        });
     for (k, v) in &settings.properties {
         config.set(k, v);
     }

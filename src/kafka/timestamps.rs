@@ -9,7 +9,7 @@
 //! partition, wanted offsets are visited in order, reading through short gaps (one fetch
 //! usually covers many groups' positions) and re-positioning over long ones.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
@@ -37,34 +37,46 @@ pub enum RecordTime {
 }
 
 struct Partition {
-    tp: TopicPartition,
     end: i64,
     wanted: Vec<i64>,
     next: usize,
+    active: bool,
+}
+
+impl Partition {
+    fn done(&self) -> bool {
+        self.next == self.wanted.len()
+    }
 }
 
 pub(super) fn read(
     session: &Session,
     wanted: &[(TopicPartition, i64, i64)],
 ) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
-    let mut by_tp: BTreeMap<TopicPartition, Partition> = BTreeMap::new();
+    // Keyed by topic then partition so the per-record lookup borrows the message's topic
+    // instead of allocating a key for each of possibly 100k+ records.
+    let mut parts: BTreeMap<String, BTreeMap<i32, Partition>> = BTreeMap::new();
     for (tp, offset, end) in wanted {
         if offset >= end {
             continue;
         }
-        let p = by_tp.entry(tp.clone()).or_insert_with(|| Partition {
-            tp: tp.clone(),
-            end: *end,
-            wanted: vec![],
-            next: 0,
-        });
+        let p = parts
+            .entry(tp.topic.clone())
+            .or_default()
+            .entry(tp.partition)
+            .or_insert_with(|| Partition {
+                end: *end,
+                wanted: vec![],
+                next: 0,
+                active: false,
+            });
         p.wanted.push(*offset);
     }
     let mut out = HashMap::new();
-    if by_tp.is_empty() {
+    if parts.is_empty() {
         return Ok(out);
     }
-    for p in by_tp.values_mut() {
+    for p in parts.values_mut().flat_map(|m| m.values_mut()) {
         p.wanted.sort_unstable();
         p.wanted.dedup();
     }
@@ -78,7 +90,9 @@ pub(super) fn read(
         .set("enable.partition.eof", "true")
         .set("isolation.level", "read_uncommitted")
         .set("max.partition.fetch.bytes", "65536")
-        .set("queued.min.messages", "100")
+        .set("queued.min.messages", "1000")
+        // The default 1 s back-off after a fetch fills the queue would stall each partition.
+        .set("fetch.queue.backoff.ms", "0")
         .set("fetch.wait.max.ms", "50");
     // librdkafka needs a group id to assign partitions; this one is never joined nor
     // committed to, so no group is created on the broker.
@@ -94,58 +108,73 @@ pub(super) fn read(
         .create_with_context(KbpContext::new(settings))
         .map_err(|e| config_error(settings, e))?;
 
-    let tpl_of = |tp: &TopicPartition, offset: Option<i64>| {
-        let mut tpl = TopicPartitionList::new();
-        let _ = tpl.add_partition_offset(
-            &tp.topic,
-            tp.partition,
-            offset.map_or(Offset::Invalid, Offset::Offset),
-        );
-        tpl
-    };
     let deadline = Instant::now() + settings.timeout;
-    let all: Vec<TopicPartition> = by_tp.keys().cloned().collect();
+    let all: Vec<(String, i32)> = parts
+        .iter()
+        .flat_map(|(t, m)| m.keys().map(move |p| (t.clone(), *p)))
+        .collect();
     // Whole assignments (no subscription, so no incremental assign): work in waves.
     for wave in all.chunks(MAX_ACTIVE) {
         let mut tpl = TopicPartitionList::new();
-        for tp in wave {
-            let p = &by_tp[tp];
-            let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(p.wanted[0]));
+        for (t, p) in wave {
+            let part = parts
+                .get_mut(t)
+                .and_then(|m| m.get_mut(p))
+                .expect("known partition");
+            part.active = true;
+            let _ = tpl.add_partition_offset(t, *p, Offset::Offset(part.wanted[0]));
         }
         consumer
             .assign(&tpl)
             .map_err(|e| Error::kafka("assign for time lag", e))?;
-        let mut active: HashSet<TopicPartition> = wave.iter().cloned().collect();
-        let finish = |active: &mut HashSet<TopicPartition>, tp: &TopicPartition| {
-            let _ = consumer.pause(&tpl_of(tp, None));
-            active.remove(tp);
+        let mut active = wave.len();
+        let finish = |topic: &str, partition: i32, p: &mut Partition, active: &mut usize| {
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition(topic, partition);
+            let _ = consumer.pause(&tpl);
+            p.active = false;
+            *active -= 1;
         };
-        while !active.is_empty() && Instant::now() < deadline {
+        while active > 0 && Instant::now() < deadline {
             let Some(result) = consumer.poll(Duration::from_millis(100)) else {
                 continue;
             };
             match result {
                 Ok(m) => {
-                    let tp = TopicPartition::new(m.topic(), m.partition());
-                    if !active.contains(&tp) {
+                    let Some(p) = parts
+                        .get_mut(m.topic())
+                        .and_then(|t| t.get_mut(&m.partition()))
+                    else {
+                        continue;
+                    };
+                    if !p.active {
                         continue;
                     }
-                    let ts = m.timestamp().to_millis().filter(|t| *t >= 0);
                     let at = m.offset();
-                    let p = by_tp.get_mut(&tp).expect("active partition is known");
-                    while p.next < p.wanted.len() && p.wanted[p.next] <= at {
+                    if p.wanted[p.next] > at {
+                        continue; // reading through a gap
+                    }
+                    let time = m
+                        .timestamp()
+                        .to_millis()
+                        .filter(|t| *t >= 0)
+                        .map_or(RecordTime::Unknown, RecordTime::At);
+                    while !p.done() && p.wanted[p.next] <= at {
                         out.insert(
-                            (tp.clone(), p.wanted[p.next]),
-                            ts.map_or(RecordTime::Unknown, RecordTime::At),
+                            (
+                                TopicPartition::new(m.topic(), m.partition()),
+                                p.wanted[p.next],
+                            ),
+                            time,
                         );
                         p.next += 1;
                     }
-                    if p.next == p.wanted.len() {
-                        finish(&mut active, &tp);
+                    if p.done() {
+                        finish(m.topic(), m.partition(), p, &mut active);
                     } else if p.wanted[p.next] - at > READ_THROUGH {
                         let _ = consumer.seek(
-                            &tp.topic,
-                            tp.partition,
+                            m.topic(),
+                            m.partition(),
                             Offset::Offset(p.wanted[p.next]),
                             Duration::from_secs(1),
                         );
@@ -157,18 +186,21 @@ pub(super) fn read(
                         continue;
                     };
                     for el in positions.elements() {
-                        let tp = TopicPartition::new(el.topic(), el.partition());
-                        let Some(p) = by_tp.get_mut(&tp) else {
+                        let Some(p) = parts
+                            .get_mut(el.topic())
+                            .and_then(|t| t.get_mut(&el.partition()))
+                        else {
                             continue;
                         };
-                        if active.contains(&tp)
-                            && matches!(el.offset(), Offset::Offset(o) if o >= p.end)
-                        {
+                        if p.active && matches!(el.offset(), Offset::Offset(o) if o >= p.end) {
                             for w in &p.wanted[p.next..] {
-                                out.insert((tp.clone(), *w), RecordTime::NoRecord);
+                                out.insert(
+                                    (TopicPartition::new(el.topic(), el.partition()), *w),
+                                    RecordTime::NoRecord,
+                                );
                             }
                             p.next = p.wanted.len();
-                            finish(&mut active, &tp);
+                            finish(el.topic(), el.partition(), p, &mut active);
                         }
                     }
                 }
@@ -176,10 +208,19 @@ pub(super) fn read(
             }
         }
     }
-    let _ = consumer.unassign();
-    for p in by_tp.values() {
-        for w in &p.wanted[p.next..] {
-            out.entry((p.tp.clone(), *w)).or_insert(RecordTime::Unknown);
+    // rdkafka's Drop would close in 100 ms poll steps; close here with short ones.
+    if consumer.close_queue().is_ok() {
+        let closing = Instant::now() + Duration::from_secs(2);
+        while !consumer.closed() && Instant::now() < closing {
+            consumer.poll(Duration::from_millis(1));
+        }
+    }
+    for (t, m) in &parts {
+        for (partition, p) in m {
+            for w in &p.wanted[p.next..] {
+                out.entry((TopicPartition::new(t, *partition), *w))
+                    .or_insert(RecordTime::Unknown);
+            }
         }
     }
     Ok(out)

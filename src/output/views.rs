@@ -92,7 +92,13 @@ impl Render for LagReport {
         // CSV carries raw milliseconds, and says so.
         let headers = headers
             .into_iter()
-            .map(|h| if view == View::Csv && h == "TIME-LAG" { "TIME-LAG-MS" } else { h })
+            .map(|h| {
+                if view == View::Csv && h == "TIME-LAG" {
+                    "TIME-LAG-MS"
+                } else {
+                    h
+                }
+            })
             .collect();
         let mut rows = Vec::new();
         for g in &self.groups {

@@ -177,17 +177,89 @@ fn empty_group_with_commits_on_two_topics_and_lost_records() {
 
 #[test]
 fn all_groups_and_state_filter() {
-    let (topic, _) = topic_with_records("lag-all", 1, 10);
+    let (topic, _) = topic_with_records("lag-all", 2, 10);
     let empty = unique("g-all-empty");
     commit(&empty, &[(&topic, 0, 3)]);
     let stable = unique("g-all-stable");
-    let _m = Member::join(&stable, &[&topic], "consumer", &[(&topic, 0, 4)]);
+    let kip848 = Member::join(&stable, &[&topic], "consumer", &[(&topic, 0, 4)]);
+    let classic_group = unique("g-all-classic");
+    let classic = Member::join(&classic_group, &[&topic], "classic", &[(&topic, 1, 6)]);
+    // Enough classic groups that --all-groups takes the cluster-wide classic describe round.
+    for i in 0..10 {
+        commit(&format!("{empty}-{i}"), &[(&topic, 1, i)]);
+    }
     let r: LagReport = kbp().broker().args(["lag", "-o", "json"]).expect(0).json();
-    let names: Vec<&str> = r.groups.iter().map(|g| g.group.as_str()).collect();
-    assert!(
-        names.contains(&empty.as_str()) && names.contains(&stable.as_str()),
-        "{names:?}"
+    let g = |name: &str| {
+        r.groups
+            .iter()
+            .find(|g| g.group == name)
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    assert_eq!(
+        (
+            g(&empty).state.as_str(),
+            g(&empty).members,
+            g(&empty).total_lag
+        ),
+        ("Empty", 0, 7)
     );
+    for (name, member, protocol) in [
+        (&stable, &kip848, "consumer"),
+        (&classic_group, &classic, "classic"),
+    ] {
+        let grp = g(name);
+        assert_eq!(
+            (grp.state.as_str(), grp.protocol.as_str(), grp.members),
+            ("Stable", protocol, 1),
+            "{grp:#?}"
+        );
+        assert_eq!(grp.unowned_partitions, 0, "{grp:#?}");
+        assert!(grp.coordinator.is_some());
+        assert!(
+            grp.partitions
+                .iter()
+                .all(|p| p.client_id.as_deref() == Some(member.client_id.as_str())),
+            "{grp:#?}"
+        );
+    }
+    // The same groups, described one by one, give the same report.
+    let one: LagReport = kbp()
+        .broker()
+        .args(["lag", "-g", &classic_group, "-o", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        serde_json::to_value(
+            &one.groups[0]
+                .partitions
+                .iter()
+                .map(|p| (
+                    &p.topic,
+                    p.partition,
+                    p.current_offset,
+                    &p.consumer_id,
+                    &p.host
+                ))
+                .collect::<Vec<_>>()
+        )
+        .unwrap(),
+        serde_json::to_value(
+            &g(&classic_group)
+                .partitions
+                .iter()
+                .map(|p| (
+                    &p.topic,
+                    p.partition,
+                    p.current_offset,
+                    &p.consumer_id,
+                    &p.host
+                ))
+                .collect::<Vec<_>>()
+        )
+        .unwrap()
+    );
+    assert_eq!(one.groups[0].coordinator, g(&classic_group).coordinator);
+
     let r: LagReport = kbp()
         .broker()
         .args(["lag", "--all-groups", "--state", "empty", "-o", "json"])
@@ -195,7 +267,10 @@ fn all_groups_and_state_filter() {
         .json();
     assert!(r.groups.iter().all(|g| g.state == "Empty"));
     assert!(r.groups.iter().any(|g| g.group == empty));
-    assert!(!r.groups.iter().any(|g| g.group == stable));
+    assert!(!r
+        .groups
+        .iter()
+        .any(|g| g.group == stable || g.group == classic_group));
 }
 
 #[test]
