@@ -52,7 +52,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Lag(args) => {
             let settings = config::resolve(&cli.global, true)?;
             let session = kafka::Session::connect(&settings)?;
-            let progress = Progress::spinner(false);
+            let progress = Progress::spinner(false, cli.global.verbose);
             let report = cmd::lag::run(&session, &cmd::lag::Selection::from(args), &progress)?;
             progress.finish();
             output::emit(&report, args.output.unwrap_or(Format::Table))?;

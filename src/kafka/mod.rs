@@ -26,7 +26,7 @@ pub use timestamps::RecordTime;
 pub use types::*;
 
 /// Most admin requests kbp keeps in flight at once (one ListConsumerGroupOffsets per group).
-const MAX_IN_FLIGHT: usize = 256;
+const MAX_IN_FLIGHT: usize = 1000;
 /// From this many classic groups on, one cluster-wide classic describe round is cheaper.
 const CLASSIC_ROUND_MIN: usize = 8;
 

@@ -20,9 +20,11 @@ use rdkafka::{Offset, TopicPartitionList};
 use super::context::KbpContext;
 use super::types::TopicPartition;
 use super::{client_config, config_error, Session};
+use crate::config::Settings;
 use crate::error::{Error, Result};
 
 const MAX_ACTIVE: usize = 128;
+const READERS: usize = 2;
 /// Read through gaps up to this many offsets instead of re-positioning.
 const READ_THROUGH: i64 = 2000;
 
@@ -81,7 +83,48 @@ pub(super) fn read(
         p.wanted.dedup();
     }
 
+    // Two readers (one consumer each) use both cores for record decoding; partitions are
+    // dealt out alternately so each gets a similar share.
+    let mut shares: Vec<BTreeMap<String, BTreeMap<i32, Partition>>> =
+        (0..READERS).map(|_| BTreeMap::new()).collect();
+    let mut i = 0;
+    for (topic, ps) in parts {
+        for (partition, p) in ps {
+            shares[i % READERS]
+                .entry(topic.clone())
+                .or_default()
+                .insert(partition, p);
+            i += 1;
+        }
+    }
     let settings = &session.settings;
+    let results: Vec<Result<HashMap<(TopicPartition, i64), RecordTime>>> =
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = shares
+                .into_iter()
+                .filter(|share| !share.is_empty())
+                .map(|share| scope.spawn(move || read_share(settings, share)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::kafka("time lag reader", "panicked")))
+                })
+                .collect()
+        });
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// One reader: a consumer that visits its partitions' wanted offsets until done or timeout.
+fn read_share(
+    settings: &Settings,
+    mut parts: BTreeMap<String, BTreeMap<i32, Partition>>,
+) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
+    let mut out = HashMap::new();
     let mut config = client_config(settings, "kbp-timelag");
     config
         .set("enable.auto.commit", "false")
