@@ -129,7 +129,7 @@ mod tests {
         assert_eq!(compact_duration(850), "850ms");
         assert_eq!(compact_duration(42_300), "42s");
         assert_eq!(compact_duration(187_000), "3m07s");
-        assert_eq!(compact_duration(4 * 3600_000 + 5 * 60_000), "4h05m");
-        assert_eq!(compact_duration(2 * 86_400_000 + 3 * 3600_000), "2d03h");
+        assert_eq!(compact_duration(4 * 3_600_000 + 5 * 60_000), "4h05m");
+        assert_eq!(compact_duration(2 * 86_400_000 + 3 * 3_600_000), "2d03h");
     }
 }

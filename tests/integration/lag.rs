@@ -48,7 +48,7 @@ fn assert_time_lag(p: &PartitionLag, record_ts: i64, report_ts: u64) {
 fn check_against_apache(report: &LagReport) {
     for g in &report.groups {
         let apache = apache_describe(&g.group);
-        let ours: BTreeMap<(String, i32), (Option<i64>, Option<i64>, Option<i64>)> = g
+        let ours: BTreeMap<(String, i32), ApacheRow> = g
             .partitions
             .iter()
             .map(|p| {
@@ -230,7 +230,7 @@ fn all_groups_and_state_filter() {
         .json();
     assert_eq!(
         serde_json::to_value(
-            &one.groups[0]
+            one.groups[0]
                 .partitions
                 .iter()
                 .map(|p| (
@@ -244,7 +244,7 @@ fn all_groups_and_state_filter() {
         )
         .unwrap(),
         serde_json::to_value(
-            &g(&classic_group)
+            g(&classic_group)
                 .partitions
                 .iter()
                 .map(|p| (
