@@ -203,20 +203,12 @@ fn seed_topics() {
             for i in end..RECORDS {
                 let payload = payload(i);
                 let key = format!("k{i}");
-                let mut rec = BaseRecord::to(&name)
+                let rec = BaseRecord::to(&name)
                     .partition(p)
                     .payload(&payload)
                     .key(&key)
                     .timestamp(first_ts + i * step);
-                loop {
-                    match producer.send(rec) {
-                        Ok(()) => break,
-                        Err((_, r)) => {
-                            rec = r;
-                            producer.poll(Duration::from_millis(10));
-                        }
-                    }
-                }
+                fixtures::send(&producer, rec);
                 produced += 1;
             }
         }

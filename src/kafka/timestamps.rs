@@ -133,7 +133,9 @@ fn read_share(
         .set("enable.partition.eof", "true")
         .set("isolation.level", "read_uncommitted")
         .set("max.partition.fetch.bytes", "65536")
-        .set("queued.min.messages", "1000")
+        // Prefetch eagerly (reads go through whole partitions), bounded in memory.
+        .set("queued.min.messages", "100000")
+        .set("queued.max.messages.kbytes", "32768")
         // The default 1 s back-off after a fetch fills the queue would stall each partition.
         .set("fetch.queue.backoff.ms", "0")
         .set("fetch.wait.max.ms", "50");

@@ -135,22 +135,27 @@ pub fn produce(topic: &str, partition: i32, count: usize, first_ts: i64, step_ms
     for i in 0..count {
         let payload = format!("record-{i}");
         let key = format!("k{i}");
-        let mut rec = BaseRecord::to(topic)
+        let rec = BaseRecord::to(topic)
             .partition(partition)
             .payload(&payload)
             .key(&key)
             .timestamp(first_ts + i as i64 * step_ms);
-        loop {
-            match producer.send(rec) {
-                Ok(()) => break,
-                Err((_, r)) => {
-                    rec = r;
-                    producer.poll(Duration::from_millis(10));
-                }
+        send(&producer, rec);
+    }
+    producer.flush(Duration::from_secs(30)).expect("flush");
+}
+
+/// Sends one record, waiting while the producer queue is full.
+pub fn send(producer: &BaseProducer, mut rec: BaseRecord<'_, String, String>) {
+    loop {
+        match producer.send(rec) {
+            Ok(()) => return,
+            Err((_, r)) => {
+                rec = r;
+                producer.poll(Duration::from_millis(10));
             }
         }
     }
-    producer.flush(Duration::from_secs(30)).expect("flush");
 }
 
 /// Commits offsets for `group` without joining it (a "simple" consumer); the group is Empty.
