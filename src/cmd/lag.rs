@@ -312,7 +312,8 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
         {
             warnings.push(format!("group {}: could not be described: {e}", d.group));
         }
-        if !sel.topics.is_empty() && tps.is_empty() {
+        // A topic filter that leaves nothing, or a group deleted since it was listed.
+        if tps.is_empty() && (!sel.topics.is_empty() || d.state == GroupState::Dead) {
             continue;
         }
         let owners: HashMap<&TopicPartition, &crate::kafka::Member> = d

@@ -5,9 +5,10 @@
 //! reads the record itself, with a consumer that assigns partitions explicitly under a
 //! throwaway group id, never subscribes and never commits: it cannot join or disturb any group.
 //!
-//! Reads are batched: at most [`MAX_ACTIVE`] partitions are assigned at once (in waves); for one
-//! partition, wanted offsets are visited in order, reading through short gaps (one fetch
-//! usually covers many groups' positions) and re-positioning over long ones.
+//! Reads are batched: [`READERS`] consumers split the partitions, each assigning at most
+//! [`MAX_ACTIVE`] at once (in waves). Within a partition, wanted offsets are visited in
+//! order, reading through short gaps (one fetch usually covers many groups' positions)
+//! and seeking over long ones. docs/benchmarks.md has the measurements behind the knobs.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
