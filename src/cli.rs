@@ -65,6 +65,8 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Show how far behind consumer groups are, per partition and per group
     Lag(LagArgs),
+    /// Clear a backlog safely: bounded, paused under backpressure, committing only what was processed
+    Drain(DrainArgs),
     /// Inspect the configuration kbp would use
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -107,6 +109,107 @@ pub struct LagArgs {
     /// Skip reading records for TIME-LAG (faster, no per-partition fetches)
     #[arg(long)]
     pub no_time_lag: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DrainArgs {
+    /// Consumer group to drain as (joins it)
+    #[arg(short, long)]
+    pub group: String,
+
+    /// Topic to drain, repeatable
+    #[arg(short, long = "topic", value_name = "TOPIC", required = true)]
+    pub topics: Vec<String>,
+
+    /// Destination: stdout, null, file:PATH, exec:CMD, topic:NAME
+    #[arg(long, default_value = "stdout", value_name = "SINK")]
+    pub sink: String,
+
+    /// Line format of stdout and file sinks
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: crate::drain::sinks::LineFormat,
+
+    /// How keys and values appear in JSON lines
+    #[arg(long, value_enum, default_value = "utf8")]
+    pub value_format: crate::drain::sinks::ValueFormat,
+
+    /// Worker threads processing records
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub workers: usize,
+
+    /// Order guarantee: per partition, per key, or none
+    #[arg(long, value_enum, default_value = "partition")]
+    pub ordering: crate::drain::workers::OrderingMode,
+
+    /// Pause the assigned partitions when this many records are queued
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub high_water: usize,
+
+    /// Resume them when the queue is back to this many
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    pub low_water: usize,
+
+    /// Stop at: end (the log end captured at start), offset:N, offset:TOPIC/P=N,..., time:RFC3339
+    #[arg(long, value_name = "LIMIT")]
+    pub until: Option<String>,
+
+    /// Stop after this many records
+    #[arg(long, value_name = "N")]
+    pub max_records: Option<u64>,
+
+    /// Stop when no record arrived for this long, e.g. 30s
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub idle: Option<Duration>,
+
+    /// Where partitions without a commit start: committed (= earliest), earliest, latest
+    #[arg(long, default_value = "committed", value_name = "FROM")]
+    pub from: String,
+
+    /// At most this many records per second, e.g. 500/s or 6000/m
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<String>,
+
+    /// Retries of a failed record before --on-failure applies
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+
+    /// First retry delay (exponential, full jitter)
+    #[arg(long, default_value = "100ms", value_name = "DURATION", value_parser = parse_duration)]
+    pub backoff_initial: Duration,
+
+    /// Longest retry delay
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    pub backoff_max: Duration,
+
+    /// After the retries: stop, skip, or dlq:TOPIC
+    #[arg(long, default_value = "stop", value_name = "ACTION")]
+    pub on_failure: String,
+
+    /// Process, but never commit
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// How often processed offsets are committed
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    pub commit_interval: Duration,
+
+    /// Bound on finishing in-flight work at shutdown and on revoke
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+
+    /// No progress on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Final summary: text on stderr, or json on stdout
+    #[arg(long, value_enum, default_value = "text")]
+    pub summary: SummaryFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -19,6 +19,8 @@ pub mod exit {
     pub const NOT_FOUND: i32 = 4;
     /// The cluster answered but an operation failed.
     pub const KAFKA: i32 = 5;
+    /// `kbp drain` stopped on a record that failed after its retries (`--on-failure stop`).
+    pub const DRAIN_FAILED: i32 = 6;
     /// Unexpected local failure (I/O on our own files, a bug).
     pub const INTERNAL: i32 = 70;
 }
@@ -52,6 +54,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("drain stopped on a failed record: {0}")]
+    DrainStopped(String),
+
     /// Not a failure of kbp: a threshold the user asked us to check was breached.
     #[error("{0}")]
     Threshold(String),
@@ -65,6 +70,7 @@ impl Error {
             Error::NotFound { .. } => exit::NOT_FOUND,
             Error::Kafka { .. } => exit::KAFKA,
             Error::Threshold(_) => exit::THRESHOLD,
+            Error::DrainStopped(_) => exit::DRAIN_FAILED,
             Error::Io { .. } => exit::INTERNAL,
         }
     }

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod drain;
 pub mod error;
 pub mod kafka;
 pub mod output;
@@ -57,6 +58,10 @@ fn dispatch(cli: &Cli) -> Result<()> {
             progress.finish();
             output::emit(&report, args.output.unwrap_or(Format::Table))?;
             cmd::lag::check_thresholds(&report, args.fail_above, args.fail_time_above)
+        }
+        Command::Drain(args) => {
+            let settings = config::resolve(&cli.global, true)?;
+            drain::run(&settings, args)
         }
         Command::Config(command) => cmd::config::run(&cli.global, command),
     }

@@ -6,6 +6,8 @@
 //! Callers get plain data ([`types`]); no rdkafka type leaves this module.
 
 mod admin;
+pub mod consumer;
+pub mod producer;
 mod context;
 mod timestamps;
 pub mod types;

@@ -85,6 +85,14 @@ pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
     Ok(())
 }
 
+/// Writes `report` to stderr: for summaries that must not mix with data on stdout.
+pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
+    let mut err = std::io::stderr().lock();
+    write(report, format, &mut err)?;
+    err.flush()?;
+    Ok(())
+}
+
 pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Result<()> {
     match format {
         Format::Table => table::write(&report.tables(View::Table), out),

@@ -39,6 +39,11 @@ impl Progress {
         self.bar.set_message(message.to_string());
     }
 
+    /// The bar itself, for a thread that updates it.
+    pub fn handle(&self) -> ProgressBar {
+        self.bar.clone()
+    }
+
     pub fn finish(&self) {
         self.set("done");
         self.bar.finish_and_clear();

@@ -258,3 +258,54 @@ impl Render for EffectiveView {
         }]
     }
 }
+
+impl Render for crate::drain::DrainSummary {
+    fn tables(&self, _view: View) -> Vec<Table> {
+        let c = &self.counters;
+        let head = Table {
+            title: Some(format!(
+                "drain of group {} stopped: {:?} after {}",
+                self.group,
+                self.stop_reason,
+                compact_duration(self.duration_ms)
+            )),
+            headers: vec!["PROCESSED", "SKIPPED", "DLQ", "FAILED", "RETRIES", "PAUSES", "REBALANCES", "COMMITS", "COMMIT-FAILURES"],
+            rows: vec![vec![
+                c.processed.to_string(),
+                c.skipped.to_string(),
+                c.dead_lettered.to_string(),
+                c.failed.to_string(),
+                c.retries.to_string(),
+                c.pauses.to_string(),
+                c.rebalances.to_string(),
+                c.commits.to_string(),
+                c.commit_failures.to_string(),
+            ]],
+        };
+        let parts = Table {
+            title: None,
+            headers: vec!["TOPIC", "PARTITION", "START", "COMMITTED", "PROCESSED", "SKIPPED", "DLQ", "FAILED"],
+            rows: self
+                .partitions
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.topic.clone(),
+                        p.partition.to_string(),
+                        or_dash(p.start_offset),
+                        or_dash(p.committed_offset),
+                        p.processed.to_string(),
+                        p.skipped.to_string(),
+                        p.dead_lettered.to_string(),
+                        p.failed.to_string(),
+                    ]
+                })
+                .collect(),
+        };
+        vec![head, parts]
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.errors
+    }
+}

@@ -1,0 +1,428 @@
+//! The drain's decisions, as the poll loop's [`Driver`]: what to hand to workers, when to
+//! pause and resume, what to commit, when to stop. No rdkafka here, so every rule can be
+//! reasoned about (and tested) as plain state.
+//!
+//! Invariant: an offset is committed only when every record below it was processed
+//! (done, skipped or dead-lettered); the tracker enforces it, and the sink is synced first.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::flow::{FlowChange, Hysteresis};
+use super::lanes::Lanes;
+use super::sinks::Sink;
+use super::tracker::{OffsetTracker, Tp};
+use super::workers::{lane_of, Completion, OrderingMode, Outcome};
+use crate::kafka::consumer::{Driver, Flow, Record, Tick};
+use crate::kafka::TopicPartition;
+
+/// Where each partition stops (`--until`).
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    /// Per partition, the first offset not to process (`--until end|offset:`).
+    pub offsets: Option<HashMap<TopicPartition, i64>>,
+    /// Records with a timestamp at or after this (ms) are not processed (`--until time:`).
+    pub time_ms: Option<i64>,
+    pub max_records: Option<u64>,
+    pub idle: Option<Duration>,
+}
+
+pub struct Settings {
+    pub ordering: OrderingMode,
+    pub commit_interval: Duration,
+    pub shutdown_timeout: Duration,
+    pub dry_run: bool,
+    pub limits: Limits,
+}
+
+/// Why the drain stopped; part of the summary.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum StopReason {
+    Running,
+    /// Every assigned partition reached its `--until` limit.
+    Done,
+    MaxRecords,
+    Idle,
+    Interrupted,
+    /// The sink's reader went away (`| head`).
+    SinkClosed,
+    /// A record failed after its retries with `--on-failure stop`.
+    Failed,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PartitionSummary {
+    pub topic: String,
+    pub partition: i32,
+    /// The first offset this run saw (committed position or first record).
+    pub start_offset: Option<i64>,
+    /// The last offset this run committed.
+    pub committed_offset: Option<i64>,
+    pub processed: u64,
+    pub skipped: u64,
+    pub dead_lettered: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Counters {
+    pub processed: u64,
+    pub skipped: u64,
+    pub dead_lettered: u64,
+    pub failed: u64,
+    pub retries: u64,
+    pub pauses: u64,
+    pub rebalances: u64,
+    pub commits: u64,
+    pub commit_failures: u64,
+    pub max_queued: usize,
+}
+
+pub struct Engine {
+    cfg: Settings,
+    tracker: OffsetTracker,
+    flow: Hysteresis,
+    lanes: Arc<Lanes<Record>>,
+    sink: Arc<dyn Sink>,
+    completions: Receiver<Completion>,
+    /// SIGINT/SIGTERM count, set by the signal thread.
+    signals: Arc<AtomicUsize>,
+    abort: Arc<AtomicBool>,
+    assigned: HashSet<TopicPartition>,
+    /// Next offset to read per assigned partition, when known.
+    positions: HashMap<TopicPartition, i64>,
+    /// Partitions that reached their limit: their records are not processed.
+    finished: HashSet<TopicPartition>,
+    partitions: BTreeMap<TopicPartition, PartitionSummary>,
+    pub counters: Counters,
+    received: u64,
+    last_commit: Instant,
+    last_activity: Instant,
+    stopping: Option<(StopReason, Instant)>,
+    pub stop_reason: StopReason,
+    pub errors: Vec<String>,
+    pub started: Instant,
+}
+
+fn tp_key(tp: &TopicPartition) -> Tp {
+    (tp.topic.clone(), tp.partition)
+}
+
+impl Engine {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        cfg: Settings,
+        flow: Hysteresis,
+        lanes: Arc<Lanes<Record>>,
+        sink: Arc<dyn Sink>,
+        completions: Receiver<Completion>,
+        signals: Arc<AtomicUsize>,
+        abort: Arc<AtomicBool>,
+    ) -> Self {
+        let now = Instant::now();
+        Engine {
+            cfg,
+            tracker: OffsetTracker::new(),
+            flow,
+            lanes,
+            sink,
+            completions,
+            signals,
+            abort,
+            assigned: HashSet::new(),
+            positions: HashMap::new(),
+            finished: HashSet::new(),
+            partitions: BTreeMap::new(),
+            counters: Counters {
+                processed: 0,
+                skipped: 0,
+                dead_lettered: 0,
+                failed: 0,
+                retries: 0,
+                pauses: 0,
+                rebalances: 0,
+                commits: 0,
+                commit_failures: 0,
+                max_queued: 0,
+            },
+            received: 0,
+            last_commit: now,
+            last_activity: now,
+            stopping: None,
+            stop_reason: StopReason::Running,
+            errors: Vec::new(),
+            started: now,
+        }
+    }
+
+    pub fn partition_summaries(&self) -> Vec<PartitionSummary> {
+        self.partitions.values().cloned().collect()
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.tracker.total_in_flight()
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.flow.is_paused()
+    }
+
+    fn summary(&mut self, tp: &TopicPartition) -> &mut PartitionSummary {
+        self.partitions.entry(tp.clone()).or_insert_with(|| PartitionSummary {
+            topic: tp.topic.clone(),
+            partition: tp.partition,
+            ..Default::default()
+        })
+    }
+
+    fn stop(&mut self, reason: StopReason) {
+        if self.stopping.is_none() {
+            self.stopping = Some((reason, Instant::now()));
+        }
+    }
+
+    fn drain_completions(&mut self) {
+        while let Ok(c) = self.completions.try_recv() {
+            self.complete(c);
+        }
+    }
+
+    fn complete(&mut self, c: Completion) {
+        let key = tp_key(&c.tp);
+        let counted = match &c.outcome {
+            Outcome::Done { attempts } => {
+                self.counters.processed += 1;
+                self.counters.retries += u64::from(attempts.saturating_sub(1));
+                self.summary(&c.tp).processed += 1;
+                true
+            }
+            Outcome::Skipped { error } => {
+                self.counters.skipped += 1;
+                self.summary(&c.tp).skipped += 1;
+                self.note(format!("skipped {}/{}@{}: {error}", c.tp.topic, c.tp.partition, c.offset));
+                true
+            }
+            Outcome::DeadLettered { error } => {
+                self.counters.dead_lettered += 1;
+                self.summary(&c.tp).dead_lettered += 1;
+                self.note(format!("dead-lettered {}/{}@{}: {error}", c.tp.topic, c.tp.partition, c.offset));
+                true
+            }
+            Outcome::Failed { error } => {
+                self.counters.failed += 1;
+                self.summary(&c.tp).failed += 1;
+                self.note(format!("failed {}/{}@{}: {error}", c.tp.topic, c.tp.partition, c.offset));
+                self.stop(StopReason::Failed);
+                false
+            }
+            Outcome::SinkClosed => {
+                self.stop(StopReason::SinkClosed);
+                false
+            }
+        };
+        // A record not processed stays pending: commits stop below it.
+        if counted {
+            self.tracker.completed(&key, c.offset);
+        }
+    }
+
+    fn note(&mut self, msg: String) {
+        if self.errors.len() < 1000 {
+            self.errors.push(msg);
+        }
+    }
+
+    /// Offsets to commit now (sink synced first); empty in `--dry-run`.
+    fn commits(&mut self) -> Vec<(TopicPartition, i64)> {
+        self.last_commit = Instant::now();
+        if self.cfg.dry_run {
+            return vec![];
+        }
+        let due = self.tracker.to_commit();
+        if due.is_empty() {
+            return vec![];
+        }
+        if let Err(e) = self.sink.sync() {
+            // Not durable, so not processed: commit nothing this round.
+            self.note(format!("sink sync failed, commit skipped: {e}"));
+            return vec![];
+        }
+        due.into_iter().map(|((t, p), o)| (TopicPartition::new(t, p), o)).collect()
+    }
+
+    fn limit_of(&self, tp: &TopicPartition) -> Option<i64> {
+        self.cfg.limits.offsets.as_ref().map(|m| m.get(tp).copied().unwrap_or(0))
+    }
+
+    /// Every assigned partition has reached its offset limit and has nothing in flight.
+    fn all_limits_reached(&self) -> bool {
+        if self.cfg.limits.offsets.is_none() || self.assigned.is_empty() {
+            return false;
+        }
+        self.assigned.iter().all(|tp| {
+            let limit = self.limit_of(tp).unwrap_or(0);
+            let at = self.positions.get(tp).copied();
+            (self.finished.contains(tp) || at.is_some_and(|p| p >= limit)) && self.tracker.in_flight(&tp_key(tp)) == 0
+        })
+    }
+}
+
+impl Driver for Engine {
+    fn on_record(&mut self, r: Record) {
+        let tp = TopicPartition::new(r.topic.clone(), r.partition);
+        self.positions.insert(tp.clone(), r.offset + 1);
+        if self.stopping.is_some() || self.finished.contains(&tp) {
+            return; // not tracked, not processed, not committed: read again next time
+        }
+        if let Some(limit) = self.limit_of(&tp) {
+            if r.offset >= limit {
+                self.finished.insert(tp);
+                return;
+            }
+        }
+        if self.cfg.limits.time_ms.zip(r.timestamp).is_some_and(|(limit, ts)| ts >= limit) {
+            self.finished.insert(tp);
+            return;
+        }
+        if self.cfg.limits.max_records.is_some_and(|max| self.received >= max) {
+            return;
+        }
+        self.received += 1;
+        self.last_activity = Instant::now();
+        let s = self.summary(&tp);
+        s.start_offset.get_or_insert(r.offset);
+        self.tracker.received(&tp_key(&tp), r.offset);
+        let lane = lane_of(&r, self.cfg.ordering);
+        self.lanes.push(lane, r);
+        self.counters.max_queued = self.counters.max_queued.max(self.lanes.len());
+    }
+
+    fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool {
+        self.counters.rebalances += 1;
+        for (tp, committed) in partitions {
+            self.assigned.insert(tp.clone());
+            self.finished.remove(tp);
+            if let Some(c) = committed {
+                self.positions.insert(tp.clone(), *c);
+                let s = self.summary(tp);
+                s.start_offset.get_or_insert(*c);
+            } else {
+                self.positions.remove(tp);
+            }
+        }
+        self.flow.is_paused() || self.stopping.is_some()
+    }
+
+    fn on_revoke(&mut self, partitions: &[TopicPartition], lost: bool) -> Vec<(TopicPartition, i64)> {
+        self.counters.rebalances += 1;
+        let revoked: HashSet<&TopicPartition> = partitions.iter().collect();
+        // Queued, not started: drop them (the next owner reads them again).
+        let dropped = self.lanes.drain_where(|_, r| revoked.contains(&TopicPartition::new(r.topic.clone(), r.partition)));
+        let mut not_started: HashMap<Tp, usize> = HashMap::new();
+        for r in &dropped {
+            *not_started.entry((r.topic.clone(), r.partition)).or_default() += 1;
+        }
+        // Let what workers hold finish, bounded, draining completions meanwhile.
+        let deadline = Instant::now() + self.cfg.shutdown_timeout;
+        loop {
+            self.drain_completions();
+            let busy = partitions.iter().any(|tp| {
+                let k = tp_key(tp);
+                self.tracker.in_flight(&k) > not_started.get(&k).copied().unwrap_or(0)
+            });
+            if !busy || lost || Instant::now() >= deadline || self.abort.load(Ordering::Relaxed) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let synced = self.cfg.dry_run || lost || self.sink.sync().is_ok();
+        let mut out = Vec::new();
+        for tp in partitions {
+            let k = tp_key(tp);
+            let last = self.tracker.last_committed(&k);
+            if let Some(off) = self.tracker.revoke(&k) {
+                if synced && !lost && !self.cfg.dry_run && last.is_none_or(|l| off > l) {
+                    out.push((tp.clone(), off));
+                }
+            }
+            self.assigned.remove(tp);
+            self.positions.remove(tp);
+        }
+        out
+    }
+
+    fn on_commit(&mut self, offsets: &[(TopicPartition, i64)], result: Result<(), String>) {
+        match result {
+            Ok(()) => {
+                self.counters.commits += 1;
+                for (tp, off) in offsets {
+                    self.tracker.mark_committed(&tp_key(tp), *off);
+                    self.summary(tp).committed_offset = Some(*off);
+                }
+            }
+            Err(e) => {
+                self.counters.commit_failures += 1;
+                self.note(format!("commit failed: {e}"));
+            }
+        }
+    }
+
+    fn on_error(&mut self, error: String) {
+        self.note(error);
+    }
+
+    fn tick(&mut self) -> Tick {
+        self.drain_completions();
+        let now = Instant::now();
+        if self.signals.load(Ordering::Relaxed) > 0 {
+            self.stop(StopReason::Interrupted);
+        }
+        if self.stopping.is_none() {
+            if self.cfg.limits.max_records.is_some_and(|m| self.received >= m) && self.tracker.total_in_flight() == 0 {
+                self.stop(StopReason::MaxRecords);
+            } else if self.all_limits_reached() {
+                self.stop(StopReason::Done);
+            } else if self.cfg.limits.idle.is_some_and(|d| now.duration_since(self.last_activity) >= d)
+                && self.tracker.total_in_flight() == 0
+            {
+                self.stop(StopReason::Idle);
+            }
+        }
+        if let Some((reason, since)) = self.stopping.clone() {
+            // Stop intake; only an interruption or a failure abandons queued work.
+            if matches!(reason, StopReason::Interrupted | StopReason::SinkClosed | StopReason::Failed) {
+                self.lanes.drain_where(|_, _| true);
+            }
+            let queued = self.lanes.len();
+            let handed_out = self.tracker.total_in_flight().saturating_sub(queued);
+            let waiting = (handed_out > 0 || (queued > 0 && reason != StopReason::Interrupted))
+                && since.elapsed() < self.cfg.shutdown_timeout
+                && !self.abort.load(Ordering::Relaxed);
+            if waiting {
+                std::thread::sleep(Duration::from_millis(2));
+                return Tick { flow: Some(Flow::Pause), ..Default::default() };
+            }
+            self.stop_reason = reason;
+            return Tick { flow: Some(Flow::Pause), commit: self.commits(), stop: true };
+        }
+        let mut tick = Tick::default();
+        match self.flow.observe(self.lanes.len(), now) {
+            Some(FlowChange::Pause) => {
+                self.counters.pauses += 1;
+                tick.flow = Some(Flow::Pause);
+            }
+            Some(FlowChange::Resume) => tick.flow = Some(Flow::Resume),
+            None => {}
+        }
+        if now.duration_since(self.last_commit) >= self.cfg.commit_interval {
+            tick.commit = self.commits();
+        }
+        tick
+    }
+}

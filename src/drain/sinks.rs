@@ -1,0 +1,281 @@
+//! Where drained records go. A sink knows nothing of Kafka: it gets a record and says
+//! whether it is processed. Only then may its offset be committed.
+//!
+//! "Processed" is as strong as each destination allows: stdout counts a record once the
+//! reader has taken it out of the pipe (so `| head -n 5` commits exactly five); a file
+//! is fsynced before the commit that covers it; exec needs exit status 0.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::fd::AsRawFd;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde::Serialize;
+
+use crate::kafka::consumer::Record;
+
+#[derive(Debug)]
+pub enum SinkError {
+    /// The destination is gone for good (the pipe's reader exited): stop draining.
+    Closed,
+    /// This record failed; it may be retried.
+    Failed(String),
+}
+
+pub trait Sink: Send + Sync {
+    fn write(&self, record: &Record) -> Result<(), SinkError>;
+    /// Called before every commit: make everything written so far durable.
+    fn sync(&self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How record values (and keys) are rendered in JSON lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValueFormat {
+    /// UTF-8 text; invalid bytes become U+FFFD
+    Utf8,
+    /// Base64 of the bytes
+    Base64,
+    /// Embedded JSON when the value parses as JSON, else a string
+    Json,
+    /// Array of byte values
+    Raw,
+}
+
+/// The line format of stdout and file sinks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LineFormat {
+    /// One JSON object per record
+    Json,
+    /// The raw value bytes, one record per line
+    Raw,
+}
+
+#[derive(Serialize)]
+struct JsonRecord<'a> {
+    topic: &'a str,
+    partition: i32,
+    offset: i64,
+    timestamp: Option<i64>,
+    key: serde_json::Value,
+    value: serde_json::Value,
+    headers: serde_json::Map<String, serde_json::Value>,
+}
+
+fn render(bytes: Option<&[u8]>, f: ValueFormat) -> serde_json::Value {
+    use serde_json::Value;
+    let Some(b) = bytes else { return Value::Null };
+    match f {
+        ValueFormat::Utf8 => Value::String(String::from_utf8_lossy(b).into_owned()),
+        ValueFormat::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
+        ValueFormat::Json => serde_json::from_slice(b).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(b).into_owned())),
+        ValueFormat::Raw => Value::Array(b.iter().map(|x| Value::from(*x)).collect()),
+    }
+}
+
+/// One record as one line (with its newline).
+pub fn line(record: &Record, lines: LineFormat, values: ValueFormat) -> Vec<u8> {
+    let mut out = match lines {
+        LineFormat::Raw => record.value.clone().unwrap_or_default(),
+        LineFormat::Json => {
+            let j = JsonRecord {
+                topic: &record.topic,
+                partition: record.partition,
+                offset: record.offset,
+                timestamp: record.timestamp,
+                key: render(record.key.as_deref(), values),
+                value: render(record.value.as_deref(), values),
+                headers: record.headers.iter().map(|(k, v)| (k.clone(), render(v.as_deref(), values))).collect(),
+            };
+            serde_json::to_vec(&j).unwrap_or_default()
+        }
+    };
+    out.push(b'\n');
+    out
+}
+
+/// Discards records: for skipping a poisoned backlog at a controlled rate.
+pub struct NullSink;
+
+impl Sink for NullSink {
+    fn write(&self, _: &Record) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+/// Standard output. On a pipe a record counts only once the reader has read it.
+pub struct StdoutSink {
+    out: Mutex<io::Stdout>,
+    lines: LineFormat,
+    values: ValueFormat,
+    pipe: bool,
+}
+
+impl StdoutSink {
+    pub fn new(lines: LineFormat, values: ValueFormat) -> Self {
+        let out = io::stdout();
+        let pipe = is_fifo(out.as_raw_fd());
+        StdoutSink { out: Mutex::new(out), lines, values, pipe }
+    }
+}
+
+impl Sink for StdoutSink {
+    fn write(&self, record: &Record) -> Result<(), SinkError> {
+        let bytes = line(record, self.lines, self.values);
+        // Held while waiting for the reader: one record in the pipe at a time.
+        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+        let written = out.write_all(&bytes).and_then(|_| out.flush());
+        match written {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(SinkError::Closed),
+            Err(e) => return Err(SinkError::Failed(e.to_string())),
+            Ok(()) => {}
+        }
+        if self.pipe {
+            wait_for_reader(out.as_raw_fd())?;
+        }
+        Ok(())
+    }
+}
+
+fn is_fifo(fd: i32) -> bool {
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    unsafe { libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO }
+}
+
+/// Waits until the pipe is empty (the reader took everything) or the reader is gone.
+fn wait_for_reader(fd: i32) -> Result<(), SinkError> {
+    let mut nap = Duration::from_micros(20);
+    loop {
+        let mut pending: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int; on a pipe it counts unread bytes from either end.
+        if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut pending) } != 0 {
+            return Ok(()); // not measurable: written and flushed is the best we know
+        }
+        if pending == 0 {
+            return Ok(());
+        }
+        let mut pfd = libc::pollfd { fd, events: 0, revents: 0 };
+        // POLLERR on a pipe's write end means no reader is left.
+        if unsafe { libc::poll(&mut pfd, 1, 0) } > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            return Err(SinkError::Closed);
+        }
+        std::thread::sleep(nap);
+        nap = (nap * 2).min(Duration::from_millis(2));
+    }
+}
+
+/// Appends JSON lines to a file, fsynced before each commit.
+pub struct FileSink {
+    file: Mutex<io::BufWriter<File>>,
+    lines: LineFormat,
+    values: ValueFormat,
+}
+
+impl FileSink {
+    pub fn open(path: &std::path::Path, lines: LineFormat, values: ValueFormat) -> io::Result<Self> {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(FileSink { file: Mutex::new(io::BufWriter::with_capacity(1 << 16, file)), lines, values })
+    }
+}
+
+impl Sink for FileSink {
+    fn write(&self, record: &Record) -> Result<(), SinkError> {
+        let bytes = line(record, self.lines, self.values);
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.write_all(&bytes).map_err(|e| SinkError::Failed(e.to_string()))
+    }
+
+    fn sync(&self) -> io::Result<()> {
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.flush()?;
+        f.get_ref().sync_data()
+    }
+}
+
+/// Runs a shell command per record: value on stdin, coordinates in the environment.
+pub struct ExecSink {
+    command: String,
+}
+
+impl ExecSink {
+    pub fn new(command: String) -> Self {
+        ExecSink { command }
+    }
+}
+
+impl Sink for ExecSink {
+    fn write(&self, record: &Record) -> Result<(), SinkError> {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(&self.command)
+            .env("KBP_TOPIC", &record.topic)
+            .env("KBP_PARTITION", record.partition.to_string())
+            .env("KBP_OFFSET", record.offset.to_string())
+            .env("KBP_TIMESTAMP", record.timestamp.map(|t| t.to_string()).unwrap_or_default())
+            .env("KBP_KEY", record.key.as_deref().map(String::from_utf8_lossy).unwrap_or_default().as_ref())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null());
+        let mut child = cmd.spawn().map_err(|e| SinkError::Failed(format!("cannot run sh -c: {e}")))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A command that does not read its stdin is fine: ignore EPIPE here.
+            let _ = stdin.write_all(record.value.as_deref().unwrap_or_default());
+        }
+        let status = child.wait().map_err(|e| SinkError::Failed(e.to_string()))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(SinkError::Failed(format!("command exited with {status}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec() -> Record {
+        Record {
+            topic: "t".into(),
+            partition: 2,
+            offset: 7,
+            timestamp: Some(1000),
+            key: Some(b"k".to_vec()),
+            value: Some(br#"{"a":1}"#.to_vec()),
+            headers: vec![("h".into(), Some(b"v".to_vec())), ("n".into(), None)],
+        }
+    }
+
+    #[test]
+    fn json_lines_in_each_value_format() {
+        let l = |f| String::from_utf8(line(&rec(), LineFormat::Json, f)).unwrap();
+        assert_eq!(
+            l(ValueFormat::Utf8),
+            "{\"topic\":\"t\",\"partition\":2,\"offset\":7,\"timestamp\":1000,\"key\":\"k\",\"value\":\"{\\\"a\\\":1}\",\"headers\":{\"h\":\"v\",\"n\":null}}\n"
+        );
+        assert!(l(ValueFormat::Json).contains("\"value\":{\"a\":1}"));
+        assert!(l(ValueFormat::Base64).contains("\"key\":\"aw==\""));
+        assert!(l(ValueFormat::Raw).contains("\"key\":[107]"));
+        assert_eq!(line(&rec(), LineFormat::Raw, ValueFormat::Utf8), b"{\"a\":1}\n");
+    }
+
+    #[test]
+    fn exec_sink_exit_status_decides() {
+        assert!(ExecSink::new("cat >/dev/null; test \"$KBP_OFFSET\" = 7".into()).write(&rec()).is_ok());
+        assert!(matches!(ExecSink::new("exit 3".into()).write(&rec()), Err(SinkError::Failed(_))));
+    }
+
+    #[test]
+    fn file_sink_appends_and_syncs() {
+        let dir = std::env::temp_dir().join(format!("kbp-file-sink-{}", std::process::id()));
+        let _ = std::fs::remove_file(&dir);
+        let s = FileSink::open(&dir, LineFormat::Json, ValueFormat::Utf8).unwrap();
+        s.write(&rec()).unwrap();
+        s.sync().unwrap();
+        assert_eq!(std::fs::read_to_string(&dir).unwrap().lines().count(), 1);
+        let _ = std::fs::remove_file(&dir);
+    }
+}

@@ -1,0 +1,182 @@
+//! The worker pool: takes records from the lanes, writes them to the sink with retries,
+//! and reports each outcome to the poll loop. Workers never touch Kafka; what they
+//! report is all the engine knows, so a record is committed only after `Done`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::backoff::{Backoff, Jitter};
+use super::lanes::{Lane, Lanes};
+use super::rate::TokenBucket;
+use super::sinks::{Sink, SinkError};
+use crate::kafka::consumer::Record;
+use crate::kafka::TopicPartition;
+
+/// What to do with a record that still fails after its retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Stop the drain; nothing at or after the record is committed.
+    Stop,
+    /// Count it as skipped and go on.
+    Skip,
+    /// Send it to this topic, with the error and origin in headers, and go on.
+    Dlq(String),
+}
+
+/// Forwards a record to a topic (the DLQ); implemented by the Kafka producer.
+pub trait Forward: Send + Sync {
+    fn forward(&self, topic: &str, record: &Record, extra_headers: &[(String, String)]) -> Result<(), String>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done { attempts: u32 },
+    Skipped { error: String },
+    DeadLettered { error: String },
+    Failed { error: String },
+    /// The sink is gone (e.g. the pipe's reader exited): the record was not processed.
+    SinkClosed,
+}
+
+#[derive(Debug)]
+pub struct Completion {
+    pub tp: TopicPartition,
+    pub offset: i64,
+    pub outcome: Outcome,
+}
+
+pub struct Pool {
+    pub sink: Arc<dyn Sink>,
+    pub retries: u32,
+    pub backoff: Backoff,
+    pub on_failure: OnFailure,
+    pub dlq: Option<Arc<dyn Forward>>,
+    pub rate: Option<Mutex<TokenBucket>>,
+    /// Set on a second Ctrl-C: abandon retries and waits at once.
+    pub abort: Arc<AtomicBool>,
+    /// Set when intake has stopped and the lanes are closed: exit when they run dry.
+    pub closing: Arc<AtomicBool>,
+}
+
+impl Pool {
+    pub fn spawn(self: &Arc<Self>, n: usize, lanes: Arc<Lanes<Record>>, done: Sender<Completion>) -> Vec<JoinHandle<()>> {
+        (0..n)
+            .map(|i| {
+                let pool = Arc::clone(self);
+                let lanes = Arc::clone(&lanes);
+                let done = done.clone();
+                std::thread::Builder::new()
+                    .name(format!("kbp-worker-{i}"))
+                    .spawn(move || pool.work(i as u64, &lanes, &done))
+                    .expect("spawn worker thread")
+            })
+            .collect()
+    }
+
+    fn work(&self, seed: u64, lanes: &Lanes<Record>, done: &Sender<Completion>) {
+        let mut jitter = Jitter::new(0x9E37_79B9_7F4A_7C15 ^ (seed + 1) ^ std::process::id() as u64);
+        loop {
+            if self.abort.load(Ordering::Relaxed) {
+                return;
+            }
+            let Some((lane, record)) = lanes.pop(Duration::from_millis(50)) else {
+                if self.closing.load(Ordering::Relaxed) && lanes.len() == 0 {
+                    return;
+                }
+                continue;
+            };
+            let outcome = self.process(&record, &mut jitter);
+            let tp = TopicPartition::new(record.topic.clone(), record.partition);
+            let _ = done.send(Completion { tp, offset: record.offset, outcome });
+            lanes.done(&lane);
+        }
+    }
+
+    fn process(&self, record: &Record, jitter: &mut Jitter) -> Outcome {
+        let mut attempt = 0;
+        loop {
+            self.take_token();
+            let error = match self.sink.write(record) {
+                Ok(()) => return Outcome::Done { attempts: attempt + 1 },
+                Err(SinkError::Closed) => return Outcome::SinkClosed,
+                Err(SinkError::Failed(e)) => e,
+            };
+            if attempt < self.retries && !self.abort.load(Ordering::Relaxed) {
+                self.sleep(self.backoff.delay(attempt, jitter.next_unit()));
+                attempt += 1;
+                continue;
+            }
+            return match &self.on_failure {
+                OnFailure::Stop => Outcome::Failed { error },
+                OnFailure::Skip => Outcome::Skipped { error },
+                OnFailure::Dlq(topic) => {
+                    let headers = [
+                        ("kbp.error".to_string(), error.clone()),
+                        ("kbp.origin.topic".to_string(), record.topic.clone()),
+                        ("kbp.origin.partition".to_string(), record.partition.to_string()),
+                        ("kbp.origin.offset".to_string(), record.offset.to_string()),
+                        ("kbp.attempts".to_string(), (attempt + 1).to_string()),
+                    ];
+                    match self.dlq.as_ref().map(|d| d.forward(topic, record, &headers)) {
+                        Some(Ok(())) => Outcome::DeadLettered { error },
+                        Some(Err(e)) => Outcome::Failed { error: format!("{error}; and the DLQ {topic} refused it: {e}") },
+                        None => Outcome::Failed { error },
+                    }
+                }
+            };
+        }
+    }
+
+    fn take_token(&self) {
+        let Some(rate) = &self.rate else { return };
+        loop {
+            let wait = match rate.lock().unwrap_or_else(|p| p.into_inner()).try_take(Instant::now()) {
+                Ok(()) => return,
+                Err(wait) => wait,
+            };
+            self.sleep(wait);
+            if self.abort.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+    }
+
+    /// Sleeps in short steps so a second Ctrl-C is honoured at once.
+    fn sleep(&self, d: Duration) {
+        let until = Instant::now() + d;
+        while !self.abort.load(Ordering::Relaxed) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(50)));
+        }
+    }
+}
+
+/// The lane of a record for an ordering mode.
+pub fn lane_of(record: &Record, ordering: OrderingMode) -> Lane {
+    match ordering {
+        OrderingMode::Partition => Lane::Partition(record.topic.clone(), record.partition),
+        OrderingMode::Key => match &record.key {
+            Some(k) => Lane::Key(record.topic.clone(), record.partition, k.clone()),
+            // Records without a key keep partition order among themselves.
+            None => Lane::Partition(record.topic.clone(), record.partition),
+        },
+        OrderingMode::Unordered => Lane::None,
+    }
+}
+
+/// `--ordering`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OrderingMode {
+    /// Records of a partition one at a time, in offset order
+    Partition,
+    /// Records of a key in order; different keys of a partition in parallel
+    Key,
+    /// Fully parallel
+    Unordered,
+}

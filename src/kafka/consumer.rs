@@ -1,0 +1,232 @@
+//! The drain poll loop: the only code that talks to Kafka while `kbp drain` runs.
+//!
+//! One thread owns the consumer and does nothing but poll, pause, resume, commit and
+//! answer rebalances, so `max.poll.interval.ms` holds however slow the sink is. Every
+//! decision (what to commit, when to pause, when to stop) belongs to a [`Driver`] that
+//! sees only plain data; the engine in `crate::drain` implements it without rdkafka.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+use super::context::KbpContext;
+use super::types::TopicPartition;
+use super::{client_config, config_error};
+use crate::config::Settings;
+use crate::error::{Error, Result};
+
+/// A record, detached from librdkafka's fetch buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: Option<i64>,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+}
+
+/// Where to start a partition the group has never committed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartFrom {
+    Earliest,
+    Latest,
+}
+
+pub struct ConsumerSpec {
+    pub group: String,
+    pub topics: Vec<String>,
+    pub from: StartFrom,
+    /// librdkafka's own prefetch bounds (and any other consumer property), applied before
+    /// the user's `-X` properties so those still win.
+    pub properties: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Pause,
+    Resume,
+}
+
+/// What the poll loop should do before its next poll.
+#[derive(Debug, Default)]
+pub struct Tick {
+    pub flow: Option<Flow>,
+    pub commit: Vec<(TopicPartition, i64)>,
+    pub stop: bool,
+}
+
+/// The engine's side of the poll loop. Called only from the poll thread.
+pub trait Driver: Send {
+    fn on_record(&mut self, record: Record);
+    /// Newly assigned partitions with their committed offsets; returns true when they
+    /// must start paused (backpressure is on).
+    fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool;
+    /// Partitions about to be taken away: let their in-flight work finish (bounded),
+    /// and return the offsets to commit for them before they go.
+    fn on_revoke(&mut self, partitions: &[TopicPartition], lost: bool) -> Vec<(TopicPartition, i64)>;
+    fn on_commit(&mut self, offsets: &[(TopicPartition, i64)], result: std::result::Result<(), String>);
+    fn on_error(&mut self, error: String);
+    fn tick(&mut self) -> Tick;
+}
+
+struct DrainContext {
+    base: KbpContext,
+    driver: Arc<Mutex<dyn Driver>>,
+    timeout: Duration,
+}
+
+impl ClientContext for DrainContext {
+    fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
+        self.base.log(level, fac, message)
+    }
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        self.base.error(error, reason)
+    }
+}
+
+impl ConsumerContext for DrainContext {
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(tpl) = rebalance {
+            let tps = tps_of(tpl);
+            let lost = consumer.assignment_lost();
+            let commits = self.driver().on_revoke(&tps, lost);
+            // Committing partitions already lost fails (illegal generation): don't try.
+            if !lost {
+                commit(consumer, &mut *self.driver(), &commits);
+            }
+            // Our pause flag would outlive the assignment: clear it for the next owner.
+            let _ = consumer.resume(tpl);
+        }
+    }
+
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            if tpl.count() == 0 {
+                return;
+            }
+            let committed = consumer.committed_offsets((*tpl).clone(), self.timeout).ok();
+            let parts: Vec<(TopicPartition, Option<i64>)> = tps_of(tpl)
+                .into_iter()
+                .map(|tp| {
+                    let off = committed.as_ref().and_then(|c| match c.find_partition(&tp.topic, tp.partition)?.offset() {
+                        Offset::Offset(o) if o >= 0 => Some(o),
+                        _ => None,
+                    });
+                    (tp, off)
+                })
+                .collect();
+            if self.driver().on_assign(&parts) {
+                let _ = consumer.pause(tpl);
+            }
+        }
+    }
+}
+
+impl DrainContext {
+    fn driver(&self) -> MutexGuard<'_, dyn Driver + 'static> {
+        self.driver.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn tps_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
+    tpl.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect()
+}
+
+/// Synchronous commit: the drain never reports an offset committed that Kafka refused.
+fn commit(consumer: &BaseConsumer<DrainContext>, driver: &mut dyn Driver, offsets: &[(TopicPartition, i64)]) {
+    if offsets.is_empty() {
+        return;
+    }
+    let mut tpl = TopicPartitionList::new();
+    for (tp, off) in offsets {
+        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off));
+    }
+    let result = consumer.commit(&tpl, CommitMode::Sync).map_err(|e| e.to_string());
+    driver.on_commit(offsets, result);
+}
+
+fn detach(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
+    Record {
+        topic: m.topic().to_string(),
+        partition: m.partition(),
+        offset: m.offset(),
+        timestamp: m.timestamp().to_millis(),
+        key: m.key().map(<[u8]>::to_vec),
+        value: m.payload().map(<[u8]>::to_vec),
+        headers: m
+            .headers()
+            .map(|hs| hs.iter().map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec))).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// Runs the poll loop until the driver says stop, then leaves the group cleanly: the
+/// final revoke goes through the same path as a rebalance (finish, commit, release).
+/// The driver is shared so the caller can read its final state afterwards.
+pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Driver>>) -> Result<()> {
+    let mut config = client_config(settings, "kbp-drain");
+    for (k, v) in &spec.properties {
+        config.set(k, v);
+    }
+    config
+        .set("group.id", &spec.group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set(
+            "auto.offset.reset",
+            match spec.from {
+                StartFrom::Earliest => "earliest",
+                StartFrom::Latest => "latest",
+            },
+        );
+    // The user's -X properties win over ours (e.g. group.protocol, assignor).
+    for (k, v) in &settings.properties {
+        config.set(k, v);
+    }
+    let classic = config.get("group.protocol").is_none_or(|p| p == "classic");
+    if classic && config.get("partition.assignment.strategy").is_none() {
+        config.set("partition.assignment.strategy", "cooperative-sticky");
+    }
+    let context = DrainContext { base: KbpContext::new(settings), driver, timeout: settings.timeout };
+    let consumer: BaseConsumer<DrainContext> =
+        config.create_with_context(context).map_err(|e| config_error(settings, e))?;
+    let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
+    consumer.subscribe(&topics).map_err(|e| Error::kafka("subscribe", e))?;
+
+    loop {
+        let tick = consumer.context().driver().tick();
+        if let Some(flow) = tick.flow {
+            if let Ok(assigned) = consumer.assignment() {
+                let _ = match flow {
+                    Flow::Pause => consumer.pause(&assigned),
+                    Flow::Resume => consumer.resume(&assigned),
+                };
+            }
+        }
+        commit(&consumer, &mut *consumer.context().driver(), &tick.commit);
+        if tick.stop {
+            break;
+        }
+        match consumer.poll(Duration::from_millis(20)) {
+            Some(Ok(m)) => {
+                let record = detach(&m);
+                drop(m);
+                consumer.context().driver().on_record(record);
+            }
+            Some(Err(e)) => consumer.context().driver().on_error(settings.redactor.redact(&e.to_string())),
+            None => {}
+        }
+    }
+    // Leave the group: librdkafka revokes everything through pre_rebalance first.
+    if consumer.close_queue().is_ok() {
+        while !consumer.closed() {
+            let _ = consumer.poll(Duration::from_millis(10));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! `kbp drain` against the real broker: commits only what was processed, stops where told,
+//! applies backpressure, honours failure policies and ordering.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::common::*;
+
+/// Committed offset per partition of `group`, as Apache's tool reports it.
+fn committed(group: &str) -> BTreeMap<(String, i32), Option<i64>> {
+    apache_describe(group).into_iter().map(|(k, (cur, _, _))| (k, cur)).collect()
+}
+
+fn topic_with(prefix: &str, partitions: i32, per_partition: usize) -> String {
+    let topic = unique(prefix);
+    create_topic(&topic, partitions);
+    for p in 0..partitions {
+        produce(&topic, p, per_partition, now_ms() - 60_000, 1);
+    }
+    topic
+}
+
+fn lines_of(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
+        .collect()
+}
+
+fn summary(r: &Run) -> serde_json::Value {
+    let last = r.stdout.lines().last().unwrap_or_else(|| panic!("no summary on stdout; stderr:\n{}", r.stderr));
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad summary {last}: {e}"))
+}
+
+#[test]
+fn until_end_to_a_file_processes_and_commits_everything() {
+    let topic = topic_with("drain-file", 3, 100);
+    let group = unique("g-drain-file");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let sink = format!("file:{}", out.display());
+    let r = kbp()
+        .broker()
+        .args(["drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", &sink, "--summary", "json", "-q"])
+        .expect(0);
+    let s = summary(&r);
+    assert_eq!(s["processed"], 300, "{s}");
+    assert_eq!(s["stop_reason"], "done");
+    assert_eq!(s["commit_failures"], 0);
+    let lines = lines_of(&out);
+    assert_eq!(lines.len(), 300);
+    let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
+    for l in &lines {
+        assert_eq!(l["topic"], topic.as_str());
+        *seen.entry((l["partition"].as_i64().unwrap(), l["offset"].as_i64().unwrap())).or_default() += 1;
+        assert!(l["value"].as_str().unwrap().starts_with("record-"));
+    }
+    assert_eq!(seen.len(), 300, "every offset once");
+    for p in 0..3 {
+        assert_eq!(committed(&group)[&(topic.clone(), p)], Some(100));
+    }
+    // Nothing left: a second run processes nothing and still exits 0.
+    let r = kbp().broker().args(["drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", "null", "--summary", "json", "-q"]).expect(0);
+    assert_eq!(summary(&r)["processed"], 0);
+}
+
+#[test]
+fn head_n_5_commits_exactly_5() {
+    let topic = topic_with("drain-head", 3, 50);
+    let group = unique("g-drain-head");
+    let script = format!(
+        "{} -b {} drain -g {group} -t {topic} -q | head -n 5 > /dev/null; echo ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_kbp"),
+        bootstrap()
+    );
+    let out = std::process::Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let total: i64 = committed(&group).values().map(|c| c.unwrap_or(0)).sum();
+    assert_eq!(total, 5, "exactly the 5 records head read are committed: {:?}", committed(&group));
+}
+
+#[test]
+fn slow_sink_pauses_and_resumes_within_the_bound() {
+    let topic = topic_with("drain-slow", 2, 150);
+    let group = unique("g-drain-slow");
+    let r = kbp()
+        .broker()
+        .args([
+            "drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", "exec:sleep 0.005", "--workers", "2",
+            "--high-water", "20", "--low-water", "5", "--summary", "json", "-q",
+        ])
+        .expect(0);
+    let s = summary(&r);
+    assert_eq!(s["processed"], 300, "{s}");
+    assert!(s["pauses"].as_u64().unwrap() >= 2, "paused under backpressure: {s}");
+    assert!(s["max_queued"].as_u64().unwrap() <= 21, "queue bound held: {s}");
+    assert_eq!(s["commit_failures"], 0);
+    assert_eq!(s["rebalances"], 2, "one assignment, one final revoke: never kicked out: {s}");
+}
+
+#[test]
+fn stop_on_failure_never_commits_past_the_failed_record() {
+    let topic = topic_with("drain-fail", 1, 20);
+    let group = unique("g-drain-fail");
+    let r = kbp()
+        .broker()
+        .args([
+            "drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", "exec:test \"$KBP_OFFSET\" != 7",
+            "--retries", "2", "--backoff-initial", "1ms", "--backoff-max", "5ms", "--workers", "4", "--summary", "json", "-q",
+        ])
+        .expect(6);
+    let s = summary(&r);
+    assert_eq!(s["stop_reason"], "failed", "{s}");
+    assert_eq!(s["retries"], 0, "retries count only successes after a retry");
+    assert!(r.stderr.contains("drain stopped on a failed record"), "{}", r.stderr);
+    assert_eq!(committed(&group)[&(topic.clone(), 0)], Some(7));
+}
+
+#[test]
+fn skip_and_dead_letter_go_on() {
+    let topic = topic_with("drain-skip", 1, 20);
+    let group = unique("g-drain-skip");
+    let fail7 = "exec:test \"$KBP_OFFSET\" != 7";
+    let r = kbp()
+        .broker()
+        .args(["drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", fail7, "--retries", "1", "--backoff-initial", "1ms", "--on-failure", "skip", "--summary", "json", "-q"])
+        .expect(0);
+    let s = summary(&r);
+    assert_eq!((s["processed"].as_u64(), s["skipped"].as_u64()), (Some(19), Some(1)), "{s}");
+    assert_eq!(committed(&group)[&(topic.clone(), 0)], Some(20));
+
+    let dlq = unique("drain-dlq");
+    create_topic(&dlq, 1);
+    let group2 = unique("g-drain-dlq");
+    let on_failure = format!("dlq:{dlq}");
+    let r = kbp()
+        .broker()
+        .args(["drain", "-g", &group2, "-t", &topic, "--until", "end", "--sink", fail7, "--retries", "0", "--on-failure", &on_failure, "--summary", "json", "-q"])
+        .expect(0);
+    assert_eq!(summary(&r)["dead_lettered"], 1);
+    // The dead letter carries the error and its origin.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dlq.jsonl");
+    let sink = format!("file:{}", out.display());
+    kbp().broker().args(["drain", "-g", &unique("g-read-dlq"), "-t", &dlq, "--until", "end", "--sink", &sink, "-q"]).expect(0);
+    let lines = lines_of(&out);
+    assert_eq!(lines.len(), 1);
+    let h = &lines[0]["headers"];
+    assert_eq!(h["kbp.origin.topic"], topic.as_str());
+    assert_eq!(h["kbp.origin.offset"], "7");
+    assert!(h["kbp.error"].as_str().unwrap().contains("exited"), "{h}");
+    assert_eq!(lines[0]["value"], "record-7");
+}
+
+#[test]
+fn partition_ordering_holds_with_many_workers() {
+    let topic = topic_with("drain-order", 3, 60);
+    let group = unique("g-drain-order");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.jsonl");
+    let sink = format!("file:{}", out.display());
+    kbp().broker().args(["drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", &sink, "--workers", "8", "-q"]).expect(0);
+    let mut last: HashMap<i64, i64> = HashMap::new();
+    for l in lines_of(&out) {
+        let (p, o) = (l["partition"].as_i64().unwrap(), l["offset"].as_i64().unwrap());
+        if let Some(prev) = last.insert(p, o) {
+            assert!(o > prev, "partition {p}: offset {o} after {prev}");
+        }
+    }
+    assert_eq!(last.len(), 3);
+}
+
+#[test]
+fn bad_flags_exit_2_naming_the_flag() {
+    for (flag, value) in [("--sink", "kafka"), ("--on-failure", "retry"), ("--until", "soon"), ("--from", "middle"), ("--rate", "fast")] {
+        let r = kbp().broker().args(["drain", "-g", "g", "-t", "t", flag, value]).expect(2);
+        assert!(r.stderr.contains(flag), "{flag}: {}", r.stderr);
+    }
+    let r = kbp().broker().args(["drain", "-g", "g", "-t", "t", "--high-water", "5", "--low-water", "9"]).expect(2);
+    assert!(r.stderr.contains("--low-water") || r.stderr.contains("--high-water"), "{}", r.stderr);
+    let r = kbp().broker().args(["drain", "-g", "g", "-t", "no-such-topic-kbp-drain", "--until", "end"]).expect(4);
+    assert!(r.stderr.contains("no-such-topic-kbp-drain"));
+}
