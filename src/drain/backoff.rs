@@ -104,7 +104,10 @@ mod tests {
         let e = Backoff::new(Duration::ZERO, MS).unwrap_err();
         assert!(e.contains("--backoff-initial"), "{e}");
         let e = Backoff::new(MS * 2, MS).unwrap_err();
-        assert!(e.contains("--backoff-initial") && e.contains("--backoff-max"), "{e}");
+        assert!(
+            e.contains("--backoff-initial") && e.contains("--backoff-max"),
+            "{e}"
+        );
         assert!(e.contains("2ms") && e.contains("1ms"), "{e}");
         assert!(Backoff::new(MS, MS).is_ok());
     }
@@ -176,7 +179,9 @@ mod tests {
         let ceiling = b.ceiling(0).as_secs_f64();
         let mut j = Jitter::new(42);
         let n = 10_000;
-        let samples: Vec<f64> = (0..n).map(|_| b.delay(0, j.next_unit()).as_secs_f64()).collect();
+        let samples: Vec<f64> = (0..n)
+            .map(|_| b.delay(0, j.next_unit()).as_secs_f64())
+            .collect();
         let mean = samples.iter().sum::<f64>() / n as f64;
         assert!((mean / ceiling - 0.5).abs() < 0.02, "mean {mean}");
         let mut deciles = [0usize; 10];

@@ -30,6 +30,9 @@ pub struct Limits {
     pub time_ms: Option<i64>,
     pub max_records: Option<u64>,
     pub idle: Option<Duration>,
+    /// Where a partition without a commit starts (log start or end, per `--from`), so
+    /// an empty partition counts as having reached its limit.
+    pub default_start: HashMap<TopicPartition, i64>,
 }
 
 pub struct Settings {
@@ -97,6 +100,10 @@ pub struct Engine {
     assigned: HashSet<TopicPartition>,
     /// Next offset to read per assigned partition, when known.
     positions: HashMap<TopicPartition, i64>,
+    /// Records pushed to the lanes and not yet reported back (any outcome), per partition:
+    /// what shutdown and revoke wait for. Unlike the tracker's pending set, a record that
+    /// failed leaves this count even though it is never committed.
+    outstanding: HashMap<Tp, usize>,
     /// Partitions that reached their limit: their records are not processed.
     finished: HashSet<TopicPartition>,
     partitions: BTreeMap<TopicPartition, PartitionSummary>,
@@ -137,6 +144,7 @@ impl Engine {
             abort,
             assigned: HashSet::new(),
             positions: HashMap::new(),
+            outstanding: HashMap::new(),
             finished: HashSet::new(),
             partitions: BTreeMap::new(),
             counters: Counters {
@@ -166,7 +174,7 @@ impl Engine {
     }
 
     pub fn in_flight(&self) -> usize {
-        self.tracker.total_in_flight()
+        self.outstanding_total()
     }
 
     pub fn is_paused(&self) -> bool {
@@ -174,11 +182,13 @@ impl Engine {
     }
 
     fn summary(&mut self, tp: &TopicPartition) -> &mut PartitionSummary {
-        self.partitions.entry(tp.clone()).or_insert_with(|| PartitionSummary {
-            topic: tp.topic.clone(),
-            partition: tp.partition,
-            ..Default::default()
-        })
+        self.partitions
+            .entry(tp.clone())
+            .or_insert_with(|| PartitionSummary {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                ..Default::default()
+            })
     }
 
     fn stop(&mut self, reason: StopReason) {
@@ -193,8 +203,31 @@ impl Engine {
         }
     }
 
+    fn release(&mut self, key: &Tp, n: usize) {
+        if let Some(o) = self.outstanding.get_mut(key) {
+            *o = o.saturating_sub(n);
+            if *o == 0 {
+                self.outstanding.remove(key);
+            }
+        }
+    }
+
+    fn outstanding_total(&self) -> usize {
+        self.outstanding.values().sum()
+    }
+
+    /// Drops queued records not yet handed to a worker; they stay uncommitted.
+    fn drop_queued(&mut self, which: impl Fn(&Record) -> bool) -> Vec<Record> {
+        let dropped = self.lanes.drain_where(|_, r| which(r));
+        for r in &dropped {
+            self.release(&(r.topic.clone(), r.partition), 1);
+        }
+        dropped
+    }
+
     fn complete(&mut self, c: Completion) {
         let key = tp_key(&c.tp);
+        self.release(&key, 1);
         let counted = match &c.outcome {
             Outcome::Done { attempts } => {
                 self.counters.processed += 1;
@@ -205,19 +238,28 @@ impl Engine {
             Outcome::Skipped { error } => {
                 self.counters.skipped += 1;
                 self.summary(&c.tp).skipped += 1;
-                self.note(format!("skipped {}/{}@{}: {error}", c.tp.topic, c.tp.partition, c.offset));
+                self.note(format!(
+                    "skipped {}/{}@{}: {error}",
+                    c.tp.topic, c.tp.partition, c.offset
+                ));
                 true
             }
             Outcome::DeadLettered { error } => {
                 self.counters.dead_lettered += 1;
                 self.summary(&c.tp).dead_lettered += 1;
-                self.note(format!("dead-lettered {}/{}@{}: {error}", c.tp.topic, c.tp.partition, c.offset));
+                self.note(format!(
+                    "dead-lettered {}/{}@{}: {error}",
+                    c.tp.topic, c.tp.partition, c.offset
+                ));
                 true
             }
             Outcome::Failed { error } => {
                 self.counters.failed += 1;
                 self.summary(&c.tp).failed += 1;
-                self.note(format!("failed {}/{}@{}: {error}", c.tp.topic, c.tp.partition, c.offset));
+                self.note(format!(
+                    "failed {}/{}@{}: {error}",
+                    c.tp.topic, c.tp.partition, c.offset
+                ));
                 self.stop(StopReason::Failed);
                 false
             }
@@ -253,11 +295,17 @@ impl Engine {
             self.note(format!("sink sync failed, commit skipped: {e}"));
             return vec![];
         }
-        due.into_iter().map(|((t, p), o)| (TopicPartition::new(t, p), o)).collect()
+        due.into_iter()
+            .map(|((t, p), o)| (TopicPartition::new(t, p), o))
+            .collect()
     }
 
     fn limit_of(&self, tp: &TopicPartition) -> Option<i64> {
-        self.cfg.limits.offsets.as_ref().map(|m| m.get(tp).copied().unwrap_or(0))
+        self.cfg
+            .limits
+            .offsets
+            .as_ref()
+            .map(|m| m.get(tp).copied().unwrap_or(0))
     }
 
     /// Every assigned partition has reached its offset limit and has nothing in flight.
@@ -267,8 +315,13 @@ impl Engine {
         }
         self.assigned.iter().all(|tp| {
             let limit = self.limit_of(tp).unwrap_or(0);
-            let at = self.positions.get(tp).copied();
-            (self.finished.contains(tp) || at.is_some_and(|p| p >= limit)) && self.tracker.in_flight(&tp_key(tp)) == 0
+            let at = self
+                .positions
+                .get(tp)
+                .or_else(|| self.cfg.limits.default_start.get(tp))
+                .copied();
+            (self.finished.contains(tp) || at.is_some_and(|p| p >= limit))
+                && !self.outstanding.contains_key(&tp_key(tp))
         })
     }
 }
@@ -286,11 +339,22 @@ impl Driver for Engine {
                 return;
             }
         }
-        if self.cfg.limits.time_ms.zip(r.timestamp).is_some_and(|(limit, ts)| ts >= limit) {
+        if self
+            .cfg
+            .limits
+            .time_ms
+            .zip(r.timestamp)
+            .is_some_and(|(limit, ts)| ts >= limit)
+        {
             self.finished.insert(tp);
             return;
         }
-        if self.cfg.limits.max_records.is_some_and(|max| self.received >= max) {
+        if self
+            .cfg
+            .limits
+            .max_records
+            .is_some_and(|max| self.received >= max)
+        {
             return;
         }
         self.received += 1;
@@ -298,6 +362,7 @@ impl Driver for Engine {
         let s = self.summary(&tp);
         s.start_offset.get_or_insert(r.offset);
         self.tracker.received(&tp_key(&tp), r.offset);
+        *self.outstanding.entry(tp_key(&tp)).or_default() += 1;
         let lane = lane_of(&r, self.cfg.ordering);
         self.lanes.push(lane, r);
         self.counters.max_queued = self.counters.max_queued.max(self.lanes.len());
@@ -319,23 +384,22 @@ impl Driver for Engine {
         self.flow.is_paused() || self.stopping.is_some()
     }
 
-    fn on_revoke(&mut self, partitions: &[TopicPartition], lost: bool) -> Vec<(TopicPartition, i64)> {
+    fn on_revoke(
+        &mut self,
+        partitions: &[TopicPartition],
+        lost: bool,
+    ) -> Vec<(TopicPartition, i64)> {
         self.counters.rebalances += 1;
         let revoked: HashSet<&TopicPartition> = partitions.iter().collect();
         // Queued, not started: drop them (the next owner reads them again).
-        let dropped = self.lanes.drain_where(|_, r| revoked.contains(&TopicPartition::new(r.topic.clone(), r.partition)));
-        let mut not_started: HashMap<Tp, usize> = HashMap::new();
-        for r in &dropped {
-            *not_started.entry((r.topic.clone(), r.partition)).or_default() += 1;
-        }
+        self.drop_queued(|r| revoked.contains(&TopicPartition::new(r.topic.clone(), r.partition)));
         // Let what workers hold finish, bounded, draining completions meanwhile.
         let deadline = Instant::now() + self.cfg.shutdown_timeout;
         loop {
             self.drain_completions();
-            let busy = partitions.iter().any(|tp| {
-                let k = tp_key(tp);
-                self.tracker.in_flight(&k) > not_started.get(&k).copied().unwrap_or(0)
-            });
+            let busy = partitions
+                .iter()
+                .any(|tp| self.outstanding.contains_key(&tp_key(tp)));
             if !busy || lost || Instant::now() >= deadline || self.abort.load(Ordering::Relaxed) {
                 break;
             }
@@ -384,32 +448,50 @@ impl Driver for Engine {
             self.stop(StopReason::Interrupted);
         }
         if self.stopping.is_none() {
-            if self.cfg.limits.max_records.is_some_and(|m| self.received >= m) && self.tracker.total_in_flight() == 0 {
+            if self
+                .cfg
+                .limits
+                .max_records
+                .is_some_and(|m| self.received >= m)
+                && self.outstanding_total() == 0
+            {
                 self.stop(StopReason::MaxRecords);
             } else if self.all_limits_reached() {
                 self.stop(StopReason::Done);
-            } else if self.cfg.limits.idle.is_some_and(|d| now.duration_since(self.last_activity) >= d)
-                && self.tracker.total_in_flight() == 0
+            } else if self
+                .cfg
+                .limits
+                .idle
+                .is_some_and(|d| now.duration_since(self.last_activity) >= d)
+                && self.outstanding_total() == 0
             {
                 self.stop(StopReason::Idle);
             }
         }
         if let Some((reason, since)) = self.stopping.clone() {
             // Stop intake; only an interruption or a failure abandons queued work.
-            if matches!(reason, StopReason::Interrupted | StopReason::SinkClosed | StopReason::Failed) {
-                self.lanes.drain_where(|_, _| true);
+            if matches!(
+                reason,
+                StopReason::Interrupted | StopReason::SinkClosed | StopReason::Failed
+            ) {
+                self.drop_queued(|_| true);
             }
-            let queued = self.lanes.len();
-            let handed_out = self.tracker.total_in_flight().saturating_sub(queued);
-            let waiting = (handed_out > 0 || (queued > 0 && reason != StopReason::Interrupted))
+            let waiting = self.outstanding_total() > 0
                 && since.elapsed() < self.cfg.shutdown_timeout
                 && !self.abort.load(Ordering::Relaxed);
             if waiting {
                 std::thread::sleep(Duration::from_millis(2));
-                return Tick { flow: Some(Flow::Pause), ..Default::default() };
+                return Tick {
+                    flow: Some(Flow::Pause),
+                    ..Default::default()
+                };
             }
             self.stop_reason = reason;
-            return Tick { flow: Some(Flow::Pause), commit: self.commits(), stop: true };
+            return Tick {
+                flow: Some(Flow::Pause),
+                commit: self.commits(),
+                stop: true,
+            };
         }
         let mut tick = Tick::default();
         match self.flow.observe(self.lanes.len(), now) {

@@ -86,7 +86,10 @@ mod tests {
         assert!(e.contains("--high-water"), "{e}");
         for (high, low) in [(10, 10), (10, 11), (1, 1)] {
             let e = Hysteresis::new(high, low, MS).unwrap_err();
-            assert!(e.contains("--low-water") && e.contains("--high-water"), "{e}");
+            assert!(
+                e.contains("--low-water") && e.contains("--high-water"),
+                "{e}"
+            );
             assert!(e.contains(&high.to_string()) && e.contains(&low.to_string()));
         }
         assert!(Hysteresis::new(1, 0, Duration::ZERO).is_ok());

@@ -589,7 +589,8 @@ mod tests {
 
         let workers: Vec<_> = (0..WORKERS)
             .map(|w| {
-                let (l, in_flight, next) = (Arc::clone(&l), Arc::clone(&in_flight), Arc::clone(&next));
+                let (l, in_flight, next) =
+                    (Arc::clone(&l), Arc::clone(&in_flight), Arc::clone(&next));
                 let (unordered, violation) = (Arc::clone(&unordered), Arc::clone(&violation));
                 thread::spawn(move || {
                     let mut rng = Rng(w as u64);
@@ -644,7 +645,10 @@ mod tests {
         l.close();
         let handled: usize = workers.into_iter().map(|w| w.join().unwrap()).sum();
 
-        assert!(!violation.load(Ordering::SeqCst), "two items of a lane at once, or reordered");
+        assert!(
+            !violation.load(Ordering::SeqCst),
+            "two items of a lane at once, or reordered"
+        );
         assert_eq!(handled, ITEMS);
         assert_eq!(unordered.load(Ordering::SeqCst), pushed_unordered);
         for n in 0..LANES {

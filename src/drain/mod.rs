@@ -54,7 +54,11 @@ impl SinkSpec {
             Some(("exec", c)) if !c.trim().is_empty() => SinkSpec::Exec(c.to_string()),
             Some(("topic", t)) if !t.is_empty() => SinkSpec::Topic(t.to_string()),
             Some(("file" | "exec" | "topic", _)) => return Err(bad("missing the part after ':'")),
-            _ => return Err(bad("expected stdout, null, file:PATH, exec:CMD or topic:NAME")),
+            _ => {
+                return Err(bad(
+                    "expected stdout, null, file:PATH, exec:CMD or topic:NAME",
+                ))
+            }
         })
     }
 }
@@ -64,7 +68,9 @@ pub fn parse_on_failure(s: &str) -> Result<OnFailure> {
         None if s == "stop" => Ok(OnFailure::Stop),
         None if s == "skip" => Ok(OnFailure::Skip),
         Some(("dlq", t)) if !t.is_empty() => Ok(OnFailure::Dlq(t.to_string())),
-        _ => Err(Error::usage(format!("--on-failure {s}: expected stop, skip or dlq:TOPIC"))),
+        _ => Err(Error::usage(format!(
+            "--on-failure {s}: expected stop, skip or dlq:TOPIC"
+        ))),
     }
 }
 
@@ -72,7 +78,9 @@ pub fn parse_from(s: &str) -> Result<StartFrom> {
     match s {
         "committed" | "earliest" => Ok(StartFrom::Earliest),
         "latest" => Ok(StartFrom::Latest),
-        _ => Err(Error::usage(format!("--from {s}: expected committed, earliest or latest"))),
+        _ => Err(Error::usage(format!(
+            "--from {s}: expected committed, earliest or latest"
+        ))),
     }
 }
 
@@ -80,7 +88,10 @@ pub fn parse_from(s: &str) -> Result<StartFrom> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Until {
     End,
-    Offsets { all: Option<i64>, each: HashMap<TopicPartition, i64> },
+    Offsets {
+        all: Option<i64>,
+        each: HashMap<TopicPartition, i64>,
+    },
     Time(i64),
 }
 
@@ -91,26 +102,39 @@ pub fn parse_until(s: &str) -> Result<Until> {
     }
     match s.split_once(':') {
         Some(("time", t)) => {
-            let at = humantime::parse_rfc3339_weak(t).map_err(|e| bad(format!("not an RFC 3339 time ({e})")))?;
-            let ms = at.duration_since(std::time::UNIX_EPOCH).map_err(|_| bad("before 1970".into()))?.as_millis();
+            let at = humantime::parse_rfc3339_weak(t)
+                .map_err(|e| bad(format!("not an RFC 3339 time ({e})")))?;
+            let ms = at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|_| bad("before 1970".into()))?
+                .as_millis();
             Ok(Until::Time(ms as i64))
         }
         Some(("offset", spec)) => {
             if let Ok(n) = spec.parse::<i64>() {
-                return Ok(Until::Offsets { all: Some(n), each: HashMap::new() });
+                return Ok(Until::Offsets {
+                    all: Some(n),
+                    each: HashMap::new(),
+                });
             }
             let mut each = HashMap::new();
             for part in spec.split(',') {
                 let parsed = part.rsplit_once('=').and_then(|(tp, n)| {
                     let (t, p) = tp.rsplit_once('/')?;
-                    Some((TopicPartition::new(t, p.parse().ok()?), n.parse::<i64>().ok()?))
+                    Some((
+                        TopicPartition::new(t, p.parse().ok()?),
+                        n.parse::<i64>().ok()?,
+                    ))
                 });
-                let (tp, n) = parsed.ok_or_else(|| bad(format!("'{part}' is not TOPIC/PARTITION=OFFSET")))?;
+                let (tp, n) =
+                    parsed.ok_or_else(|| bad(format!("'{part}' is not TOPIC/PARTITION=OFFSET")))?;
                 each.insert(tp, n);
             }
             Ok(Until::Offsets { all: None, each })
         }
-        _ => Err(bad("expected end, offset:N, offset:TOPIC/P=N,... or time:RFC3339".into())),
+        _ => Err(bad(
+            "expected end, offset:N, offset:TOPIC/P=N,... or time:RFC3339".into(),
+        )),
     }
 }
 
@@ -136,14 +160,30 @@ struct TopicSink {
 
 impl Sink for TopicSink {
     fn write(&self, r: &Record) -> std::result::Result<(), SinkError> {
-        self.forwarder.send(&self.topic, r.key.as_deref(), r.value.as_deref(), &r.headers).map_err(SinkError::Failed)
+        self.forwarder
+            .send(
+                &self.topic,
+                r.key.as_deref(),
+                r.value.as_deref(),
+                &r.headers,
+            )
+            .map_err(SinkError::Failed)
     }
 }
 
 impl Forward for Forwarder {
-    fn forward(&self, topic: &str, r: &Record, extra: &[(String, String)]) -> std::result::Result<(), String> {
+    fn forward(
+        &self,
+        topic: &str,
+        r: &Record,
+        extra: &[(String, String)],
+    ) -> std::result::Result<(), String> {
         let mut headers = r.headers.clone();
-        headers.extend(extra.iter().map(|(k, v)| (k.clone(), Some(v.clone().into_bytes()))));
+        headers.extend(
+            extra
+                .iter()
+                .map(|(k, v)| (k.clone(), Some(v.clone().into_bytes()))),
+        );
         self.send(topic, r.key.as_deref(), r.value.as_deref(), &headers)
     }
 }
@@ -168,14 +208,25 @@ fn plan(args: &DrainArgs) -> Result<Plan> {
         on_failure: parse_on_failure(&args.on_failure)?,
         from: parse_from(&args.from)?,
         until: args.until.as_deref().map(parse_until).transpose()?,
-        flow: flow::Hysteresis::new(args.high_water, args.low_water, Duration::from_millis(50)).map_err(Error::usage)?,
-        backoff: backoff::Backoff::new(args.backoff_initial, args.backoff_max).map_err(Error::usage)?,
-        rate: args.rate.as_deref().map(rate::parse_rate).transpose().map_err(Error::usage)?,
+        flow: flow::Hysteresis::new(args.high_water, args.low_water, Duration::from_millis(50))
+            .map_err(Error::usage)?,
+        backoff: backoff::Backoff::new(args.backoff_initial, args.backoff_max)
+            .map_err(Error::usage)?,
+        rate: args
+            .rate
+            .as_deref()
+            .map(rate::parse_rate)
+            .transpose()
+            .map_err(Error::usage)?,
     })
 }
 
 /// Per partition, the first offset not to process, from `--until`.
-fn offset_limits(session: &Session, until: &Until, partitions: &[TopicPartition]) -> Result<Option<HashMap<TopicPartition, i64>>> {
+fn offset_limits(
+    session: &Session,
+    until: &Until,
+    partitions: &[TopicPartition],
+) -> Result<Option<HashMap<TopicPartition, i64>>> {
     Ok(match until {
         Until::End => {
             let ends = session.list_offsets(partitions, OffsetSpec::Latest)?;
@@ -183,14 +234,27 @@ fn offset_limits(session: &Session, until: &Until, partitions: &[TopicPartition]
             for tp in partitions {
                 match ends.get(tp) {
                     Some(Ok(o)) => m.insert(tp.clone(), o.offset),
-                    _ => return Err(Error::kafka("ListOffsets", format!("no end offset for {}/{}", tp.topic, tp.partition))),
+                    _ => {
+                        return Err(Error::kafka(
+                            "ListOffsets",
+                            format!("no end offset for {}/{}", tp.topic, tp.partition),
+                        ))
+                    }
                 };
             }
             Some(m)
         }
-        Until::Offsets { all, each } => {
-            Some(partitions.iter().map(|tp| (tp.clone(), each.get(tp).copied().or(*all).unwrap_or(i64::MAX))).collect())
-        }
+        Until::Offsets { all, each } => Some(
+            partitions
+                .iter()
+                .map(|tp| {
+                    (
+                        tp.clone(),
+                        each.get(tp).copied().or(*all).unwrap_or(i64::MAX),
+                    )
+                })
+                .collect(),
+        ),
         Until::Time(_) => None,
     })
 }
@@ -201,19 +265,49 @@ pub fn run(settings: &Settings, args: &DrainArgs) -> Result<()> {
     let described = session.describe_topics(&args.topics)?;
     let missing: Vec<&str> = described
         .iter()
-        .filter(|t| t.error.as_ref().is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART))
+        .filter(|t| {
+            t.error
+                .as_ref()
+                .is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART)
+        })
         .map(|t| t.name.as_str())
         .collect();
     if !missing.is_empty() {
-        return Err(Error::NotFound { what: "topic", names: missing.join(", ") });
+        return Err(Error::NotFound {
+            what: "topic",
+            names: missing.join(", "),
+        });
     }
-    let partitions: Vec<TopicPartition> =
-        described.iter().flat_map(|t| t.partitions.iter().map(|p| TopicPartition::new(t.name.clone(), p.partition))).collect();
+    let partitions: Vec<TopicPartition> = described
+        .iter()
+        .flat_map(|t| {
+            t.partitions
+                .iter()
+                .map(|p| TopicPartition::new(t.name.clone(), p.partition))
+        })
+        .collect();
+    let offsets = match &plan.until {
+        Some(u) => offset_limits(&session, u, &partitions)?,
+        None => None,
+    };
+    let default_start = match offsets {
+        Some(_) => {
+            let spec = if plan.from == StartFrom::Latest {
+                OffsetSpec::Latest
+            } else {
+                OffsetSpec::Earliest
+            };
+            let listed = session.list_offsets(&partitions, spec)?;
+            listed
+                .into_iter()
+                .filter_map(|(tp, r)| Some((tp, r.ok()?.offset)))
+                .collect()
+        }
+        None => HashMap::new(),
+    };
     let limits = Limits {
-        offsets: match &plan.until {
-            Some(u) => offset_limits(&session, u, &partitions)?,
-            None => None,
-        },
+        offsets,
+        default_start,
         time_ms: match plan.until {
             Some(Until::Time(ms)) => Some(ms),
             _ => None,
@@ -230,14 +324,19 @@ pub fn run(settings: &Settings, args: &DrainArgs) -> Result<()> {
                 .map_err(|e| Error::usage(format!("--sink file:{}: {e}", p.display())))?,
         ),
         SinkSpec::Exec(c) => Arc::new(sinks::ExecSink::new(c.clone())),
-        SinkSpec::Topic(t) => Arc::new(TopicSink { forwarder: Forwarder::new(settings)?, topic: t.clone() }),
+        SinkSpec::Topic(t) => Arc::new(TopicSink {
+            forwarder: Forwarder::new(settings)?,
+            topic: t.clone(),
+        }),
     };
     let dlq: Option<Arc<dyn Forward>> = match plan.on_failure {
         OnFailure::Dlq(_) => Some(Arc::new(Forwarder::new(settings)?)),
         _ => None,
     };
     let rate = match plan.rate {
-        Some(r) => Some(Mutex::new(rate::TokenBucket::new(r, r.max(1.0), Instant::now()).map_err(Error::usage)?)),
+        Some(r) => Some(Mutex::new(
+            rate::TokenBucket::new(r, r.max(1.0), Instant::now()).map_err(Error::usage)?,
+        )),
         None => None,
     };
 
@@ -316,11 +415,17 @@ pub fn run(settings: &Settings, args: &DrainArgs) -> Result<()> {
     };
     drop(e);
     match args.summary {
-        SummaryFormat::Json => output::emit(&summary, Format::Json)?,
+        SummaryFormat::Json => output::emit(&summary, Format::JsonLine)?,
         SummaryFormat::Text => output::emit_stderr(&summary, Format::Table)?,
     }
     match summary.stop_reason {
-        StopReason::Failed => Err(Error::DrainStopped(summary.errors.last().cloned().unwrap_or_else(|| "a record failed".into()))),
+        StopReason::Failed => Err(Error::DrainStopped(
+            summary
+                .errors
+                .last()
+                .cloned()
+                .unwrap_or_else(|| "a record failed".into()),
+        )),
         _ => Ok(()),
     }
 }
@@ -328,8 +433,11 @@ pub fn run(settings: &Settings, args: &DrainArgs) -> Result<()> {
 /// First SIGINT/SIGTERM: finish and commit. Second: leave at once, committing nothing more.
 fn watch_signals(count: &Arc<AtomicUsize>, abort: &Arc<AtomicBool>) -> Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .map_err(|e| Error::Io { context: "installing signal handlers".into(), source: e })?;
+    let mut signals =
+        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| Error::Io {
+            context: "installing signal handlers".into(),
+            source: e,
+        })?;
     let count = Arc::clone(count);
     let abort = Arc::clone(abort);
     std::thread::spawn(move || {
@@ -345,7 +453,11 @@ fn watch_signals(count: &Arc<AtomicUsize>, abort: &Arc<AtomicBool>) -> Result<()
     Ok(())
 }
 
-fn report_progress(engine: &Arc<Mutex<Engine>>, progress: &Progress, finished: &Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+fn report_progress(
+    engine: &Arc<Mutex<Engine>>,
+    progress: &Progress,
+    finished: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
     let engine = Arc::clone(engine);
     let finished = Arc::clone(finished);
     let bar = progress.handle();

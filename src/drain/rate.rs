@@ -102,7 +102,10 @@ mod tests {
             "", "/s", "abc", "0", "0/s", "-5/s", "10/x", "10/", "10/s/s", "inf", "NaN/s", "10 s",
         ] {
             let e = parse_rate(s).unwrap_err();
-            assert!(e.contains("--rate") && e.contains(&format!("'{s}'")), "{s}: {e}");
+            assert!(
+                e.contains("--rate") && e.contains(&format!("'{s}'")),
+                "{s}: {e}"
+            );
         }
     }
 
@@ -169,7 +172,10 @@ mod tests {
         let t0 = Instant::now() + Duration::from_secs(10);
         let mut b = TokenBucket::new(1.0, 1.0, t0).unwrap();
         assert_eq!(b.try_take(t0), Ok(()));
-        assert_eq!(b.try_take(t0 - Duration::from_secs(5)), Err(Duration::from_secs(1)));
+        assert_eq!(
+            b.try_take(t0 - Duration::from_secs(5)),
+            Err(Duration::from_secs(1))
+        );
         assert_eq!(b.try_take(t0 + Duration::from_secs(1)), Ok(()));
     }
 
@@ -211,7 +217,10 @@ mod tests {
             }
             let expected = rate * run.as_secs_f64() + burst;
             let got = taken as f64;
-            assert!((got / expected - 1.0).abs() < 0.01, "rate {rate}: {got} vs {expected}");
+            assert!(
+                (got / expected - 1.0).abs() < 0.01,
+                "rate {rate}: {got} vs {expected}"
+            );
 
             // A caller polling at random moments, sometimes late.
             let mut rng = Rng(seed);

@@ -72,7 +72,8 @@ fn render(bytes: Option<&[u8]>, f: ValueFormat) -> serde_json::Value {
     match f {
         ValueFormat::Utf8 => Value::String(String::from_utf8_lossy(b).into_owned()),
         ValueFormat::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        ValueFormat::Json => serde_json::from_slice(b).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(b).into_owned())),
+        ValueFormat::Json => serde_json::from_slice(b)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(b).into_owned())),
         ValueFormat::Raw => Value::Array(b.iter().map(|x| Value::from(*x)).collect()),
     }
 }
@@ -89,7 +90,11 @@ pub fn line(record: &Record, lines: LineFormat, values: ValueFormat) -> Vec<u8> 
                 timestamp: record.timestamp,
                 key: render(record.key.as_deref(), values),
                 value: render(record.value.as_deref(), values),
-                headers: record.headers.iter().map(|(k, v)| (k.clone(), render(v.as_deref(), values))).collect(),
+                headers: record
+                    .headers
+                    .iter()
+                    .map(|(k, v)| (k.clone(), render(v.as_deref(), values)))
+                    .collect(),
             };
             serde_json::to_vec(&j).unwrap_or_default()
         }
@@ -119,7 +124,12 @@ impl StdoutSink {
     pub fn new(lines: LineFormat, values: ValueFormat) -> Self {
         let out = io::stdout();
         let pipe = is_fifo(out.as_raw_fd());
-        StdoutSink { out: Mutex::new(out), lines, values, pipe }
+        StdoutSink {
+            out: Mutex::new(out),
+            lines,
+            values,
+            pipe,
+        }
     }
 }
 
@@ -158,9 +168,15 @@ fn wait_for_reader(fd: i32) -> Result<(), SinkError> {
         if pending == 0 {
             return Ok(());
         }
-        let mut pfd = libc::pollfd { fd, events: 0, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd,
+            events: 0,
+            revents: 0,
+        };
         // POLLERR on a pipe's write end means no reader is left.
-        if unsafe { libc::poll(&mut pfd, 1, 0) } > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+        if unsafe { libc::poll(&mut pfd, 1, 0) } > 0
+            && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0
+        {
             return Err(SinkError::Closed);
         }
         std::thread::sleep(nap);
@@ -176,9 +192,20 @@ pub struct FileSink {
 }
 
 impl FileSink {
-    pub fn open(path: &std::path::Path, lines: LineFormat, values: ValueFormat) -> io::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-        Ok(FileSink { file: Mutex::new(io::BufWriter::with_capacity(1 << 16, file)), lines, values })
+    pub fn open(
+        path: &std::path::Path,
+        lines: LineFormat,
+        values: ValueFormat,
+    ) -> io::Result<Self> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(FileSink {
+            file: Mutex::new(io::BufWriter::with_capacity(1 << 16, file)),
+            lines,
+            values,
+        })
     }
 }
 
@@ -186,7 +213,8 @@ impl Sink for FileSink {
     fn write(&self, record: &Record) -> Result<(), SinkError> {
         let bytes = line(record, self.lines, self.values);
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        f.write_all(&bytes).map_err(|e| SinkError::Failed(e.to_string()))
+        f.write_all(&bytes)
+            .map_err(|e| SinkError::Failed(e.to_string()))
     }
 
     fn sync(&self) -> io::Result<()> {
@@ -215,11 +243,24 @@ impl Sink for ExecSink {
             .env("KBP_TOPIC", &record.topic)
             .env("KBP_PARTITION", record.partition.to_string())
             .env("KBP_OFFSET", record.offset.to_string())
-            .env("KBP_TIMESTAMP", record.timestamp.map(|t| t.to_string()).unwrap_or_default())
-            .env("KBP_KEY", record.key.as_deref().map(String::from_utf8_lossy).unwrap_or_default().as_ref())
+            .env(
+                "KBP_TIMESTAMP",
+                record.timestamp.map(|t| t.to_string()).unwrap_or_default(),
+            )
+            .env(
+                "KBP_KEY",
+                record
+                    .key
+                    .as_deref()
+                    .map(String::from_utf8_lossy)
+                    .unwrap_or_default()
+                    .as_ref(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::null());
-        let mut child = cmd.spawn().map_err(|e| SinkError::Failed(format!("cannot run sh -c: {e}")))?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| SinkError::Failed(format!("cannot run sh -c: {e}")))?;
         if let Some(mut stdin) = child.stdin.take() {
             // A command that does not read its stdin is fine: ignore EPIPE here.
             let _ = stdin.write_all(record.value.as_deref().unwrap_or_default());
@@ -259,13 +300,23 @@ mod tests {
         assert!(l(ValueFormat::Json).contains("\"value\":{\"a\":1}"));
         assert!(l(ValueFormat::Base64).contains("\"key\":\"aw==\""));
         assert!(l(ValueFormat::Raw).contains("\"key\":[107]"));
-        assert_eq!(line(&rec(), LineFormat::Raw, ValueFormat::Utf8), b"{\"a\":1}\n");
+        assert_eq!(
+            line(&rec(), LineFormat::Raw, ValueFormat::Utf8),
+            b"{\"a\":1}\n"
+        );
     }
 
     #[test]
     fn exec_sink_exit_status_decides() {
-        assert!(ExecSink::new("cat >/dev/null; test \"$KBP_OFFSET\" = 7".into()).write(&rec()).is_ok());
-        assert!(matches!(ExecSink::new("exit 3".into()).write(&rec()), Err(SinkError::Failed(_))));
+        assert!(
+            ExecSink::new("cat >/dev/null; test \"$KBP_OFFSET\" = 7".into())
+                .write(&rec())
+                .is_ok()
+        );
+        assert!(matches!(
+            ExecSink::new("exit 3".into()).write(&rec()),
+            Err(SinkError::Failed(_))
+        ));
     }
 
     #[test]

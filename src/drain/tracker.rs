@@ -392,7 +392,10 @@ mod tests {
         } else {
             assert_eq!(c, m.received.last().unwrap() + 1);
         }
-        assert!(c >= previous, "committable went back from {previous} to {c}");
+        assert!(
+            c >= previous,
+            "committable went back from {previous} to {c}"
+        );
         if let Some(done) = t.last_committed(tp) {
             assert!(done <= c, "last committed {done} beyond committable {c}");
         }
@@ -418,7 +421,11 @@ mod tests {
                 if receive {
                     let p = rng.below(parts.len());
                     // Gaps: compaction and transaction markers.
-                    next[p] += 1 + if rng.below(5) == 0 { rng.below(4) as i64 } else { 0 };
+                    next[p] += 1 + if rng.below(5) == 0 {
+                        rng.below(4) as i64
+                    } else {
+                        0
+                    };
                     t.received(&parts[p], next[p]);
                     models[p].received.push(next[p]);
                     busy.push((p, next[p]));

@@ -28,15 +28,28 @@ pub enum OnFailure {
 
 /// Forwards a record to a topic (the DLQ); implemented by the Kafka producer.
 pub trait Forward: Send + Sync {
-    fn forward(&self, topic: &str, record: &Record, extra_headers: &[(String, String)]) -> Result<(), String>;
+    fn forward(
+        &self,
+        topic: &str,
+        record: &Record,
+        extra_headers: &[(String, String)],
+    ) -> Result<(), String>;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Done { attempts: u32 },
-    Skipped { error: String },
-    DeadLettered { error: String },
-    Failed { error: String },
+    Done {
+        attempts: u32,
+    },
+    Skipped {
+        error: String,
+    },
+    DeadLettered {
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
     /// The sink is gone (e.g. the pipe's reader exited): the record was not processed.
     SinkClosed,
 }
@@ -62,7 +75,12 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn spawn(self: &Arc<Self>, n: usize, lanes: Arc<Lanes<Record>>, done: Sender<Completion>) -> Vec<JoinHandle<()>> {
+    pub fn spawn(
+        self: &Arc<Self>,
+        n: usize,
+        lanes: Arc<Lanes<Record>>,
+        done: Sender<Completion>,
+    ) -> Vec<JoinHandle<()>> {
         (0..n)
             .map(|i| {
                 let pool = Arc::clone(self);
@@ -77,7 +95,8 @@ impl Pool {
     }
 
     fn work(&self, seed: u64, lanes: &Lanes<Record>, done: &Sender<Completion>) {
-        let mut jitter = Jitter::new(0x9E37_79B9_7F4A_7C15 ^ (seed + 1) ^ std::process::id() as u64);
+        let mut jitter =
+            Jitter::new(0x9E37_79B9_7F4A_7C15 ^ (seed + 1) ^ std::process::id() as u64);
         loop {
             if self.abort.load(Ordering::Relaxed) {
                 return;
@@ -90,7 +109,11 @@ impl Pool {
             };
             let outcome = self.process(&record, &mut jitter);
             let tp = TopicPartition::new(record.topic.clone(), record.partition);
-            let _ = done.send(Completion { tp, offset: record.offset, outcome });
+            let _ = done.send(Completion {
+                tp,
+                offset: record.offset,
+                outcome,
+            });
             lanes.done(&lane);
         }
     }
@@ -100,7 +123,11 @@ impl Pool {
         loop {
             self.take_token();
             let error = match self.sink.write(record) {
-                Ok(()) => return Outcome::Done { attempts: attempt + 1 },
+                Ok(()) => {
+                    return Outcome::Done {
+                        attempts: attempt + 1,
+                    }
+                }
                 Err(SinkError::Closed) => return Outcome::SinkClosed,
                 Err(SinkError::Failed(e)) => e,
             };
@@ -116,13 +143,22 @@ impl Pool {
                     let headers = [
                         ("kbp.error".to_string(), error.clone()),
                         ("kbp.origin.topic".to_string(), record.topic.clone()),
-                        ("kbp.origin.partition".to_string(), record.partition.to_string()),
+                        (
+                            "kbp.origin.partition".to_string(),
+                            record.partition.to_string(),
+                        ),
                         ("kbp.origin.offset".to_string(), record.offset.to_string()),
                         ("kbp.attempts".to_string(), (attempt + 1).to_string()),
                     ];
-                    match self.dlq.as_ref().map(|d| d.forward(topic, record, &headers)) {
+                    match self
+                        .dlq
+                        .as_ref()
+                        .map(|d| d.forward(topic, record, &headers))
+                    {
                         Some(Ok(())) => Outcome::DeadLettered { error },
-                        Some(Err(e)) => Outcome::Failed { error: format!("{error}; and the DLQ {topic} refused it: {e}") },
+                        Some(Err(e)) => Outcome::Failed {
+                            error: format!("{error}; and the DLQ {topic} refused it: {e}"),
+                        },
                         None => Outcome::Failed { error },
                     }
                 }
@@ -133,7 +169,11 @@ impl Pool {
     fn take_token(&self) {
         let Some(rate) = &self.rate else { return };
         loop {
-            let wait = match rate.lock().unwrap_or_else(|p| p.into_inner()).try_take(Instant::now()) {
+            let wait = match rate
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .try_take(Instant::now())
+            {
                 Ok(()) => return,
                 Err(wait) => wait,
             };

@@ -68,8 +68,16 @@ pub trait Driver: Send {
     fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool;
     /// Partitions about to be taken away: let their in-flight work finish (bounded),
     /// and return the offsets to commit for them before they go.
-    fn on_revoke(&mut self, partitions: &[TopicPartition], lost: bool) -> Vec<(TopicPartition, i64)>;
-    fn on_commit(&mut self, offsets: &[(TopicPartition, i64)], result: std::result::Result<(), String>);
+    fn on_revoke(
+        &mut self,
+        partitions: &[TopicPartition],
+        lost: bool,
+    ) -> Vec<(TopicPartition, i64)>;
+    fn on_commit(
+        &mut self,
+        offsets: &[(TopicPartition, i64)],
+        result: std::result::Result<(), String>,
+    );
     fn on_error(&mut self, error: String);
     fn tick(&mut self) -> Tick;
 }
@@ -109,13 +117,17 @@ impl ConsumerContext for DrainContext {
             if tpl.count() == 0 {
                 return;
             }
-            let committed = consumer.committed_offsets((*tpl).clone(), self.timeout).ok();
+            let committed = consumer
+                .committed_offsets((*tpl).clone(), self.timeout)
+                .ok();
             let parts: Vec<(TopicPartition, Option<i64>)> = tps_of(tpl)
                 .into_iter()
                 .map(|tp| {
-                    let off = committed.as_ref().and_then(|c| match c.find_partition(&tp.topic, tp.partition)?.offset() {
-                        Offset::Offset(o) if o >= 0 => Some(o),
-                        _ => None,
+                    let off = committed.as_ref().and_then(|c| {
+                        match c.find_partition(&tp.topic, tp.partition)?.offset() {
+                            Offset::Offset(o) if o >= 0 => Some(o),
+                            _ => None,
+                        }
                     });
                     (tp, off)
                 })
@@ -134,11 +146,18 @@ impl DrainContext {
 }
 
 fn tps_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
-    tpl.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect()
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
 }
 
 /// Synchronous commit: the drain never reports an offset committed that Kafka refused.
-fn commit(consumer: &BaseConsumer<DrainContext>, driver: &mut dyn Driver, offsets: &[(TopicPartition, i64)]) {
+fn commit(
+    consumer: &BaseConsumer<DrainContext>,
+    driver: &mut dyn Driver,
+    offsets: &[(TopicPartition, i64)],
+) {
     if offsets.is_empty() {
         return;
     }
@@ -146,7 +165,9 @@ fn commit(consumer: &BaseConsumer<DrainContext>, driver: &mut dyn Driver, offset
     for (tp, off) in offsets {
         let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off));
     }
-    let result = consumer.commit(&tpl, CommitMode::Sync).map_err(|e| e.to_string());
+    let result = consumer
+        .commit(&tpl, CommitMode::Sync)
+        .map_err(|e| e.to_string());
     driver.on_commit(offsets, result);
 }
 
@@ -160,7 +181,11 @@ fn detach(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
         value: m.payload().map(<[u8]>::to_vec),
         headers: m
             .headers()
-            .map(|hs| hs.iter().map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec))).collect())
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
             .unwrap_or_default(),
     }
 }
@@ -192,11 +217,18 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
     if classic && config.get("partition.assignment.strategy").is_none() {
         config.set("partition.assignment.strategy", "cooperative-sticky");
     }
-    let context = DrainContext { base: KbpContext::new(settings), driver, timeout: settings.timeout };
-    let consumer: BaseConsumer<DrainContext> =
-        config.create_with_context(context).map_err(|e| config_error(settings, e))?;
+    let context = DrainContext {
+        base: KbpContext::new(settings),
+        driver,
+        timeout: settings.timeout,
+    };
+    let consumer: BaseConsumer<DrainContext> = config
+        .create_with_context(context)
+        .map_err(|e| config_error(settings, e))?;
     let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
-    consumer.subscribe(&topics).map_err(|e| Error::kafka("subscribe", e))?;
+    consumer
+        .subscribe(&topics)
+        .map_err(|e| Error::kafka("subscribe", e))?;
 
     loop {
         let tick = consumer.context().driver().tick();
@@ -218,7 +250,10 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
                 drop(m);
                 consumer.context().driver().on_record(record);
             }
-            Some(Err(e)) => consumer.context().driver().on_error(settings.redactor.redact(&e.to_string())),
+            Some(Err(e)) => consumer
+                .context()
+                .driver()
+                .on_error(settings.redactor.redact(&e.to_string())),
             None => {}
         }
     }

@@ -7,8 +7,8 @@
 
 mod admin;
 pub mod consumer;
-pub mod producer;
 mod context;
+pub mod producer;
 mod timestamps;
 pub mod types;
 

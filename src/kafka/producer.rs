@@ -40,11 +40,16 @@ pub struct Forwarder {
 impl Forwarder {
     pub fn new(settings: &Settings) -> Result<Forwarder> {
         let mut config = client_config(settings, "kbp-forward");
-        config.set("enable.idempotence", "true").set("acks", "all").set("linger.ms", "5");
+        config
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5");
         for (k, v) in &settings.properties {
             config.set(k, v);
         }
-        let producer = config.create_with_context(AckContext(KbpContext::new(settings))).map_err(|e| config_error(settings, e))?;
+        let producer = config
+            .create_with_context(AckContext(KbpContext::new(settings)))
+            .map_err(|e| config_error(settings, e))?;
         Ok(Forwarder { producer })
     }
 
@@ -60,7 +65,10 @@ impl Forwarder {
         let (tx, rx) = sync_channel(1);
         let mut hs = OwnedHeaders::new();
         for (k, v) in headers {
-            hs = hs.insert(Header { key: k, value: v.as_deref() });
+            hs = hs.insert(Header {
+                key: k,
+                value: v.as_deref(),
+            });
         }
         let mut record = BaseRecord::with_opaque_to(topic, Box::new(tx)).headers(hs);
         if let Some(k) = key {
@@ -79,6 +87,7 @@ impl Forwarder {
                 Err((e, _)) => return Err(e.to_string()),
             }
         }
-        rx.recv().map_err(|_| "producer closed before the delivery report".to_string())?
+        rx.recv()
+            .map_err(|_| "producer closed before the delivery report".to_string())?
     }
 }

@@ -28,6 +28,9 @@ pub enum Format {
     Yaml,
     Csv,
     Prometheus,
+    /// Compact JSON on one line, for a summary that follows data lines on stdout.
+    #[value(skip)]
+    JsonLine,
 }
 
 /// One titled grid of cells; `table` and `csv` print these.
@@ -98,6 +101,7 @@ pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Resu
         Format::Table => table::write(&report.tables(View::Table), out),
         Format::Wide => table::write(&report.tables(View::Wide), out),
         Format::Json => json::write(report, out),
+        Format::JsonLine => json::write_line(report, out),
         Format::Yaml => yaml::write(report, out),
         Format::Csv => csv::write(report.tables(View::Csv).last(), out),
         Format::Prometheus => match report.metrics() {

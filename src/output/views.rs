@@ -269,7 +269,17 @@ impl Render for crate::drain::DrainSummary {
                 self.stop_reason,
                 compact_duration(self.duration_ms)
             )),
-            headers: vec!["PROCESSED", "SKIPPED", "DLQ", "FAILED", "RETRIES", "PAUSES", "REBALANCES", "COMMITS", "COMMIT-FAILURES"],
+            headers: vec![
+                "PROCESSED",
+                "SKIPPED",
+                "DLQ",
+                "FAILED",
+                "RETRIES",
+                "PAUSES",
+                "REBALANCES",
+                "COMMITS",
+                "COMMIT-FAILURES",
+            ],
             rows: vec![vec![
                 c.processed.to_string(),
                 c.skipped.to_string(),
@@ -284,7 +294,16 @@ impl Render for crate::drain::DrainSummary {
         };
         let parts = Table {
             title: None,
-            headers: vec!["TOPIC", "PARTITION", "START", "COMMITTED", "PROCESSED", "SKIPPED", "DLQ", "FAILED"],
+            headers: vec![
+                "TOPIC",
+                "PARTITION",
+                "START",
+                "COMMITTED",
+                "PROCESSED",
+                "SKIPPED",
+                "DLQ",
+                "FAILED",
+            ],
             rows: self
                 .partitions
                 .iter()

@@ -7,7 +7,10 @@ use crate::common::*;
 
 /// Committed offset per partition of `group`, as Apache's tool reports it.
 fn committed(group: &str) -> BTreeMap<(String, i32), Option<i64>> {
-    apache_describe(group).into_iter().map(|(k, (cur, _, _))| (k, cur)).collect()
+    apache_describe(group)
+        .into_iter()
+        .map(|(k, (cur, _, _))| (k, cur))
+        .collect()
 }
 
 fn topic_with(prefix: &str, partitions: i32, per_partition: usize) -> String {
@@ -28,7 +31,11 @@ fn lines_of(path: &std::path::Path) -> Vec<serde_json::Value> {
 }
 
 fn summary(r: &Run) -> serde_json::Value {
-    let last = r.stdout.lines().last().unwrap_or_else(|| panic!("no summary on stdout; stderr:\n{}", r.stderr));
+    let last = r
+        .stdout
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no summary on stdout; stderr:\n{}", r.stderr));
     serde_json::from_str(last).unwrap_or_else(|e| panic!("bad summary {last}: {e}"))
 }
 
@@ -41,7 +48,20 @@ fn until_end_to_a_file_processes_and_commits_everything() {
     let sink = format!("file:{}", out.display());
     let r = kbp()
         .broker()
-        .args(["drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", &sink, "--summary", "json", "-q"])
+        .args([
+            "drain",
+            "-g",
+            &group,
+            "-t",
+            &topic,
+            "--until",
+            "end",
+            "--sink",
+            &sink,
+            "--summary",
+            "json",
+            "-q",
+        ])
         .expect(0);
     let s = summary(&r);
     assert_eq!(s["processed"], 300, "{s}");
@@ -52,7 +72,12 @@ fn until_end_to_a_file_processes_and_commits_everything() {
     let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
     for l in &lines {
         assert_eq!(l["topic"], topic.as_str());
-        *seen.entry((l["partition"].as_i64().unwrap(), l["offset"].as_i64().unwrap())).or_default() += 1;
+        *seen
+            .entry((
+                l["partition"].as_i64().unwrap(),
+                l["offset"].as_i64().unwrap(),
+            ))
+            .or_default() += 1;
         assert!(l["value"].as_str().unwrap().starts_with("record-"));
     }
     assert_eq!(seen.len(), 300, "every offset once");
@@ -60,7 +85,23 @@ fn until_end_to_a_file_processes_and_commits_everything() {
         assert_eq!(committed(&group)[&(topic.clone(), p)], Some(100));
     }
     // Nothing left: a second run processes nothing and still exits 0.
-    let r = kbp().broker().args(["drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", "null", "--summary", "json", "-q"]).expect(0);
+    let r = kbp()
+        .broker()
+        .args([
+            "drain",
+            "-g",
+            &group,
+            "-t",
+            &topic,
+            "--until",
+            "end",
+            "--sink",
+            "null",
+            "--summary",
+            "json",
+            "-q",
+        ])
+        .expect(0);
     assert_eq!(summary(&r)["processed"], 0);
 }
 
@@ -73,10 +114,23 @@ fn head_n_5_commits_exactly_5() {
         env!("CARGO_BIN_EXE_kbp"),
         bootstrap()
     );
-    let out = std::process::Command::new("bash").args(["-c", &script]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0", "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "0",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let total: i64 = committed(&group).values().map(|c| c.unwrap_or(0)).sum();
-    assert_eq!(total, 5, "exactly the 5 records head read are committed: {:?}", committed(&group));
+    assert_eq!(
+        total,
+        5,
+        "exactly the 5 records head read are committed: {:?}",
+        committed(&group)
+    );
 }
 
 #[test]
@@ -86,16 +140,41 @@ fn slow_sink_pauses_and_resumes_within_the_bound() {
     let r = kbp()
         .broker()
         .args([
-            "drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", "exec:sleep 0.005", "--workers", "2",
-            "--high-water", "20", "--low-water", "5", "--summary", "json", "-q",
+            "drain",
+            "-g",
+            &group,
+            "-t",
+            &topic,
+            "--until",
+            "end",
+            "--sink",
+            "exec:sleep 0.005",
+            "--workers",
+            "2",
+            "--high-water",
+            "20",
+            "--low-water",
+            "5",
+            "--summary",
+            "json",
+            "-q",
         ])
         .expect(0);
     let s = summary(&r);
     assert_eq!(s["processed"], 300, "{s}");
-    assert!(s["pauses"].as_u64().unwrap() >= 2, "paused under backpressure: {s}");
-    assert!(s["max_queued"].as_u64().unwrap() <= 21, "queue bound held: {s}");
+    assert!(
+        s["pauses"].as_u64().unwrap() >= 2,
+        "paused under backpressure: {s}"
+    );
+    assert!(
+        s["max_queued"].as_u64().unwrap() <= 21,
+        "queue bound held: {s}"
+    );
     assert_eq!(s["commit_failures"], 0);
-    assert_eq!(s["rebalances"], 2, "one assignment, one final revoke: never kicked out: {s}");
+    assert_eq!(
+        s["rebalances"], 2,
+        "one assignment, one final revoke: never kicked out: {s}"
+    );
 }
 
 #[test]
@@ -105,14 +184,39 @@ fn stop_on_failure_never_commits_past_the_failed_record() {
     let r = kbp()
         .broker()
         .args([
-            "drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", "exec:test \"$KBP_OFFSET\" != 7",
-            "--retries", "2", "--backoff-initial", "1ms", "--backoff-max", "5ms", "--workers", "4", "--summary", "json", "-q",
+            "drain",
+            "-g",
+            &group,
+            "-t",
+            &topic,
+            "--until",
+            "end",
+            "--sink",
+            "exec:test \"$KBP_OFFSET\" != 7",
+            "--retries",
+            "2",
+            "--backoff-initial",
+            "1ms",
+            "--backoff-max",
+            "5ms",
+            "--workers",
+            "4",
+            "--summary",
+            "json",
+            "-q",
         ])
         .expect(6);
     let s = summary(&r);
     assert_eq!(s["stop_reason"], "failed", "{s}");
-    assert_eq!(s["retries"], 0, "retries count only successes after a retry");
-    assert!(r.stderr.contains("drain stopped on a failed record"), "{}", r.stderr);
+    assert_eq!(
+        s["retries"], 0,
+        "retries count only successes after a retry"
+    );
+    assert!(
+        r.stderr.contains("drain stopped on a failed record"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(committed(&group)[&(topic.clone(), 0)], Some(7));
 }
 
@@ -123,10 +227,33 @@ fn skip_and_dead_letter_go_on() {
     let fail7 = "exec:test \"$KBP_OFFSET\" != 7";
     let r = kbp()
         .broker()
-        .args(["drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", fail7, "--retries", "1", "--backoff-initial", "1ms", "--on-failure", "skip", "--summary", "json", "-q"])
+        .args([
+            "drain",
+            "-g",
+            &group,
+            "-t",
+            &topic,
+            "--until",
+            "end",
+            "--sink",
+            fail7,
+            "--retries",
+            "1",
+            "--backoff-initial",
+            "1ms",
+            "--on-failure",
+            "skip",
+            "--summary",
+            "json",
+            "-q",
+        ])
         .expect(0);
     let s = summary(&r);
-    assert_eq!((s["processed"].as_u64(), s["skipped"].as_u64()), (Some(19), Some(1)), "{s}");
+    assert_eq!(
+        (s["processed"].as_u64(), s["skipped"].as_u64()),
+        (Some(19), Some(1)),
+        "{s}"
+    );
     assert_eq!(committed(&group)[&(topic.clone(), 0)], Some(20));
 
     let dlq = unique("drain-dlq");
@@ -135,14 +262,45 @@ fn skip_and_dead_letter_go_on() {
     let on_failure = format!("dlq:{dlq}");
     let r = kbp()
         .broker()
-        .args(["drain", "-g", &group2, "-t", &topic, "--until", "end", "--sink", fail7, "--retries", "0", "--on-failure", &on_failure, "--summary", "json", "-q"])
+        .args([
+            "drain",
+            "-g",
+            &group2,
+            "-t",
+            &topic,
+            "--until",
+            "end",
+            "--sink",
+            fail7,
+            "--retries",
+            "0",
+            "--on-failure",
+            &on_failure,
+            "--summary",
+            "json",
+            "-q",
+        ])
         .expect(0);
     assert_eq!(summary(&r)["dead_lettered"], 1);
     // The dead letter carries the error and its origin.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("dlq.jsonl");
     let sink = format!("file:{}", out.display());
-    kbp().broker().args(["drain", "-g", &unique("g-read-dlq"), "-t", &dlq, "--until", "end", "--sink", &sink, "-q"]).expect(0);
+    kbp()
+        .broker()
+        .args([
+            "drain",
+            "-g",
+            &unique("g-read-dlq"),
+            "-t",
+            &dlq,
+            "--until",
+            "end",
+            "--sink",
+            &sink,
+            "-q",
+        ])
+        .expect(0);
     let lines = lines_of(&out);
     assert_eq!(lines.len(), 1);
     let h = &lines[0]["headers"];
@@ -159,10 +317,29 @@ fn partition_ordering_holds_with_many_workers() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.jsonl");
     let sink = format!("file:{}", out.display());
-    kbp().broker().args(["drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", &sink, "--workers", "8", "-q"]).expect(0);
+    kbp()
+        .broker()
+        .args([
+            "drain",
+            "-g",
+            &group,
+            "-t",
+            &topic,
+            "--until",
+            "end",
+            "--sink",
+            &sink,
+            "--workers",
+            "8",
+            "-q",
+        ])
+        .expect(0);
     let mut last: HashMap<i64, i64> = HashMap::new();
     for l in lines_of(&out) {
-        let (p, o) = (l["partition"].as_i64().unwrap(), l["offset"].as_i64().unwrap());
+        let (p, o) = (
+            l["partition"].as_i64().unwrap(),
+            l["offset"].as_i64().unwrap(),
+        );
         if let Some(prev) = last.insert(p, o) {
             assert!(o > prev, "partition {p}: offset {o} after {prev}");
         }
@@ -172,12 +349,49 @@ fn partition_ordering_holds_with_many_workers() {
 
 #[test]
 fn bad_flags_exit_2_naming_the_flag() {
-    for (flag, value) in [("--sink", "kafka"), ("--on-failure", "retry"), ("--until", "soon"), ("--from", "middle"), ("--rate", "fast")] {
-        let r = kbp().broker().args(["drain", "-g", "g", "-t", "t", flag, value]).expect(2);
+    for (flag, value) in [
+        ("--sink", "kafka"),
+        ("--on-failure", "retry"),
+        ("--until", "soon"),
+        ("--from", "middle"),
+        ("--rate", "fast"),
+    ] {
+        let r = kbp()
+            .broker()
+            .args(["drain", "-g", "g", "-t", "t", flag, value])
+            .expect(2);
         assert!(r.stderr.contains(flag), "{flag}: {}", r.stderr);
     }
-    let r = kbp().broker().args(["drain", "-g", "g", "-t", "t", "--high-water", "5", "--low-water", "9"]).expect(2);
-    assert!(r.stderr.contains("--low-water") || r.stderr.contains("--high-water"), "{}", r.stderr);
-    let r = kbp().broker().args(["drain", "-g", "g", "-t", "no-such-topic-kbp-drain", "--until", "end"]).expect(4);
+    let r = kbp()
+        .broker()
+        .args([
+            "drain",
+            "-g",
+            "g",
+            "-t",
+            "t",
+            "--high-water",
+            "5",
+            "--low-water",
+            "9",
+        ])
+        .expect(2);
+    assert!(
+        r.stderr.contains("--low-water") || r.stderr.contains("--high-water"),
+        "{}",
+        r.stderr
+    );
+    let r = kbp()
+        .broker()
+        .args([
+            "drain",
+            "-g",
+            "g",
+            "-t",
+            "no-such-topic-kbp-drain",
+            "--until",
+            "end",
+        ])
+        .expect(4);
     assert!(r.stderr.contains("no-such-topic-kbp-drain"));
 }
