@@ -104,7 +104,7 @@ impl OffsetTracker {
                 let c = p.committable();
                 // Never committed yet: the fetch position is worth committing (it pins a
                 // group that had no commit and starts from auto.offset.reset).
-                (p.committed.map_or(true, |done| c > done)).then(|| (tp.clone(), c))
+                (p.committed.is_none_or(|done| c > done)).then(|| (tp.clone(), c))
             })
             .collect()
     }
@@ -437,7 +437,7 @@ mod tests {
                 }
                 if rng.below(4) == 0 {
                     for (tp, o) in t.to_commit() {
-                        assert!(t.last_committed(&tp).map_or(true, |d| o > d));
+                        assert!(t.last_committed(&tp).is_none_or(|d| o > d));
                         t.mark_committed(&tp, o);
                     }
                 }

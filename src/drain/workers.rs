@@ -102,7 +102,7 @@ impl Pool {
                 return;
             }
             let Some((lane, record)) = lanes.pop(Duration::from_millis(50)) else {
-                if self.closing.load(Ordering::Relaxed) && lanes.len() == 0 {
+                if self.closing.load(Ordering::Relaxed) && lanes.is_empty() {
                     return;
                 }
                 continue;
