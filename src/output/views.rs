@@ -264,9 +264,9 @@ impl Render for crate::drain::DrainSummary {
         let c = &self.counters;
         let head = Table {
             title: Some(format!(
-                "drain of group {} stopped: {:?} after {}",
+                "drain of group {} stopped ({}) after {}",
                 self.group,
-                self.stop_reason,
+                serde_json::to_value(&self.stop_reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
                 compact_duration(self.duration_ms)
             )),
             headers: vec![
