@@ -161,7 +161,7 @@ pub struct DrainArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub idle: Option<Duration>,
 
-    /// Where partitions without a commit start: committed (= earliest), earliest, latest
+    /// Where partitions without a commit start: committed (= earliest), earliest, latest, time:RFC3339
     #[arg(long, default_value = "committed", value_name = "FROM")]
     pub from: String,
 

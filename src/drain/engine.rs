@@ -177,6 +177,22 @@ impl Engine {
         self.outstanding_total()
     }
 
+    /// Records left before every assigned partition reaches its `--until` offset.
+    pub fn remaining(&self) -> Option<u64> {
+        let limits = self.cfg.limits.offsets.as_ref()?;
+        let mut left = 0u64;
+        for tp in &self.assigned {
+            let limit = *limits.get(tp)?;
+            let at = self
+                .positions
+                .get(tp)
+                .or_else(|| self.cfg.limits.default_start.get(tp))?;
+            left += (limit - at).max(0) as u64
+                + self.outstanding.get(&tp_key(tp)).copied().unwrap_or(0) as u64;
+        }
+        Some(left)
+    }
+
     pub fn is_paused(&self) -> bool {
         self.flow.is_paused()
     }

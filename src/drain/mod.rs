@@ -468,10 +468,19 @@ fn report_progress(
             let Ok(e) = engine.lock() else { return };
             let c = &e.counters;
             let secs = started.elapsed().as_secs_f64().max(0.001);
+            let rate = c.processed as f64 / secs;
+            let remaining = match e.remaining() {
+                Some(left) if rate > 0.0 => format!(
+                    ", {left} to go (ETA {})",
+                    output::compact_duration((left as f64 / rate * 1000.0) as u64)
+                ),
+                Some(left) => format!(", {left} to go"),
+                None => String::new(),
+            };
             bar.set_message(format!(
-                "{} processed ({:.0}/s), {} skipped, {} failed, {} in flight{}, {} retries, {} pauses",
+                "{} processed ({:.0}/s){remaining}, {} skipped, {} failed, {} in flight{}, {} retries, {} pauses",
                 c.processed,
-                c.processed as f64 / secs,
+                rate,
                 c.skipped + c.dead_lettered,
                 c.failed,
                 e.in_flight(),

@@ -35,6 +35,8 @@ pub struct Record {
 pub enum StartFrom {
     Earliest,
     Latest,
+    /// The first record at or after this time (ms since the epoch).
+    Time(i64),
 }
 
 pub struct ConsumerSpec {
@@ -84,6 +86,7 @@ pub trait Driver: Send {
 
 struct DrainContext {
     base: KbpContext,
+    from: StartFrom,
     driver: Arc<Mutex<dyn Driver>>,
     timeout: Duration,
 }
@@ -132,6 +135,9 @@ impl ConsumerContext for DrainContext {
                     (tp, off)
                 })
                 .collect();
+            if let StartFrom::Time(ms) = self.from {
+                seek_to_time(consumer, &parts, ms, self.timeout);
+            }
             if self.driver().on_assign(&parts) {
                 let _ = consumer.pause(tpl);
             }
@@ -142,6 +148,34 @@ impl ConsumerContext for DrainContext {
 impl DrainContext {
     fn driver(&self) -> MutexGuard<'_, dyn Driver + 'static> {
         self.driver.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `--from time:`: partitions without a commit start at the first record at or after
+/// `ms`, or at the end when there is none. Nothing was polled from them yet, so nothing
+/// from before that time is processed.
+fn seek_to_time(
+    consumer: &BaseConsumer<DrainContext>,
+    parts: &[(TopicPartition, Option<i64>)],
+    ms: i64,
+    timeout: Duration,
+) {
+    let mut tpl = TopicPartitionList::new();
+    for (tp, _) in parts.iter().filter(|(_, committed)| committed.is_none()) {
+        let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(ms));
+    }
+    if tpl.count() == 0 {
+        return;
+    }
+    let Ok(found) = consumer.offsets_for_times(tpl, timeout) else {
+        return;
+    };
+    for el in found.elements() {
+        let to = match el.offset() {
+            Offset::Offset(o) if o >= 0 => Offset::Offset(o),
+            _ => Offset::End,
+        };
+        let _ = consumer.seek(el.topic(), el.partition(), to, timeout);
     }
 }
 
@@ -205,7 +239,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         .set(
             "auto.offset.reset",
             match spec.from {
-                StartFrom::Earliest => "earliest",
+                StartFrom::Earliest | StartFrom::Time(_) => "earliest",
                 StartFrom::Latest => "latest",
             },
         );
@@ -219,6 +253,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
     }
     let context = DrainContext {
         base: KbpContext::new(settings),
+        from: spec.from,
         driver,
         timeout: settings.timeout,
     };

@@ -266,7 +266,10 @@ impl Render for crate::drain::DrainSummary {
             title: Some(format!(
                 "drain of group {} stopped ({}) after {}",
                 self.group,
-                serde_json::to_value(&self.stop_reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                serde_json::to_value(&self.stop_reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
                 compact_duration(self.duration_ms)
             )),
             headers: vec![
