@@ -7,4 +7,5 @@ mod common;
 mod admin;
 mod cli;
 mod drain;
+mod drain_restart;
 mod lag;
