@@ -395,3 +395,17 @@ fn bad_flags_exit_2_naming_the_flag() {
         .expect(4);
     assert!(r.stderr.contains("no-such-topic-kbp-drain"));
 }
+
+#[test]
+fn consumer_protocol_group_drains_and_commits() {
+    let topic = topic_with("drain-kip848", 3, 40);
+    let group = unique("g-drain-kip848");
+    let r = kbp()
+        .broker()
+        .args(["-X", "group.protocol=consumer", "drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", "null", "--summary", "json", "-q"])
+        .expect(0);
+    assert_eq!(summary(&r)["processed"], 120);
+    let lag: serde_json::Value = serde_json::from_str(&kbp().broker().args(["lag", "-g", &group, "-o", "json"]).expect(0).stdout).unwrap();
+    assert_eq!(lag["groups"][0]["total_lag"], 0, "{lag}");
+    assert!(committed(&group).values().all(|c| *c == Some(40)));
+}
