@@ -524,3 +524,175 @@ impl Driver for Engine {
         tick
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drain::sinks::NullSink;
+    use crate::drain::workers::Completion;
+    use std::sync::mpsc::{channel, Sender};
+
+    fn engine(limits: Limits) -> (Engine, Sender<Completion>, Arc<Lanes<Record>>) {
+        let lanes = Arc::new(Lanes::new());
+        let (tx, rx) = channel();
+        let e = Engine::new(
+            Settings {
+                ordering: OrderingMode::Unordered,
+                commit_interval: Duration::ZERO,
+                shutdown_timeout: Duration::from_millis(200),
+                dry_run: false,
+                limits,
+            },
+            Hysteresis::new(4, 1, Duration::ZERO).unwrap(),
+            Arc::clone(&lanes),
+            Arc::new(NullSink),
+            rx,
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        (e, tx, lanes)
+    }
+
+    fn rec(p: i32, o: i64) -> Record {
+        Record {
+            topic: "t".into(),
+            partition: p,
+            offset: o,
+            timestamp: Some(0),
+            key: None,
+            value: None,
+            headers: vec![],
+        }
+    }
+
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition::new("t", p)
+    }
+
+    fn done(tx: &Sender<Completion>, p: i32, o: i64) {
+        tx.send(Completion {
+            tp: tp(p),
+            offset: o,
+            outcome: Outcome::Done { attempts: 1 },
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn commits_only_the_contiguous_processed_prefix() {
+        let (mut e, tx, lanes) = engine(Limits::default());
+        e.on_assign(&[(tp(0), Some(10))]);
+        for o in 10..14 {
+            e.on_record(rec(0, o));
+        }
+        assert_eq!(lanes.len(), 4);
+        // 11 and 13 finish first: nothing committable past 10.
+        done(&tx, 0, 11);
+        done(&tx, 0, 13);
+        let t = e.tick();
+        assert!(t.commit.iter().all(|(_, o)| *o <= 10), "{:?}", t.commit);
+        done(&tx, 0, 10);
+        let t = e.tick();
+        assert_eq!(t.commit, vec![(tp(0), 12)]);
+        e.on_commit(&t.commit, Ok(()));
+        done(&tx, 0, 12);
+        assert_eq!(e.tick().commit, vec![(tp(0), 14)]);
+    }
+
+    #[test]
+    fn pauses_at_high_water_and_resumes_at_low_water() {
+        let (mut e, tx, lanes) = engine(Limits::default());
+        e.on_assign(&[(tp(0), None)]);
+        for o in 0..4 {
+            e.on_record(rec(0, o));
+        }
+        assert!(matches!(e.tick().flow, Some(Flow::Pause)));
+        assert!(
+            e.on_assign(&[(tp(1), None)]),
+            "new partitions start paused under backpressure"
+        );
+        for _ in 0..3 {
+            let (lane, r) = lanes.pop(Duration::from_millis(10)).unwrap();
+            lanes.done(&lane);
+            done(&tx, 0, r.offset);
+        }
+        assert!(matches!(e.tick().flow, Some(Flow::Resume)));
+        assert_eq!(e.counters.pauses, 1);
+    }
+
+    #[test]
+    fn a_failed_record_stops_the_drain_and_is_never_committed() {
+        let (mut e, tx, _lanes) = engine(Limits::default());
+        e.on_assign(&[(tp(0), Some(0))]);
+        for o in 0..3 {
+            e.on_record(rec(0, o));
+        }
+        done(&tx, 0, 0);
+        tx.send(Completion {
+            tp: tp(0),
+            offset: 1,
+            outcome: Outcome::Failed {
+                error: "boom".into(),
+            },
+        })
+        .unwrap();
+        done(&tx, 0, 2);
+        let mut t = e.tick();
+        for _ in 0..100 {
+            if t.stop {
+                break;
+            }
+            t = e.tick();
+        }
+        assert!(t.stop);
+        assert_eq!(e.stop_reason, StopReason::Failed);
+        assert_eq!(
+            t.commit,
+            vec![(tp(0), 1)],
+            "offset 1 failed: commit stops below it"
+        );
+    }
+
+    #[test]
+    fn revoke_drops_queued_records_and_commits_what_finished() {
+        let (mut e, tx, lanes) = engine(Limits::default());
+        e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
+        for o in 0..3 {
+            e.on_record(rec(0, o));
+        }
+        e.on_record(rec(1, 0));
+        // A worker holds 0@0 and finishes it; 0@1 and 0@2 are still queued.
+        let (lane, r) = lanes.pop(Duration::from_millis(10)).unwrap();
+        assert_eq!((r.partition, r.offset), (0, 0));
+        lanes.done(&lane);
+        done(&tx, 0, 0);
+        let commits = e.on_revoke(&[tp(0)], false);
+        assert_eq!(commits, vec![(tp(0), 1)]);
+        assert_eq!(lanes.len(), 1, "partition 1's record stays queued");
+        // A lost assignment commits nothing.
+        assert!(e.on_revoke(&[tp(1)], true).is_empty());
+    }
+
+    #[test]
+    fn until_end_stops_when_every_partition_is_at_its_limit() {
+        let limits = Limits {
+            offsets: Some([(tp(0), 2), (tp(1), 0)].into_iter().collect()),
+            default_start: [(tp(1), 0)].into_iter().collect(),
+            ..Default::default()
+        };
+        let (mut e, tx, _lanes) = engine(limits);
+        e.on_assign(&[(tp(0), Some(0)), (tp(1), None)]);
+        e.on_record(rec(0, 0));
+        e.on_record(rec(0, 1));
+        e.on_record(rec(0, 2)); // at the limit: not processed
+        assert!(!e.tick().stop);
+        done(&tx, 0, 0);
+        done(&tx, 0, 1);
+        let t = e.tick();
+        let t = if t.stop { t } else { e.tick() };
+        assert!(t.stop, "partition 0 reached 2, partition 1 is empty");
+        assert_eq!(e.stop_reason, StopReason::Done);
+        assert_eq!(t.commit, vec![(tp(0), 2)]);
+        assert_eq!(e.counters.processed, 2);
+    }
+}
