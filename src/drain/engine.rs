@@ -112,10 +112,15 @@ pub struct Engine {
     last_commit: Instant,
     last_activity: Instant,
     stopping: Option<(StopReason, Instant)>,
+    /// Since when the queue reached its high-water mark without falling to the low one.
+    full_since: Option<Instant>,
     pub stop_reason: StopReason,
     pub errors: Vec<String>,
     pub started: Instant,
 }
+
+/// How long the queue must stay full before the partitions are paused.
+const PAUSE_AFTER: Duration = Duration::from_millis(100);
 
 fn tp_key(tp: &TopicPartition) -> Tp {
     (tp.topic.clone(), tp.partition)
@@ -163,6 +168,7 @@ impl Engine {
             last_commit: now,
             last_activity: now,
             stopping: None,
+            full_since: None,
             stop_reason: StopReason::Running,
             errors: Vec::new(),
             started: now,
@@ -507,10 +513,30 @@ impl Driver for Engine {
                 flow: Some(Flow::Pause),
                 commit: self.commits(),
                 stop: true,
+                room: 0,
             };
         }
         let mut tick = Tick::default();
-        match self.flow.observe(self.lanes.len(), now) {
+        // Two levels of backpressure. A full queue first only holds intake (the poll loop
+        // skips taking records, librdkafka's bounded prefetch waits); only when it stays
+        // full for PAUSE_AFTER are the partitions paused, which keeps the poll loop polling
+        // for as long as the sink is slow but drops prefetched data, so it is kept for
+        // sustained pressure rather than every burst.
+        let queued = self.lanes.len();
+        if queued >= self.flow.high() {
+            self.full_since.get_or_insert(now);
+        } else if queued <= self.flow.low() {
+            self.full_since = None;
+        }
+        let sustained = self
+            .full_since
+            .is_some_and(|t| now.duration_since(t) >= PAUSE_AFTER);
+        let change = if self.flow.is_paused() || sustained {
+            self.flow.observe(queued, now)
+        } else {
+            None
+        };
+        match change {
             Some(FlowChange::Pause) => {
                 self.counters.pauses += 1;
                 tick.flow = Some(Flow::Pause);
@@ -521,6 +547,7 @@ impl Driver for Engine {
         if now.duration_since(self.last_commit) >= self.cfg.commit_interval {
             tick.commit = self.commits();
         }
+        tick.room = self.flow.high().saturating_sub(queued);
         tick
     }
 }
@@ -606,7 +633,16 @@ mod tests {
         for o in 0..4 {
             e.on_record(rec(0, o));
         }
-        assert!(matches!(e.tick().flow, Some(Flow::Pause)));
+        let first = e.tick();
+        assert!(
+            first.flow.is_none() && first.room == 0,
+            "a full queue first holds intake"
+        );
+        std::thread::sleep(PAUSE_AFTER);
+        assert!(
+            matches!(e.tick().flow, Some(Flow::Pause)),
+            "sustained pressure pauses"
+        );
         assert!(
             e.on_assign(&[(tp(1), None)]),
             "new partitions start paused under backpressure"

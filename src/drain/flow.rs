@@ -63,6 +63,15 @@ impl Hysteresis {
         }
     }
 
+    pub fn low(&self) -> usize {
+        self.low
+    }
+
+    /// The high-water mark: the queue level the drain does not pass.
+    pub fn high(&self) -> usize {
+        self.high
+    }
+
     pub fn is_paused(&self) -> bool {
         self.paused_since.is_some()
     }

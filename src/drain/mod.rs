@@ -385,7 +385,7 @@ pub fn run(settings: &Settings, args: &DrainArgs) -> Result<()> {
             ("queued.min.messages".into(), "10000".into()),
             ("fetch.max.bytes".into(), "8388608".into()),
             ("max.partition.fetch.bytes".into(), "1048576".into()),
-            ("fetch.queue.backoff.ms".into(), "100".into()),
+            ("fetch.queue.backoff.ms".into(), "10".into()),
         ],
     };
     let finished = Arc::new(AtomicBool::new(false));

@@ -54,12 +54,17 @@ pub enum Flow {
     Resume,
 }
 
+/// Most records taken per poll-loop turn.
+const MAX_BATCH: usize = 500;
+
 /// What the poll loop should do before its next poll.
 #[derive(Debug, Default)]
 pub struct Tick {
     pub flow: Option<Flow>,
     pub commit: Vec<(TopicPartition, i64)>,
     pub stop: bool,
+    /// How many records the engine can take now without passing its queue bound.
+    pub room: usize,
 }
 
 /// The engine's side of the poll loop. Called only from the poll thread.
@@ -265,9 +270,11 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         .subscribe(&topics)
         .map_err(|e| Error::kafka("subscribe", e))?;
 
+    let mut paused = false;
     loop {
         let tick = consumer.context().driver().tick();
         if let Some(flow) = tick.flow {
+            paused = flow == Flow::Pause;
             if let Ok(assigned) = consumer.assignment() {
                 let _ = match flow {
                     Flow::Pause => consumer.pause(&assigned),
@@ -279,17 +286,35 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         if tick.stop {
             break;
         }
-        match consumer.poll(Duration::from_millis(20)) {
-            Some(Ok(m)) => {
-                let record = detach(&m);
-                drop(m);
-                consumer.context().driver().on_record(record);
+        // Take up to `room` records per turn: one driver lock and one tick per batch,
+        // and the queue bound still holds (room is what is left below the high-water mark).
+        // No room: hold intake for a moment; the engine pauses if the pressure lasts.
+        if tick.room == 0 && tick.flow != Some(Flow::Pause) && !paused {
+            std::thread::sleep(Duration::from_millis(1));
+            continue;
+        }
+        let mut wait = Duration::from_millis(20);
+        let mut batch = Vec::with_capacity(tick.room.min(MAX_BATCH));
+        let mut error = None;
+        while batch.len() < tick.room.clamp(1, MAX_BATCH) {
+            match consumer.poll(wait) {
+                Some(Ok(m)) => batch.push(detach(&m)),
+                Some(Err(e)) => {
+                    error = Some(settings.redactor.redact(&e.to_string()));
+                    break;
+                }
+                None => break,
             }
-            Some(Err(e)) => consumer
-                .context()
-                .driver()
-                .on_error(settings.redactor.redact(&e.to_string())),
-            None => {}
+            wait = Duration::ZERO;
+        }
+        if !batch.is_empty() || error.is_some() {
+            let mut driver = consumer.context().driver();
+            for record in batch {
+                driver.on_record(record);
+            }
+            if let Some(e) = error {
+                driver.on_error(e);
+            }
         }
     }
     // Leave the group: librdkafka revokes everything through pre_rebalance first.
