@@ -356,6 +356,7 @@ pub fn run(settings: &Settings, args: &DrainArgs) -> Result<()> {
         rate,
         abort: Arc::clone(&abort),
         closing: Arc::clone(&closing),
+        workers: args.workers,
     });
     let handles = pool.spawn(args.workers, Arc::clone(&lanes), done_tx);
     let engine = Arc::new(Mutex::new(Engine::new(

@@ -72,7 +72,12 @@ pub struct Pool {
     pub abort: Arc<AtomicBool>,
     /// Set when intake has stopped and the lanes are closed: exit when they run dry.
     pub closing: Arc<AtomicBool>,
+    /// How many workers share the lanes (sizes their batches).
+    pub workers: usize,
 }
+
+/// Most records a worker takes from the lanes at once.
+const MAX_BATCH: usize = 64;
 
 impl Pool {
     pub fn spawn(
@@ -101,19 +106,24 @@ impl Pool {
             if self.abort.load(Ordering::Relaxed) {
                 return;
             }
-            let Some((lane, record)) = lanes.pop(Duration::from_millis(50)) else {
+            // Share the queue among the workers: a batch is at most an even share of it,
+            // so slow sinks keep every worker busy and fast ones take many per lock.
+            let share = (lanes.len() / self.workers.max(1)).clamp(1, MAX_BATCH);
+            let Some((lane, records)) = lanes.pop_batch(Duration::from_millis(50), share) else {
                 if self.closing.load(Ordering::Relaxed) && lanes.is_empty() {
                     return;
                 }
                 continue;
             };
-            let outcome = self.process(&record, &mut jitter);
-            let tp = TopicPartition::new(record.topic.clone(), record.partition);
-            let _ = done.send(Completion {
-                tp,
-                offset: record.offset,
-                outcome,
-            });
+            for record in records {
+                let outcome = self.process(&record, &mut jitter);
+                let tp = TopicPartition::new(record.topic.clone(), record.partition);
+                let _ = done.send(Completion {
+                    tp,
+                    offset: record.offset,
+                    outcome,
+                });
+            }
             lanes.done(&lane);
         }
     }

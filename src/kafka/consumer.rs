@@ -290,7 +290,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         // and the queue bound still holds (room is what is left below the high-water mark).
         // No room: hold intake for a moment; the engine pauses if the pressure lasts.
         if tick.room == 0 && tick.flow != Some(Flow::Pause) && !paused {
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(Duration::from_micros(50));
             continue;
         }
         let mut wait = Duration::from_millis(20);
