@@ -203,14 +203,17 @@ impl Engine {
         self.flow.is_paused()
     }
 
+    /// Per-record paths look up before inserting: cloning a key allocates.
     fn summary(&mut self, tp: &TopicPartition) -> &mut PartitionSummary {
-        self.partitions
-            .entry(tp.clone())
-            .or_insert_with(|| PartitionSummary {
+        if !self.partitions.contains_key(tp) {
+            let s = PartitionSummary {
                 topic: tp.topic.clone(),
                 partition: tp.partition,
                 ..Default::default()
-            })
+            };
+            self.partitions.insert(tp.clone(), s);
+        }
+        self.partitions.get_mut(tp).expect("inserted above")
     }
 
     fn stop(&mut self, reason: StopReason) {
@@ -351,7 +354,12 @@ impl Engine {
 impl Driver for Engine {
     fn on_record(&mut self, r: Record) {
         let tp = TopicPartition::new(r.topic.clone(), r.partition);
-        self.positions.insert(tp.clone(), r.offset + 1);
+        match self.positions.get_mut(&tp) {
+            Some(p) => *p = r.offset + 1,
+            None => {
+                self.positions.insert(tp.clone(), r.offset + 1);
+            }
+        }
         if self.stopping.is_some() || self.finished.contains(&tp) {
             return; // not tracked, not processed, not committed: read again next time
         }
@@ -383,8 +391,9 @@ impl Driver for Engine {
         self.last_activity = Instant::now();
         let s = self.summary(&tp);
         s.start_offset.get_or_insert(r.offset);
-        self.tracker.received(&tp_key(&tp), r.offset);
-        *self.outstanding.entry(tp_key(&tp)).or_default() += 1;
+        let key = tp_key(&tp);
+        self.tracker.received(&key, r.offset);
+        *self.outstanding.entry(key).or_default() += 1;
         let lane = lane_of(&r, self.cfg.ordering);
         self.lanes.push(lane, r);
         self.counters.max_queued = self.counters.max_queued.max(self.lanes.len());
