@@ -121,7 +121,7 @@ pub struct DrainArgs {
     #[arg(short, long = "topic", value_name = "TOPIC", required = true)]
     pub topics: Vec<String>,
 
-    /// Destination: stdout, null, file:PATH, exec:CMD, topic:NAME
+    /// Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]
     #[arg(long, default_value = "stdout", value_name = "SINK")]
     pub sink: String,
 

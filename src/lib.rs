@@ -61,7 +61,7 @@ fn dispatch(cli: &Cli) -> Result<()> {
         }
         Command::Drain(args) => {
             let settings = config::resolve(&cli.global, true)?;
-            drain::run(&settings, args)
+            drain::run(&settings, &cli.global, args)
         }
         Command::Config(command) => cmd::config::run(&cli.global, command),
     }

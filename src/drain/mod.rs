@@ -41,7 +41,8 @@ pub enum SinkSpec {
     Null,
     File(PathBuf),
     Exec(String),
-    Topic(String),
+    /// A topic, on this cluster or on another context's (`topic:NAME@CONTEXT`).
+    Topic(String, Option<String>),
 }
 
 impl SinkSpec {
@@ -52,7 +53,13 @@ impl SinkSpec {
             None if s == "null" => SinkSpec::Null,
             Some(("file", p)) if !p.is_empty() => SinkSpec::File(PathBuf::from(p)),
             Some(("exec", c)) if !c.trim().is_empty() => SinkSpec::Exec(c.to_string()),
-            Some(("topic", t)) if !t.is_empty() => SinkSpec::Topic(t.to_string()),
+            Some(("topic", t)) if !t.is_empty() => match t.split_once('@') {
+                Some((name, ctx)) if !name.is_empty() && !ctx.is_empty() => {
+                    SinkSpec::Topic(name.into(), Some(ctx.into()))
+                }
+                Some(_) => return Err(bad("expected topic:NAME or topic:NAME@CONTEXT")),
+                None => SinkSpec::Topic(t.to_string(), None),
+            },
             Some(("file" | "exec" | "topic", _)) => return Err(bad("missing the part after ':'")),
             _ => {
                 return Err(bad(
@@ -259,7 +266,8 @@ fn offset_limits(
     })
 }
 
-pub fn run(settings: &Settings, args: &DrainArgs) -> Result<()> {
+/// `global` resolves another context for `--sink topic:NAME@CONTEXT`.
+pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArgs) -> Result<()> {
     let plan = plan(args)?;
     let session = Session::connect(settings)?;
     let described = session.describe_topics(&args.topics)?;
@@ -324,10 +332,25 @@ pub fn run(settings: &Settings, args: &DrainArgs) -> Result<()> {
                 .map_err(|e| Error::usage(format!("--sink file:{}: {e}", p.display())))?,
         ),
         SinkSpec::Exec(c) => Arc::new(sinks::ExecSink::new(c.clone())),
-        SinkSpec::Topic(t) => Arc::new(TopicSink {
-            forwarder: Forwarder::new(settings)?,
-            topic: t.clone(),
-        }),
+        SinkSpec::Topic(t, context) => {
+            let target = match context {
+                // That context's own connection: none of this cluster's flags apply.
+                Some(ctx) => crate::config::resolve(
+                    &crate::cli::GlobalArgs {
+                        context: Some(ctx.clone()),
+                        config: global.config.clone(),
+                        verbose: global.verbose,
+                        ..Default::default()
+                    },
+                    true,
+                )?,
+                None => settings.clone(),
+            };
+            Arc::new(TopicSink {
+                forwarder: Forwarder::new(&target)?,
+                topic: t.clone(),
+            })
+        }
     };
     let dlq: Option<Arc<dyn Forward>> = match plan.on_failure {
         OnFailure::Dlq(_) => Some(Arc::new(Forwarder::new(settings)?)),

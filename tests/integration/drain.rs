@@ -402,10 +402,113 @@ fn consumer_protocol_group_drains_and_commits() {
     let group = unique("g-drain-kip848");
     let r = kbp()
         .broker()
-        .args(["-X", "group.protocol=consumer", "drain", "-g", &group, "-t", &topic, "--until", "end", "--sink", "null", "--summary", "json", "-q"])
+        .args([
+            "-X",
+            "group.protocol=consumer",
+            "drain",
+            "-g",
+            &group,
+            "-t",
+            &topic,
+            "--until",
+            "end",
+            "--sink",
+            "null",
+            "--summary",
+            "json",
+            "-q",
+        ])
         .expect(0);
     assert_eq!(summary(&r)["processed"], 120);
-    let lag: serde_json::Value = serde_json::from_str(&kbp().broker().args(["lag", "-g", &group, "-o", "json"]).expect(0).stdout).unwrap();
+    let lag: serde_json::Value = serde_json::from_str(
+        &kbp()
+            .broker()
+            .args(["lag", "-g", &group, "-o", "json"])
+            .expect(0)
+            .stdout,
+    )
+    .unwrap();
     assert_eq!(lag["groups"][0]["total_lag"], 0, "{lag}");
     assert!(committed(&group).values().all(|c| *c == Some(40)));
+}
+
+#[test]
+fn topic_sink_copies_records_to_another_context() {
+    let src = topic_with("drain-copy-src", 2, 30);
+    let dst = unique("drain-copy-dst");
+    create_topic(&dst, 1);
+    let dir = tempfile::tempdir().unwrap();
+    // "mirror" stands for another cluster's context; here it is the same broker.
+    let cfg = write_file(
+        dir.path(),
+        "kbp.yaml",
+        &format!(
+            "contexts:\n  mirror:\n    bootstrap-servers: {}\n",
+            bootstrap()
+        ),
+    );
+    let sink = format!("topic:{dst}@mirror");
+    let r = kbp()
+        .env("KBP_CONFIG", &cfg)
+        .broker()
+        .args([
+            "drain",
+            "-g",
+            &unique("g-copy"),
+            "-t",
+            &src,
+            "--until",
+            "end",
+            "--sink",
+            &sink,
+            "--summary",
+            "json",
+            "-q",
+        ])
+        .expect(0);
+    assert_eq!(summary(&r)["processed"], 60);
+    let out = dir.path().join("copy.jsonl");
+    let file = format!("file:{}", out.display());
+    kbp()
+        .broker()
+        .args([
+            "drain",
+            "-g",
+            &unique("g-copy-check"),
+            "-t",
+            &dst,
+            "--until",
+            "end",
+            "--sink",
+            &file,
+            "-q",
+        ])
+        .expect(0);
+    let mut values: Vec<String> = lines_of(&out)
+        .iter()
+        .map(|l| l["value"].as_str().unwrap().to_string())
+        .collect();
+    values.sort();
+    values.dedup();
+    assert_eq!(
+        values.len(),
+        30,
+        "both partitions' record-0..29, each copied"
+    );
+    let r = kbp()
+        .broker()
+        .args([
+            "drain",
+            "-g",
+            "g",
+            "-t",
+            &src,
+            "--sink",
+            "topic:x@nosuchcontext",
+            "--until",
+            "end",
+        ])
+        .env("KBP_CONFIG", &cfg)
+        .expect(2);
+    assert!(r.stderr.contains("nosuchcontext"), "{}", r.stderr);
 }
