@@ -18,7 +18,7 @@ use super::lanes::Lanes;
 use super::sinks::Sink;
 use super::tracker::{OffsetTracker, Tp};
 use super::workers::{lane_of, Completion, OrderingMode, Outcome};
-use crate::kafka::consumer::{Driver, Flow, Record, Tick};
+use crate::kafka::consumer::{CommitError, Driver, Flow, Record, Tick};
 use crate::kafka::TopicPartition;
 
 /// Where each partition stops (`--until`).
@@ -84,6 +84,8 @@ pub struct Counters {
     pub rebalances: u64,
     pub commits: u64,
     pub commit_failures: u64,
+    /// Commits refused mid-rebalance and sent again (not failures).
+    pub commit_retries: u64,
     pub max_queued: usize,
 }
 
@@ -162,6 +164,7 @@ impl Engine {
                 rebalances: 0,
                 commits: 0,
                 commit_failures: 0,
+                commit_retries: 0,
                 max_queued: 0,
             },
             received: 0,
@@ -452,7 +455,7 @@ impl Driver for Engine {
         out
     }
 
-    fn on_commit(&mut self, offsets: &[(TopicPartition, i64)], result: Result<(), String>) {
+    fn on_commit(&mut self, offsets: &[(TopicPartition, i64)], result: Result<(), CommitError>) {
         match result {
             Ok(()) => {
                 self.counters.commits += 1;
@@ -461,9 +464,11 @@ impl Driver for Engine {
                     self.summary(tp).committed_offset = Some(*off);
                 }
             }
+            // Mid-rebalance: not marked committed, so the next tick sends them again.
+            Err(e) if e.retriable => self.counters.commit_retries += 1,
             Err(e) => {
                 self.counters.commit_failures += 1;
-                self.note(format!("commit failed: {e}"));
+                self.note(format!("commit failed: {}", e.message));
             }
         }
     }

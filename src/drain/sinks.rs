@@ -8,6 +8,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -257,7 +258,10 @@ impl Sink for ExecSink {
                     .as_ref(),
             )
             .stdin(Stdio::piped())
-            .stdout(Stdio::null());
+            .stdout(Stdio::null())
+            // Its own process group: a terminal's Ctrl-C goes to kbp, which finishes
+            // in-flight records, and must not kill the commands processing them.
+            .process_group(0);
         let mut child = cmd
             .spawn()
             .map_err(|e| SinkError::Failed(format!("cannot run sh -c: {e}")))?;

@@ -78,6 +78,8 @@ pub struct Pool {
 
 /// Most records a worker takes from the lanes at once.
 const MAX_BATCH: usize = 64;
+/// Most work (by recent pace) a worker takes at once.
+const BATCH_WORK: Duration = Duration::from_millis(1);
 
 impl Pool {
     pub fn spawn(
@@ -100,15 +102,21 @@ impl Pool {
     }
 
     fn work(&self, seed: u64, lanes: &Lanes<Record>, done: &Sender<Completion>) {
+        // Assume slow records until measured: batches grow only for fast sinks.
+        let mut avg_ns = BATCH_WORK.as_nanos() as f64;
         let mut jitter =
             Jitter::new(0x9E37_79B9_7F4A_7C15 ^ (seed + 1) ^ std::process::id() as u64);
         loop {
             if self.abort.load(Ordering::Relaxed) {
                 return;
             }
-            // Share the queue among the workers: a batch is at most an even share of it,
-            // so slow sinks keep every worker busy and fast ones take many per lock.
-            let share = (lanes.len() / self.workers.max(1)).clamp(1, MAX_BATCH);
+            // Batches cut lock traffic for cheap records, but records a worker holds are
+            // out of reach of a revoke or a Ctrl-C: so a batch is at most about BATCH_WORK
+            // of work (by this worker's recent pace) and an even share of the queue.
+            let by_pace = (BATCH_WORK.as_nanos() as f64 / avg_ns.max(1.0)) as usize;
+            let share = (lanes.len() / self.workers.max(1))
+                .clamp(1, MAX_BATCH)
+                .min(by_pace.max(1));
             let Some((lane, records)) = lanes.pop_batch(Duration::from_millis(50), share) else {
                 if self.closing.load(Ordering::Relaxed) && lanes.is_empty() {
                     return;
@@ -116,8 +124,10 @@ impl Pool {
                 continue;
             };
             for record in records {
+                let started = Instant::now();
                 let outcome = self.process(&record, &mut jitter);
-                let tp = TopicPartition::new(record.topic.clone(), record.partition);
+                avg_ns = 0.8 * avg_ns + 0.2 * started.elapsed().as_nanos() as f64;
+                let tp = TopicPartition::new(record.topic, record.partition);
                 let _ = done.send(Completion {
                     tp,
                     offset: record.offset,

@@ -67,6 +67,14 @@ pub struct Tick {
     pub room: usize,
 }
 
+/// A refused commit. `retriable` when the group was mid-rebalance (a new generation or
+/// member epoch): the same offsets go again next time, so it is not a failure.
+#[derive(Debug, Clone)]
+pub struct CommitError {
+    pub retriable: bool,
+    pub message: String,
+}
+
 /// The engine's side of the poll loop. Called only from the poll thread.
 pub trait Driver: Send {
     fn on_record(&mut self, record: Record);
@@ -83,7 +91,7 @@ pub trait Driver: Send {
     fn on_commit(
         &mut self,
         offsets: &[(TopicPartition, i64)],
-        result: std::result::Result<(), String>,
+        result: std::result::Result<(), CommitError>,
     );
     fn on_error(&mut self, error: String);
     fn tick(&mut self) -> Tick;
@@ -204,9 +212,25 @@ fn commit(
     for (tp, off) in offsets {
         let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off));
     }
-    let result = consumer
-        .commit(&tpl, CommitMode::Sync)
-        .map_err(|e| e.to_string());
+    let result = consumer.commit(&tpl, CommitMode::Sync).map_err(|e| {
+        use rdkafka::types::RDKafkaErrorCode as C;
+        // librdkafka #4059: a cooperative rebalance's second join can catch a commit
+        // with the old generation; the offsets are still ours to commit next time.
+        let retriable = matches!(
+            e.rdkafka_error_code(),
+            Some(
+                C::IllegalGeneration
+                    | C::RebalanceInProgress
+                    | C::UnknownMemberId
+                    | C::StaleMemberEpoch
+                    | C::FencedMemberEpoch
+            )
+        );
+        CommitError {
+            retriable,
+            message: e.to_string(),
+        }
+    });
     driver.on_commit(offsets, result);
 }
 

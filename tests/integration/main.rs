@@ -7,5 +7,6 @@ mod common;
 mod admin;
 mod cli;
 mod drain;
+mod drain_proof;
 mod drain_restart;
 mod lag;
