@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::flow::{FlowChange, Hysteresis};
-use super::lanes::Lanes;
+use super::lanes::{Lane, Lanes};
 use super::sinks::Sink;
 use super::tracker::{OffsetTracker, Tp};
 use super::workers::{lane_of, Completion, OrderingMode, Outcome};
@@ -354,8 +354,10 @@ impl Engine {
     }
 }
 
-impl Driver for Engine {
-    fn on_record(&mut self, r: Record) {
+impl Engine {
+    /// Books a fetched record; `None` when it is not to be processed (stopping, past a
+    /// limit): such a record is not tracked, so it is neither processed nor committed.
+    fn accept(&mut self, r: Record, now: Instant) -> Option<(Lane, Record)> {
         let tp = TopicPartition::new(r.topic.clone(), r.partition);
         match self.positions.get_mut(&tp) {
             Some(p) => *p = r.offset + 1,
@@ -364,12 +366,12 @@ impl Driver for Engine {
             }
         }
         if self.stopping.is_some() || self.finished.contains(&tp) {
-            return; // not tracked, not processed, not committed: read again next time
+            return None; // not tracked, not processed, not committed: read again next time
         }
         if let Some(limit) = self.limit_of(&tp) {
             if r.offset >= limit {
                 self.finished.insert(tp);
-                return;
+                return None;
             }
         }
         if self
@@ -380,7 +382,7 @@ impl Driver for Engine {
             .is_some_and(|(limit, ts)| ts >= limit)
         {
             self.finished.insert(tp);
-            return;
+            return None;
         }
         if self
             .cfg
@@ -388,18 +390,34 @@ impl Driver for Engine {
             .max_records
             .is_some_and(|max| self.received >= max)
         {
-            return;
+            return None;
         }
         self.received += 1;
-        self.last_activity = Instant::now();
+        self.last_activity = now;
         let s = self.summary(&tp);
         s.start_offset.get_or_insert(r.offset);
         let key = tp_key(&tp);
         self.tracker.received(&key, r.offset);
         *self.outstanding.entry(key).or_default() += 1;
-        let lane = lane_of(&r, self.cfg.ordering);
-        self.lanes.push(lane, r);
-        self.counters.max_queued = self.counters.max_queued.max(self.lanes.len());
+        Some((lane_of(&r, self.cfg.ordering), r))
+    }
+}
+
+impl Driver for Engine {
+    fn on_record(&mut self, r: Record) {
+        self.on_records(vec![r]);
+    }
+
+    fn on_records(&mut self, records: Vec<Record>) {
+        let now = Instant::now();
+        let accepted: Vec<(Lane, Record)> = records
+            .into_iter()
+            .filter_map(|r| self.accept(r, now))
+            .collect();
+        if !accepted.is_empty() {
+            self.lanes.push_all(accepted);
+            self.counters.max_queued = self.counters.max_queued.max(self.lanes.len());
+        }
     }
 
     fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool {

@@ -120,27 +120,37 @@ impl<T> Lanes<T> {
     /// Queues `item` behind the earlier items of `lane`. Never blocks. Items pushed after
     /// `close` are still handed out.
     pub fn push(&self, lane: Lane, item: T) {
+        self.push_all(std::iter::once((lane, item)));
+    }
+
+    /// Queues many items under one lock, waking at most one waiting worker per item that
+    /// became ready: the poll loop hands over a whole fetch batch this way.
+    pub fn push_all(&self, items: impl IntoIterator<Item = (Lane, T)>) {
         let mut st = self.lock();
-        let seq = st.next_seq;
-        st.next_seq += 1;
-        st.queued += 1;
-        if lane == Lane::None {
-            st.free.push_back((seq, item));
-        } else if let Some(queue) = st.lanes.get_mut(&lane) {
-            // Busy, or idle and already in `ready` under its first item: order only.
-            queue.items.push_back((seq, item));
-            return;
-        } else {
-            let queue = Queue {
-                items: VecDeque::from([(seq, item)]),
-                busy: false,
-            };
-            st.lanes.insert(lane.clone(), queue);
-            st.ready.insert(seq, lane);
+        let mut ready = 0;
+        for (lane, item) in items {
+            let seq = st.next_seq;
+            st.next_seq += 1;
+            st.queued += 1;
+            if lane == Lane::None {
+                st.free.push_back((seq, item));
+                ready += 1;
+            } else if let Some(queue) = st.lanes.get_mut(&lane) {
+                // Busy, or idle and already in `ready` under its first item: order only.
+                queue.items.push_back((seq, item));
+            } else {
+                let queue = Queue {
+                    items: VecDeque::from([(seq, item)]),
+                    busy: false,
+                };
+                st.lanes.insert(lane.clone(), queue);
+                st.ready.insert(seq, lane);
+                ready += 1;
+            }
         }
-        let wake = st.waiters > 0;
+        let wake = st.waiters.min(ready);
         drop(st);
-        if wake {
+        for _ in 0..wake {
             self.changed.notify_one();
         }
     }

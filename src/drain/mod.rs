@@ -417,6 +417,7 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
     let driver: Arc<Mutex<dyn crate::kafka::consumer::Driver>> = engine.clone();
     let result = crate::kafka::consumer::run(settings, &spec, driver);
     finished.store(true, Ordering::Relaxed);
+    reporter.thread().unpark();
     let _ = reporter.join();
     progress.finish();
     closing.store(true, Ordering::Relaxed);
@@ -487,8 +488,12 @@ fn report_progress(
     let bar = progress.handle();
     std::thread::spawn(move || {
         let started = Instant::now();
-        while !finished.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(250));
+        loop {
+            // Parked, not slept: the end of the drain unparks it at once.
+            std::thread::park_timeout(Duration::from_millis(250));
+            if finished.load(Ordering::Relaxed) {
+                return;
+            }
             let Ok(e) = engine.lock() else { return };
             let c = &e.counters;
             let secs = started.elapsed().as_secs_f64().max(0.001);

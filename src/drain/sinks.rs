@@ -198,10 +198,23 @@ impl FileSink {
         lines: LineFormat,
         values: ValueFormat,
     ) -> io::Result<Self> {
-        let file = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .read(true)
             .open(path)?;
+        // A crash can leave half a line (never committed, so it comes again): start on a
+        // new line so the torn one cannot swallow the next record.
+        let len = file.metadata()?.len();
+        if len > 0 {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut last = [0u8; 1];
+            file.seek(SeekFrom::Start(len - 1))?;
+            file.read_exact(&mut last)?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")?;
+            }
+        }
         Ok(FileSink {
             file: Mutex::new(io::BufWriter::with_capacity(1 << 16, file)),
             lines,
@@ -321,6 +334,21 @@ mod tests {
             ExecSink::new("exit 3".into()).write(&rec()),
             Err(SinkError::Failed(_))
         ));
+    }
+
+    #[test]
+    fn file_sink_starts_on_a_new_line_after_a_torn_write() {
+        let path = std::env::temp_dir().join(format!("kbp-file-sink-torn-{}", std::process::id()));
+        std::fs::write(&path, "{\"half\":").unwrap();
+        let s = FileSink::open(&path, LineFormat::Json, ValueFormat::Utf8).unwrap();
+        s.write(&rec()).unwrap();
+        s.sync().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(text.lines().nth(1).unwrap()).is_ok(),
+            "{text}"
+        );
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

@@ -78,6 +78,12 @@ pub struct CommitError {
 /// The engine's side of the poll loop. Called only from the poll thread.
 pub trait Driver: Send {
     fn on_record(&mut self, record: Record);
+    /// A poll batch; drivers may hand it over at once.
+    fn on_records(&mut self, records: Vec<Record>) {
+        for r in records {
+            self.on_record(r);
+        }
+    }
     /// Newly assigned partitions with their committed offsets; returns true when they
     /// must start paused (backpressure is on).
     fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool;
@@ -333,9 +339,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         }
         if !batch.is_empty() || error.is_some() {
             let mut driver = consumer.context().driver();
-            for record in batch {
-                driver.on_record(record);
-            }
+            driver.on_records(batch);
             if let Some(e) = error {
                 driver.on_error(e);
             }

@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# bench/drain.sh: the three `kbp drain` targets, measured on the bench broker, each with a
+# reference measured in the same run. Prints markdown tables with the measured values,
+# the ratios and PASS/MISS per target. Results go in docs/benchmarks.md ("kbp drain").
+#
+#   bash bench/drain.sh
+#
+# 1. Throughput: 2,000,000 records of 100 bytes over 12 partitions. `kbp drain --until end
+#    --sink null` (a fresh group each run, committing) against kcat's raw consume of the same
+#    topic (`kcat -C -e -q -o beginning`, to /dev/null), interleaved run by run. Rate =
+#    records / wall seconds of the whole process, for both tools. Target: kbp >= 0.9x kcat.
+#    A kbp run that is not done after KBP_BENCH_CAP seconds is stopped with SIGINT (kbp
+#    finishes in-flight records, commits and exits 0); its rate is then over the records it
+#    drained. Two more kbp rows, --workers 1 and --ordering unordered, are diagnostics (the
+#    cost of the hand-off to workers, and of the unordered queue), not the target. CPU
+#    (user + system) per record is reported for every row.
+# 2. Memory: peak RSS (/usr/bin/time %M) of a drain of a 1,000,000- and a 10,000,000-record
+#    backlog (12 partitions, 100-byte records) into a slow sink (`--sink exec:'sleep 0.01'`),
+#    each stopped with SIGINT after KBP_BENCH_MEM_SECS. Target: the 10M peak <= 64 MiB and
+#    within 10% of the 1M peak. Measured with the default --ordering partition and with
+#    --ordering unordered (which keeps all 8 workers busy).
+# 3. Parallel efficiency: 6,400 records, `--sink exec:'sleep 0.05' --workers 32 --ordering
+#    unordered --until end`. Rate = processed / duration_ms (the JSON summary). Target:
+#    >= 0.9 x 640 = 576 records/s. The reference is the machine's ceiling for that sink:
+#    the same 6,400 `sh -c 'sleep 0.05'` run 32 at a time by `xargs -P 32`, without Kafka.
+#
+# Topics (seeded once with Apache's producer-perf-test, idempotently; about 1.4 GB on disk):
+#   bench-drain-2m (2,000,000), bench-drain-1m (1,000,000), bench-drain-10m (10,000,000),
+#   bench-drain-par (6,400); all 12 partitions, 100-byte values, no keys.
+#
+# Environment:
+#   KBP_BENCH_RUNS=3          timed runs of each throughput and parallel command
+#   KBP_BENCH_CAP=30          seconds before a throughput run of kbp is stopped (SIGINT);
+#                             a capped configuration is not run again
+#   KBP_BENCH_MEM_SECS=20     seconds each memory run drains before SIGINT
+#   KBP_BENCH_ONLY=           comma-separated subset of: throughput, memory, parallel
+#   KBP_BENCH_STRICT=0        1: exit 1 when a target is missed
+#   KBP_KAFKA_RUN             broker run dir; default <repo>/.cache/kafka/bench (the broker of
+#                             bench/lag.sh; the drain groups are deleted on exit, so they do
+#                             not add to bench/lag.sh's 1,000 groups)
+#
+# Needs kcat (installed with apt-get when missing and running as root), python3,
+# GNU time (/usr/bin/time), timeout and xargs.
+#
+# Exit status: non-zero when a build, the broker, seeding or a measured command fails, or
+# when a finished drain did not process and commit every record.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$REPO"
+RUNS=${KBP_BENCH_RUNS:-3}
+CAP=${KBP_BENCH_CAP:-30}
+MEM_SECS=${KBP_BENCH_MEM_SECS:-20}
+ONLY=${KBP_BENCH_ONLY:-throughput,memory,parallel}
+STRICT=${KBP_BENCH_STRICT:-0}
+export KBP_KAFKA_RUN=${KBP_KAFKA_RUN:-$REPO/.cache/kafka/bench}
+TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+PARTITIONS=12
+RECORD_BYTES=100
+T_TPUT=bench-drain-2m;   N_TPUT=2000000
+T_MEM1=bench-drain-1m;   N_MEM1=1000000
+T_MEM10=bench-drain-10m; N_MEM10=10000000
+T_PAR=bench-drain-par;   N_PAR=6400
+PAR_WORKERS=32
+PAR_WORK_S=0.05
+GROUP_PREFIX=bench-drain-g
+
+die() { echo "bench/drain.sh: error: $*" >&2; exit 1; }
+log() { echo "bench/drain.sh: $*" >&2; }
+want() { [[ ,$ONLY, == *,$1,* ]]; }
+for c in python3 timeout xargs; do command -v "$c" >/dev/null || die "$c is required"; done
+[[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) is required for peak RSS (apt-get install time)"
+
+if ! command -v kcat >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    log "kcat not found: installing it (apt-get install kcat)"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat; }; } \
+      >/dev/null 2>&1 || die "apt-get install kcat failed; install kcat (https://github.com/edenhill/kcat) and rerun"
+  else
+    die "kcat not found; install it (Debian/Ubuntu: sudo apt-get install kcat) and rerun"
+  fi
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/kbp-bench-drain.XXXXXX")
+B=
+cleanup() {
+  local rc=$?
+  if [[ -n $B ]]; then
+    # Delete every drain group of this and of earlier (interrupted) runs.
+    mapfile -t gs < <(bash scripts/kafka.sh tool consumer-groups --bootstrap-server "$B" --list 2>/dev/null \
+      | grep "^$GROUP_PREFIX-" || true)
+    if (( ${#gs[@]} )); then
+      args=()
+      for g in "${gs[@]}"; do args+=(--group "$g"); done
+      bash scripts/kafka.sh tool consumer-groups --bootstrap-server "$B" --delete "${args[@]}" >/dev/null 2>&1 \
+        || log "could not delete ${#gs[@]} drain groups (they are harmless, but bench/lag.sh lists them)"
+    fi
+  fi
+  rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- build, broker, topics ------------------------------------------------------------
+log "building (cargo build --release)"
+cargo build --release --quiet
+cp "$TARGET_DIR/release/kbp" "$WORK/kbp"   # a concurrent build must not swap it mid-run
+KBP=$WORK/kbp
+B=$(bash scripts/kafka.sh ensure) || die "scripts/kafka.sh ensure failed"
+log "broker $B (run dir $KBP_KAFKA_RUN)"
+
+end_offsets_sum() {
+  bash scripts/kafka.sh tool get-offsets --bootstrap-server "$B" --topic "$1" --time latest \
+    | awk -F: '{s += $NF} END {print s + 0}'
+}
+
+# seed TOPIC RECORDS BATCH_BYTES: create the topic and bring it to exactly RECORDS records.
+seed() {
+  local topic=$1 n=$2 batch=$3 have
+  bash scripts/kafka.sh tool topics --bootstrap-server "$B" --create --if-not-exists \
+    --topic "$topic" --partitions "$PARTITIONS" >/dev/null
+  have=$(end_offsets_sum "$topic")
+  (( have == n )) && return 0
+  (( have < n )) || die "$topic holds $have records, more than $n: delete it (or stop --clean the bench broker)"
+  log "seeding $topic: $((n - have)) records of $RECORD_BYTES bytes"
+  bash scripts/kafka.sh tool producer-perf-test --topic "$topic" --num-records "$((n - have))" \
+    --record-size "$RECORD_BYTES" --throughput -1 --bootstrap-server "$B" \
+    --command-property acks=1 linger.ms=20 "batch.size=$batch" >"$WORK/seed.log" 2>&1 \
+    || { tail -5 "$WORK/seed.log" >&2; die "producer-perf-test failed for $topic"; }
+  have=$(end_offsets_sum "$topic")
+  (( have == n )) || die "$topic holds $have records after seeding, expected $n"
+}
+want throughput && seed "$T_TPUT" "$N_TPUT" 262144
+want memory && { seed "$T_MEM1" "$N_MEM1" 262144; seed "$T_MEM10" "$N_MEM10" 262144; }
+# Small batches, so that the sticky partitioner spreads 6,400 records over all 12 partitions.
+want parallel && seed "$T_PAR" "$N_PAR" 1000
+
+# --- helpers -------------------------------------------------------------------------------
+# kbp_run CAP_SECONDS TOPIC ARGS...: one drain with a fresh group, bounded by SIGINT after
+# CAP_SECONDS. Prints: processed duration_ms wall_s peak_rss_kib stop_reason pauses
+# max_queued committed_sum cpu_s (user + system, children included)
+kbp_run() {
+  local cap=$1 topic=$2 group t0 t1
+  shift 2
+  # A fresh group per run (kbp_run runs in a subshell: no counter), so it drains it all.
+  group=$GROUP_PREFIX-$$-$(date +%s%N)
+  t0=$(date +%s%N)
+  /usr/bin/time -o "$WORK/time" -f '%M %U %S' timeout --preserve-status -s INT -k 60 "$cap" \
+    "$KBP" -b "$B" drain -g "$group" -t "$topic" --until end --summary json -q "$@" \
+    >"$WORK/summary.json" 2>"$WORK/kbp.err" \
+    || { tail -5 "$WORK/kbp.err" >&2; die "kbp drain failed: $*"; }
+  t1=$(date +%s%N)
+  python3 - "$WORK/summary.json" "$t0" "$t1" "$(tail -n 1 "$WORK/time")" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+wall = (int(sys.argv[3]) - int(sys.argv[2])) / 1e9
+rss, user, system = sys.argv[4].split()
+committed = sum(p["committed_offset"] or 0 for p in d["partitions"])
+print(d["processed"], d["duration_ms"], f"{wall:.3f}", rss, d["stop_reason"], d["pauses"],
+      d["max_queued"], committed, f"{float(user) + float(system):.2f}")
+EOF
+}
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN {printf "%.*f", d, x}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}'; }
+verdict() { awk -v ok="$1" 'BEGIN {print (ok ? "**PASS**" : "**MISS**")}'; }
+SUMMARY=()
+MISSED=0
+record_verdict() {  # record_verdict NAME MEASURED TARGET OK
+  SUMMARY+=("| $1 | $2 | $3 | $(verdict "$4") |")
+  [[ $4 == 1 ]] || MISSED=1
+}
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+echo
+echo "## kbp drain benchmarks"
+echo
+echo "Broker $B (Kafka 4.3.1, single node, same machine); $(nproc) cores," \
+  "$(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM; load average at start: $(load)"
+echo "kbp $("$KBP" --version | awk '{print $2}') at $(git rev-parse --short HEAD)$( [[ -n $(git status --porcelain -- src Cargo.toml Cargo.lock) ]] && echo ' (src modified)')," \
+  "librdkafka $(awk '/name = "rdkafka-sys"/ {getline; gsub(/"/, ""); sub(/.*\+/, ""); print}' Cargo.lock);" \
+  "kcat $(kcat -V 2>&1 | sed -n 's/^Version \([^ ]*\).*librdkafka \([^ ]*\).*/\1 (librdkafka \2)/p')"
+
+# --- 1. throughput ----------------------------------------------------------------------------
+if want throughput; then
+  # Row 0 is the reference; row 1 is the target (kbp's defaults); the others are diagnostics:
+  # the worker hand-off (--workers 1) and the unordered queue.
+  NAMES=("kcat -C -e -q -o beginning" "kbp drain --sink null" "kbp drain --sink null --workers 1"
+         "kbp drain --sink null --ordering unordered")
+  EXTRA=("" "" "--workers 1" "--ordering unordered")
+  log "throughput: kcat and $((${#NAMES[@]} - 1)) kbp configurations on $T_TPUT, $RUNS runs each, interleaved"
+  # Untimed: warms the page cache and checks that kcat reads every record.
+  got=$(kcat -b "$B" -C -t "$T_TPUT" -e -q -o beginning -f '\n' | wc -l)
+  (( got == N_TPUT )) || die "kcat read $got records of $T_TPUT, expected $N_TPUT"
+  for i in "${!NAMES[@]}"; do : >"$WORK/tput$i"; done
+  capped=()
+  for ((r = 0; r < RUNS; r++)); do
+    t0=$(date +%s%N)
+    /usr/bin/time -o "$WORK/time" -f '%M %U %S' kcat -b "$B" -C -t "$T_TPUT" -e -q -o beginning >/dev/null \
+      || die "kcat failed"
+    t1=$(date +%s%N)
+    read -r rss user system < <(tail -n 1 "$WORK/time")
+    awk -v a="$t0" -v b="$t1" -v n="$N_TPUT" -v m="$rss" -v c="$(awk -v u="$user" -v s="$system" 'BEGIN {print u + s}')" \
+      'BEGIN {printf "%d 0 %.3f %d done 0 0 %d %.2f\n", n, (b - a) / 1e9, m, n, c}' >>"$WORK/tput0"
+    for ((i = 1; i < ${#NAMES[@]}; i++)); do
+      [[ -n ${capped[i]:-} ]] && continue
+      # shellcheck disable=SC2086
+      line=$(kbp_run "$CAP" "$T_TPUT" --sink null ${EXTRA[$i]})
+      echo "$line" >>"$WORK/tput$i"
+      read -r processed _ _ _ stop _ _ committed _ <<<"$line"
+      if [[ $stop == "done" ]]; then
+        (( processed == N_TPUT && committed == N_TPUT )) || {
+          cp "$WORK/summary.json" "${TMPDIR:-/tmp}/kbp-bench-drain-failed-summary.json"
+          die "${NAMES[$i]}: done, but processed $processed and committed $committed of $N_TPUT" \
+            "(summary: ${TMPDIR:-/tmp}/kbp-bench-drain-failed-summary.json)"
+        }
+      else
+        capped[i]=1
+        log "${NAMES[$i]}: stopped after ${CAP} s ($processed of $N_TPUT records); not repeated"
+      fi
+    done
+  done
+  echo
+  echo "### Throughput: $N_TPUT records of $RECORD_BYTES bytes, $PARTITIONS partitions"
+  echo
+  echo "Rates are records / wall seconds of the whole process (start, group join, drain, commit, exit)."
+  echo "CPU is user + system seconds of the process (all its threads; the broker is not counted)."
+  echo
+  echo "| command | runs | median wall s | records | rec/s | vs kcat | CPU s | CPU µs/record | pauses | peak RSS MiB |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for i in "${!NAMES[@]}"; do
+    n=$(wc -l <"$WORK/tput$i")
+    RATE[i]=$(awk '{print $1 / $3}' "$WORK/tput$i" | median)
+    med_wall=$(awk '{print $3}' "$WORK/tput$i" | median)
+    med_proc=$(awk '{print $1}' "$WORK/tput$i" | median)
+    cpu=$(awk '{print $9}' "$WORK/tput$i" | median)
+    us=$(awk '{print $9 * 1e6 / $1}' "$WORK/tput$i" | median)
+    if (( i == 0 )); then pauses=-; else pauses=$(fmt "$(awk '{print $6}' "$WORK/tput$i" | median)"); fi
+    rss=$(fmt "$(awk '{print $4 / 1024}' "$WORK/tput$i" | median)" 1)
+    stopped=$(awk '$5 != "done" {print " (stopped at the cap)"; exit}' "$WORK/tput$i")
+    echo "| \`${NAMES[$i]}\` | $n | $(fmt "$med_wall" 2) | $(fmt "$med_proc")$stopped | $(fmt "${RATE[$i]}") | $(ratio "${RATE[$i]}" "${RATE[0]}") | $(fmt "$cpu" 2) | $(fmt "$us" 2) | $pauses | $rss |"
+  done
+  r=$(ratio "${RATE[1]}" "${RATE[0]}")
+  record_verdict "Throughput: \`kbp drain --sink null\` vs \`kcat -C\` (records / wall s)" \
+    "$(fmt "${RATE[1]}") rec/s = ${r}x kcat ($(fmt "${RATE[0]}") rec/s)" ">= 0.9x" \
+    "$(awk -v r="$r" 'BEGIN {print (r >= 0.9)}')"
+fi
+
+# --- 2. memory ---------------------------------------------------------------------------------
+if want memory; then
+  log "memory: ${MEM_SECS} s drains of $T_MEM1 and $T_MEM10 into exec:'sleep 0.01'"
+  echo
+  echo "### Memory: slow sink (\`--sink exec:'sleep 0.01'\`), stopped by SIGINT after ${MEM_SECS} s"
+  echo
+  echo "| ordering | backlog | peak RSS MiB | processed | rec/s | pauses | max queued | 10M / 1M |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  for ordering in partition unordered; do
+    declare -A PEAK=()
+    for topic in "$T_MEM1" "$T_MEM10"; do
+      line=$(kbp_run "$MEM_SECS" "$topic" --sink "exec:sleep 0.01" --ordering "$ordering")
+      read -r processed dur _ rss _ pauses maxq _ <<<"$line"
+      PEAK[$topic]=$rss
+      backlog=$([[ $topic == "$T_MEM1" ]] && echo 1,000,000 || echo 10,000,000)
+      rel=$([[ $topic == "$T_MEM10" ]] && ratio "$rss" "${PEAK[$T_MEM1]}" || echo "")
+      echo "| $ordering | $backlog | $(fmt "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" 1) | $processed | $(fmt "$(awk -v p="$processed" -v d="$dur" 'BEGIN {print p * 1000 / d}')") | $pauses | $maxq | $rel |"
+    done
+    p1=${PEAK[$T_MEM1]}; p10=${PEAK[$T_MEM10]}
+    ok=$(awk -v a="$p1" -v b="$p10" 'BEGIN {d = (b - a) / a; if (d < 0) d = -d; print (b <= 64 * 1024 && d <= 0.10)}')
+    record_verdict "Memory (--ordering $ordering): peak RSS, 10M backlog; vs 1M backlog" \
+      "$(fmt "$(awk -v k="$p10" 'BEGIN {print k / 1024}')" 1) MiB; $(ratio "$p10" "$p1")x the 1M peak ($(fmt "$(awk -v k="$p1" 'BEGIN {print k / 1024}')" 1) MiB)" \
+      "<= 64 MiB and within 10%" "$ok"
+  done
+fi
+
+# --- 3. parallel efficiency ---------------------------------------------------------------------
+if want parallel; then
+  log "parallel: $N_PAR records, exec:'sleep $PAR_WORK_S', $PAR_WORKERS workers, $RUNS runs of kbp and of xargs -P $PAR_WORKERS"
+  : >"$WORK/par_kbp"; : >"$WORK/par_xargs"
+  for ((r = 0; r < RUNS; r++)); do
+    line=$(kbp_run 600 "$T_PAR" --sink "exec:sleep $PAR_WORK_S" --workers "$PAR_WORKERS" --ordering unordered)
+    read -r processed dur _ _ stop _ _ committed _ <<<"$line"
+    [[ $stop == "done" && $processed == "$N_PAR" && $committed == "$N_PAR" ]] \
+      || die "parallel drain: stop $stop, processed $processed, committed $committed of $N_PAR"
+    echo "$line" >>"$WORK/par_kbp"
+    t0=$(date +%s%N)
+    seq "$N_PAR" | xargs -P "$PAR_WORKERS" -n 1 sh -c "sleep $PAR_WORK_S" _ || die "xargs baseline failed"
+    t1=$(date +%s%N)
+    awk -v a="$t0" -v b="$t1" -v n="$N_PAR" 'BEGIN {print n * 1e9 / (b - a)}' >>"$WORK/par_xargs"
+  done
+  kbp_rate=$(awk '{print $1 * 1000 / $2}' "$WORK/par_kbp" | median)
+  kbp_wall_rate=$(awk '{print $1 / $3}' "$WORK/par_kbp" | median)
+  x_rate=$(median <"$WORK/par_xargs")
+  ideal=$(awk -v w="$PAR_WORKERS" -v s="$PAR_WORK_S" 'BEGIN {print w / s}')
+  echo
+  echo "### Parallel efficiency: $N_PAR records, \`--sink exec:'sleep $PAR_WORK_S' --workers $PAR_WORKERS --ordering unordered\`"
+  echo
+  echo "| command | runs | median rec/s | min | max | vs ideal $(fmt "$ideal") rec/s | vs xargs |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  read -r lo hi < <(awk '{print $1 * 1000 / $2}' "$WORK/par_kbp" | sort -g | awk 'NR==1 {lo=$1} {hi=$1} END {print lo, hi}')
+  echo "| \`kbp drain\` (processed / duration_ms) | $RUNS | $(fmt "$kbp_rate" 1) | $(fmt "$lo" 1) | $(fmt "$hi" 1) | $(ratio "$kbp_rate" "$ideal") | $(ratio "$kbp_rate" "$x_rate") |"
+  echo "| \`kbp drain\` (processed / process wall time) | $RUNS | $(fmt "$kbp_wall_rate" 1) | | | $(ratio "$kbp_wall_rate" "$ideal") | $(ratio "$kbp_wall_rate" "$x_rate") |"
+  read -r lo hi < <(sort -g "$WORK/par_xargs" | awk 'NR==1 {lo=$1} {hi=$1} END {print lo, hi}')
+  echo "| \`seq $N_PAR \| xargs -P $PAR_WORKERS -n 1 sh -c 'sleep $PAR_WORK_S'\` (no Kafka) | $RUNS | $(fmt "$x_rate" 1) | $(fmt "$lo" 1) | $(fmt "$hi" 1) | $(ratio "$x_rate" "$ideal") | 1.000 |"
+  r=$(ratio "$kbp_rate" "$ideal")
+  record_verdict "Parallel: $PAR_WORKERS workers x ${PAR_WORK_S} s per record, unordered" \
+    "$(fmt "$kbp_rate" 1) rec/s = ${r}x of $(fmt "$ideal") (xargs ceiling on this machine: $(fmt "$x_rate" 1) rec/s)" \
+    ">= 0.9x ($(fmt "$(awk -v i="$ideal" 'BEGIN {print 0.9 * i}')") rec/s)" "$(awk -v r="$r" 'BEGIN {print (r >= 0.9)}')"
+fi
+
+echo
+echo "### Targets"
+echo
+echo "| target | measured | required | result |"
+echo "| --- | --- | --- | --- |"
+printf '%s\n' "${SUMMARY[@]}"
+echo
+echo "Load average at the end: $(load)"
+
+if [[ $STRICT == 1 && $MISSED == 1 ]]; then
+  exit 1
+fi
