@@ -256,46 +256,40 @@ impl Engine {
     fn complete(&mut self, c: Completion) {
         let key = tp_key(&c.tp);
         self.release(&key, 1);
-        let counted = match &c.outcome {
+        let (counted, label, error) = match &c.outcome {
             Outcome::Done { attempts } => {
                 self.counters.processed += 1;
                 self.counters.retries += u64::from(attempts.saturating_sub(1));
                 self.summary(&c.tp).processed += 1;
-                true
+                (true, "", None)
             }
             Outcome::Skipped { error } => {
                 self.counters.skipped += 1;
                 self.summary(&c.tp).skipped += 1;
-                self.note(format!(
-                    "skipped {}/{}@{}: {error}",
-                    c.tp.topic, c.tp.partition, c.offset
-                ));
-                true
+                (true, "skipped", Some(error))
             }
             Outcome::DeadLettered { error } => {
                 self.counters.dead_lettered += 1;
                 self.summary(&c.tp).dead_lettered += 1;
-                self.note(format!(
-                    "dead-lettered {}/{}@{}: {error}",
-                    c.tp.topic, c.tp.partition, c.offset
-                ));
-                true
+                (true, "dead-lettered", Some(error))
             }
             Outcome::Failed { error } => {
                 self.counters.failed += 1;
                 self.summary(&c.tp).failed += 1;
-                self.note(format!(
-                    "failed {}/{}@{}: {error}",
-                    c.tp.topic, c.tp.partition, c.offset
-                ));
                 self.stop(StopReason::Failed);
-                false
+                (false, "failed", Some(error))
             }
             Outcome::SinkClosed => {
                 self.stop(StopReason::SinkClosed);
-                false
+                (false, "", None)
             }
         };
+        if let Some(error) = error {
+            self.note(format!(
+                "{label} {}/{}@{}: {error}",
+                c.tp.topic, c.tp.partition, c.offset
+            ));
+        }
         // A record not processed stays pending: commits stop below it.
         if counted {
             self.tracker.completed(&key, c.offset);

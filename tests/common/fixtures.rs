@@ -158,6 +158,16 @@ pub fn send(producer: &BaseProducer, mut rec: BaseRecord<'_, String, String>) {
     }
 }
 
+/// A new topic whose partitions each hold `per_partition` records (values `record-<i>`).
+pub fn topic_with(prefix: &str, partitions: i32, per_partition: usize) -> String {
+    let topic = unique(prefix);
+    create_topic(&topic, partitions);
+    for p in 0..partitions {
+        produce(&topic, p, per_partition, now_ms() - 60_000, 1);
+    }
+    topic
+}
+
 /// Commits offsets for `group` without joining it (a "simple" consumer); the group is Empty.
 pub fn commit(group: &str, offsets: &[(&str, i32, i64)]) {
     let consumer: BaseConsumer = config()

@@ -13,15 +13,6 @@ fn committed(group: &str) -> BTreeMap<(String, i32), Option<i64>> {
         .collect()
 }
 
-fn topic_with(prefix: &str, partitions: i32, per_partition: usize) -> String {
-    let topic = unique(prefix);
-    create_topic(&topic, partitions);
-    for p in 0..partitions {
-        produce(&topic, p, per_partition, now_ms() - 60_000, 1);
-    }
-    topic
-}
-
 fn lines_of(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()

@@ -387,15 +387,6 @@ fn produce_keyed(topic: &str, partition: i32, count: usize, key: impl Fn(usize) 
     producer.flush(Duration::from_secs(30)).expect("flush");
 }
 
-fn topic_with(prefix: &str, partitions: i32, per_partition: usize) -> String {
-    let topic = unique(prefix);
-    create_topic(&topic, partitions);
-    for p in 0..partitions {
-        produce(&topic, p, per_partition, now_ms() - 60_000, 1);
-    }
-    topic
-}
-
 /// `DRAIN_PROOF_DEBUG=cgrp,...` adds `-v -X debug=...` to the drains of some tests, whose
 /// stderr is then printed (run with `--nocapture`).
 fn debug_args() -> Vec<String> {
