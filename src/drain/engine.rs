@@ -106,6 +106,9 @@ pub struct Engine {
     /// what shutdown and revoke wait for. Unlike the tracker's pending set, a record that
     /// failed leaves this count even though it is never committed.
     outstanding: HashMap<Tp, usize>,
+    /// Partitions not assigned here whose group commit is at their limit.
+    done_elsewhere: HashSet<TopicPartition>,
+    last_elsewhere_check: Option<Instant>,
     /// Partitions that reached their limit: their records are not processed.
     finished: HashSet<TopicPartition>,
     partitions: BTreeMap<TopicPartition, PartitionSummary>,
@@ -152,6 +155,8 @@ impl Engine {
             assigned: HashSet::new(),
             positions: HashMap::new(),
             outstanding: HashMap::new(),
+            done_elsewhere: HashSet::new(),
+            last_elsewhere_check: None,
             finished: HashSet::new(),
             partitions: BTreeMap::new(),
             counters: Counters {
@@ -332,10 +337,17 @@ impl Engine {
 
     /// Every assigned partition has reached its offset limit and has nothing in flight.
     fn all_limits_reached(&self) -> bool {
-        if self.cfg.limits.offsets.is_none() || self.assigned.is_empty() {
-            return false;
-        }
-        self.assigned.iter().all(|tp| {
+        self.partitions_short_of_limit()
+            .is_some_and(|others| others.is_empty())
+    }
+
+    /// With offset limits, once every assigned partition is done: the partitions held
+    /// elsewhere (or by nobody yet, e.g. by a member that crashed) that are not known to
+    /// be at their limit. `None` while an assigned partition still has work. A drain
+    /// stops only when the whole topic is drained, not just its own share.
+    fn partitions_short_of_limit(&self) -> Option<Vec<TopicPartition>> {
+        let limits = self.cfg.limits.offsets.as_ref()?;
+        let own_done = self.assigned.iter().all(|tp| {
             let limit = self.limit_of(tp).unwrap_or(0);
             let at = self
                 .positions
@@ -344,7 +356,27 @@ impl Engine {
                 .copied();
             (self.finished.contains(tp) || at.is_some_and(|p| p >= limit))
                 && !self.outstanding.contains_key(&tp_key(tp))
-        })
+        });
+        if !own_done {
+            return None;
+        }
+        Some(
+            limits
+                .iter()
+                .filter(|(tp, limit)| {
+                    let nothing_to_do = self
+                        .cfg
+                        .limits
+                        .default_start
+                        .get(*tp)
+                        .is_some_and(|s| s >= *limit);
+                    !self.assigned.contains(*tp)
+                        && !nothing_to_do
+                        && !self.done_elsewhere.contains(*tp)
+                })
+                .map(|(tp, _)| tp.clone())
+                .collect(),
+        )
     }
 }
 
@@ -485,6 +517,17 @@ impl Driver for Engine {
         }
     }
 
+    fn on_committed(&mut self, offsets: &[(TopicPartition, Option<i64>)]) {
+        for (tp, committed) in offsets {
+            if committed
+                .zip(self.limit_of(tp))
+                .is_some_and(|(c, limit)| c >= limit)
+            {
+                self.done_elsewhere.insert(tp.clone());
+            }
+        }
+    }
+
     fn on_error(&mut self, error: String) {
         self.note(error);
     }
@@ -539,7 +582,7 @@ impl Driver for Engine {
                 flow: Some(Flow::Pause),
                 commit: self.commits(),
                 stop: true,
-                room: 0,
+                ..Default::default()
             };
         }
         let mut tick = Tick::default();
@@ -574,6 +617,16 @@ impl Driver for Engine {
             tick.commit = self.commits();
         }
         tick.room = self.flow.high().saturating_sub(queued);
+        // Our share is drained but the topic is not: ask the group where the rest stands.
+        if let Some(others) = self.partitions_short_of_limit().filter(|o| !o.is_empty()) {
+            if self
+                .last_elsewhere_check
+                .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(1))
+            {
+                self.last_elsewhere_check = Some(now);
+                tick.ask_committed = others;
+            }
+        }
         tick
     }
 }
@@ -733,6 +786,33 @@ mod tests {
         assert_eq!(lanes.len(), 1, "partition 1's record stays queued");
         // A lost assignment commits nothing.
         assert!(e.on_revoke(&[tp(1)], true).is_empty());
+    }
+
+    #[test]
+    fn until_end_waits_for_partitions_held_elsewhere() {
+        let limits = Limits {
+            offsets: Some([(tp(0), 1), (tp(1), 5), (tp(2), 3)].into_iter().collect()),
+            default_start: [(tp(0), 0), (tp(1), 0), (tp(2), 3)].into_iter().collect(),
+            ..Default::default()
+        };
+        let (mut e, tx, _lanes) = engine(limits);
+        e.on_assign(&[(tp(0), Some(0))]);
+        e.on_record(rec(0, 0));
+        done(&tx, 0, 0);
+        let t = e.tick();
+        assert!(!t.stop, "partition 1 is held elsewhere and not drained");
+        assert_eq!(
+            t.ask_committed,
+            vec![tp(1)],
+            "partition 2 is empty: nothing to ask"
+        );
+        e.on_committed(&[(tp(1), Some(4))]);
+        assert!(!e.tick().stop);
+        e.on_committed(&[(tp(1), Some(5))]);
+        let t = e.tick();
+        let t = if t.stop { t } else { e.tick() };
+        assert!(t.stop);
+        assert_eq!(e.stop_reason, StopReason::Done);
     }
 
     #[test]

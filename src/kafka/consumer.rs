@@ -65,6 +65,8 @@ pub struct Tick {
     pub stop: bool,
     /// How many records the engine can take now without passing its queue bound.
     pub room: usize,
+    /// Partitions whose group commit the engine wants to know (`on_committed`).
+    pub ask_committed: Vec<TopicPartition>,
 }
 
 /// A refused commit. `retriable` when the group was mid-rebalance (a new generation or
@@ -99,6 +101,8 @@ pub trait Driver: Send {
         offsets: &[(TopicPartition, i64)],
         result: std::result::Result<(), CommitError>,
     );
+    /// The group's committed offsets of partitions asked for in `Tick::ask_committed`.
+    fn on_committed(&mut self, _offsets: &[(TopicPartition, Option<i64>)]) {}
     fn on_error(&mut self, error: String);
     fn tick(&mut self) -> Tick;
 }
@@ -313,6 +317,26 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
             }
         }
         commit(&consumer, &mut *consumer.context().driver(), &tick.commit);
+        if !tick.ask_committed.is_empty() {
+            let mut tpl = TopicPartitionList::new();
+            for tp in &tick.ask_committed {
+                tpl.add_partition(&tp.topic, tp.partition);
+            }
+            if let Ok(found) = consumer.committed_offsets(tpl, settings.timeout) {
+                let offsets: Vec<(TopicPartition, Option<i64>)> = found
+                    .elements()
+                    .iter()
+                    .map(|e| {
+                        let off = match e.offset() {
+                            Offset::Offset(o) if o >= 0 => Some(o),
+                            _ => None,
+                        };
+                        (TopicPartition::new(e.topic(), e.partition()), off)
+                    })
+                    .collect();
+                consumer.context().driver().on_committed(&offsets);
+            }
+        }
         if tick.stop {
             break;
         }
