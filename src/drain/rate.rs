@@ -187,18 +187,7 @@ mod tests {
         assert_eq!(b.try_take(t0), Err(Duration::MAX));
     }
 
-    /// splitmix64: deterministic, so a failing seed can be replayed.
-    struct Rng(u64);
-
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            (z ^ (z >> 31)) % n
-        }
-    }
+    use crate::drain::test_rng::Rng;
 
     #[test]
     fn long_run_rate_matches_within_one_percent() {
