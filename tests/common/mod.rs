@@ -18,8 +18,16 @@ pub struct Kbp {
 }
 
 pub fn kbp() -> Kbp {
+    Kbp {
+        cmd: kbp_command(),
+        args: vec![],
+    }
+}
+
+/// The `kbp` binary with no stdin, and no stray user config or environment changing what
+/// tests see; for tests that spawn and signal it themselves.
+pub fn kbp_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kbp"));
-    // A stray user config or environment must not change what tests see.
     for var in [
         "KBP_BOOTSTRAP_SERVER",
         "KBP_CONTEXT",
@@ -30,7 +38,26 @@ pub fn kbp() -> Kbp {
     }
     cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test")
         .stdin(Stdio::null());
-    Kbp { cmd, args: vec![] }
+    cmd
+}
+
+/// Runs `kbp -b <broker> ARGS | READER` in bash; returns kbp's own exit status (as text)
+/// and the pipeline's stderr.
+pub fn kbp_piped(args: &str, reader: &str) -> (String, String) {
+    let script = format!(
+        "{} -b {} {args} | {reader}; echo ${{PIPESTATUS[0]}}",
+        env!("CARGO_BIN_EXE_kbp"),
+        bootstrap()
+    );
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .env("XDG_CONFIG_HOME", "/nonexistent-kbp-test")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub struct Run {

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,20 +43,10 @@ struct Proc {
 fn spawn(dir: &Path, name: &str, args: &[&str]) -> Proc {
     let stdout = dir.join(format!("{name}.stdout"));
     let stderr = dir.join(format!("{name}.stderr"));
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kbp"));
-    for var in [
-        "KBP_BOOTSTRAP_SERVER",
-        "KBP_CONTEXT",
-        "KBP_CONFIG",
-        "KBP_TIMEOUT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test")
-        .arg("-b")
+    let mut cmd = kbp_command();
+    cmd.arg("-b")
         .arg(bootstrap())
         .args(args)
-        .stdin(Stdio::null())
         .stdout(File::create(&stdout).unwrap())
         .stderr(File::create(&stderr).unwrap())
         .process_group(0);

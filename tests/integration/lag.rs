@@ -442,20 +442,10 @@ fn closed_stdout_exits_0() {
     let group = unique("g-pipe");
     let commits: Vec<(&str, i32, i64)> = (0..400).map(|p| (topic.as_str(), p, 0)).collect();
     commit(&group, &commits);
-    let script = format!("{} -b {} lag -g {group} -o json --no-time-lag | head -c 10 >/dev/null; echo ${{PIPESTATUS[0]}}", env!("CARGO_BIN_EXE_kbp"), bootstrap());
-    let out = std::process::Command::new("bash")
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "0",
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let (status, stderr) = kbp_piped(
+        &format!("lag -g {group} -o json --no-time-lag"),
+        "head -c 10 >/dev/null",
     );
-    assert!(
-        out.stderr.is_empty(),
-        "nothing on stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(status, "0", "stderr: {stderr}");
+    assert!(stderr.is_empty(), "nothing on stderr: {stderr}");
 }
