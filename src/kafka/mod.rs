@@ -50,10 +50,6 @@ impl Session {
         })
     }
 
-    pub fn bootstrap(&self) -> &str {
-        &self.settings.bootstrap
-    }
-
     fn rk(&self) -> *mut sys::rd_kafka_t {
         self.client.client().native_ptr()
     }
