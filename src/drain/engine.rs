@@ -5,7 +5,7 @@
 //! Invariant: an offset is committed only when every record below it was processed
 //! (done, skipped or dead-lettered); the tracker enforces it, and the sink is synced first.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -16,8 +16,8 @@ use serde::Serialize;
 use super::flow::{FlowChange, Hysteresis};
 use super::lanes::{Lane, Lanes};
 use super::sinks::Sink;
-use super::tracker::{OffsetTracker, Tp};
-use super::workers::{lane_of, Completion, OrderingMode, Outcome};
+use super::tracker::OffsetTracker;
+use super::workers::{lane_of, Completion, OrderingMode, Outcome, Slot, Work};
 use crate::kafka::consumer::{CommitError, Driver, Flow, Record, Tick};
 use crate::kafka::TopicPartition;
 
@@ -89,29 +89,49 @@ pub struct Counters {
     pub max_queued: usize,
 }
 
+/// Everything the engine knows about one partition, in one place: the per-record paths
+/// index a vector by the partition's slot instead of looking up several maps by name.
+#[derive(Debug)]
+struct Part {
+    tp: TopicPartition,
+    assigned: bool,
+    /// Next offset to read, when known.
+    position: Option<i64>,
+    /// Records pushed to the lanes and not yet reported back (any outcome): what shutdown
+    /// and revoke wait for. Unlike the tracker's pending set, a record that failed leaves
+    /// this count even though it is never committed.
+    outstanding: usize,
+    /// Reached its limit: its records are not processed.
+    finished: bool,
+    /// `--until end|offset:`: the first offset not to process.
+    limit: Option<i64>,
+    /// Where it starts without a commit (log start or end, per `--from`).
+    default_start: Option<i64>,
+    summary: PartitionSummary,
+    /// Whether it belongs in the summary (it had a commit, a record or an outcome).
+    reported: bool,
+}
+
 pub struct Engine {
     cfg: Settings,
-    tracker: OffsetTracker,
+    tracker: OffsetTracker<Slot>,
     flow: Hysteresis,
-    lanes: Arc<Lanes<Record>>,
+    lanes: Arc<Lanes<Work>>,
     sink: Arc<dyn Sink>,
-    completions: Receiver<Completion>,
+    /// Complete records as they arrive, on the poll thread (a sink that does nothing).
+    inline: bool,
+    completions: Receiver<Vec<Completion>>,
     /// SIGINT/SIGTERM count, set by the signal thread.
     signals: Arc<AtomicUsize>,
     abort: Arc<AtomicBool>,
-    assigned: HashSet<TopicPartition>,
-    /// Next offset to read per assigned partition, when known.
-    positions: HashMap<TopicPartition, i64>,
-    /// Records pushed to the lanes and not yet reported back (any outcome), per partition:
-    /// what shutdown and revoke wait for. Unlike the tracker's pending set, a record that
-    /// failed leaves this count even though it is never committed.
-    outstanding: HashMap<Tp, usize>,
+    parts: Vec<Part>,
+    slots: HashMap<TopicPartition, Slot>,
+    /// The slot of the last record's partition: records come in runs of one partition.
+    last_slot: Option<(Arc<str>, i32, Slot)>,
+    outstanding: usize,
     /// Partitions not assigned here whose group commit is at their limit.
     done_elsewhere: HashSet<TopicPartition>,
     last_elsewhere_check: Option<Instant>,
-    /// Partitions that reached their limit: their records are not processed.
-    finished: HashSet<TopicPartition>,
-    partitions: BTreeMap<TopicPartition, PartitionSummary>,
     pub counters: Counters,
     received: u64,
     last_commit: Instant,
@@ -127,18 +147,17 @@ pub struct Engine {
 /// How long the queue must stay full before the partitions are paused.
 const PAUSE_AFTER: Duration = Duration::from_millis(100);
 
-fn tp_key(tp: &TopicPartition) -> Tp {
-    (tp.topic.clone(), tp.partition)
-}
-
 impl Engine {
+    /// `inline`: the sink costs nothing (`--sink null` without `--rate`), so records are
+    /// counted as processed on arrival instead of going through lanes and workers.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         cfg: Settings,
         flow: Hysteresis,
-        lanes: Arc<Lanes<Record>>,
+        lanes: Arc<Lanes<Work>>,
         sink: Arc<dyn Sink>,
-        completions: Receiver<Completion>,
+        inline: bool,
+        completions: Receiver<Vec<Completion>>,
         signals: Arc<AtomicUsize>,
         abort: Arc<AtomicBool>,
     ) -> Self {
@@ -149,16 +168,16 @@ impl Engine {
             flow,
             lanes,
             sink,
+            inline,
             completions,
             signals,
             abort,
-            assigned: HashSet::new(),
-            positions: HashMap::new(),
-            outstanding: HashMap::new(),
+            parts: Vec::new(),
+            slots: HashMap::new(),
+            last_slot: None,
+            outstanding: 0,
             done_elsewhere: HashSet::new(),
             last_elsewhere_check: None,
-            finished: HashSet::new(),
-            partitions: BTreeMap::new(),
             counters: Counters {
                 processed: 0,
                 skipped: 0,
@@ -183,26 +202,25 @@ impl Engine {
         }
     }
 
+    /// Per partition, sorted; only partitions this run committed or saw records of.
     pub fn partition_summaries(&self) -> Vec<PartitionSummary> {
-        self.partitions.values().cloned().collect()
+        let mut out: Vec<&Part> = self.parts.iter().filter(|p| p.reported).collect();
+        out.sort_by(|a, b| a.tp.cmp(&b.tp));
+        out.into_iter().map(|p| p.summary.clone()).collect()
     }
 
     pub fn in_flight(&self) -> usize {
-        self.outstanding_total()
+        self.outstanding
     }
 
     /// Records left before every assigned partition reaches its `--until` offset.
     pub fn remaining(&self) -> Option<u64> {
-        let limits = self.cfg.limits.offsets.as_ref()?;
+        self.cfg.limits.offsets.as_ref()?;
         let mut left = 0u64;
-        for tp in &self.assigned {
-            let limit = *limits.get(tp)?;
-            let at = self
-                .positions
-                .get(tp)
-                .or_else(|| self.cfg.limits.default_start.get(tp))?;
-            left += (limit - at).max(0) as u64
-                + self.outstanding.get(&tp_key(tp)).copied().unwrap_or(0) as u64;
+        for p in self.parts.iter().filter(|p| p.assigned) {
+            let limit = p.limit?;
+            let at = p.position.or(p.default_start)?;
+            left += (limit - at).max(0) as u64 + p.outstanding as u64;
         }
         Some(left)
     }
@@ -211,17 +229,51 @@ impl Engine {
         self.flow.is_paused()
     }
 
-    /// Per-record paths look up before inserting: cloning a key allocates.
-    fn summary(&mut self, tp: &TopicPartition) -> &mut PartitionSummary {
-        if !self.partitions.contains_key(tp) {
-            let s = PartitionSummary {
+    /// The slot of `tp`, created on first sight.
+    fn slot(&mut self, tp: &TopicPartition) -> Slot {
+        if let Some(&s) = self.slots.get(tp) {
+            return s;
+        }
+        let limits = &self.cfg.limits;
+        let s = self.parts.len() as Slot;
+        self.parts.push(Part {
+            tp: tp.clone(),
+            assigned: false,
+            position: None,
+            outstanding: 0,
+            finished: false,
+            limit: limits
+                .offsets
+                .as_ref()
+                .map(|m| m.get(tp).copied().unwrap_or(0)),
+            default_start: limits.default_start.get(tp).copied(),
+            summary: PartitionSummary {
                 topic: tp.topic.clone(),
                 partition: tp.partition,
                 ..Default::default()
-            };
-            self.partitions.insert(tp.clone(), s);
+            },
+            reported: false,
+        });
+        self.slots.insert(tp.clone(), s);
+        s
+    }
+
+    /// The slot of a record's partition; a hash lookup only when the partition changes.
+    fn slot_of(&mut self, topic: &Arc<str>, partition: i32) -> Slot {
+        if let Some((t, p, s)) = &self.last_slot {
+            if *p == partition && Arc::ptr_eq(t, topic) {
+                return *s;
+            }
         }
-        self.partitions.get_mut(tp).expect("inserted above")
+        let s = self.slot(&TopicPartition::new(topic.to_string(), partition));
+        self.last_slot = Some((Arc::clone(topic), partition, s));
+        s
+    }
+
+    fn part(&mut self, slot: Slot) -> &mut Part {
+        let p = &mut self.parts[slot as usize];
+        p.reported = true;
+        p
     }
 
     fn stop(&mut self, reason: StopReason) {
@@ -231,56 +283,51 @@ impl Engine {
     }
 
     fn drain_completions(&mut self) {
-        while let Ok(c) = self.completions.try_recv() {
-            self.complete(c);
-        }
-    }
-
-    fn release(&mut self, key: &Tp, n: usize) {
-        if let Some(o) = self.outstanding.get_mut(key) {
-            *o = o.saturating_sub(n);
-            if *o == 0 {
-                self.outstanding.remove(key);
+        while let Ok(batch) = self.completions.try_recv() {
+            for c in batch {
+                self.complete(c);
             }
         }
     }
 
-    fn outstanding_total(&self) -> usize {
-        self.outstanding.values().sum()
+    fn release(&mut self, slot: Slot, n: usize) {
+        let p = &mut self.parts[slot as usize];
+        let n = n.min(p.outstanding);
+        p.outstanding -= n;
+        self.outstanding -= n;
     }
 
     /// Drops queued records not yet handed to a worker; they stay uncommitted.
-    fn drop_queued(&mut self, which: impl Fn(&Record) -> bool) -> Vec<Record> {
-        let dropped = self.lanes.drain_where(|_, r| which(r));
-        for r in &dropped {
-            self.release(&(r.topic.clone(), r.partition), 1);
+    fn drop_queued(&mut self, which: impl Fn(&Work) -> bool) -> Vec<Work> {
+        let dropped = self.lanes.drain_where(|_, w| which(w));
+        for w in &dropped {
+            self.release(w.slot, 1);
         }
         dropped
     }
 
     fn complete(&mut self, c: Completion) {
-        let key = tp_key(&c.tp);
-        self.release(&key, 1);
+        self.release(c.slot, 1);
         let (counted, label, error) = match &c.outcome {
             Outcome::Done { attempts } => {
                 self.counters.processed += 1;
                 self.counters.retries += u64::from(attempts.saturating_sub(1));
-                self.summary(&c.tp).processed += 1;
+                self.part(c.slot).summary.processed += 1;
                 (true, "", None)
             }
             Outcome::Skipped { error } => {
                 self.counters.skipped += 1;
-                self.summary(&c.tp).skipped += 1;
+                self.part(c.slot).summary.skipped += 1;
                 (true, "skipped", Some(error))
             }
             Outcome::DeadLettered { error } => {
                 self.counters.dead_lettered += 1;
-                self.summary(&c.tp).dead_lettered += 1;
+                self.part(c.slot).summary.dead_lettered += 1;
                 (true, "dead-lettered", Some(error))
             }
             Outcome::Failed { error } => {
                 self.counters.failed += 1;
-                self.summary(&c.tp).failed += 1;
+                self.part(c.slot).summary.failed += 1;
                 self.stop(StopReason::Failed);
                 (false, "failed", Some(error))
             }
@@ -290,14 +337,16 @@ impl Engine {
             }
         };
         if let Some(error) = error {
-            self.note(format!(
+            let tp = &self.parts[c.slot as usize].tp;
+            let msg = format!(
                 "{label} {}/{}@{}: {error}",
-                c.tp.topic, c.tp.partition, c.offset
-            ));
+                tp.topic, tp.partition, c.offset
+            );
+            self.note(msg);
         }
         // A record not processed stays pending: commits stop below it.
         if counted {
-            self.tracker.completed(&key, c.offset);
+            self.tracker.completed(&c.slot, c.offset);
         }
     }
 
@@ -322,9 +371,12 @@ impl Engine {
             self.note(format!("sink sync failed, commit skipped: {e}"));
             return vec![];
         }
-        due.into_iter()
-            .map(|((t, p), o)| (TopicPartition::new(t, p), o))
-            .collect()
+        let mut out: Vec<(TopicPartition, i64)> = due
+            .into_iter()
+            .map(|(s, o)| (self.parts[s as usize].tp.clone(), o))
+            .collect();
+        out.sort();
+        out
     }
 
     fn limit_of(&self, tp: &TopicPartition) -> Option<i64> {
@@ -333,6 +385,12 @@ impl Engine {
             .offsets
             .as_ref()
             .map(|m| m.get(tp).copied().unwrap_or(0))
+    }
+
+    fn is_assigned(&self, tp: &TopicPartition) -> bool {
+        self.slots
+            .get(tp)
+            .is_some_and(|&s| self.parts[s as usize].assigned)
     }
 
     /// Every assigned partition has reached its offset limit and has nothing in flight.
@@ -347,67 +405,53 @@ impl Engine {
     /// stops only when the whole topic is drained, not just its own share.
     fn partitions_short_of_limit(&self) -> Option<Vec<TopicPartition>> {
         let limits = self.cfg.limits.offsets.as_ref()?;
-        let own_done = self.assigned.iter().all(|tp| {
-            let limit = self.limit_of(tp).unwrap_or(0);
-            let at = self
-                .positions
-                .get(tp)
-                .or_else(|| self.cfg.limits.default_start.get(tp))
-                .copied();
-            (self.finished.contains(tp) || at.is_some_and(|p| p >= limit))
-                && !self.outstanding.contains_key(&tp_key(tp))
+        let own_done = self.parts.iter().filter(|p| p.assigned).all(|p| {
+            let limit = p.limit.unwrap_or(0);
+            (p.finished || p.position.or(p.default_start).is_some_and(|at| at >= limit))
+                && p.outstanding == 0
         });
         if !own_done {
             return None;
         }
-        Some(
-            limits
-                .iter()
-                .filter(|(tp, limit)| {
-                    let nothing_to_do = self
-                        .cfg
-                        .limits
-                        .default_start
-                        .get(*tp)
-                        .is_some_and(|s| s >= *limit);
-                    !self.assigned.contains(*tp)
-                        && !nothing_to_do
-                        && !self.done_elsewhere.contains(*tp)
-                })
-                .map(|(tp, _)| tp.clone())
-                .collect(),
-        )
+        let mut others: Vec<TopicPartition> = limits
+            .iter()
+            .filter(|(tp, limit)| {
+                let nothing_to_do = self
+                    .cfg
+                    .limits
+                    .default_start
+                    .get(*tp)
+                    .is_some_and(|s| s >= *limit);
+                !self.is_assigned(tp) && !nothing_to_do && !self.done_elsewhere.contains(*tp)
+            })
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        others.sort();
+        Some(others)
     }
 }
 
 impl Engine {
-    /// Books a fetched record; `None` when it is not to be processed (stopping, past a
-    /// limit): such a record is not tracked, so it is neither processed nor committed.
-    fn accept(&mut self, r: Record, now: Instant) -> Option<(Lane, Record)> {
-        let tp = TopicPartition::new(r.topic.clone(), r.partition);
-        match self.positions.get_mut(&tp) {
-            Some(p) => *p = r.offset + 1,
-            None => {
-                self.positions.insert(tp.clone(), r.offset + 1);
-            }
-        }
-        if self.stopping.is_some() || self.finished.contains(&tp) {
+    /// Books a fetched record; `None` when there is nothing to hand to a worker: it was
+    /// completed inline, or it is not to be processed (stopping, past a limit). A record not
+    /// processed is not tracked, so it is neither processed nor committed.
+    fn accept(&mut self, r: Record, now: Instant) -> Option<(Lane, Work)> {
+        let slot = self.slot_of(&r.topic, r.partition);
+        let stopping = self.stopping.is_some();
+        let p = &mut self.parts[slot as usize];
+        p.position = Some(r.offset + 1);
+        if stopping || p.finished {
             return None; // not tracked, not processed, not committed: read again next time
         }
-        if let Some(limit) = self.limit_of(&tp) {
-            if r.offset >= limit {
-                self.finished.insert(tp);
-                return None;
-            }
-        }
-        if self
-            .cfg
-            .limits
-            .time_ms
-            .zip(r.timestamp)
-            .is_some_and(|(limit, ts)| ts >= limit)
+        if p.limit.is_some_and(|limit| r.offset >= limit)
+            || self
+                .cfg
+                .limits
+                .time_ms
+                .zip(r.timestamp)
+                .is_some_and(|(limit, ts)| ts >= limit)
         {
-            self.finished.insert(tp);
+            p.finished = true;
             return None;
         }
         if self
@@ -420,12 +464,20 @@ impl Engine {
         }
         self.received += 1;
         self.last_activity = now;
-        let s = self.summary(&tp);
-        s.start_offset.get_or_insert(r.offset);
-        let key = tp_key(&tp);
-        self.tracker.received(&key, r.offset);
-        *self.outstanding.entry(key).or_default() += 1;
-        Some((lane_of(&r, self.cfg.ordering), r))
+        let inline = self.inline;
+        let p = self.part(slot);
+        p.summary.start_offset.get_or_insert(r.offset);
+        if inline {
+            p.summary.processed += 1;
+            self.counters.processed += 1;
+            self.tracker.received_done(&slot, r.offset);
+            return None;
+        }
+        p.outstanding += 1;
+        self.outstanding += 1;
+        self.tracker.received(&slot, r.offset);
+        let lane = lane_of(slot, &r, self.cfg.ordering);
+        Some((lane, Work { slot, record: r }))
     }
 }
 
@@ -436,7 +488,7 @@ impl Driver for Engine {
 
     fn on_records(&mut self, records: Vec<Record>) {
         let now = Instant::now();
-        let accepted: Vec<(Lane, Record)> = records
+        let accepted: Vec<(Lane, Work)> = records
             .into_iter()
             .filter_map(|r| self.accept(r, now))
             .collect();
@@ -449,14 +501,13 @@ impl Driver for Engine {
     fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool {
         self.counters.rebalances += 1;
         for (tp, committed) in partitions {
-            self.assigned.insert(tp.clone());
-            self.finished.remove(tp);
+            let slot = self.slot(tp);
+            let p = &mut self.parts[slot as usize];
+            p.assigned = true;
+            p.finished = false;
+            p.position = *committed;
             if let Some(c) = committed {
-                self.positions.insert(tp.clone(), *c);
-                let s = self.summary(tp);
-                s.start_offset.get_or_insert(*c);
-            } else {
-                self.positions.remove(tp);
+                self.part(slot).summary.start_offset.get_or_insert(*c);
             }
         }
         self.flow.is_paused() || self.stopping.is_some()
@@ -468,16 +519,16 @@ impl Driver for Engine {
         lost: bool,
     ) -> Vec<(TopicPartition, i64)> {
         self.counters.rebalances += 1;
-        let revoked: HashSet<&TopicPartition> = partitions.iter().collect();
+        let revoked: Vec<Slot> = partitions.iter().map(|tp| self.slot(tp)).collect();
         // Queued, not started: drop them (the next owner reads them again).
-        self.drop_queued(|r| revoked.contains(&TopicPartition::new(r.topic.clone(), r.partition)));
+        self.drop_queued(|w| revoked.contains(&w.slot));
         // Let what workers hold finish, bounded, draining completions meanwhile.
         let deadline = Instant::now() + self.cfg.shutdown_timeout;
         loop {
             self.drain_completions();
-            let busy = partitions
+            let busy = revoked
                 .iter()
-                .any(|tp| self.outstanding.contains_key(&tp_key(tp)));
+                .any(|&s| self.parts[s as usize].outstanding > 0);
             if !busy || lost || Instant::now() >= deadline || self.abort.load(Ordering::Relaxed) {
                 break;
             }
@@ -485,16 +536,16 @@ impl Driver for Engine {
         }
         let synced = self.cfg.dry_run || lost || self.sink.sync().is_ok();
         let mut out = Vec::new();
-        for tp in partitions {
-            let k = tp_key(tp);
-            let last = self.tracker.last_committed(&k);
-            if let Some(off) = self.tracker.revoke(&k) {
+        for (tp, slot) in partitions.iter().zip(revoked) {
+            let last = self.tracker.last_committed(&slot);
+            if let Some(off) = self.tracker.revoke(&slot) {
                 if synced && !lost && !self.cfg.dry_run && last.is_none_or(|l| off > l) {
                     out.push((tp.clone(), off));
                 }
             }
-            self.assigned.remove(tp);
-            self.positions.remove(tp);
+            let p = &mut self.parts[slot as usize];
+            p.assigned = false;
+            p.position = None;
         }
         out
     }
@@ -504,8 +555,9 @@ impl Driver for Engine {
             Ok(()) => {
                 self.counters.commits += 1;
                 for (tp, off) in offsets {
-                    self.tracker.mark_committed(&tp_key(tp), *off);
-                    self.summary(tp).committed_offset = Some(*off);
+                    let slot = self.slot(tp);
+                    self.tracker.mark_committed(&slot, *off);
+                    self.part(slot).summary.committed_offset = Some(*off);
                 }
             }
             // Mid-rebalance: not marked committed, so the next tick sends them again.
@@ -544,7 +596,7 @@ impl Driver for Engine {
                 .limits
                 .max_records
                 .is_some_and(|m| self.received >= m)
-                && self.outstanding_total() == 0
+                && self.outstanding == 0
             {
                 self.stop(StopReason::MaxRecords);
             } else if self.all_limits_reached() {
@@ -554,7 +606,7 @@ impl Driver for Engine {
                 .limits
                 .idle
                 .is_some_and(|d| now.duration_since(self.last_activity) >= d)
-                && self.outstanding_total() == 0
+                && self.outstanding == 0
             {
                 self.stop(StopReason::Idle);
             }
@@ -567,7 +619,7 @@ impl Driver for Engine {
             ) {
                 self.drop_queued(|_| true);
             }
-            let waiting = self.outstanding_total() > 0
+            let waiting = self.outstanding > 0
                 && since.elapsed() < self.cfg.shutdown_timeout
                 && !self.abort.load(Ordering::Relaxed);
             if waiting {
@@ -635,10 +687,16 @@ impl Driver for Engine {
 mod tests {
     use super::*;
     use crate::drain::sinks::NullSink;
-    use crate::drain::workers::Completion;
     use std::sync::mpsc::{channel, Sender};
 
-    fn engine(limits: Limits) -> (Engine, Sender<Completion>, Arc<Lanes<Record>>) {
+    fn engine(limits: Limits) -> (Engine, Sender<Vec<Completion>>, Arc<Lanes<Work>>) {
+        engine_with(limits, false)
+    }
+
+    fn engine_with(
+        limits: Limits,
+        inline: bool,
+    ) -> (Engine, Sender<Vec<Completion>>, Arc<Lanes<Work>>) {
         let lanes = Arc::new(Lanes::new());
         let (tx, rx) = channel();
         let e = Engine::new(
@@ -652,6 +710,7 @@ mod tests {
             Hysteresis::new(4, 1, Duration::ZERO).unwrap(),
             Arc::clone(&lanes),
             Arc::new(NullSink),
+            inline,
             rx,
             Arc::new(AtomicUsize::new(0)),
             Arc::new(AtomicBool::new(false)),
@@ -675,12 +734,16 @@ mod tests {
         TopicPartition::new("t", p)
     }
 
-    fn done(tx: &Sender<Completion>, p: i32, o: i64) {
-        tx.send(Completion {
-            tp: tp(p),
+    fn slot(e: &Engine, p: i32) -> Slot {
+        e.slots[&tp(p)]
+    }
+
+    fn done(e: &Engine, tx: &Sender<Vec<Completion>>, p: i32, o: i64) {
+        tx.send(vec![Completion {
+            slot: slot(e, p),
             offset: o,
             outcome: Outcome::Done { attempts: 1 },
-        })
+        }])
         .unwrap();
     }
 
@@ -693,15 +756,15 @@ mod tests {
         }
         assert_eq!(lanes.len(), 4);
         // 11 and 13 finish first: nothing committable past 10.
-        done(&tx, 0, 11);
-        done(&tx, 0, 13);
+        done(&e, &tx, 0, 11);
+        done(&e, &tx, 0, 13);
         let t = e.tick();
         assert!(t.commit.iter().all(|(_, o)| *o <= 10), "{:?}", t.commit);
-        done(&tx, 0, 10);
+        done(&e, &tx, 0, 10);
         let t = e.tick();
         assert_eq!(t.commit, vec![(tp(0), 12)]);
         e.on_commit(&t.commit, Ok(()));
-        done(&tx, 0, 12);
+        done(&e, &tx, 0, 12);
         assert_eq!(e.tick().commit, vec![(tp(0), 14)]);
     }
 
@@ -729,7 +792,7 @@ mod tests {
         for _ in 0..3 {
             let (lane, r) = lanes.pop(Duration::from_millis(10)).unwrap();
             lanes.done(&lane);
-            done(&tx, 0, r.offset);
+            done(&e, &tx, 0, r.record.offset);
         }
         assert!(matches!(e.tick().flow, Some(Flow::Resume)));
         assert_eq!(e.counters.pauses, 1);
@@ -742,16 +805,16 @@ mod tests {
         for o in 0..3 {
             e.on_record(rec(0, o));
         }
-        done(&tx, 0, 0);
-        tx.send(Completion {
-            tp: tp(0),
+        done(&e, &tx, 0, 0);
+        tx.send(vec![Completion {
+            slot: slot(&e, 0),
             offset: 1,
             outcome: Outcome::Failed {
                 error: "boom".into(),
             },
-        })
+        }])
         .unwrap();
-        done(&tx, 0, 2);
+        done(&e, &tx, 0, 2);
         let mut t = e.tick();
         for _ in 0..100 {
             if t.stop {
@@ -778,9 +841,9 @@ mod tests {
         e.on_record(rec(1, 0));
         // A worker holds 0@0 and finishes it; 0@1 and 0@2 are still queued.
         let (lane, r) = lanes.pop(Duration::from_millis(10)).unwrap();
-        assert_eq!((r.partition, r.offset), (0, 0));
+        assert_eq!((r.record.partition, r.record.offset), (0, 0));
         lanes.done(&lane);
-        done(&tx, 0, 0);
+        done(&e, &tx, 0, 0);
         let commits = e.on_revoke(&[tp(0)], false);
         assert_eq!(commits, vec![(tp(0), 1)]);
         assert_eq!(lanes.len(), 1, "partition 1's record stays queued");
@@ -798,7 +861,7 @@ mod tests {
         let (mut e, tx, _lanes) = engine(limits);
         e.on_assign(&[(tp(0), Some(0))]);
         e.on_record(rec(0, 0));
-        done(&tx, 0, 0);
+        done(&e, &tx, 0, 0);
         let t = e.tick();
         assert!(!t.stop, "partition 1 is held elsewhere and not drained");
         assert_eq!(
@@ -828,13 +891,42 @@ mod tests {
         e.on_record(rec(0, 1));
         e.on_record(rec(0, 2)); // at the limit: not processed
         assert!(!e.tick().stop);
-        done(&tx, 0, 0);
-        done(&tx, 0, 1);
+        done(&e, &tx, 0, 0);
+        done(&e, &tx, 0, 1);
         let t = e.tick();
         let t = if t.stop { t } else { e.tick() };
         assert!(t.stop, "partition 0 reached 2, partition 1 is empty");
         assert_eq!(e.stop_reason, StopReason::Done);
         assert_eq!(t.commit, vec![(tp(0), 2)]);
         assert_eq!(e.counters.processed, 2);
+    }
+
+    #[test]
+    fn inline_sink_completes_on_arrival_up_to_the_limit() {
+        let limits = Limits {
+            offsets: Some([(tp(0), 3), (tp(1), 1)].into_iter().collect()),
+            ..Default::default()
+        };
+        let (mut e, _tx, lanes) = engine_with(limits, true);
+        e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
+        e.on_records((0..5).map(|o| rec(0, o)).collect());
+        assert_eq!(lanes.len(), 0, "nothing goes to workers");
+        assert_eq!(e.in_flight(), 0);
+        assert!(!e.tick().stop, "partition 1 is not drained yet");
+        e.on_records(vec![rec(1, 0)]);
+        let t = e.tick();
+        let t = if t.stop { t } else { e.tick() };
+        assert!(t.stop);
+        assert_eq!(
+            t.commit,
+            vec![(tp(0), 3), (tp(1), 1)],
+            "records past the limit are not processed"
+        );
+        assert_eq!(e.counters.processed, 4);
+        let summary = e.partition_summaries();
+        assert_eq!(
+            summary.iter().map(|s| s.processed).collect::<Vec<_>>(),
+            vec![3, 1]
+        );
     }
 }

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 /// Which items must be handed out one at a time, in push order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Lane {
-    /// Topic and partition: offset order within the partition.
-    Partition(String, i32),
-    /// Topic, partition and record key: order per key, keys of a partition in parallel.
-    Key(String, i32, Vec<u8>),
+    /// A partition (by the engine's slot number): offset order within the partition.
+    Partition(u32),
+    /// A partition's slot and a record key: order per key, keys of a partition in parallel.
+    Key(u32, Vec<u8>),
     /// Any order, any parallelism.
     None,
 }
@@ -310,11 +310,11 @@ mod tests {
     const LONG: Duration = Duration::from_secs(10);
 
     fn part(p: i32) -> Lane {
-        Lane::Partition("t".into(), p)
+        Lane::Partition(p as u32)
     }
 
     fn key(p: i32, k: &str) -> Lane {
-        Lane::Key("t".into(), p, k.as_bytes().to_vec())
+        Lane::Key(p as u32, k.as_bytes().to_vec())
     }
 
     fn pop_now<T>(l: &Lanes<T>) -> Option<(Lane, T)> {
@@ -523,7 +523,7 @@ mod tests {
         // p1-a is in flight when partition 1 is revoked.
         assert_eq!(pop_now(&l).unwrap().1, "p0-a");
         assert_eq!(pop_now(&l).unwrap().1, "p1-a");
-        let in_p1 = |lane: &Lane| matches!(lane, Lane::Partition(_, 1) | Lane::Key(_, 1, _));
+        let in_p1 = |lane: &Lane| matches!(lane, Lane::Partition(1) | Lane::Key(1, _));
         assert_eq!(l.drain_where(|lane, _| in_p1(lane)), ["p1-b"]);
         assert_eq!(l.len(), 4);
         let revoked_by_item = l.drain_where(|_, item| item.starts_with("k0") || *item == "n-b");

@@ -77,13 +77,13 @@ use serde::Serialize;
 use crate::cli::{DrainArgs, SummaryFormat};
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::kafka::consumer::{ConsumerSpec, Record, StartFrom};
+use crate::kafka::consumer::{ConsumerSpec, Fields, Record, StartFrom};
 use crate::kafka::producer::Forwarder;
 use crate::kafka::{KafkaCode, OffsetSpec, Session, TopicPartition};
 use crate::output::{self, Format, Progress};
 use engine::{Counters, Engine, Limits, PartitionSummary, StopReason};
 use sinks::{Sink, SinkError};
-use workers::{Forward, OnFailure, Pool};
+use workers::{Forward, OnFailure, OrderingMode, Pool};
 
 /// `--sink`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -243,6 +243,21 @@ impl Forward for Forwarder {
                 .map(|(k, v)| (k.clone(), Some(v.clone().into_bytes()))),
         );
         self.send(topic, r.key.as_deref(), r.value.as_deref(), &headers)
+    }
+}
+
+/// What of each record the sink, the lanes and the DLQ read; the rest is not copied.
+fn fields_read(plan: &Plan, args: &DrainArgs) -> Fields {
+    let lines = |format| format == sinks::LineFormat::Json;
+    let dlq = matches!(plan.on_failure, OnFailure::Dlq(_));
+    Fields {
+        payload: plan.sink != SinkSpec::Null || args.ordering == OrderingMode::Key || dlq,
+        headers: dlq
+            || match plan.sink {
+                SinkSpec::Null | SinkSpec::Exec(_) => false,
+                SinkSpec::Stdout | SinkSpec::File(_) => lines(args.format),
+                SinkSpec::Topic(..) => true,
+            },
     }
 }
 
@@ -418,6 +433,10 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
     let abort = Arc::new(AtomicBool::new(false));
     watch_signals(&signals, &abort)?;
 
+    // A sink that does nothing needs no worker: a record is processed once it arrives
+    // (unless `--rate` paces it, which the workers do).
+    let inline = plan.sink == SinkSpec::Null && plan.rate.is_none();
+    let fields = fields_read(&plan, args);
     let lanes = Arc::new(lanes::Lanes::new());
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let closing = Arc::new(AtomicBool::new(false));
@@ -444,6 +463,7 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
         plan.flow,
         Arc::clone(&lanes),
         Arc::clone(&sink),
+        inline,
         done_rx,
         Arc::clone(&signals),
         Arc::clone(&abort),
@@ -462,6 +482,7 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
             ("max.partition.fetch.bytes".into(), "1048576".into()),
             ("fetch.queue.backoff.ms".into(), "10".into()),
         ],
+        fields,
     };
     let finished = Arc::new(AtomicBool::new(false));
     let reporter = report_progress(&engine, &progress, &finished);

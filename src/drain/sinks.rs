@@ -254,7 +254,7 @@ impl Sink for ExecSink {
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(&self.command)
-            .env("KBP_TOPIC", &record.topic)
+            .env("KBP_TOPIC", &*record.topic)
             .env("KBP_PARTITION", record.partition.to_string())
             .env("KBP_OFFSET", record.offset.to_string())
             .env(

@@ -7,37 +7,63 @@
 //! (compacted away, transaction markers) count as done. Pure and single-threaded: the poll
 //! loop owns it and feeds it worker completions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, VecDeque};
 
-/// A topic-partition.
+/// A topic-partition, the key the tests use; the engine keys partitions by a small slot
+/// number instead, so the per-record path hashes no strings.
 pub type Tp = (String, i32);
 
 #[derive(Debug)]
 struct Partition {
-    /// Received, not yet completed. Its first element holds the committable offset back.
-    pending: BTreeSet<i64>,
+    /// Received offsets in order, each with whether it is complete; the front is never
+    /// complete, so it holds the committable offset back. Offsets arrive increasing, so
+    /// this is sorted, and completions in order (the common case) touch only the front.
+    pending: VecDeque<(i64, bool)>,
     last_received: i64,
     committed: Option<i64>,
 }
 
 impl Partition {
     fn committable(&self) -> i64 {
-        match self.pending.first() {
-            Some(&lowest) => lowest,
+        match self.pending.front() {
+            Some(&(lowest, _)) => lowest,
             None => self.last_received + 1,
+        }
+    }
+
+    /// Marks `offset` complete; returns whether it was pending.
+    fn complete(&mut self, offset: i64) -> bool {
+        let Ok(i) = self.pending.binary_search_by_key(&offset, |&(o, _)| o) else {
+            return false;
+        };
+        if std::mem::replace(&mut self.pending[i].1, true) {
+            return false;
+        }
+        while self.pending.front().is_some_and(|&(_, done)| done) {
+            self.pending.pop_front();
+        }
+        true
+    }
+}
+
+/// Offsets in flight and committed, for every partition currently owned, keyed by `K`.
+#[derive(Debug)]
+pub struct OffsetTracker<K = Tp> {
+    partitions: BTreeMap<K, Partition>,
+    /// Records received and not completed, so the poll loop can read it every turn for free.
+    in_flight: usize,
+}
+
+impl<K: Ord + Clone + std::fmt::Debug> Default for OffsetTracker<K> {
+    fn default() -> Self {
+        Self {
+            partitions: BTreeMap::new(),
+            in_flight: 0,
         }
     }
 }
 
-/// Offsets in flight and committed, for every partition currently owned.
-#[derive(Debug, Default)]
-pub struct OffsetTracker {
-    partitions: BTreeMap<Tp, Partition>,
-    /// Sum of all `pending` sizes, so the poll loop can read it every turn for free.
-    in_flight: usize,
-}
-
-impl OffsetTracker {
+impl<K: Ord + Clone + std::fmt::Debug> OffsetTracker<K> {
     pub fn new() -> Self {
         Self::default()
     }
@@ -48,25 +74,23 @@ impl OffsetTracker {
     /// Offsets of one partition must arrive strictly increasing, as a consumer delivers
     /// them; after a seek, `revoke` first. Debug builds panic otherwise. Release builds
     /// ignore such an offset, because accepting it could move the committable offset back.
-    pub fn received(&mut self, tp: &Tp, offset: i64) {
+    pub fn received(&mut self, tp: &K, offset: i64) {
         match self.partitions.get_mut(tp) {
             Some(p) => {
                 debug_assert!(
                     offset > p.last_received,
-                    "offset {offset} of {}/{} received after {}",
-                    tp.0,
-                    tp.1,
+                    "offset {offset} of {tp:?} received after {}",
                     p.last_received
                 );
                 if offset <= p.last_received {
                     return;
                 }
                 p.last_received = offset;
-                p.pending.insert(offset);
+                p.pending.push_back((offset, false));
             }
             None => {
                 let p = Partition {
-                    pending: BTreeSet::from([offset]),
+                    pending: VecDeque::from([(offset, false)]),
                     last_received: offset,
                     committed: None,
                 };
@@ -76,15 +100,29 @@ impl OffsetTracker {
         self.in_flight += 1;
     }
 
+    /// `received` and `completed` at once, for a record processed as it arrives (the null
+    /// sink): the committable offset moves past it unless earlier records are pending.
+    pub fn received_done(&mut self, tp: &K, offset: i64) {
+        match self.partitions.get_mut(tp) {
+            Some(p) if p.pending.is_empty() && offset > p.last_received => {
+                p.last_received = offset;
+            }
+            _ => {
+                self.received(tp, offset);
+                self.completed(tp, offset);
+            }
+        }
+    }
+
     /// Records that a worker finished `offset`; returns whether it was pending.
     ///
     /// Completions for partitions revoked meanwhile are ignored. One that arrives after a
     /// re-assignment re-received the same offset still counts: the record was processed.
-    pub fn completed(&mut self, tp: &Tp, offset: i64) -> bool {
+    pub fn completed(&mut self, tp: &K, offset: i64) -> bool {
         let Some(p) = self.partitions.get_mut(tp) else {
             return false;
         };
-        let was_pending = p.pending.remove(&offset);
+        let was_pending = p.complete(offset);
         if was_pending {
             self.in_flight -= 1;
         }
@@ -92,12 +130,12 @@ impl OffsetTracker {
     }
 
     /// The offset to commit for `tp` now: every received record below it is complete.
-    pub fn committable(&self, tp: &Tp) -> Option<i64> {
+    pub fn committable(&self, tp: &K) -> Option<i64> {
         self.partitions.get(tp).map(Partition::committable)
     }
 
-    /// Partitions whose committable offset moved past their last commit, sorted by tp.
-    pub fn to_commit(&self) -> Vec<(Tp, i64)> {
+    /// Partitions whose committable offset moved past their last commit, sorted by key.
+    pub fn to_commit(&self) -> Vec<(K, i64)> {
         self.partitions
             .iter()
             .filter_map(|(tp, p)| {
@@ -112,19 +150,21 @@ impl OffsetTracker {
     /// Remembers that `offset` was committed for `tp`. Keeps the maximum, since an explicit
     /// commit can move the group's offset backwards. Ignored for untracked partitions, so a
     /// commit that completes after `revoke` leaves no state behind.
-    pub fn mark_committed(&mut self, tp: &Tp, offset: i64) {
+    pub fn mark_committed(&mut self, tp: &K, offset: i64) {
         if let Some(p) = self.partitions.get_mut(tp) {
             p.committed = Some(p.committed.map_or(offset, |c| c.max(offset)));
         }
     }
 
-    pub fn last_committed(&self, tp: &Tp) -> Option<i64> {
+    pub fn last_committed(&self, tp: &K) -> Option<i64> {
         self.partitions.get(tp).and_then(|p| p.committed)
     }
 
     /// Records of `tp` received but not completed.
-    pub fn in_flight(&self, tp: &Tp) -> usize {
-        self.partitions.get(tp).map_or(0, |p| p.pending.len())
+    pub fn in_flight(&self, tp: &K) -> usize {
+        self.partitions
+            .get(tp)
+            .map_or(0, |p| p.pending.iter().filter(|(_, done)| !done).count())
     }
 
     pub fn total_in_flight(&self) -> usize {
@@ -135,14 +175,14 @@ impl OffsetTracker {
     /// before the partition is released. Later completions of its offsets are ignored; a
     /// later `received` starts afresh. Calling it again returns `None`, so the revoke hook
     /// can run twice (librdkafka calls it once more on close).
-    pub fn revoke(&mut self, tp: &Tp) -> Option<i64> {
+    pub fn revoke(&mut self, tp: &K) -> Option<i64> {
         let p = self.partitions.remove(tp)?;
-        self.in_flight -= p.pending.len();
+        self.in_flight -= p.pending.iter().filter(|(_, done)| !done).count();
         Some(p.committable())
     }
 
     /// Tracked partitions, sorted.
-    pub fn partitions(&self) -> Vec<Tp> {
+    pub fn partitions(&self) -> Vec<K> {
         self.partitions.keys().cloned().collect()
     }
 }
@@ -182,6 +222,27 @@ mod tests {
         assert!(t.completed(&a, 100));
         assert_eq!(t.committable(&a), Some(101));
         assert_eq!(t.in_flight(&a), 0);
+    }
+
+    #[test]
+    fn records_done_on_arrival_wait_behind_pending_ones() {
+        let mut t = OffsetTracker::new();
+        let a = tp("a", 0);
+        t.received_done(&a, 5);
+        assert_eq!(t.committable(&a), Some(6));
+        t.received(&a, 6);
+        t.received_done(&a, 7);
+        assert_eq!(t.committable(&a), Some(6), "7 is done but 6 is not");
+        assert_eq!(t.in_flight(&a), 1);
+        assert!(t.completed(&a, 6));
+        assert_eq!(t.committable(&a), Some(8));
+        assert_eq!(t.total_in_flight(), 0);
+        t.received_done(&a, 9);
+        assert_eq!(
+            t.committable(&a),
+            Some(10),
+            "offset 8 was never received: done"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use super::context::KbpContext;
@@ -21,7 +21,8 @@ use crate::error::{Error, Result};
 /// A record, detached from librdkafka's fetch buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
-    pub topic: String,
+    /// Shared by every record of the topic: one allocation per topic, not per record.
+    pub topic: Arc<str>,
     pub partition: i32,
     pub offset: i64,
     pub timestamp: Option<i64>,
@@ -46,6 +47,16 @@ pub struct ConsumerSpec {
     /// librdkafka's own prefetch bounds (and any other consumer property), applied before
     /// the user's `-X` properties so those still win.
     pub properties: Vec<(String, String)>,
+    /// What of each record to copy out of librdkafka; what the sink never reads is skipped
+    /// (parsing headers alone allocates per record).
+    pub fields: Fields,
+}
+
+/// Which parts of a record [`run`] copies; the others are left empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields {
+    pub payload: bool,
+    pub headers: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,16 +255,28 @@ fn commit(
     driver.on_commit(offsets, result);
 }
 
-fn detach(m: &rdkafka::message::BorrowedMessage<'_>) -> Record {
+/// Copies what `fields` asks for out of librdkafka's buffer. `topics` holds one shared name
+/// per topic seen, so a record costs no allocation for its topic.
+fn detach(m: &BorrowedMessage<'_>, fields: Fields, topics: &mut Vec<Arc<str>>) -> Record {
+    let name = m.topic();
+    let topic = match topics.iter().find(|t| ***t == *name) {
+        Some(t) => Arc::clone(t),
+        None => {
+            topics.push(Arc::from(name));
+            Arc::clone(topics.last().expect("pushed above"))
+        }
+    };
     Record {
-        topic: m.topic().to_string(),
+        topic,
         partition: m.partition(),
         offset: m.offset(),
         timestamp: m.timestamp().to_millis(),
-        key: m.key().map(<[u8]>::to_vec),
-        value: m.payload().map(<[u8]>::to_vec),
-        headers: m
-            .headers()
+        key: m.key().filter(|_| fields.payload).map(<[u8]>::to_vec),
+        value: m.payload().filter(|_| fields.payload).map(<[u8]>::to_vec),
+        headers: fields
+            .headers
+            .then(|| m.headers())
+            .flatten()
             .map(|hs| {
                 hs.iter()
                     .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
@@ -305,6 +328,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         .map_err(|e| Error::kafka("subscribe", e))?;
 
     let mut paused = false;
+    let mut topics = Vec::new();
     loop {
         let tick = consumer.context().driver().tick();
         if let Some(flow) = tick.flow {
@@ -352,7 +376,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         let mut error = None;
         while batch.len() < tick.room.clamp(1, MAX_BATCH) {
             match consumer.poll(wait) {
-                Some(Ok(m)) => batch.push(detach(&m)),
+                Some(Ok(m)) => batch.push(detach(&m, spec.fields, &mut topics)),
                 Some(Err(e)) => {
                     error = Some(settings.redactor.redact(&e.to_string()));
                     break;
