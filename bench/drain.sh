@@ -11,8 +11,9 @@
 #    records / wall seconds of the whole process, for both tools. Target: kbp >= 0.9x kcat.
 #    A kbp run that is not done after KBP_BENCH_CAP seconds is stopped with SIGINT (kbp
 #    finishes in-flight records, commits and exits 0); its rate is then over the records it
-#    drained. Two more kbp rows, --workers 1 and --ordering unordered, are diagnostics (the
-#    cost of the hand-off to workers, and of the unordered queue), not the target. CPU
+#    drained. The null sink completes records on the poll thread; two more kbp rows are
+#    diagnostics of the worker path (`--sink file:F --format raw`, writing the values as kcat
+#    does, with default and unordered ordering), not the target. CPU
 #    (user + system) per record is reported for every row.
 # 2. Memory: peak RSS (/usr/bin/time %M) of a drain of a 1,000,000- and a 10,000,000-record
 #    backlog (12 partitions, 100-byte records) into a slow sink (`--sink exec:'sleep 0.01'`),
@@ -186,11 +187,14 @@ echo "kbp $("$KBP" --version | awk '{print $2}') at $(git rev-parse --short HEAD
 
 # --- 1. throughput ----------------------------------------------------------------------------
 if want throughput; then
-  # Row 0 is the reference; row 1 is the target (kbp's defaults); the others are diagnostics:
-  # the worker hand-off (--workers 1) and the unordered queue.
-  NAMES=("kcat -C -e -q -o beginning" "kbp drain --sink null" "kbp drain --sink null --workers 1"
-         "kbp drain --sink null --ordering unordered")
-  EXTRA=("" "" "--workers 1" "--ordering unordered")
+  # Row 0 is the reference; row 1 is the target (kbp's defaults, --sink null, which completes
+  # records on the poll thread); the others are diagnostics of the worker path with a real
+  # sink writing what kcat writes (the values, one per line) to a file, fsynced per commit.
+  SINK_OUT=$WORK/sink.out
+  NAMES=("kcat -C -e -q -o beginning" "kbp drain --sink null"
+         "kbp drain --sink file:F --format raw" "kbp drain --sink file:F --format raw --ordering unordered")
+  EXTRA=("" "--sink null" "--sink file:$SINK_OUT --format raw"
+         "--sink file:$SINK_OUT --format raw --ordering unordered")
   log "throughput: kcat and $((${#NAMES[@]} - 1)) kbp configurations on $T_TPUT, $RUNS runs each, interleaved"
   # Untimed: warms the page cache and checks that kcat reads every record.
   got=$(kcat -b "$B" -C -t "$T_TPUT" -e -q -o beginning -f '\n' | wc -l)
@@ -207,8 +211,10 @@ if want throughput; then
       'BEGIN {printf "%d 0 %.3f %d done 0 0 %d %.2f\n", n, (b - a) / 1e9, m, n, c}' >>"$WORK/tput0"
     for ((i = 1; i < ${#NAMES[@]}; i++)); do
       [[ -n ${capped[i]:-} ]] && continue
+      rm -f "$SINK_OUT"
       # shellcheck disable=SC2086
-      line=$(kbp_run "$CAP" "$T_TPUT" --sink null ${EXTRA[$i]})
+      line=$(kbp_run "$CAP" "$T_TPUT" ${EXTRA[$i]})
+      rm -f "$SINK_OUT"
       echo "$line" >>"$WORK/tput$i"
       read -r processed _ _ _ stop _ _ committed _ <<<"$line"
       if [[ $stop == "done" ]]; then

@@ -18,7 +18,7 @@ use super::lanes::{Lane, Lanes};
 use super::sinks::Sink;
 use super::tracker::OffsetTracker;
 use super::workers::{lane_of, Completion, OrderingMode, Outcome, Slot, Work};
-use crate::kafka::consumer::{CommitError, Driver, Flow, Record, Tick};
+use crate::kafka::consumer::{CommitError, Driver, Record, Tick};
 use crate::kafka::TopicPartition;
 
 /// Where each partition stops (`--until`).
@@ -37,6 +37,9 @@ pub struct Limits {
 
 pub struct Settings {
     pub ordering: OrderingMode,
+    /// Worker count: with partition ordering, how many partitions must have records queued
+    /// to keep every worker busy.
+    pub workers: usize,
     pub commit_interval: Duration,
     pub shutdown_timeout: Duration,
     pub dry_run: bool,
@@ -80,7 +83,11 @@ pub struct Counters {
     pub dead_lettered: u64,
     pub failed: u64,
     pub retries: u64,
+    /// Times the whole assignment was paused because the queue stayed full.
     pub pauses: u64,
+    /// Times one partition was paused (and read again later) for holding more than its
+    /// share of the queue, with `--ordering partition`.
+    pub partition_pauses: u64,
     pub rebalances: u64,
     pub commits: u64,
     pub commit_failures: u64,
@@ -110,6 +117,13 @@ struct Part {
     summary: PartitionSummary,
     /// Whether it belongs in the summary (it had a commit, a record or an outcome).
     reported: bool,
+    /// Paused in the consumer, as last asked.
+    paused: bool,
+    /// Over its share of the queue: records from this offset on were not taken and are
+    /// read again once its queue drains.
+    held: Option<i64>,
+    /// The consumer has yet to move the partition back to `held`.
+    rewind_due: bool,
 }
 
 pub struct Engine {
@@ -129,6 +143,8 @@ pub struct Engine {
     /// The slot of the last record's partition: records come in runs of one partition.
     last_slot: Option<(Arc<str>, i32, Slot)>,
     outstanding: usize,
+    /// Partitions with records outstanding.
+    busy_parts: usize,
     /// Partitions not assigned here whose group commit is at their limit.
     done_elsewhere: HashSet<TopicPartition>,
     last_elsewhere_check: Option<Instant>,
@@ -142,6 +158,13 @@ pub struct Engine {
     pub stop_reason: StopReason,
     pub errors: Vec<String>,
     pub started: Instant,
+}
+
+/// With `--ordering partition`: how many records one partition may hold in the queue and
+/// in work, and how many partitions it takes to keep every worker busy.
+struct Share {
+    records: usize,
+    lanes: usize,
 }
 
 /// How long the queue must stay full before the partitions are paused.
@@ -176,6 +199,7 @@ impl Engine {
             slots: HashMap::new(),
             last_slot: None,
             outstanding: 0,
+            busy_parts: 0,
             done_elsewhere: HashSet::new(),
             last_elsewhere_check: None,
             counters: Counters {
@@ -185,6 +209,7 @@ impl Engine {
                 failed: 0,
                 retries: 0,
                 pauses: 0,
+                partition_pauses: 0,
                 rebalances: 0,
                 commits: 0,
                 commit_failures: 0,
@@ -253,6 +278,9 @@ impl Engine {
                 ..Default::default()
             },
             reported: false,
+            paused: false,
+            held: None,
+            rewind_due: false,
         });
         self.slots.insert(tp.clone(), s);
         s
@@ -293,6 +321,9 @@ impl Engine {
     fn release(&mut self, slot: Slot, n: usize) {
         let p = &mut self.parts[slot as usize];
         let n = n.min(p.outstanding);
+        if n > 0 && n == p.outstanding {
+            self.busy_parts -= 1;
+        }
         p.outstanding -= n;
         self.outstanding -= n;
     }
@@ -379,6 +410,71 @@ impl Engine {
         out
     }
 
+    /// With `--ordering partition`, the most records one partition may have queued or in
+    /// work: librdkafka hands over a partition's fetch as one long run, which would
+    /// otherwise fill the queue with one partition and leave all workers but one idle.
+    fn share(&self) -> Share {
+        let assigned = self.parts.iter().filter(|p| p.assigned).count();
+        match assigned.min(self.cfg.workers) {
+            lanes @ 2.. if self.cfg.ordering == OrderingMode::Partition => Share {
+                records: (self.flow.high() / lanes).max(1),
+                lanes,
+            },
+            _ => Share {
+                records: usize::MAX,
+                lanes: 0,
+            },
+        }
+    }
+
+    /// Whether a partition over its share must be held back now: the queue is at least
+    /// half full and fewer partitions have work than could keep the workers busy. Holding
+    /// back costs a refetch, so a sink that keeps up (the queue stays short) never does.
+    fn starving(&self, share: &Share, queued: usize) -> bool {
+        queued >= self.flow.high() / 2 && self.busy_parts < share.lanes
+    }
+
+    fn pause_all(&mut self, tick: &mut Tick) {
+        for p in self.parts.iter_mut().filter(|p| p.assigned && !p.paused) {
+            p.paused = true;
+            tick.pause.push(p.tp.clone());
+        }
+    }
+
+    /// Pauses and rewinds partitions over their share, releases those whose queue fell to
+    /// half their share, and resumes every partition neither held nor under global pause.
+    fn steer_partitions(&mut self, tick: &mut Tick) {
+        let low = self.share().records / 2;
+        let all_paused = self.flow.is_paused();
+        for p in self.parts.iter_mut().filter(|p| p.assigned) {
+            if p.held.is_some() && !p.rewind_due && p.outstanding <= low {
+                p.held = None;
+            }
+            match p.held {
+                Some(offset) => {
+                    if !p.paused {
+                        p.paused = true;
+                        tick.pause.push(p.tp.clone());
+                    }
+                    if p.rewind_due {
+                        tick.rewind.push((p.tp.clone(), offset));
+                    }
+                }
+                None if p.paused != all_paused => {
+                    p.paused = all_paused;
+                    let to = if all_paused {
+                        &mut tick.pause
+                    } else {
+                        &mut tick.resume
+                    };
+                    to.push(p.tp.clone());
+                }
+                None => {}
+            }
+        }
+        tick.all_paused = all_paused;
+    }
+
     fn limit_of(&self, tp: &TopicPartition) -> Option<i64> {
         self.cfg
             .limits
@@ -435,10 +531,19 @@ impl Engine {
     /// Books a fetched record; `None` when there is nothing to hand to a worker: it was
     /// completed inline, or it is not to be processed (stopping, past a limit). A record not
     /// processed is not tracked, so it is neither processed nor committed.
-    fn accept(&mut self, r: Record, now: Instant) -> Option<(Lane, Work)> {
+    fn accept(
+        &mut self,
+        r: Record,
+        now: Instant,
+        share: &Share,
+        queued: usize,
+    ) -> Option<(Lane, Work)> {
         let slot = self.slot_of(&r.topic, r.partition);
         let stopping = self.stopping.is_some();
         let p = &mut self.parts[slot as usize];
+        if p.held.is_some() {
+            return None; // read again from the held offset
+        }
         p.position = Some(r.offset + 1);
         if stopping || p.finished {
             return None; // not tracked, not processed, not committed: read again next time
@@ -462,6 +567,14 @@ impl Engine {
         {
             return None;
         }
+        if self.parts[slot as usize].outstanding >= share.records && self.starving(share, queued) {
+            let p = &mut self.parts[slot as usize];
+            p.held = Some(r.offset);
+            p.rewind_due = true;
+            p.position = Some(r.offset);
+            self.counters.partition_pauses += 1;
+            return None;
+        }
         self.received += 1;
         self.last_activity = now;
         let inline = self.inline;
@@ -473,7 +586,9 @@ impl Engine {
             self.tracker.received_done(&slot, r.offset);
             return None;
         }
+        let was_idle = p.outstanding == 0;
         p.outstanding += 1;
+        self.busy_parts += usize::from(was_idle);
         self.outstanding += 1;
         self.tracker.received(&slot, r.offset);
         let lane = lane_of(slot, &r, self.cfg.ordering);
@@ -488,10 +603,15 @@ impl Driver for Engine {
 
     fn on_records(&mut self, records: Vec<Record>) {
         let now = Instant::now();
-        let accepted: Vec<(Lane, Work)> = records
-            .into_iter()
-            .filter_map(|r| self.accept(r, now))
-            .collect();
+        let share = self.share();
+        let mut queued = self.lanes.len();
+        let mut accepted: Vec<(Lane, Work)> = Vec::with_capacity(records.len());
+        for r in records {
+            if let Some(work) = self.accept(r, now, &share, queued) {
+                accepted.push(work);
+                queued += 1;
+            }
+        }
         if !accepted.is_empty() {
             self.lanes.push_all(accepted);
             self.counters.max_queued = self.counters.max_queued.max(self.lanes.len());
@@ -500,17 +620,21 @@ impl Driver for Engine {
 
     fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool {
         self.counters.rebalances += 1;
+        let start_paused = self.flow.is_paused() || self.stopping.is_some();
         for (tp, committed) in partitions {
             let slot = self.slot(tp);
             let p = &mut self.parts[slot as usize];
             p.assigned = true;
             p.finished = false;
             p.position = *committed;
+            p.paused = start_paused;
+            p.held = None;
+            p.rewind_due = false;
             if let Some(c) = committed {
                 self.part(slot).summary.start_offset.get_or_insert(*c);
             }
         }
-        self.flow.is_paused() || self.stopping.is_some()
+        start_paused
     }
 
     fn on_revoke(
@@ -543,9 +667,13 @@ impl Driver for Engine {
                     out.push((tp.clone(), off));
                 }
             }
+            // The consumer clears its pause of a revoked partition.
             let p = &mut self.parts[slot as usize];
             p.assigned = false;
             p.position = None;
+            p.paused = false;
+            p.held = None;
+            p.rewind_due = false;
         }
         out
     }
@@ -582,6 +710,12 @@ impl Driver for Engine {
 
     fn on_error(&mut self, error: String) {
         self.note(error);
+    }
+
+    fn on_rewound(&mut self, tp: &TopicPartition, ok: bool) {
+        if let Some(&slot) = self.slots.get(tp) {
+            self.parts[slot as usize].rewind_due &= !ok;
+        }
     }
 
     fn tick(&mut self) -> Tick {
@@ -622,20 +756,19 @@ impl Driver for Engine {
             let waiting = self.outstanding > 0
                 && since.elapsed() < self.cfg.shutdown_timeout
                 && !self.abort.load(Ordering::Relaxed);
-            if waiting {
-                std::thread::sleep(Duration::from_millis(2));
-                return Tick {
-                    flow: Some(Flow::Pause),
-                    ..Default::default()
-                };
-            }
-            self.stop_reason = reason;
-            return Tick {
-                flow: Some(Flow::Pause),
-                commit: self.commits(),
-                stop: true,
+            let mut tick = Tick {
+                all_paused: true,
                 ..Default::default()
             };
+            self.pause_all(&mut tick);
+            if waiting {
+                std::thread::sleep(Duration::from_millis(2));
+                return tick;
+            }
+            self.stop_reason = reason;
+            tick.commit = self.commits();
+            tick.stop = true;
+            return tick;
         }
         let mut tick = Tick::default();
         // Two levels of backpressure. A full queue first only holds intake (the poll loop
@@ -657,14 +790,10 @@ impl Driver for Engine {
         } else {
             None
         };
-        match change {
-            Some(FlowChange::Pause) => {
-                self.counters.pauses += 1;
-                tick.flow = Some(Flow::Pause);
-            }
-            Some(FlowChange::Resume) => tick.flow = Some(Flow::Resume),
-            None => {}
+        if change == Some(FlowChange::Pause) {
+            self.counters.pauses += 1;
         }
+        self.steer_partitions(&mut tick);
         if now.duration_since(self.last_commit) >= self.cfg.commit_interval {
             tick.commit = self.commits();
         }
@@ -697,17 +826,28 @@ mod tests {
         limits: Limits,
         inline: bool,
     ) -> (Engine, Sender<Vec<Completion>>, Arc<Lanes<Work>>) {
+        engine_ordered(limits, inline, OrderingMode::Unordered, 4)
+    }
+
+    /// Queue bounds 4 (high) and 1 (low).
+    fn engine_ordered(
+        limits: Limits,
+        inline: bool,
+        ordering: OrderingMode,
+        high: usize,
+    ) -> (Engine, Sender<Vec<Completion>>, Arc<Lanes<Work>>) {
         let lanes = Arc::new(Lanes::new());
         let (tx, rx) = channel();
         let e = Engine::new(
             Settings {
-                ordering: OrderingMode::Unordered,
+                ordering,
+                workers: 4,
                 commit_interval: Duration::ZERO,
                 shutdown_timeout: Duration::from_millis(200),
                 dry_run: false,
                 limits,
             },
-            Hysteresis::new(4, 1, Duration::ZERO).unwrap(),
+            Hysteresis::new(high, 1, Duration::ZERO).unwrap(),
             Arc::clone(&lanes),
             Arc::new(NullSink),
             inline,
@@ -777,14 +917,11 @@ mod tests {
         }
         let first = e.tick();
         assert!(
-            first.flow.is_none() && first.room == 0,
+            first.pause.is_empty() && first.room == 0,
             "a full queue first holds intake"
         );
         std::thread::sleep(PAUSE_AFTER);
-        assert!(
-            matches!(e.tick().flow, Some(Flow::Pause)),
-            "sustained pressure pauses"
-        );
+        assert!(e.tick().pause == vec![tp(0)], "sustained pressure pauses");
         assert!(
             e.on_assign(&[(tp(1), None)]),
             "new partitions start paused under backpressure"
@@ -794,7 +931,11 @@ mod tests {
             lanes.done(&lane);
             done(&e, &tx, 0, r.record.offset);
         }
-        assert!(matches!(e.tick().flow, Some(Flow::Resume)));
+        assert_eq!(
+            e.tick().resume,
+            vec![tp(0), tp(1)],
+            "resumed with the partition that started paused"
+        );
         assert_eq!(e.counters.pauses, 1);
     }
 
@@ -928,5 +1069,50 @@ mod tests {
             summary.iter().map(|s| s.processed).collect::<Vec<_>>(),
             vec![3, 1]
         );
+    }
+
+    #[test]
+    fn a_partition_over_its_share_is_paused_rewound_and_resumed() {
+        // 8 queued at most, 2 partitions: 4 each, released at 2.
+        let (mut e, tx, lanes) =
+            engine_ordered(Limits::default(), false, OrderingMode::Partition, 8);
+        e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
+        e.on_records((0..6).map(|o| rec(0, o)).chain([rec(1, 0)]).collect());
+        assert_eq!(
+            lanes.len(),
+            5,
+            "4 of partition 0, then partition 1's record"
+        );
+        assert_eq!(e.counters.partition_pauses, 1);
+        let t = e.tick();
+        assert_eq!(t.pause, vec![tp(0)]);
+        assert_eq!(
+            t.rewind,
+            vec![(tp(0), 4)],
+            "read again from the first record not taken"
+        );
+        e.on_rewound(&tp(0), false);
+        assert_eq!(
+            e.tick().rewind,
+            vec![(tp(0), 4)],
+            "a failed rewind is asked again"
+        );
+        e.on_rewound(&tp(0), true);
+        // Stale records of a held partition are not taken.
+        e.on_records(vec![rec(0, 4)]);
+        assert_eq!(lanes.len(), 5);
+        done(&e, &tx, 0, 0);
+        let t = e.tick();
+        assert!(t.resume.is_empty(), "3 left: above half its share");
+        done(&e, &tx, 0, 1);
+        let t = e.tick();
+        assert_eq!(t.resume, vec![tp(0)]);
+        assert_eq!(t.commit, vec![(tp(0), 2), (tp(1), 0)]);
+        e.on_commit(&t.commit, Ok(()));
+        done(&e, &tx, 0, 2);
+        done(&e, &tx, 0, 3);
+        e.on_records(vec![rec(0, 4)]);
+        let t = e.tick();
+        assert_eq!(t.commit, vec![(tp(0), 4)], "4 is taken now, not yet done");
     }
 }

@@ -455,6 +455,7 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
     let engine = Arc::new(Mutex::new(Engine::new(
         engine::Settings {
             ordering: args.ordering,
+            workers: args.workers,
             commit_interval: args.commit_interval,
             shutdown_timeout: args.shutdown_timeout,
             dry_run: args.dry_run,

@@ -59,19 +59,20 @@ pub struct Fields {
     pub headers: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    Pause,
-    Resume,
-}
-
 /// Most records taken per poll-loop turn.
 const MAX_BATCH: usize = 500;
 
-/// What the poll loop should do before its next poll.
+/// What the poll loop should do before its next poll, in this order: pause, rewind,
+/// resume, commit.
 #[derive(Debug, Default)]
 pub struct Tick {
-    pub flow: Option<Flow>,
+    pub pause: Vec<TopicPartition>,
+    /// Paused partitions to read again from an offset: records the driver was handed but
+    /// did not take (`on_rewound` reports each outcome).
+    pub rewind: Vec<(TopicPartition, i64)>,
+    pub resume: Vec<TopicPartition>,
+    /// Every assigned partition is paused: poll (to serve events) even without room.
+    pub all_paused: bool,
     pub commit: Vec<(TopicPartition, i64)>,
     pub stop: bool,
     /// How many records the engine can take now without passing its queue bound.
@@ -114,6 +115,8 @@ pub trait Driver: Send {
     );
     /// The group's committed offsets of partitions asked for in `Tick::ask_committed`.
     fn on_committed(&mut self, _offsets: &[(TopicPartition, Option<i64>)]) {}
+    /// Whether a `Tick::rewind` took effect; a failed one is asked again.
+    fn on_rewound(&mut self, _partition: &TopicPartition, _ok: bool) {}
     fn on_error(&mut self, error: String);
     fn tick(&mut self) -> Tick;
 }
@@ -211,6 +214,14 @@ fn seek_to_time(
         };
         let _ = consumer.seek(el.topic(), el.partition(), to, timeout);
     }
+}
+
+fn tpl_of(tps: &[TopicPartition]) -> TopicPartitionList {
+    let mut tpl = TopicPartitionList::new();
+    for tp in tps {
+        tpl.add_partition(&tp.topic, tp.partition);
+    }
+    tpl
 }
 
 fn tps_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
@@ -327,26 +338,33 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         .subscribe(&topics)
         .map_err(|e| Error::kafka("subscribe", e))?;
 
-    let mut paused = false;
     let mut topics = Vec::new();
     loop {
         let tick = consumer.context().driver().tick();
-        if let Some(flow) = tick.flow {
-            paused = flow == Flow::Pause;
-            if let Ok(assigned) = consumer.assignment() {
-                let _ = match flow {
-                    Flow::Pause => consumer.pause(&assigned),
-                    Flow::Resume => consumer.resume(&assigned),
-                };
-            }
+        if !tick.pause.is_empty() {
+            let _ = consumer.pause(&tpl_of(&tick.pause));
+        }
+        for (tp, offset) in &tick.rewind {
+            // Paused first, so nothing is fetched from the old position meanwhile; the
+            // seek also drops what was prefetched. A failure keeps the partition paused.
+            let ok = consumer
+                .seek(
+                    &tp.topic,
+                    tp.partition,
+                    Offset::Offset(*offset),
+                    settings.timeout,
+                )
+                .is_ok();
+            consumer.context().driver().on_rewound(tp, ok);
+        }
+        if !tick.resume.is_empty() {
+            let _ = consumer.resume(&tpl_of(&tick.resume));
         }
         commit(&consumer, &mut *consumer.context().driver(), &tick.commit);
         if !tick.ask_committed.is_empty() {
-            let mut tpl = TopicPartitionList::new();
-            for tp in &tick.ask_committed {
-                tpl.add_partition(&tp.topic, tp.partition);
-            }
-            if let Ok(found) = consumer.committed_offsets(tpl, settings.timeout) {
+            if let Ok(found) =
+                consumer.committed_offsets(tpl_of(&tick.ask_committed), settings.timeout)
+            {
                 let offsets: Vec<(TopicPartition, Option<i64>)> = found
                     .elements()
                     .iter()
@@ -367,7 +385,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         // Take up to `room` records per turn: one driver lock and one tick per batch,
         // and the queue bound still holds (room is what is left below the high-water mark).
         // No room: hold intake for a moment; the engine pauses if the pressure lasts.
-        if tick.room == 0 && tick.flow != Some(Flow::Pause) && !paused {
+        if tick.room == 0 && !tick.all_paused {
             std::thread::sleep(Duration::from_micros(50));
             continue;
         }
