@@ -71,6 +71,11 @@ impl Session {
         })
     }
 
+    /// `--timeout`: the bound on each network call.
+    pub fn timeout(&self) -> Duration {
+        self.settings.timeout
+    }
+
     fn rk(&self) -> *mut sys::rd_kafka_t {
         self.client.client().native_ptr()
     }

@@ -212,6 +212,7 @@ impl BrokerLatency {
     }
 
     pub fn throttle_avg_ms(&self) -> Option<f64> {
-        (self.throttled_responses > 0).then(|| self.throttle_sum_ms / self.throttled_responses as f64)
+        (self.throttled_responses > 0)
+            .then(|| self.throttle_sum_ms / self.throttled_responses as f64)
     }
 }
