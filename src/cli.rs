@@ -76,8 +76,9 @@ pub enum Command {
     Config(ConfigCommand),
 }
 
+/// Which groups and topics a command looks at (`kbp lag`, `kbp diagnose`).
 #[derive(Debug, Args)]
-pub struct LagArgs {
+pub struct Scope {
     /// Consumer group to inspect, repeatable (default: all groups)
     #[arg(short, long = "group", value_name = "GROUP")]
     pub groups: Vec<String>,
@@ -89,6 +90,24 @@ pub struct LagArgs {
     /// Only partitions of this topic, repeatable
     #[arg(short, long = "topic", value_name = "TOPIC")]
     pub topics: Vec<String>,
+}
+
+/// The brokers a command measures (`kbp brokers`, `kbp diagnose`).
+#[derive(Debug, Args)]
+pub struct BrokerScope {
+    /// A broker's Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)
+    #[arg(long = "metrics-url", value_name = "[ID=]URL")]
+    pub metrics_urls: Vec<String>,
+
+    /// How many brokers the cluster should have (brokers down are reported)
+    #[arg(long, value_name = "N")]
+    pub expect_brokers: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct LagArgs {
+    #[command(flatten)]
+    pub scope: Scope,
 
     /// Only rows whose lag is above zero
     #[arg(long)]
@@ -117,17 +136,8 @@ pub struct LagArgs {
 
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
-    /// Consumer group to diagnose, repeatable (default: all groups)
-    #[arg(short, long = "group", value_name = "GROUP")]
-    pub groups: Vec<String>,
-
-    /// Diagnose every consumer group (the default when no --group is given)
-    #[arg(long, conflicts_with = "groups")]
-    pub all_groups: bool,
-
-    /// Only partitions of this topic, repeatable
-    #[arg(short, long = "topic", value_name = "TOPIC")]
-    pub topics: Vec<String>,
+    #[command(flatten)]
+    pub scope: Scope,
 
     /// How long to watch the cluster
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
@@ -145,13 +155,8 @@ pub struct DiagnoseArgs {
     #[arg(long, value_enum, default_value = "warn", value_name = "SEVERITY")]
     pub fail_on: FailOn,
 
-    /// A broker's Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)
-    #[arg(long = "metrics-url", value_name = "[ID=]URL")]
-    pub metrics_urls: Vec<String>,
-
-    /// How many brokers the cluster should have (brokers down are reported)
-    #[arg(long, value_name = "N")]
-    pub expect_brokers: Option<usize>,
+    #[command(flatten)]
+    pub brokers: BrokerScope,
 
     /// Skip reading records for the exact time lag
     #[arg(long)]
@@ -172,13 +177,8 @@ pub enum FailOn {
 
 #[derive(Debug, Args)]
 pub struct BrokersArgs {
-    /// A broker's Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)
-    #[arg(long = "metrics-url", value_name = "[ID=]URL")]
-    pub metrics_urls: Vec<String>,
-
-    /// How many brokers the cluster should have (brokers down are listed)
-    #[arg(long, value_name = "N")]
-    pub expect_brokers: Option<usize>,
+    #[command(flatten)]
+    pub brokers: BrokerScope,
 
     /// How long to measure round trips and metric rates
     #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]

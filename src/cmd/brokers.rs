@@ -77,8 +77,8 @@ pub struct Selection {
 impl From<&BrokersArgs> for Selection {
     fn from(a: &BrokersArgs) -> Self {
         Selection {
-            metrics_urls: a.metrics_urls.clone(),
-            expect_brokers: a.expect_brokers,
+            metrics_urls: a.brokers.metrics_urls.clone(),
+            expect_brokers: a.brokers.expect_brokers,
             window: a.window,
         }
     }

@@ -76,14 +76,14 @@ impl Selection {
             )));
         }
         Ok(Selection {
-            groups: a.groups.clone(),
-            topics: a.topics.clone(),
+            groups: a.scope.groups.clone(),
+            topics: a.scope.topics.clone(),
             window: if a.once { Duration::ZERO } else { a.window },
             samples: if a.once { 1 } else { a.samples },
             time_lag: !a.no_time_lag,
             brokers: brokers::Selection {
-                metrics_urls: a.metrics_urls.clone(),
-                expect_brokers: a.expect_brokers,
+                metrics_urls: a.brokers.metrics_urls.clone(),
+                expect_brokers: a.brokers.expect_brokers,
                 window: Duration::ZERO,
             },
         })

@@ -96,8 +96,8 @@ pub struct Selection {
 impl From<&LagArgs> for Selection {
     fn from(a: &LagArgs) -> Self {
         Selection {
-            groups: a.groups.clone(),
-            topics: a.topics.clone(),
+            groups: a.scope.groups.clone(),
+            topics: a.scope.topics.clone(),
             states: a.states.iter().map(|s| state_of_arg(*s)).collect(),
             only_with_lag: a.only_with_lag,
             time_lag: !a.no_time_lag,

@@ -1,7 +1,7 @@
 //! How `kbp diagnose` and `kbp brokers` look on a terminal: findings as prose (worst
 //! first, grouped by group, each with evidence, cause and remedy), then the tables.
 
-use super::{compact_duration, or_dash, Block, Render, Table, View};
+use super::{compact_duration, duration_cell, or_dash, Block, Render, Table, View};
 use crate::cmd::brokers::BrokersReport;
 use crate::cmd::diagnose::DiagnoseReport;
 use crate::diagnose::{rate, Status};
@@ -9,10 +9,7 @@ use crate::diagnose::{rate, Status};
 impl Render for DiagnoseReport {
     fn tables(&self, view: View) -> Vec<Table> {
         let wide = view != View::Table;
-        let ms = |v: Option<u64>| match view {
-            View::Csv => or_dash(v),
-            _ => or_dash(v.map(compact_duration)),
-        };
+        let ms = |v: Option<u64>| duration_cell(view, v);
         let r = |v: Option<f64>| match view {
             View::Csv => or_dash(v.map(|v| format!("{v:.3}"))),
             _ => or_dash(v.map(rate)),
@@ -140,7 +137,8 @@ impl Render for DiagnoseReport {
             self.groups.len(),
             self.cluster.brokers.iter().filter(|b| b.up).count(),
             self.samples,
-            compact_duration(self.window_ms),
+            // Sample times jitter by a few ms: 2s, not 1s, for a 2-second window.
+            compact_duration((self.window_ms + 500) / 1000 * 1000),
             self.worst.as_str().to_uppercase()
         )];
         let mut scope: Option<&Option<String>> = None;
@@ -168,7 +166,12 @@ impl Render for DiagnoseReport {
         let mut blocks = vec![Block::Text(lines)];
         let mut tables = self.tables(view);
         let parts = tables.pop();
-        blocks.extend(tables.into_iter().map(Block::Table));
+        blocks.extend(
+            tables
+                .into_iter()
+                .filter(|t| !t.rows.is_empty())
+                .map(Block::Table),
+        );
         let hidden: usize = self
             .groups
             .iter()

@@ -139,6 +139,14 @@ pub fn compact_duration(ms: u64) -> String {
     }
 }
 
+/// A duration cell: humanised for people, raw milliseconds in CSV.
+pub fn duration_cell(view: View, ms: Option<u64>) -> String {
+    match view {
+        View::Csv => or_dash(ms),
+        _ => or_dash(ms.map(compact_duration)),
+    }
+}
+
 /// `-` for a missing value, as kafka-consumer-groups prints it.
 pub fn or_dash<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())

@@ -53,7 +53,7 @@ fn group<'a>(r: &'a DiagnoseReport, name: &str) -> &'a GroupDiagnosis {
         .unwrap_or_else(|| panic!("no group {name} in {r:#?}"))
 }
 
-fn part<'a>(g: &'a GroupDiagnosis, p: i32) -> &'a PartitionDiagnosis {
+fn part(g: &GroupDiagnosis, p: i32) -> &PartitionDiagnosis {
     g.partitions.iter().find(|x| x.partition == p).unwrap()
 }
 
