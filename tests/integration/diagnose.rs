@@ -43,6 +43,19 @@ fn checked(r: &Run) -> DiagnoseReport {
         "exit code for worst {:?}: {}",
         report.worst, r.stderr
     );
+    // The verdict, for the test log (cargo test -- --nocapture).
+    for g in &report.groups {
+        let found: Vec<String> = findings(&report, &g.group)
+            .iter()
+            .map(|f| format!("{}:{}", f.rule, f.severity.as_str()))
+            .collect();
+        eprintln!(
+            "verdict {}: {} {} lag {} ({:+}) produce {:?} consume {:?} eta {} members {} idle {} changes {} | {} | exit {}",
+            g.group, g.status.as_str(), g.severity.as_str(), g.total_lag, g.lag_change,
+            g.produce_rate.map(|r| r.round()), g.consume_rate.map(|r| r.round()), g.eta,
+            g.members, g.idle_members, g.membership_changes, found.join(", "), r.code
+        );
+    }
     report
 }
 
