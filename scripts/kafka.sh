@@ -11,6 +11,7 @@
 #   scripts/kafka.sh bootstrap          print the PLAINTEXT bootstrap, or exit 1
 #   scripts/kafka.sh sasl-bootstrap     print the SASL_PLAINTEXT (SCRAM-SHA-512) bootstrap, or exit 1
 #   scripts/kafka.sh tool NAME [ARGS]   run one of Apache's CLI tools (see `tool --list`)
+#   scripts/kafka.sh metrics-url        print the JMX exporter's URL (broker started with KBP_KAFKA_JMX_EXPORTER=1)
 #
 # Environment:
 #   KBP_KAFKA_CACHE          jar cache             (default <repo>/.cache/kafka)
@@ -21,6 +22,7 @@
 #   KBP_KAFKA_JAVA_OPTS      extra JVM options for the broker
 #   KBP_KAFKA_TOOL_OPTS      extra JVM options for `tool`
 #   KBP_KAFKA_TOOL_LOG_LEVEL log level of `tool` (to stderr)           (default ERROR)
+#   KBP_KAFKA_JMX_EXPORTER   1: `start` attaches Prometheus's JMX exporter agent (scripts/kafka/jmx-exporter.yaml)
 #   JAVA_HOME                picks the java binary (default: java on PATH; Java 17+)
 set -euo pipefail
 
@@ -35,6 +37,11 @@ START_TIMEOUT=${KBP_KAFKA_START_TIMEOUT:-120}
 STOP_TIMEOUT=${KBP_KAFKA_STOP_TIMEOUT:-30}
 FETCH_TIMEOUT=900
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+
+# Prometheus's JMX exporter agent (Maven Central: io.prometheus.jmx). Kept out of lib/ so it
+# is never on the broker's classpath, and out of pom.xml so the broker jars are not re-fetched.
+JMX_EXPORTER_VERSION=1.0.1
+JMX_JAR=$CACHE/jmx-exporter/jmx_prometheus_javaagent-$JMX_EXPORTER_VERSION.jar
 
 SCRAM_USER=kbp
 SCRAM_PASSWORD=kbp-secret
@@ -137,6 +144,7 @@ prop() { [[ -f $2 ]] || return 0; sed -n "s/^$1=//p" "$2" | tail -n 1; }
 # ---------------------------------------------------------------- fetch
 
 cmd_fetch() {
+  fetch_jmx_exporter
   have_lib && return 0
   need_cmd mvn "install Maven, e.g. apt-get install maven"
   mkdir -p "$CACHE"
@@ -163,6 +171,24 @@ cmd_fetch() {
   rm -rf "$tmp"
   touch "$(stamp_file)"
   exec 8>&-
+}
+
+fetch_jmx_exporter() {
+  [[ -f $JMX_JAR ]] && return 0
+  need_cmd mvn "install Maven, e.g. apt-get install maven"
+  local tmp log=$CACHE/fetch-jmx.log
+  mkdir -p "$CACHE"
+  tmp=$(mktemp -d "$CACHE/jmx.tmp.XXXXXX")
+  if ! mvn -B -q -Dstyle.color=never org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+        "-Dartifact=io.prometheus.jmx:jmx_prometheus_javaagent:$JMX_EXPORTER_VERSION" \
+        -DoutputDirectory="$tmp" </dev/null >"$log" 2>&1; then
+    rm -rf "$tmp"
+    tail -n 20 "$log" >&2 || true
+    die "could not fetch io.prometheus.jmx:jmx_prometheus_javaagent:$JMX_EXPORTER_VERSION (full output: $log)"
+  fi
+  mkdir -p "$(dirname "$JMX_JAR")"
+  mv "$tmp/$(basename "$JMX_JAR")" "$JMX_JAR"
+  rm -rf "$tmp"
 }
 
 # ---------------------------------------------------------------- tools
@@ -376,17 +402,18 @@ format_storage() {
 }
 
 launch_broker() {
-  local heap opts=() extra=()
+  local heap opts=() extra=() agent=()
   # shellcheck disable=SC2206
   heap=(${KBP_KAFKA_HEAP_OPTS:--Xms256m -Xmx1g})
   # shellcheck disable=SC2206
   [[ -n ${KBP_KAFKA_JAVA_OPTS:-} ]] && extra=(${KBP_KAFKA_JAVA_OPTS})
+  [[ -n ${1:-} ]] && agent=("-javaagent:$JMX_JAR=127.0.0.1:$1:$KAFKA_DIR/jmx-exporter.yaml")
   opts=("${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
         -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData
         -Djava.awt.headless=true
         "-Dkafka.logs.dir=$RUN"
         "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-broker.xml"
-        "${extra[@]}")
+        "${agent[@]}" "${extra[@]}")
   rm -f "$RUN/pid"
   : >"$RUN/stdout.log"
   # Detached: own session, stdin/stdout/stderr off the caller (so a caller that reads our stdout
@@ -454,8 +481,13 @@ start_locked() {
   cmd_fetch
   check_java
   mkdir -p "$RUN"
-  rm -f "$RUN/pid" "$RUN/bootstrap" "$RUN/sasl_bootstrap" "$RUN/check.log"
+  rm -f "$RUN/pid" "$RUN/bootstrap" "$RUN/sasl_bootstrap" "$RUN/check.log" "$RUN/metrics_url"
   [[ $clean == 1 ]] && rm -rf "$RUN/data"
+  local jmx_port=
+  if [[ ${KBP_KAFKA_JMX_EXPORTER:-0} == 1 ]]; then
+    fetch_jmx_exporter
+    jmx_port=$(free_ports 1)
+  fi
 
   # Reuse the previous ports when they are still free (same bootstrap across stop/start).
   local plain sasl ctrl attempt formatted=0
@@ -472,8 +504,9 @@ start_locked() {
     write_client_files
     if [[ $formatted == 0 ]]; then format_storage; formatted=1; fi
 
-    launch_broker
+    launch_broker "$jmx_port"
     if wait_ready "$plain" "$sasl" $(( SECONDS + START_TIMEOUT )); then
+      [[ -n $jmx_port ]] && echo "http://127.0.0.1:$jmx_port/metrics" >"$RUN/metrics_url"
       echo "127.0.0.1:$sasl" >"$RUN/sasl_bootstrap.tmp" && mv "$RUN/sasl_bootstrap.tmp" "$RUN/sasl_bootstrap"
       echo "127.0.0.1:$plain" >"$RUN/bootstrap.tmp" && mv "$RUN/bootstrap.tmp" "$RUN/bootstrap"
       echo "127.0.0.1:$plain"
@@ -507,7 +540,7 @@ cmd_stop() {
   [[ -d $RUN ]] || return 0
   lock_run
   kill_broker
-  rm -f "$RUN/bootstrap" "$RUN/sasl_bootstrap"
+  rm -f "$RUN/bootstrap" "$RUN/sasl_bootstrap" "$RUN/metrics_url"
   if [[ $clean == 1 ]]; then
     rm -rf "$RUN/data" "$RUN/server.properties" "$RUN/client-sasl.properties" \
            "$RUN"/server.log* "$RUN/stdout.log" "$RUN/format.log" "$RUN/check.log"
@@ -553,6 +586,8 @@ main() {
     status)         cmd_status ;;
     bootstrap)      cmd_bootstrap bootstrap ;;
     sasl-bootstrap) cmd_bootstrap sasl_bootstrap ;;
+    metrics-url)    [[ -s $RUN/metrics_url ]] || die "no JMX exporter in $RUN (start the broker with KBP_KAFKA_JMX_EXPORTER=1)"
+                    cmd_bootstrap metrics_url ;;
     tool)           cmd_tool "$@" ;;
     -h|--help|help) usage 0 ;;
     *)              echo "$PROG: error: unknown subcommand '$sub'" >&2; usage ;;

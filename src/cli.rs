@@ -65,6 +65,10 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Show how far behind consumer groups are, per partition and per group
     Lag(LagArgs),
+    /// Find backpressure: sample groups and brokers over a window, say why and what to do
+    Diagnose(DiagnoseArgs),
+    /// Each broker's leaders, replicas, round-trip time and, with --metrics-url, its pressure
+    Brokers(BrokersArgs),
     /// Clear a backlog safely: bounded, paused under backpressure, committing only what was processed
     Drain(DrainArgs),
     /// Inspect the configuration kbp would use
@@ -72,8 +76,9 @@ pub enum Command {
     Config(ConfigCommand),
 }
 
+/// Which groups and topics a command looks at (`kbp lag`, `kbp diagnose`).
 #[derive(Debug, Args)]
-pub struct LagArgs {
+pub struct Scope {
     /// Consumer group to inspect, repeatable (default: all groups)
     #[arg(short, long = "group", value_name = "GROUP")]
     pub groups: Vec<String>,
@@ -85,6 +90,24 @@ pub struct LagArgs {
     /// Only partitions of this topic, repeatable
     #[arg(short, long = "topic", value_name = "TOPIC")]
     pub topics: Vec<String>,
+}
+
+/// The brokers a command measures (`kbp brokers`, `kbp diagnose`).
+#[derive(Debug, Args)]
+pub struct BrokerScope {
+    /// A broker's Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)
+    #[arg(long = "metrics-url", value_name = "[ID=]URL")]
+    pub metrics_urls: Vec<String>,
+
+    /// How many brokers the cluster should have (brokers down are reported)
+    #[arg(long, value_name = "N")]
+    pub expect_brokers: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct LagArgs {
+    #[command(flatten)]
+    pub scope: Scope,
 
     /// Only rows whose lag is above zero
     #[arg(long)]
@@ -109,6 +132,61 @@ pub struct LagArgs {
     /// Skip reading records for TIME-LAG (faster, no per-partition fetches)
     #[arg(long)]
     pub no_time_lag: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    #[command(flatten)]
+    pub scope: Scope,
+
+    /// How long to watch the cluster
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub window: Duration,
+
+    /// Samples taken over the window (at least 2)
+    #[arg(long, default_value_t = 6, value_name = "N")]
+    pub samples: usize,
+
+    /// One snapshot, only the checks that need no history
+    #[arg(long)]
+    pub once: bool,
+
+    /// Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)
+    #[arg(long, value_enum, default_value = "warn", value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub brokers: BrokerScope,
+
+    /// Skip reading records for the exact time lag
+    #[arg(long)]
+    pub no_time_lag: bool,
+
+    /// Output format: table, wide, json, yaml, csv (partitions) [default: table]
+    #[arg(short, long, value_enum)]
+    pub output: Option<Format>,
+}
+
+/// The severity from which `kbp diagnose` exits non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Warn,
+    Crit,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct BrokersArgs {
+    #[command(flatten)]
+    pub brokers: BrokerScope,
+
+    /// How long to measure round trips and metric rates
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    pub window: Duration,
+
+    /// Output format: table, wide, json, yaml, csv [default: table]
+    #[arg(short, long, value_enum)]
+    pub output: Option<Format>,
 }
 
 #[derive(Debug, Args)]

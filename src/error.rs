@@ -21,6 +21,8 @@ pub mod exit {
     pub const KAFKA: i32 = 5;
     /// `kbp drain` stopped on a record that failed after its retries (`--on-failure stop`).
     pub const DRAIN_FAILED: i32 = 6;
+    /// `kbp diagnose` found something critical (`--fail-on`).
+    pub const CRITICAL: i32 = 7;
     /// Unexpected local failure (I/O on our own files, a bug).
     pub const INTERNAL: i32 = 70;
 }
@@ -60,6 +62,10 @@ pub enum Error {
     /// Not a failure of kbp: a threshold the user asked us to check was breached.
     #[error("{0}")]
     Threshold(String),
+
+    /// Not a failure of kbp: `kbp diagnose` found a critical problem in the cluster.
+    #[error("{0}")]
+    Critical(String),
 }
 
 impl Error {
@@ -70,6 +76,7 @@ impl Error {
             Error::NotFound { .. } => exit::NOT_FOUND,
             Error::Kafka { .. } => exit::KAFKA,
             Error::Threshold(_) => exit::THRESHOLD,
+            Error::Critical(_) => exit::CRITICAL,
             Error::DrainStopped(_) => exit::DRAIN_FAILED,
             Error::Io { .. } => exit::INTERNAL,
         }

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod diagnose;
 pub mod drain;
 pub mod error;
 pub mod kafka;
@@ -62,6 +63,24 @@ fn dispatch(cli: &Cli) -> Result<()> {
         Command::Drain(args) => {
             let settings = config::resolve(&cli.global, true)?;
             drain::run(&settings, &cli.global, args)
+        }
+        Command::Diagnose(args) => {
+            let sel = cmd::diagnose::Selection::from_args(args)?;
+            let settings = config::resolve(&cli.global, true)?;
+            let session = kafka::Session::connect_with_stats(&settings)?;
+            let progress = Progress::spinner(false, cli.global.verbose);
+            let report = cmd::diagnose::run(&session, &sel, &progress)?;
+            progress.finish();
+            output::emit(&report, args.output.unwrap_or(Format::Table))?;
+            cmd::diagnose::check(&report, args.fail_on)
+        }
+        Command::Brokers(args) => {
+            let settings = config::resolve(&cli.global, true)?;
+            let session = kafka::Session::connect_with_stats(&settings)?;
+            let progress = Progress::spinner(false, cli.global.verbose);
+            let report = cmd::brokers::run(&session, &args.into(), &progress)?;
+            progress.finish();
+            output::emit(&report, args.output.unwrap_or(Format::Table))
         }
         Command::Config(command) => cmd::config::run(&cli.global, command),
     }

@@ -96,8 +96,8 @@ pub struct Selection {
 impl From<&LagArgs> for Selection {
     fn from(a: &LagArgs) -> Self {
         Selection {
-            groups: a.groups.clone(),
-            topics: a.topics.clone(),
+            groups: a.scope.groups.clone(),
+            topics: a.scope.topics.clone(),
             states: a.states.iter().map(|s| state_of_arg(*s)).collect(),
             only_with_lag: a.only_with_lag,
             time_lag: !a.no_time_lag,
@@ -130,16 +130,37 @@ pub fn now_ms() -> u64 {
 
 /// All the cluster reads, in a fixed number of batched rounds.
 pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result<Snapshot> {
+    gather_with(session, sel, progress, false)
+}
+
+/// [`gather`]; with `lenient`, a cluster that refuses to list or describe groups (one
+/// without those APIs, such as librdkafka's mock cluster) yields a warning and groups
+/// without state or members instead of an error. `kbp diagnose` samples this way.
+pub fn gather_with(
+    session: &Session,
+    sel: &Selection,
+    progress: &Progress,
+    lenient: bool,
+) -> Result<Snapshot> {
     let mut snap = Snapshot::default();
     let listed = if sel.groups.is_empty() {
         progress.set("listing groups");
-        let (listed, errors) = session.list_groups(&sel.states)?;
-        snap.warnings.extend(
-            errors
-                .iter()
-                .map(|e| format!("a broker could not list its groups: {e}")),
-        );
-        Some(listed)
+        match tolerate(session.list_groups(&sel.states), lenient)? {
+            Ok((listed, errors)) => {
+                snap.warnings.extend(
+                    errors
+                        .iter()
+                        .map(|e| format!("a broker could not list its groups: {e}")),
+                );
+                Some(listed)
+            }
+            Err(e) => {
+                snap.warnings.push(format!(
+                    "cannot list consumer groups ({e}); name them with --group"
+                ));
+                Some(vec![])
+            }
+        }
     } else {
         None
     };
@@ -174,9 +195,18 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
         return Ok(snap);
     }
     progress.set(&format!("describing {} groups", names.len()));
-    snap.descriptions = match &listed {
-        Some(l) => session.describe_listed(l)?,
-        None => session.describe_groups(&names)?,
+    let described = match &listed {
+        Some(l) => session.describe_listed(l),
+        None => session.describe_groups(&names),
+    };
+    snap.descriptions = match tolerate(described, lenient)? {
+        Ok(d) => d,
+        Err(e) => {
+            snap.warnings.push(format!(
+                "cannot describe consumer groups ({e}); state and members unknown"
+            ));
+            names.iter().map(|g| GroupDescription::unknown(g)).collect()
+        }
     };
     progress.set(&format!(
         "fetching committed offsets of {} groups",
@@ -241,6 +271,16 @@ pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result
         }
     }
     Ok(snap)
+}
+
+/// With `lenient`, a failure of the cluster's answer (not of reaching it) is handed back
+/// as a value for the caller to note.
+fn tolerate<T>(r: Result<T>, lenient: bool) -> Result<Result<T, Error>> {
+    match r {
+        Err(e @ Error::Kafka { .. }) if lenient => Ok(Err(e)),
+        Err(e) => Err(e),
+        Ok(v) => Ok(Ok(v)),
+    }
 }
 
 /// A named group that Kafka does not know: Dead or GROUP_ID_NOT_FOUND, and nothing committed.

@@ -3,7 +3,10 @@
 //! librdkafka reports *why* a broker is unreachable (connection refused, DNS, TLS, SASL)
 //! only through its error callback; we keep the latest reason so "cannot reach Kafka"
 //! can say it. Logs reach stderr only with `--verbose`, and never with a secret in them.
+//! With `statistics.interval.ms` set, the statistics callback keeps each broker's request
+//! round-trip and throttle times, so `kbp brokers` can report what it measured.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rdkafka::client::ClientContext;
@@ -12,14 +15,18 @@ use rdkafka::consumer::ConsumerContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 
+use serde::Deserialize;
+
 use crate::config::{Redactor, Settings};
 use crate::error::{Error, Result};
+use crate::kafka::types::BrokerLatency;
 
 pub struct KbpContext {
     redactor: Redactor,
     verbose: bool,
     last_error: Mutex<Option<String>>,
     auth_error: Mutex<Option<String>>,
+    latency: Mutex<HashMap<i32, BrokerLatency>>,
 }
 
 impl KbpContext {
@@ -29,7 +36,13 @@ impl KbpContext {
             verbose: settings.verbose,
             last_error: Mutex::new(None),
             auth_error: Mutex::new(None),
+            latency: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Round-trip and throttle times per broker id, over every statistics window so far.
+    pub fn latency(&self) -> HashMap<i32, BrokerLatency> {
+        self.latency.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     pub fn last_error(&self) -> Option<String> {
@@ -48,7 +61,59 @@ impl KbpContext {
     }
 }
 
+/// The part of librdkafka's statistics JSON kbp reads; rdkafka's typed `Statistics` is not
+/// used because one renamed field would make it drop the whole document.
+#[derive(Deserialize)]
+struct Stats {
+    #[serde(default)]
+    brokers: HashMap<String, BrokerStats>,
+}
+
+#[derive(Deserialize)]
+struct BrokerStats {
+    nodeid: i32,
+    rtt: Option<Window>,
+    throttle: Option<Window>,
+}
+
+/// One statistics window: rtt in microseconds, throttle in milliseconds.
+#[derive(Deserialize, Clone, Copy)]
+struct Window {
+    max: i64,
+    sum: i64,
+    cnt: i64,
+    p99: i64,
+}
+
+/// Folds one statistics document into the per-broker totals. Windows without requests
+/// carry nothing; bootstrap placeholders (node id -1) are not brokers.
+fn fold_stats(json: &[u8], into: &mut HashMap<i32, BrokerLatency>) {
+    let Ok(stats) = serde_json::from_slice::<Stats>(json) else {
+        return;
+    };
+    for b in stats.brokers.into_values().filter(|b| b.nodeid >= 0) {
+        let l = into.entry(b.nodeid).or_default();
+        if let Some(w) = b.rtt.filter(|w| w.cnt > 0) {
+            l.requests += w.cnt as u64;
+            l.rtt_sum_ms += w.sum as f64 / 1000.0;
+            l.rtt_max_ms = l.rtt_max_ms.max(w.max as f64 / 1000.0);
+            l.rtt_p99_ms = l.rtt_p99_ms.max(w.p99 as f64 / 1000.0);
+        }
+        if let Some(w) = b.throttle.filter(|w| w.cnt > 0) {
+            l.throttled_responses += w.cnt as u64;
+            l.throttle_sum_ms += w.sum as f64;
+            l.throttle_max_ms = l.throttle_max_ms.max(w.max as f64);
+        }
+    }
+}
+
 impl ClientContext for KbpContext {
+    fn stats_raw(&self, statistics: &[u8]) {
+        if let Ok(mut l) = self.latency.lock() {
+            fold_stats(statistics, &mut l);
+        }
+    }
+
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
         if self.verbose {
             eprintln!(
@@ -80,3 +145,35 @@ impl ProducerContext for KbpContext {
 }
 
 impl ConsumerContext for KbpContext {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statistics_fold_per_broker_and_skip_bootstrap_entries() {
+        let doc = |rtt_cnt: i64, p99: i64| {
+            format!(
+                r#"{{"name":"kbp#producer-1","brokers":{{
+                "127.0.0.1:9092/bootstrap":{{"nodeid":-1,"rtt":{{"max":9,"sum":9,"cnt":1,"p99":9}}}},
+                "127.0.0.1:9092/1":{{"nodeid":1,"state":"UP",
+                  "rtt":{{"min":1000,"max":4000,"avg":2000,"sum":{},"cnt":{rtt_cnt},"p99":{p99}}},
+                  "throttle":{{"max":0,"sum":0,"cnt":0,"p99":0}}}}}}}}"#,
+                2000 * rtt_cnt
+            )
+        };
+        let mut into = HashMap::new();
+        fold_stats(doc(4, 3000).as_bytes(), &mut into);
+        fold_stats(doc(0, 0).as_bytes(), &mut into);
+        fold_stats(doc(1, 4000).as_bytes(), &mut into);
+        fold_stats(b"not json", &mut into);
+        assert_eq!(into.len(), 1);
+        let l = &into[&1];
+        assert_eq!(l.requests, 5);
+        assert_eq!(l.rtt_avg_ms(), Some(2.0));
+        assert_eq!(l.rtt_p99_ms, 4.0);
+        assert_eq!(l.rtt_max_ms, 4.0);
+        assert_eq!(l.throttled_responses, 0);
+        assert_eq!(l.throttle_avg_ms(), None);
+    }
+}

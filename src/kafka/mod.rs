@@ -31,6 +31,9 @@ pub use types::*;
 const MAX_IN_FLIGHT: usize = 1000;
 /// From this many classic groups on, one cluster-wide classic describe round is cheaper.
 const CLASSIC_ROUND_MIN: usize = 8;
+/// How often a measuring session's statistics callback fires; each window holds the round
+/// trips of the requests sent since the previous one.
+const STATS_INTERVAL_MS: &str = "500";
 
 pub struct Session {
     settings: Settings,
@@ -40,7 +43,25 @@ pub struct Session {
 
 impl Session {
     pub fn connect(settings: &Settings) -> Result<Session> {
-        let config = client_config(settings, "kbp");
+        Self::connect_with(settings, client_config(settings, "kbp"))
+    }
+
+    /// A session that also measures each broker's round-trip and throttle times through
+    /// librdkafka's statistics ([`Session::broker_latency`]). Only for short commands that
+    /// poll it ([`Session::idle`] or any admin call): statistics queue up until served.
+    pub fn connect_with_stats(settings: &Settings) -> Result<Session> {
+        let mut config = client_config(settings, "kbp");
+        if !settings
+            .properties
+            .iter()
+            .any(|(k, _)| k == "statistics.interval.ms")
+        {
+            config.set("statistics.interval.ms", STATS_INTERVAL_MS);
+        }
+        Self::connect_with(settings, config)
+    }
+
+    fn connect_with(settings: &Settings, config: ClientConfig) -> Result<Session> {
         let client = config
             .create_with_context(KbpContext::new(settings))
             .map_err(|e| config_error(settings, e))?;
@@ -48,6 +69,11 @@ impl Session {
             settings: settings.clone(),
             client,
         })
+    }
+
+    /// `--timeout`: the bound on each network call.
+    pub fn timeout(&self) -> Duration {
+        self.settings.timeout
     }
 
     fn rk(&self) -> *mut sys::rd_kafka_t {
@@ -233,6 +259,75 @@ impl Session {
         admin::describe_topics(self.rk(), topics, &opts, &q);
         let ev = self.wait(&q, 1, "DescribeTopics")?;
         Ok(admin::describe_topics_result(&ev[0]))
+    }
+
+    /// Metadata of every topic (partitions, leaders, replicas, ISR) and the brokers it
+    /// names: one Metadata request, which every Kafka-compatible cluster serves.
+    pub fn metadata(&self) -> Result<(Vec<Node>, Vec<TopicDescription>)> {
+        let md = self
+            .client
+            .client()
+            .fetch_metadata(None, self.settings.timeout)
+            .map_err(|e| match e.rdkafka_error_code() {
+                Some(code) => self.request_error(
+                    "Metadata",
+                    KafkaCode {
+                        code: code as i32,
+                        name: format!("{code:?}"),
+                        message: code.to_string(),
+                    },
+                ),
+                None => Error::kafka("Metadata", e),
+            })?;
+        let nodes = md
+            .brokers()
+            .iter()
+            .map(|b| Node {
+                id: b.id(),
+                host: b.host().to_string(),
+                port: b.port().clamp(0, u16::MAX as i32) as u16,
+                rack: None,
+            })
+            .collect();
+        let topics = md
+            .topics()
+            .iter()
+            .map(|t| TopicDescription {
+                name: t.name().to_string(),
+                internal: t.name().starts_with("__"),
+                partitions: t
+                    .partitions()
+                    .iter()
+                    .map(|p| PartitionInfo {
+                        partition: p.id(),
+                        leader: Some(p.leader()).filter(|l| *l >= 0),
+                        replicas: p.replicas().to_vec(),
+                        isr: p.isr().to_vec(),
+                    })
+                    .collect(),
+                error: t.error().map(|e| {
+                    let code = rdkafka::error::RDKafkaErrorCode::from(e);
+                    KafkaCode {
+                        code: code as i32,
+                        name: format!("{code:?}"),
+                        message: code.to_string(),
+                    }
+                }),
+            })
+            .collect();
+        Ok((nodes, topics))
+    }
+
+    /// Waits `d` while serving librdkafka's callbacks (statistics, errors, logs).
+    pub fn idle(&self, d: Duration) {
+        self.client.poll(d);
+    }
+
+    /// Per broker id, what the statistics measured so far (empty without
+    /// [`Session::connect_with_stats`]).
+    pub fn broker_latency(&self) -> HashMap<i32, BrokerLatency> {
+        self.client.poll(Duration::ZERO);
+        self.client.context().latency()
     }
 
     /// The timestamp of the first record at or after each wanted offset, read without

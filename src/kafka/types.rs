@@ -108,6 +108,22 @@ pub struct GroupDescription {
     pub error: Option<KafkaCode>,
 }
 
+impl GroupDescription {
+    /// A group the cluster would not describe: name only, state and members unknown.
+    pub fn unknown(group: &str) -> Self {
+        GroupDescription {
+            group: group.to_string(),
+            state: GroupState::Unknown,
+            group_type: GroupType::Unknown,
+            simple: false,
+            assignor: String::new(),
+            coordinator: None,
+            members: vec![],
+            error: None,
+        }
+    }
+}
+
 /// A Kafka error code with librdkafka's name for it and its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KafkaCode {
@@ -174,4 +190,29 @@ pub struct TopicDescription {
     pub internal: bool,
     pub partitions: Vec<PartitionInfo>,
     pub error: Option<KafkaCode>,
+}
+
+/// What librdkafka's statistics measured for one broker while kbp ran: the round trip of
+/// kbp's own requests, and the throttle time the broker asked for (quotas).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrokerLatency {
+    pub requests: u64,
+    pub rtt_sum_ms: f64,
+    /// The highest p99 of any statistics window (librdkafka keeps percentiles per window).
+    pub rtt_p99_ms: f64,
+    pub rtt_max_ms: f64,
+    pub throttled_responses: u64,
+    pub throttle_sum_ms: f64,
+    pub throttle_max_ms: f64,
+}
+
+impl BrokerLatency {
+    pub fn rtt_avg_ms(&self) -> Option<f64> {
+        (self.requests > 0).then(|| self.rtt_sum_ms / self.requests as f64)
+    }
+
+    pub fn throttle_avg_ms(&self) -> Option<f64> {
+        (self.throttled_responses > 0)
+            .then(|| self.throttle_sum_ms / self.throttled_responses as f64)
+    }
 }

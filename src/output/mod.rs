@@ -5,6 +5,7 @@
 //! stdout, progress and warnings to stderr, so `kbp lag -o json | jq` always parses.
 
 mod csv;
+mod diagnosis;
 mod json;
 mod progress;
 mod prometheus;
@@ -41,6 +42,13 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// A block of the terminal report: a table, or lines of prose (findings, headings).
+#[derive(Debug, Clone)]
+pub enum Block {
+    Table(Table),
+    Text(Vec<String>),
+}
+
 /// One Prometheus gauge family.
 #[derive(Debug, Clone)]
 pub struct Metric {
@@ -64,6 +72,11 @@ pub enum View {
 pub trait Render: Serialize {
     /// The tables for `view`; `csv` writes the last one, the detail table.
     fn tables(&self, view: View) -> Vec<Table>;
+
+    /// What `table` and `wide` print: the tables, unless the report has prose to add.
+    fn blocks(&self, view: View) -> Vec<Block> {
+        self.tables(view).into_iter().map(Block::Table).collect()
+    }
 
     /// Gauges for `-o prometheus`; `None` when the report has no metric form.
     fn metrics(&self) -> Option<Vec<Metric>> {
@@ -98,8 +111,8 @@ pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
 
 pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Result<()> {
     match format {
-        Format::Table => table::write(&report.tables(View::Table), out),
-        Format::Wide => table::write(&report.tables(View::Wide), out),
+        Format::Table => table::write(&report.blocks(View::Table), out),
+        Format::Wide => table::write(&report.blocks(View::Wide), out),
         Format::Json => json::write(report, out),
         Format::JsonLine => json::write_line(report, out),
         Format::Yaml => yaml::write(report, out),
@@ -123,6 +136,14 @@ pub fn compact_duration(ms: u64) -> String {
         60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
         3600..=86_399 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
         _ => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+/// A duration cell: humanised for people, raw milliseconds in CSV.
+pub fn duration_cell(view: View, ms: Option<u64>) -> String {
+    match view {
+        View::Csv => or_dash(ms),
+        _ => or_dash(ms.map(compact_duration)),
     }
 }
 

@@ -5,14 +5,23 @@ use std::io::Write;
 
 use comfy_table::{presets::NOTHING, CellAlignment, ContentArrangement};
 
-use super::Table;
+use super::Block;
 use crate::error::Result;
 
-pub fn write(tables: &[Table], out: &mut dyn Write) -> Result<()> {
-    for (i, t) in tables.iter().enumerate() {
+pub fn write(blocks: &[Block], out: &mut dyn Write) -> Result<()> {
+    for (i, b) in blocks.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
         }
+        let t = match b {
+            Block::Table(t) => t,
+            Block::Text(lines) => {
+                for l in lines {
+                    writeln!(out, "{l}")?;
+                }
+                continue;
+            }
+        };
         if let Some(title) = &t.title {
             writeln!(out, "{title}")?;
         }

@@ -2,17 +2,14 @@
 
 use serde::Serialize;
 
-use super::{compact_duration, or_dash, Metric, Render, Table, View};
+use super::{compact_duration, duration_cell, or_dash, Metric, Render, Table, View};
 use crate::cmd::lag::{lag_by_topic, LagReport};
 use crate::config::{ContextRow, EffectiveView};
 
 impl Render for LagReport {
     fn tables(&self, view: View) -> Vec<Table> {
         let wide = view != View::Table;
-        let duration = |ms: Option<u64>| match view {
-            View::Csv => or_dash(ms),
-            _ => or_dash(ms.map(compact_duration)),
-        };
+        let duration = |ms: Option<u64>| duration_cell(view, ms);
         let summary = Table {
             title: None,
             headers: if wide {

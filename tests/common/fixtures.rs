@@ -207,21 +207,26 @@ impl Member {
         protocol: &str,
         commits: &[(&str, i32, i64)],
     ) -> Member {
+        Self::start(group, topics, protocol, commits, true)
+    }
+
+    /// Joins without waiting for partitions: a member beyond the partition count gets none.
+    pub fn join_idle(group: &str, topics: &[&str], protocol: &str) -> Member {
+        Self::start(group, topics, protocol, &[], false)
+    }
+
+    fn start(
+        group: &str,
+        topics: &[&str],
+        protocol: &str,
+        commits: &[(&str, i32, i64)],
+        wait_assignment: bool,
+    ) -> Member {
         let client_id = unique("member");
-        let mut c = config();
-        c.set("group.id", group)
-            .set("client.id", &client_id)
-            .set("group.protocol", protocol)
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "latest");
-        if protocol == "classic" {
-            c.set("session.timeout.ms", "10000")
-                .set("heartbeat.interval.ms", "500");
-        }
-        let consumer: BaseConsumer = c.create().unwrap();
+        let consumer = group_consumer(group, &client_id, protocol, "latest");
         consumer.subscribe(topics).unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
+        while wait_assignment && consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
             assert!(
                 Instant::now() < deadline,
                 "member of {group} got no assignment"
@@ -267,4 +272,161 @@ impl Drop for Member {
             let _ = h.join();
         }
     }
+}
+
+/// A group consumer with manual commits and quick failure detection (classic protocol).
+fn group_consumer(group: &str, client_id: &str, protocol: &str, reset: &str) -> BaseConsumer {
+    let mut c = config();
+    c.set("group.id", group)
+        .set("client.id", client_id)
+        .set("group.protocol", protocol)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", reset);
+    if protocol == "classic" {
+        c.set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "500");
+    }
+    c.create().unwrap()
+}
+
+/// Runs `body` in a thread until the returned handle is dropped (or `stop`ped).
+pub struct Background {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Background {
+    fn spawn(body: impl FnOnce(Arc<AtomicBool>) + Send + 'static) -> Background {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        Background {
+            stop,
+            handle: Some(std::thread::spawn(move || body(flag))),
+        }
+    }
+
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// Producers writing `per_sec` records per second to each `(partition, per_sec)` until dropped.
+pub fn traffic(topic: &str, rates: &[(i32, u32)]) -> Background {
+    let topic = topic.to_string();
+    let rates = rates.to_vec();
+    Background::spawn(move |stop| {
+        let producer: BaseProducer = config().set("linger.ms", "5").create().unwrap();
+        let start = Instant::now();
+        let mut sent: Vec<u64> = vec![0; rates.len()];
+        while !stop.load(Ordering::Relaxed) {
+            let secs = start.elapsed().as_secs_f64();
+            for (i, (p, per_sec)) in rates.iter().enumerate() {
+                while (sent[i] as f64) < secs * *per_sec as f64 {
+                    let payload = format!("t-{}", sent[i]);
+                    let key = format!("k{}", sent[i]);
+                    send(
+                        &producer,
+                        BaseRecord::to(&topic)
+                            .partition(*p)
+                            .payload(&payload)
+                            .key(&key),
+                    );
+                    sent[i] += 1;
+                }
+            }
+            producer.poll(Duration::from_millis(10));
+        }
+        let _ = producer.flush(Duration::from_secs(10));
+    })
+}
+
+/// How a [`consumer`] behaves.
+#[derive(Clone, Copy)]
+pub struct Behaviour {
+    /// Records per second it processes (`None`: as fast as they come).
+    pub per_sec: Option<u32>,
+    /// Whether it commits what it processed (every 200 ms).
+    pub commits: bool,
+}
+
+/// A live group member consuming `topic` from the group's committed offsets (or the
+/// earliest) as `b` says, until dropped. Returns once it owns partitions.
+pub fn consumer(group: &str, topic: &str, b: Behaviour) -> Background {
+    let consumer = group_consumer(group, &unique("consumer"), "classic", "earliest");
+    consumer.subscribe(&[topic]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "consumer of {group} got no assignment"
+        );
+        consumer.poll(Duration::from_millis(100));
+    }
+    Background::spawn(move |stop| {
+        let start = Instant::now();
+        let mut done = 0u64;
+        let mut last_commit = Instant::now();
+        let mut next: std::collections::HashMap<(String, i32), i64> = Default::default();
+        while !stop.load(Ordering::Relaxed) {
+            if let Some(r) = b.per_sec {
+                // Ahead of its rate: wait without polling (a poll would hand over a record).
+                if done as f64 >= start.elapsed().as_secs_f64() * r as f64 {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+            }
+            if let Some(Ok(m)) = consumer.poll(Duration::from_millis(50)) {
+                use rdkafka::Message;
+                next.insert((m.topic().to_string(), m.partition()), m.offset() + 1);
+                done += 1;
+            }
+            if b.commits && last_commit.elapsed() >= Duration::from_millis(200) && !next.is_empty()
+            {
+                let mut tpl = TopicPartitionList::new();
+                for ((t, p), o) in &next {
+                    tpl.add_partition_offset(t, *p, Offset::Offset(*o)).unwrap();
+                }
+                let _ = consumer.commit(&tpl, CommitMode::Async);
+                last_commit = Instant::now();
+            }
+        }
+        consumer.unsubscribe();
+    })
+}
+
+/// A member that joins, takes partitions, leaves, and joins again, until dropped: every
+/// round is a rebalance of its group.
+pub fn rejoining_member(group: &str, topic: &str) -> Background {
+    let (group, topic) = (group.to_string(), topic.to_string());
+    Background::spawn(move |stop| {
+        while !stop.load(Ordering::Relaxed) {
+            let c = group_consumer(&group, &unique("rejoiner"), "classic", "latest");
+            c.subscribe(&[&topic]).unwrap();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while !stop.load(Ordering::Relaxed)
+                && Instant::now() < deadline
+                && c.assignment().map(|a| a.count()).unwrap_or(0) == 0
+            {
+                c.poll(Duration::from_millis(50));
+            }
+            for _ in 0..6 {
+                c.poll(Duration::from_millis(50));
+            }
+            c.unsubscribe();
+            drop(c);
+        }
+    })
 }

@@ -173,3 +173,59 @@ pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// A broker of its own (its own run dir), for tests that restart it or start it with other
+/// settings; the shared test broker is never disturbed. Stopped and deleted when dropped.
+pub struct OwnBroker {
+    _dir: tempfile::TempDir,
+    run: PathBuf,
+    env: Vec<(String, String)>,
+    pub bootstrap: String,
+}
+
+impl OwnBroker {
+    /// Starts it with extra `scripts/kafka.sh` environment, e.g. `KBP_KAFKA_JMX_EXPORTER=1`.
+    pub fn start(env: &[(&str, &str)]) -> OwnBroker {
+        bootstrap(); // the jars are fetched once, by the shared broker's start
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = OwnBroker {
+            run: dir.path().join("run"),
+            _dir: dir,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            bootstrap: String::new(),
+        };
+        b.bootstrap = b.sh(&["start"]);
+        b
+    }
+
+    /// `scripts/kafka.sh ARGS` on this broker's run dir; its stdout, trimmed.
+    pub fn sh(&self, args: &[&str]) -> String {
+        let out = Command::new("bash")
+            .arg(repo().join("scripts/kafka.sh"))
+            .args(args)
+            .env("KBP_KAFKA_RUN", &self.run)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "kafka.sh {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(repo().join("scripts/kafka.sh"))
+            .args(["stop", "--clean"])
+            .env("KBP_KAFKA_RUN", &self.run)
+            .output();
+    }
+}

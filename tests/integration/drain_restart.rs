@@ -3,76 +3,41 @@
 
 use std::collections::HashSet;
 use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use crate::common::*;
 
-fn kafka(run: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new("bash")
-        .arg(repo().join("scripts/kafka.sh"))
-        .args(args)
-        .env("KBP_KAFKA_RUN", run)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "kafka.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-struct Broker(std::path::PathBuf);
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .arg(repo().join("scripts/kafka.sh"))
-            .args(["stop", "--clean"])
-            .env("KBP_KAFKA_RUN", &self.0)
-            .output();
-    }
-}
-
 #[test]
 fn broker_restart_mid_drain_loses_and_skips_nothing() {
-    bootstrap(); // the jars are fetched once, by the shared broker's start
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    let broker = Broker(run.clone());
-    let b = kafka(&run, &["start"]);
-    kafka(
-        &run,
-        &[
-            "tool",
-            "topics",
-            "--bootstrap-server",
-            &b,
-            "--create",
-            "--topic",
-            "restart",
-            "--partitions",
-            "2",
-        ],
-    );
-    kafka(
-        &run,
-        &[
-            "tool",
-            "producer-perf-test",
-            "--topic",
-            "restart",
-            "--num-records",
-            "3000",
-            "--record-size",
-            "50",
-            "--throughput",
-            "-1",
-            "--command-property",
-            &format!("bootstrap.servers={b}"),
-        ],
-    );
+    let broker = OwnBroker::start(&[]);
+    let b = broker.bootstrap.clone();
+    broker.sh(&[
+        "tool",
+        "topics",
+        "--bootstrap-server",
+        &b,
+        "--create",
+        "--topic",
+        "restart",
+        "--partitions",
+        "2",
+    ]);
+    broker.sh(&[
+        "tool",
+        "producer-perf-test",
+        "--topic",
+        "restart",
+        "--num-records",
+        "3000",
+        "--record-size",
+        "50",
+        "--throughput",
+        "-1",
+        "--command-property",
+        &format!("bootstrap.servers={b}"),
+    ]);
     let out = dir.path().join("out.jsonl");
     let mut drain = Command::new(env!("CARGO_BIN_EXE_kbp"))
         .args([
@@ -109,9 +74,9 @@ fn broker_restart_mid_drain_loses_and_skips_nothing() {
         assert!(Instant::now() < deadline, "drain made no progress");
         std::thread::sleep(Duration::from_millis(50));
     }
-    kafka(&run, &["stop"]);
+    broker.sh(&["stop"]);
     std::thread::sleep(Duration::from_secs(1));
-    kafka(&run, &["start"]);
+    broker.sh(&["start"]);
     let status = drain.wait().unwrap();
     let mut stdout = String::new();
     std::io::Read::read_to_string(drain.stdout.as_mut().unwrap(), &mut stdout).unwrap();

@@ -6,6 +6,8 @@ mod common;
 
 mod admin;
 mod cli;
+mod diagnose;
+mod diagnose_metrics;
 mod drain;
 mod drain_proof;
 mod drain_restart;

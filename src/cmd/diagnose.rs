@@ -1,0 +1,319 @@
+//! `kbp diagnose`: samples the cluster over a window and says where backpressure is, why,
+//! and what to do.
+//!
+//! Each sample is `kbp lag`'s own gathering (end, start and committed offsets, group
+//! descriptions), so the numbers agree with `kbp lag`; exact time lag is read once, at the
+//! last sample. The cluster is measured around the window with `kbp brokers`'
+//! [`Measurement`]. The rules are pure, in `crate::diagnose`. A cluster that cannot list
+//! or describe groups (librdkafka's mock cluster, some Kafka-compatible brokers) gets a
+//! one-line note and a diagnosis from offsets alone.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{DiagnoseArgs, FailOn};
+use crate::cmd::brokers::{self, BrokersReport, Measurement};
+use crate::cmd::lag;
+use crate::diagnose::group::GroupDiagnosis;
+use crate::diagnose::{self, Finding, MemberView, Sample, Severity};
+use crate::error::{Error, Result};
+use crate::kafka::{GroupState, GroupType, Session};
+use crate::output::{compact_duration, Format, Progress};
+
+/// The JSON/YAML document of `kbp diagnose` (docs/json-schema.md, docs/diagnose.md).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnoseReport {
+    /// When the last sample was taken, milliseconds since the epoch.
+    pub timestamp_ms: u64,
+    /// Milliseconds between the first and the last sample (0 with `--once`).
+    pub window_ms: u64,
+    pub samples: usize,
+    /// The worst severity of any finding; the exit code follows it (`--fail-on`).
+    pub worst: Severity,
+    /// Worst scope first (a group, or the cluster), then worst finding first.
+    pub findings: Vec<Finding>,
+    /// Worst first.
+    pub groups: Vec<GroupDiagnosis>,
+    pub cluster: BrokersReport,
+    /// What kbp could not see (e.g. group APIs missing), one line each; also on stderr.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub groups: Vec<String>,
+    pub topics: Vec<String>,
+    pub window: Duration,
+    /// Samples over the window; 1 is a single snapshot (`--once`).
+    pub samples: usize,
+    pub time_lag: bool,
+    pub brokers: brokers::Selection,
+}
+
+impl Selection {
+    /// Checks the flags before anything connects: a bad value is a usage error.
+    pub fn from_args(a: &DiagnoseArgs) -> Result<Selection> {
+        if a.output == Some(Format::Prometheus) {
+            return Err(Error::usage(
+                "-o prometheus is not available for kbp diagnose (use json, yaml, table or wide)",
+            ));
+        }
+        if !a.once && a.samples < 2 {
+            return Err(Error::usage(format!(
+                "--samples {}: at least 2 are needed for a trend (--once takes one snapshot)",
+                a.samples
+            )));
+        }
+        if !a.once && a.window < Duration::from_millis(100 * (a.samples as u64 - 1)) {
+            return Err(Error::usage(format!(
+                "--window {}: too short for {} samples (at least 100ms between samples)",
+                humantime::format_duration(a.window),
+                a.samples
+            )));
+        }
+        Ok(Selection {
+            groups: a.scope.groups.clone(),
+            topics: a.scope.topics.clone(),
+            window: if a.once { Duration::ZERO } else { a.window },
+            samples: if a.once { 1 } else { a.samples },
+            time_lag: !a.no_time_lag,
+            brokers: brokers::Selection {
+                metrics_urls: a.brokers.metrics_urls.clone(),
+                expect_brokers: a.brokers.expect_brokers,
+                window: Duration::ZERO,
+            },
+        })
+    }
+}
+
+/// Samples, measures and diagnoses. `progress` says which sample is being taken.
+pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<DiagnoseReport> {
+    let n = sel.samples.max(1);
+    let measurement = Measurement::start(&sel.brokers, session.timeout(), progress)?;
+    let every = if n > 1 {
+        sel.window / (n as u32 - 1)
+    } else {
+        Duration::ZERO
+    };
+    let t0 = Instant::now();
+    let mut samples = Vec::with_capacity(n);
+    let mut notes = Vec::new();
+    for i in 0..n {
+        let due = t0 + every * i as u32;
+        let wait = due.saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            progress.set(&format!(
+                "sample {}/{n} in {} (window {})",
+                i + 1,
+                compact_duration(wait.as_millis() as u64),
+                compact_duration(sel.window.as_millis() as u64)
+            ));
+            session.idle(wait);
+        }
+        progress.set(&format!("taking sample {}/{n}", i + 1));
+        let lag_sel = lag::Selection {
+            groups: sel.groups.clone(),
+            topics: sel.topics.clone(),
+            states: vec![],
+            only_with_lag: false,
+            time_lag: sel.time_lag && i + 1 == n,
+        };
+        let snap = lag::gather_with(session, &lag_sel, progress, true)?;
+        let sample = sample_of(&snap, &lag_sel, lag::now_ms());
+        if i + 1 == n {
+            notes = sample.lag.warnings.clone();
+        }
+        samples.push(sample);
+    }
+    let measured = measurement.finish(session, progress)?;
+    notes.extend(measured.report.warnings.iter().cloned());
+    Ok(build(
+        &samples,
+        measured.report,
+        &measured.topic_partitions,
+        notes,
+    ))
+}
+
+/// One sample from one of `kbp lag`'s snapshots.
+pub fn sample_of(snap: &lag::Snapshot, sel: &lag::Selection, t_ms: u64) -> Sample {
+    let members = snap
+        .descriptions
+        .iter()
+        .map(|d| {
+            let views = d
+                .members
+                .iter()
+                .map(|m| MemberView {
+                    id: m.consumer_id.clone(),
+                    client_id: m.client_id.clone(),
+                    partitions: if m.assignment.is_empty() {
+                        m.target_assignment.as_ref().map_or(0, Vec::len)
+                    } else {
+                        m.assignment.len()
+                    },
+                })
+                .collect();
+            (d.group.clone(), views)
+        })
+        .collect();
+    let undescribed = snap
+        .descriptions
+        .iter()
+        .filter(|d| {
+            d.error.is_some()
+                || (d.state == GroupState::Unknown && d.group_type == GroupType::Unknown)
+        })
+        .map(|d| d.group.clone())
+        .collect();
+    Sample {
+        t_ms,
+        lag: lag::build(snap, sel, t_ms),
+        members,
+        undescribed,
+    }
+}
+
+/// Pure: the report from the samples and the cluster measurement.
+pub fn build(
+    samples: &[Sample],
+    cluster: BrokersReport,
+    topic_partitions: &BTreeMap<String, usize>,
+    notes: Vec<String>,
+) -> DiagnoseReport {
+    let names: BTreeSet<&str> = samples
+        .iter()
+        .flat_map(|s| s.lag.groups.iter().map(|g| g.group.as_str()))
+        .collect();
+    let mut groups = Vec::new();
+    let mut findings = Vec::new();
+    for g in names {
+        if let Some((d, f)) = diagnose::group::diagnose(g, samples, topic_partitions) {
+            groups.push(d);
+            findings.extend(f);
+        }
+    }
+    findings.extend(diagnose::cluster::diagnose(&cluster));
+    diagnose::sort_findings(&mut findings);
+    groups.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| b.status.rank().cmp(&a.status.rank()))
+            .then_with(|| a.group.cmp(&b.group))
+    });
+    let first = samples.first().map_or(0, |s| s.t_ms);
+    let last = samples.last().map_or(0, |s| s.t_ms);
+    DiagnoseReport {
+        timestamp_ms: last,
+        window_ms: last.saturating_sub(first),
+        samples: samples.len(),
+        worst: findings
+            .iter()
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Ok),
+        findings,
+        groups,
+        cluster,
+        notes,
+    }
+}
+
+/// The exit status: 1 when the worst finding is warn (with `--fail-on warn`), 7 when it is
+/// crit (unless `--fail-on never`); the report is printed first either way.
+pub fn check(report: &DiagnoseReport, fail_on: FailOn) -> Result<()> {
+    let Some(worst) = report.findings.first() else {
+        return Ok(());
+    };
+    let others = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::Warn)
+        .count()
+        - usize::from(worst.severity >= Severity::Warn);
+    let line = format!(
+        "diagnosis {}: {}{}{}",
+        worst.severity.as_str(),
+        worst
+            .group
+            .as_ref()
+            .map_or("cluster: ".to_string(), |g| format!("group {g}: ")),
+        worst.symptom,
+        if others > 0 {
+            format!(" (and {others} more finding(s))")
+        } else {
+            String::new()
+        }
+    );
+    match (report.worst, fail_on) {
+        (_, FailOn::Never) | (Severity::Ok, _) | (Severity::Warn, FailOn::Crit) => Ok(()),
+        (Severity::Warn, FailOn::Warn) => Err(Error::Threshold(line)),
+        (Severity::Crit, _) => Err(Error::Critical(line)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit;
+
+    fn report(severities: &[Severity]) -> DiagnoseReport {
+        let findings: Vec<Finding> = severities
+            .iter()
+            .map(|s| {
+                let mut f = Finding::new(*s, "r", Some("g"), "g".into());
+                f.symptom = format!("{} thing", s.as_str());
+                f
+            })
+            .collect();
+        let cluster = brokers::build(
+            None,
+            &[],
+            &[],
+            &Default::default(),
+            Default::default(),
+            None,
+            vec![],
+        );
+        let mut r = build(&[], cluster, &BTreeMap::new(), vec![]);
+        r.worst = severities.iter().copied().max().unwrap_or(Severity::Ok);
+        r.findings = findings;
+        diagnose::sort_findings(&mut r.findings);
+        r
+    }
+
+    #[test]
+    fn exit_codes_follow_the_worst_finding_and_fail_on() {
+        let code = |s: &[Severity], f| check(&report(s), f).err().map_or(0, |e| e.exit_code());
+        assert_eq!(code(&[Severity::Ok], FailOn::Warn), exit::OK);
+        assert_eq!(code(&[Severity::Warn], FailOn::Warn), exit::THRESHOLD);
+        assert_eq!(code(&[Severity::Warn], FailOn::Crit), exit::OK);
+        assert_eq!(
+            code(&[Severity::Crit, Severity::Warn], FailOn::Warn),
+            exit::CRITICAL
+        );
+        assert_eq!(code(&[Severity::Crit], FailOn::Crit), exit::CRITICAL);
+        assert_eq!(code(&[Severity::Crit], FailOn::Never), exit::OK);
+        let e = check(
+            &report(&[Severity::Warn, Severity::Crit, Severity::Warn]),
+            FailOn::Warn,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "diagnosis crit: group g: crit thing (and 2 more finding(s))"
+        );
+    }
+
+    #[test]
+    fn empty_cluster_without_groups_is_ok() {
+        let r = report(&[]);
+        assert!(r.groups.is_empty());
+        assert_eq!(r.worst, Severity::Ok);
+        assert!(check(&r, FailOn::Warn).is_ok());
+    }
+}
