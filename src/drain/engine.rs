@@ -428,10 +428,14 @@ impl Engine {
     }
 
     /// Whether a partition over its share must be held back now: the queue is at least
-    /// half full and fewer partitions have work than could keep the workers busy. Holding
-    /// back costs a refetch, so a sink that keeps up (the queue stays short) never does.
+    /// half full, yet workers wait for work because fewer partitions have records than
+    /// could keep them busy. Holding back costs a refetch, so it is kept for that case: a
+    /// sink that keeps up has a short queue, and a sink that is the bottleneck as a whole
+    /// keeps every worker busy.
     fn starving(&self, share: &Share, queued: usize) -> bool {
-        queued >= self.flow.high() / 2 && self.busy_parts < share.lanes
+        queued >= self.flow.high() / 2
+            && self.busy_parts < share.lanes
+            && self.lanes.idle_workers() > 0
     }
 
     fn pause_all(&mut self, tick: &mut Tick) {
@@ -1077,11 +1081,22 @@ mod tests {
         let (mut e, tx, lanes) =
             engine_ordered(Limits::default(), false, OrderingMode::Partition, 8);
         e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
+        // A worker waits for work: partition 0 would starve it.
+        let waiter = {
+            let lanes = Arc::clone(&lanes);
+            std::thread::spawn(move || lanes.pop(Duration::from_secs(10)))
+        };
+        while lanes.idle_workers() == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
         e.on_records((0..6).map(|o| rec(0, o)).chain([rec(1, 0)]).collect());
+        let (lane, w) = waiter.join().unwrap().unwrap();
+        assert_eq!((w.record.partition, w.record.offset), (0, 0));
+        lanes.done(&lane);
         assert_eq!(
             lanes.len(),
-            5,
-            "4 of partition 0, then partition 1's record"
+            4,
+            "4 of partition 0 (one taken), then partition 1's record"
         );
         assert_eq!(e.counters.partition_pauses, 1);
         let t = e.tick();
@@ -1100,7 +1115,7 @@ mod tests {
         e.on_rewound(&tp(0), true);
         // Stale records of a held partition are not taken.
         e.on_records(vec![rec(0, 4)]);
-        assert_eq!(lanes.len(), 5);
+        assert_eq!(lanes.len(), 4);
         done(&e, &tx, 0, 0);
         let t = e.tick();
         assert!(t.resume.is_empty(), "3 left: above half its share");
@@ -1114,5 +1129,17 @@ mod tests {
         e.on_records(vec![rec(0, 4)]);
         let t = e.tick();
         assert_eq!(t.commit, vec![(tp(0), 4)], "4 is taken now, not yet done");
+    }
+
+    #[test]
+    fn a_partition_over_its_share_is_not_held_while_every_worker_is_busy() {
+        // The sink as a whole is the bottleneck: holding back would only cost refetches.
+        let (mut e, _tx, lanes) =
+            engine_ordered(Limits::default(), false, OrderingMode::Partition, 8);
+        e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
+        e.on_records((0..8).map(|o| rec(0, o)).collect());
+        assert_eq!(lanes.len(), 8);
+        assert_eq!(e.counters.partition_pauses, 0);
+        assert!(e.tick().rewind.is_empty());
     }
 }

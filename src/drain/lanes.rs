@@ -164,6 +164,11 @@ impl<T> Lanes<T> {
         self.len() == 0
     }
 
+    /// Workers blocked waiting for an item: with items queued, their lanes are all busy.
+    pub fn idle_workers(&self) -> usize {
+        self.lock().waiters
+    }
+
     /// The oldest item whose lane is free, waiting up to `timeout` for one. `None` on
     /// timeout, or once closed and nothing is queued. The caller must call `done` with the
     /// returned lane when it has finished the item.
