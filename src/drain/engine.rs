@@ -145,6 +145,10 @@ pub struct Engine {
     outstanding: usize,
     /// Partitions with records outstanding.
     busy_parts: usize,
+    /// Since when workers wait while the queue is half full (see `balance`).
+    starved_since: Option<Instant>,
+    /// Partitions are held to their share of the queue.
+    holding: bool,
     /// Partitions not assigned here whose group commit is at their limit.
     done_elsewhere: HashSet<TopicPartition>,
     last_elsewhere_check: Option<Instant>,
@@ -200,6 +204,8 @@ impl Engine {
             last_slot: None,
             outstanding: 0,
             busy_parts: 0,
+            starved_since: None,
+            holding: false,
             done_elsewhere: HashSet::new(),
             last_elsewhere_check: None,
             counters: Counters {
@@ -427,15 +433,56 @@ impl Engine {
         }
     }
 
-    /// Whether a partition over its share must be held back now: the queue is at least
-    /// half full, yet workers wait for work because fewer partitions have records than
-    /// could keep them busy. Holding back costs a refetch, so it is kept for that case: a
-    /// sink that keeps up has a short queue, and a sink that is the bottleneck as a whole
-    /// keeps every worker busy.
-    fn starving(&self, share: &Share, queued: usize) -> bool {
-        queued >= self.flow.high() / 2
+    /// Workers wait for work because fewer partitions have records than could keep them
+    /// busy. While the queue is also at least half full for PAUSE_AFTER, one partition's
+    /// records crowd out the others': partitions over their share give their newest queued
+    /// records back (to be read again), and until no worker waits for lack of partitions,
+    /// none takes more than its share. Giving back costs a refetch, so it is kept for that
+    /// case: a sink that keeps up has a short queue, and a sink that is the bottleneck as a
+    /// whole keeps every worker busy.
+    fn balance(&mut self, queued: usize, now: Instant) {
+        let share = self.share();
+        let starving = share.lanes > 0
             && self.busy_parts < share.lanes
-            && self.lanes.idle_workers() > 0
+            && self.lanes.idle_workers() > 0;
+        if !starving {
+            self.starved_since = None;
+            self.holding = false;
+            return;
+        }
+        if queued < self.flow.high() / 2 {
+            self.starved_since = None;
+            return;
+        }
+        let since = *self.starved_since.get_or_insert(now);
+        if now.duration_since(since) < PAUSE_AFTER {
+            return;
+        }
+        self.starved_since = Some(now);
+        self.holding = true;
+        let keep = (share.records / 2).max(1);
+        for slot in 0..self.parts.len() as Slot {
+            let p = &self.parts[slot as usize];
+            if !p.assigned || p.held.is_some() || p.outstanding <= share.records {
+                continue;
+            }
+            let back = self.lanes.split_off(&Lane::Partition(slot), keep);
+            let Some(first) = back.first().map(|w| w.record.offset) else {
+                continue;
+            };
+            self.release(slot, back.len());
+            self.tracker.forget_from(&slot, first);
+            self.hold(slot, first);
+        }
+    }
+
+    /// Takes nothing more of `slot` from `offset` on until its queue drains.
+    fn hold(&mut self, slot: Slot, offset: i64) {
+        let p = &mut self.parts[slot as usize];
+        p.held = Some(offset);
+        p.rewind_due = true;
+        p.position = Some(offset);
+        self.counters.partition_pauses += 1;
     }
 
     fn pause_all(&mut self, tick: &mut Tick) {
@@ -535,13 +582,7 @@ impl Engine {
     /// Books a fetched record; `None` when there is nothing to hand to a worker: it was
     /// completed inline, or it is not to be processed (stopping, past a limit). A record not
     /// processed is not tracked, so it is neither processed nor committed.
-    fn accept(
-        &mut self,
-        r: Record,
-        now: Instant,
-        share: &Share,
-        queued: usize,
-    ) -> Option<(Lane, Work)> {
+    fn accept(&mut self, r: Record, now: Instant, share: &Share) -> Option<(Lane, Work)> {
         let slot = self.slot_of(&r.topic, r.partition);
         let stopping = self.stopping.is_some();
         let p = &mut self.parts[slot as usize];
@@ -571,12 +612,8 @@ impl Engine {
         {
             return None;
         }
-        if self.parts[slot as usize].outstanding >= share.records && self.starving(share, queued) {
-            let p = &mut self.parts[slot as usize];
-            p.held = Some(r.offset);
-            p.rewind_due = true;
-            p.position = Some(r.offset);
-            self.counters.partition_pauses += 1;
+        if self.holding && self.parts[slot as usize].outstanding >= share.records {
+            self.hold(slot, r.offset);
             return None;
         }
         self.received += 1;
@@ -608,14 +645,10 @@ impl Driver for Engine {
     fn on_records(&mut self, records: Vec<Record>) {
         let now = Instant::now();
         let share = self.share();
-        let mut queued = self.lanes.len();
-        let mut accepted: Vec<(Lane, Work)> = Vec::with_capacity(records.len());
-        for r in records {
-            if let Some(work) = self.accept(r, now, &share, queued) {
-                accepted.push(work);
-                queued += 1;
-            }
-        }
+        let accepted: Vec<(Lane, Work)> = records
+            .into_iter()
+            .filter_map(|r| self.accept(r, now, &share))
+            .collect();
         if !accepted.is_empty() {
             self.lanes.push_all(accepted);
             self.counters.max_queued = self.counters.max_queued.max(self.lanes.len());
@@ -797,6 +830,7 @@ impl Driver for Engine {
         if change == Some(FlowChange::Pause) {
             self.counters.pauses += 1;
         }
+        self.balance(queued, now);
         self.steer_partitions(&mut tick);
         if now.duration_since(self.last_commit) >= self.cfg.commit_interval {
             tick.commit = self.commits();
@@ -1075,60 +1109,71 @@ mod tests {
         );
     }
 
+    /// A worker blocked in `pop` (taking the first record that may go); join it to get it.
+    fn worker(lanes: &Arc<Lanes<Work>>) -> std::thread::JoinHandle<Option<(Lane, Work)>> {
+        let before = lanes.idle_workers();
+        let l = Arc::clone(lanes);
+        let h = std::thread::spawn(move || l.pop(Duration::from_secs(10)));
+        while lanes.idle_workers() == before && !h.is_finished() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        h
+    }
+
     #[test]
-    fn a_partition_over_its_share_is_paused_rewound_and_resumed() {
-        // 8 queued at most, 2 partitions: 4 each, released at 2.
+    fn a_partition_starving_the_workers_gives_records_back_and_is_read_again() {
+        // 8 queued at most, 2 partitions, 4 workers: a share of 4 each, released at 2.
         let (mut e, tx, lanes) =
             engine_ordered(Limits::default(), false, OrderingMode::Partition, 8);
         e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
-        // A worker waits for work: partition 0 would starve it.
-        let waiter = {
-            let lanes = Arc::clone(&lanes);
-            std::thread::spawn(move || lanes.pop(Duration::from_secs(10)))
-        };
-        while lanes.idle_workers() == 0 {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        e.on_records((0..6).map(|o| rec(0, o)).chain([rec(1, 0)]).collect());
-        let (lane, w) = waiter.join().unwrap().unwrap();
-        assert_eq!((w.record.partition, w.record.offset), (0, 0));
-        lanes.done(&lane);
-        assert_eq!(
-            lanes.len(),
-            4,
-            "4 of partition 0 (one taken), then partition 1's record"
-        );
-        assert_eq!(e.counters.partition_pauses, 1);
+        e.on_records((0..7).map(|o| rec(0, o)).collect());
+        let first = worker(&lanes).join().unwrap().unwrap();
+        assert_eq!(first.1.record.offset, 0);
+        // A second worker waits: partition 0's lane is busy and nothing else is queued.
+        let idle = worker(&lanes);
+        assert!(e.tick().rewind.is_empty(), "starving only just began");
+        std::thread::sleep(PAUSE_AFTER);
         let t = e.tick();
         assert_eq!(t.pause, vec![tp(0)]);
         assert_eq!(
             t.rewind,
-            vec![(tp(0), 4)],
-            "read again from the first record not taken"
+            vec![(tp(0), 3)],
+            "1 and 2 stay queued, 3..=6 go back"
         );
+        assert_eq!(e.counters.partition_pauses, 1);
+        assert_eq!(lanes.len(), 2);
         e.on_rewound(&tp(0), false);
         assert_eq!(
             e.tick().rewind,
-            vec![(tp(0), 4)],
+            vec![(tp(0), 3)],
             "a failed rewind is asked again"
         );
         e.on_rewound(&tp(0), true);
-        // Stale records of a held partition are not taken.
-        e.on_records(vec![rec(0, 4)]);
-        assert_eq!(lanes.len(), 4);
+        // While holding: stale records of partition 0 are not taken; partition 1's are.
+        e.on_records(vec![rec(0, 3), rec(1, 0)]);
+        let (lane, w) = idle.join().unwrap().unwrap();
+        assert_eq!((w.record.partition, w.record.offset), (1, 0));
+        lanes.done(&lane);
+        lanes.done(&first.0);
+        done(&e, &tx, 1, 0);
         done(&e, &tx, 0, 0);
         let t = e.tick();
-        assert!(t.resume.is_empty(), "3 left: above half its share");
-        done(&e, &tx, 0, 1);
-        let t = e.tick();
-        assert_eq!(t.resume, vec![tp(0)]);
-        assert_eq!(t.commit, vec![(tp(0), 2), (tp(1), 0)]);
+        assert_eq!(t.resume, vec![tp(0)], "2 left: half its share");
+        assert_eq!(t.commit, vec![(tp(0), 1), (tp(1), 1)]);
         e.on_commit(&t.commit, Ok(()));
-        done(&e, &tx, 0, 2);
-        done(&e, &tx, 0, 3);
-        e.on_records(vec![rec(0, 4)]);
-        let t = e.tick();
-        assert_eq!(t.commit, vec![(tp(0), 4)], "4 is taken now, not yet done");
+        for o in 1..3 {
+            let (lane, w) = lanes.pop(Duration::from_millis(10)).unwrap();
+            assert_eq!(w.record.offset, o);
+            lanes.done(&lane);
+            done(&e, &tx, 0, o);
+        }
+        assert_eq!(
+            e.tick().commit,
+            vec![(tp(0), 3)],
+            "never past a record given back"
+        );
+        e.on_records(vec![rec(0, 3)]);
+        assert_eq!(lanes.len(), 1, "read again: taken this time");
     }
 
     #[test]

@@ -253,6 +253,38 @@ impl<T> Lanes<T> {
         self.changed.notify_all();
     }
 
+    /// Removes and returns the queued items of `lane` after its first `keep`, in push
+    /// order: the newest records of a partition that holds more than its share.
+    pub fn split_off(&self, lane: &Lane, keep: usize) -> Vec<T> {
+        let mut st = self.lock();
+        let Some(queue) = st.lanes.get_mut(lane) else {
+            return Vec::new();
+        };
+        if queue.items.len() <= keep {
+            return Vec::new();
+        }
+        // The lane's head (its key in `ready` when idle) stays when keep > 0.
+        let head = queue.items.front().map(|(seq, _)| *seq);
+        let removed: Vec<T> = queue
+            .items
+            .split_off(keep)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        let (busy, empty) = (queue.busy, queue.items.is_empty());
+        if empty && !busy {
+            st.lanes.remove(lane);
+            if let Some(seq) = head {
+                st.ready.remove(&seq);
+            }
+        }
+        st.queued -= removed.len();
+        if st.closed && st.queued == 0 {
+            self.changed.notify_all();
+        }
+        removed
+    }
+
     /// Removes and returns the queued items matching `f`, in push order, e.g. the records of
     /// a revoked partition. Items already handed out are not affected. O(queued items).
     pub fn drain_where(&self, f: impl Fn(&Lane, &T) -> bool) -> Vec<T> {
@@ -769,5 +801,23 @@ mod tests {
                 assert_eq!(l.len(), queued, "seed {seed}");
             }
         }
+    }
+
+    #[test]
+    fn split_off_keeps_a_lanes_oldest_items() {
+        let l = Lanes::new();
+        for i in 0..5 {
+            l.push(part(0), i);
+        }
+        l.push(part(1), 10);
+        assert_eq!(l.split_off(&part(0), 2), vec![2, 3, 4]);
+        assert_eq!(l.len(), 3);
+        assert!(l.split_off(&part(0), 2).is_empty());
+        assert_eq!(l.split_off(&part(1), 0), vec![10]);
+        let (lane, first) = pop_now(&l).unwrap();
+        assert_eq!((lane.clone(), first), (part(0), 0));
+        l.done(&lane);
+        assert_eq!(pop_now(&l).map(|(_, i)| i), Some(1));
+        assert!(pop_now(&l).is_none(), "lane 0 in flight, lane 1 emptied");
     }
 }

@@ -129,6 +129,18 @@ impl<K: Ord + Clone + std::fmt::Debug> OffsetTracker<K> {
         was_pending
     }
 
+    /// Forgets the records of `tp` from `offset` on, none of them complete: they were
+    /// given back unprocessed and will be received again. Commits stay below `offset`.
+    pub fn forget_from(&mut self, tp: &K, offset: i64) {
+        let Some(p) = self.partitions.get_mut(tp) else {
+            return;
+        };
+        let keep = p.pending.partition_point(|&(o, _)| o < offset);
+        let dropped = p.pending.drain(keep..).filter(|(_, done)| !done).count();
+        self.in_flight -= dropped;
+        p.last_received = p.last_received.min(offset - 1);
+    }
+
     /// The offset to commit for `tp` now: every received record below it is complete.
     pub fn committable(&self, tp: &K) -> Option<i64> {
         self.partitions.get(tp).map(Partition::committable)
@@ -243,6 +255,25 @@ mod tests {
             Some(10),
             "offset 8 was never received: done"
         );
+    }
+
+    #[test]
+    fn forgotten_records_hold_the_commit_and_come_again() {
+        let mut t = OffsetTracker::new();
+        let a = tp("a", 0);
+        for o in 10..15 {
+            t.received(&a, o);
+        }
+        assert!(t.completed(&a, 10));
+        t.forget_from(&a, 12);
+        assert_eq!(t.in_flight(&a), 1, "11 is still in work");
+        assert_eq!(t.total_in_flight(), 1);
+        assert!(t.completed(&a, 11));
+        assert_eq!(t.committable(&a), Some(12), "never past a forgotten record");
+        t.received(&a, 12);
+        assert_eq!(t.committable(&a), Some(12));
+        assert!(t.completed(&a, 12));
+        assert_eq!(t.committable(&a), Some(13));
     }
 
     #[test]
