@@ -147,8 +147,8 @@ pub struct Engine {
     busy_parts: usize,
     /// Since when workers wait while the queue is half full (see `balance`).
     starved_since: Option<Instant>,
-    /// Partitions are held to their share of the queue.
-    holding: bool,
+    /// Until when partitions take no more than their share (see `balance`).
+    capped_until: Option<Instant>,
     /// Partitions not assigned here whose group commit is at their limit.
     done_elsewhere: HashSet<TopicPartition>,
     last_elsewhere_check: Option<Instant>,
@@ -205,7 +205,7 @@ impl Engine {
             outstanding: 0,
             busy_parts: 0,
             starved_since: None,
-            holding: false,
+            capped_until: None,
             done_elsewhere: HashSet::new(),
             last_elsewhere_check: None,
             counters: Counters {
@@ -433,24 +433,21 @@ impl Engine {
         }
     }
 
-    /// Workers wait for work because fewer partitions have records than could keep them
-    /// busy. While the queue is also at least half full for PAUSE_AFTER, one partition's
-    /// records crowd out the others': partitions over their share give their newest queued
-    /// records back (to be read again), and until no worker waits for lack of partitions,
-    /// none takes more than its share. Giving back costs a refetch, so it is kept for that
+    /// Workers wait for work, yet the queue is at least half full: fewer partitions have
+    /// records than could keep them busy, and one partition's records crowd out the
+    /// others'. When that lasts PAUSE_AFTER, partitions over their share give their newest
+    /// queued records back, to be read again later, and for the next PAUSE_AFTER no
+    /// partition takes more than its share, so the room goes to several partitions rather
+    /// than to the next one's fetch run. Giving back costs a refetch, so it is kept for that
     /// case: a sink that keeps up has a short queue, and a sink that is the bottleneck as a
     /// whole keeps every worker busy.
     fn balance(&mut self, queued: usize, now: Instant) {
         let share = self.share();
         let starving = share.lanes > 0
+            && queued >= self.flow.high() / 2
             && self.busy_parts < share.lanes
             && self.lanes.idle_workers() > 0;
         if !starving {
-            self.starved_since = None;
-            self.holding = false;
-            return;
-        }
-        if queued < self.flow.high() / 2 {
             self.starved_since = None;
             return;
         }
@@ -459,7 +456,7 @@ impl Engine {
             return;
         }
         self.starved_since = Some(now);
-        self.holding = true;
+        self.capped_until = Some(now + PAUSE_AFTER);
         let keep = (share.records / 2).max(1);
         for slot in 0..self.parts.len() as Slot {
             let p = &self.parts[slot as usize];
@@ -476,7 +473,7 @@ impl Engine {
         }
     }
 
-    /// Takes nothing more of `slot` from `offset` on until its queue drains.
+    /// Takes nothing of `slot` from `offset` on until its queue drains.
     fn hold(&mut self, slot: Slot, offset: i64) {
         let p = &mut self.parts[slot as usize];
         p.held = Some(offset);
@@ -503,7 +500,8 @@ impl Engine {
             }
             match p.held {
                 Some(offset) => {
-                    if !p.paused {
+                    // Paused again with every rewind: the seek is safe only once paused.
+                    if !p.paused || p.rewind_due {
                         p.paused = true;
                         tick.pause.push(p.tp.clone());
                     }
@@ -612,7 +610,10 @@ impl Engine {
         {
             return None;
         }
-        if self.holding && self.parts[slot as usize].outstanding >= share.records {
+        if self.capped_until.is_some_and(|t| now < t)
+            && self.parts[slot as usize].outstanding >= share.records
+            && self.busy_parts < share.lanes
+        {
             self.hold(slot, r.offset);
             return None;
         }
@@ -813,6 +814,9 @@ impl Driver for Engine {
         // full for PAUSE_AFTER are the partitions paused, which keeps the poll loop polling
         // for as long as the sink is slow but drops prefetched data, so it is kept for
         // sustained pressure rather than every burst.
+        // A partition crowding out the others gives records back first: that relieves the
+        // queue without pausing everything (a full pause stops fetching for up to 1 s).
+        self.balance(self.lanes.len(), now);
         let queued = self.lanes.len();
         if queued >= self.flow.high() {
             self.full_since.get_or_insert(now);
@@ -830,7 +834,6 @@ impl Driver for Engine {
         if change == Some(FlowChange::Pause) {
             self.counters.pauses += 1;
         }
-        self.balance(queued, now);
         self.steer_partitions(&mut tick);
         if now.duration_since(self.last_commit) >= self.cfg.commit_interval {
             tick.commit = self.commits();
@@ -1149,7 +1152,7 @@ mod tests {
             "a failed rewind is asked again"
         );
         e.on_rewound(&tp(0), true);
-        // While holding: stale records of partition 0 are not taken; partition 1's are.
+        // Stale records of a held partition are not taken; other partitions' are.
         e.on_records(vec![rec(0, 3), rec(1, 0)]);
         let (lane, w) = idle.join().unwrap().unwrap();
         assert_eq!((w.record.partition, w.record.offset), (1, 0));

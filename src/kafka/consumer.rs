@@ -12,6 +12,7 @@ use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Reb
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use super::batch::{Fetched, RecordQueue};
 use super::context::KbpContext;
 use super::types::TopicPartition;
 use super::{client_config, config_error};
@@ -67,8 +68,8 @@ const MAX_BATCH: usize = 500;
 #[derive(Debug, Default)]
 pub struct Tick {
     pub pause: Vec<TopicPartition>,
-    /// Paused partitions to read again from an offset: records the driver was handed but
-    /// did not take (`on_rewound` reports each outcome).
+    /// Partitions to read again from an offset, each also in `pause`: records the driver
+    /// was handed but did not take, or gave back (`on_rewound` reports each outcome).
     pub rewind: Vec<(TopicPartition, i64)>,
     pub resume: Vec<TopicPartition>,
     /// Every assigned partition is paused: poll (to serve events) even without room.
@@ -126,6 +127,8 @@ struct DrainContext {
     from: StartFrom,
     driver: Arc<Mutex<dyn Driver>>,
     timeout: Duration,
+    /// Where assigned partitions' records go; taken out (destroyed) before the consumer.
+    records: Mutex<Option<Arc<RecordQueue>>>,
 }
 
 impl ClientContext for DrainContext {
@@ -139,6 +142,19 @@ impl ClientContext for DrainContext {
 
 impl ConsumerContext for DrainContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(tpl) = rebalance {
+            // Before the assignment starts fetching, so every record comes through it.
+            if let Some(q) = self
+                .records
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .as_ref()
+            {
+                for e in tpl.elements() {
+                    q.attach(e.topic(), e.partition());
+                }
+            }
+        }
         if let Rebalance::Revoke(tpl) = rebalance {
             let tps = tps_of(tpl);
             let lost = consumer.assignment_lost();
@@ -266,9 +282,74 @@ fn commit(
     driver.on_commit(offsets, result);
 }
 
+/// A record still in librdkafka's buffer, from either queue.
+trait Fetch {
+    fn topic(&self) -> &str;
+    fn partition(&self) -> i32;
+    fn offset(&self) -> i64;
+    fn timestamp(&self) -> Option<i64>;
+    fn key(&self) -> Option<&[u8]>;
+    fn payload(&self) -> Option<&[u8]>;
+    fn headers(&self) -> Vec<(String, Option<Vec<u8>>)>;
+}
+
+impl Fetch for BorrowedMessage<'_> {
+    fn topic(&self) -> &str {
+        Message::topic(self)
+    }
+    fn partition(&self) -> i32 {
+        Message::partition(self)
+    }
+    fn offset(&self) -> i64 {
+        Message::offset(self)
+    }
+    fn timestamp(&self) -> Option<i64> {
+        Message::timestamp(self).to_millis()
+    }
+    fn key(&self) -> Option<&[u8]> {
+        Message::key(self)
+    }
+    fn payload(&self) -> Option<&[u8]> {
+        Message::payload(self)
+    }
+    fn headers(&self) -> Vec<(String, Option<Vec<u8>>)> {
+        Message::headers(self)
+            .map(|hs| {
+                hs.iter()
+                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Fetch for Fetched<'_> {
+    fn topic(&self) -> &str {
+        Fetched::topic(self)
+    }
+    fn partition(&self) -> i32 {
+        Fetched::partition(self)
+    }
+    fn offset(&self) -> i64 {
+        Fetched::offset(self)
+    }
+    fn timestamp(&self) -> Option<i64> {
+        Fetched::timestamp(self)
+    }
+    fn key(&self) -> Option<&[u8]> {
+        Fetched::key(self)
+    }
+    fn payload(&self) -> Option<&[u8]> {
+        Fetched::payload(self)
+    }
+    fn headers(&self) -> Vec<(String, Option<Vec<u8>>)> {
+        Fetched::headers(self)
+    }
+}
+
 /// Copies what `fields` asks for out of librdkafka's buffer. `topics` holds one shared name
 /// per topic seen, so a record costs no allocation for its topic.
-fn detach(m: &BorrowedMessage<'_>, fields: Fields, topics: &mut Vec<Arc<str>>) -> Record {
+fn detach(m: &impl Fetch, fields: Fields, topics: &mut Vec<Arc<str>>) -> Record {
     let name = m.topic();
     let topic = match topics.iter().find(|t| ***t == *name) {
         Some(t) => Arc::clone(t),
@@ -281,19 +362,14 @@ fn detach(m: &BorrowedMessage<'_>, fields: Fields, topics: &mut Vec<Arc<str>>) -
         topic,
         partition: m.partition(),
         offset: m.offset(),
-        timestamp: m.timestamp().to_millis(),
+        timestamp: m.timestamp(),
         key: m.key().filter(|_| fields.payload).map(<[u8]>::to_vec),
         value: m.payload().filter(|_| fields.payload).map(<[u8]>::to_vec),
-        headers: fields
-            .headers
-            .then(|| m.headers())
-            .flatten()
-            .map(|hs| {
-                hs.iter()
-                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        headers: if fields.headers {
+            m.headers()
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -329,10 +405,20 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         from: spec.from,
         driver,
         timeout: settings.timeout,
+        records: Mutex::new(None),
     };
     let consumer: BaseConsumer<DrainContext> = config
         .create_with_context(context)
         .map_err(|e| config_error(settings, e))?;
+    let records = Arc::new(
+        RecordQueue::new(consumer.client().native_ptr())
+            .ok_or_else(|| Error::kafka("create a record queue", "rd_kafka_queue_new failed"))?,
+    );
+    *consumer
+        .context()
+        .records
+        .lock()
+        .unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&records));
     let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)
@@ -341,20 +427,19 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
     let mut topics = Vec::new();
     loop {
         let tick = consumer.context().driver().tick();
-        if !tick.pause.is_empty() {
-            let _ = consumer.pause(&tpl_of(&tick.pause));
-        }
+        let paused = tick.pause.is_empty() || consumer.pause(&tpl_of(&tick.pause)).is_ok();
         for (tp, offset) in &tick.rewind {
-            // Paused first, so nothing is fetched from the old position meanwhile; the
-            // seek also drops what was prefetched. A failure keeps the partition paused.
-            let ok = consumer
-                .seek(
-                    &tp.topic,
-                    tp.partition,
-                    Offset::Offset(*offset),
-                    settings.timeout,
-                )
-                .is_ok();
+            // Only once paused: nothing is fetched from the old position meanwhile, and
+            // the seek drops what was prefetched. A failure is asked again next turn.
+            let ok = paused
+                && consumer
+                    .seek(
+                        &tp.topic,
+                        tp.partition,
+                        Offset::Offset(*offset),
+                        settings.timeout,
+                    )
+                    .is_ok();
             consumer.context().driver().on_rewound(tp, ok);
         }
         if !tick.resume.is_empty() {
@@ -389,11 +474,13 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
             std::thread::sleep(Duration::from_micros(50));
             continue;
         }
-        let mut wait = Duration::from_millis(20);
-        let mut batch = Vec::with_capacity(tick.room.min(MAX_BATCH));
+        let limit = tick.room.clamp(1, MAX_BATCH);
+        let mut batch = Vec::with_capacity(limit);
         let mut error = None;
-        while batch.len() < tick.room.clamp(1, MAX_BATCH) {
-            match consumer.poll(wait) {
+        // Events (rebalances, errors) come on the consumer queue, and so would the records
+        // of a partition that could not be attached to ours.
+        while batch.len() < limit {
+            match consumer.poll(Duration::ZERO) {
                 Some(Ok(m)) => batch.push(detach(&m, spec.fields, &mut topics)),
                 Some(Err(e)) => {
                     error = Some(settings.redactor.redact(&e.to_string()));
@@ -401,7 +488,21 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
                 }
                 None => break,
             }
-            wait = Duration::ZERO;
+        }
+        if batch.len() < limit && error.is_none() {
+            let wait = if batch.is_empty() {
+                Duration::from_millis(20)
+            } else {
+                Duration::ZERO
+            };
+            records.read(
+                wait,
+                limit - batch.len(),
+                |r: Result<Fetched<'_>, String>| match r {
+                    Ok(m) => batch.push(detach(&m, spec.fields, &mut topics)),
+                    Err(e) => error = Some(settings.redactor.redact(&e)),
+                },
+            );
         }
         if !batch.is_empty() || error.is_some() {
             let mut driver = consumer.context().driver();
@@ -417,5 +518,13 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
             let _ = consumer.poll(Duration::from_millis(10));
         }
     }
+    // librdkafka wants its queues destroyed before the client.
+    drop(records);
+    consumer
+        .context()
+        .records
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
     Ok(())
 }

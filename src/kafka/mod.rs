@@ -6,6 +6,7 @@
 //! Callers get plain data ([`types`]); no rdkafka type leaves this module.
 
 mod admin;
+mod batch;
 pub mod consumer;
 mod context;
 pub mod producer;
