@@ -1,5 +1,8 @@
 //! One module per subcommand: each gathers data through `kafka`, computes a report, and
 //! hands it to `output`. None of them prints.
 
+pub mod complete;
 pub mod config;
+pub mod demo;
 pub mod lag;
+pub mod man;

@@ -8,6 +8,7 @@
 mod admin;
 pub mod consumer;
 mod context;
+pub mod mock;
 pub mod producer;
 mod timestamps;
 pub mod types;
@@ -126,6 +127,15 @@ impl Session {
         let ev = self.wait(&q, 1, "ListConsumerGroups")?;
         let (mut groups, errors) = admin::list_groups_result(&ev[0]);
         if groups.is_empty() {
+            if errors
+                .iter()
+                .any(|e| e.code == KafkaCode::UNSUPPORTED_FEATURE)
+            {
+                return Err(Error::kafka(
+                    "ListConsumerGroups",
+                    "this cluster cannot list consumer groups: name them with --group",
+                ));
+            }
             if let Some(first) = errors.first() {
                 return Err(self.request_error("ListConsumerGroups", first.clone()));
             }
@@ -178,13 +188,38 @@ impl Session {
 
     /// Committed offsets of each group; up to [`MAX_IN_FLIGHT`] requests run concurrently.
     pub fn group_offsets(&self, groups: &[String]) -> Result<Vec<GroupOffsets>> {
+        self.offsets_of(groups, None)
+    }
+
+    /// Committed offsets of each group within `partitions` only; partitions without a
+    /// commit are left out, as [`Session::group_offsets`] leaves them out.
+    pub fn group_offsets_in(
+        &self,
+        groups: &[String],
+        partitions: &[TopicPartition],
+    ) -> Result<Vec<GroupOffsets>> {
+        let tpl = admin::Tpl::new(partitions.iter().map(|tp| (tp, -1)));
+        let mut out = self.offsets_of(groups, Some(&tpl))?;
+        for g in &mut out {
+            if let Ok(offsets) = &mut g.offsets {
+                offsets.retain(|(_, o)| o.is_some());
+            }
+        }
+        Ok(out)
+    }
+
+    fn offsets_of(
+        &self,
+        groups: &[String],
+        partitions: Option<&admin::Tpl>,
+    ) -> Result<Vec<GroupOffsets>> {
         let opts =
             self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
         let q = Queue::new(self.rk());
         let mut out = Vec::with_capacity(groups.len());
         for chunk in groups.chunks(MAX_IN_FLIGHT) {
             for g in chunk {
-                admin::group_offsets(self.rk(), g, &opts, &q);
+                admin::group_offsets(self.rk(), g, partitions, &opts, &q);
             }
             for ev in self.wait(&q, chunk.len(), "ListConsumerGroupOffsets")? {
                 out.extend(admin::group_offsets_result(&ev));
@@ -233,6 +268,28 @@ impl Session {
         admin::describe_topics(self.rk(), topics, &opts, &q);
         let ev = self.wait(&q, 1, "DescribeTopics")?;
         Ok(admin::describe_topics_result(&ev[0]))
+    }
+
+    /// Names of the cluster's topics, internal ones (`__consumer_offsets`, …) left out.
+    pub fn topic_names(&self) -> Result<Vec<String>> {
+        let md = self
+            .client
+            .client()
+            .fetch_metadata(None, self.settings.timeout)
+            .map_err(|e| match e.rdkafka_error_code() {
+                Some(rdkafka::types::RDKafkaErrorCode::OperationTimedOut) => {
+                    self.unreachable(format!("Metadata: {e}"))
+                }
+                _ => Error::kafka("Metadata", self.settings.redactor.redact(&e.to_string())),
+            })?;
+        let mut names: Vec<String> = md
+            .topics()
+            .iter()
+            .map(|t| t.name().to_string())
+            .filter(|n| !n.starts_with("__"))
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     /// The timestamp of the first record at or after each wanted offset, read without
