@@ -6,7 +6,9 @@ mod common;
 
 mod admin;
 mod cli;
+mod demo;
 mod drain;
 mod drain_proof;
 mod drain_restart;
+mod generated;
 mod lag;
