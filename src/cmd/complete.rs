@@ -78,12 +78,28 @@ fn lookup(names: fn(&Session) -> Result<Vec<String>>) -> Vec<CompletionCandidate
 fn settings_of(line: &[OsString]) -> Option<Settings> {
     let matches = Cli::command()
         .ignore_errors(true)
-        .try_get_matches_from(line)
+        .try_get_matches_from(rejoin(line))
         .ok()?;
     let global = GlobalArgs::from_arg_matches(&matches).ok()?;
     let mut settings = config::resolve(&global, true).ok()?;
     settings.timeout = settings.timeout.min(LOOKUP_LIMIT);
     Some(settings)
+}
+
+/// bash splits words at `:` and `=` (its COMP_WORDBREAKS), so `-b host:9092` reaches us
+/// as `-b host : 9092`: glue such separators back onto their neighbours.
+fn rejoin(line: &[OsString]) -> Vec<OsString> {
+    let mut out: Vec<OsString> = Vec::with_capacity(line.len());
+    let mut glue = false;
+    for word in line {
+        let separator = word == ":" || word == "=";
+        match out.last_mut() {
+            Some(last) if glue || separator => last.push(word),
+            _ => out.push(word.clone()),
+        }
+        glue = separator;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -134,6 +150,33 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(s.timeout, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn words_bash_split_at_colons_and_equals_are_joined_again() {
+        let joined = rejoin(&line(&[
+            "kbp", "-b", "a", ":", "1,b", ":", "2", "-X", "k", "=", "v", "--config", "=", "/c",
+            "lag",
+        ]));
+        assert_eq!(
+            joined,
+            line(&["kbp", "-b", "a:1,b:2", "-X", "k=v", "--config=/c", "lag"])
+        );
+        let s = settings_of(&line(&[
+            "kbp",
+            "--config",
+            "=",
+            "/dev/null",
+            "-b",
+            "127.0.0.1",
+            ":",
+            "9092",
+            "lag",
+            "-t",
+            "",
+        ]))
+        .unwrap();
+        assert_eq!(s.bootstrap, "127.0.0.1:9092");
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let (produce, consume) = (produce * args.speed, consume * args.speed);
     let traffic = Traffic::start(&settings, produce, consume)?;
     output::text(&format!(
-        "kbp demo: a Kafka cluster of {BROKERS} brokers is up, bootstrap {all}\n\
+        "kbp demo: a Kafka cluster of {BROKERS} brokers is up at {first}\n\
          (librdkafka's in-process mock cluster: nothing to install, gone when the demo ends).\n\
          \n\
          Topic {TOPIC} ({PARTITIONS} partitions) gets {produce:.0} records/s from a producer, but consumer\n\

@@ -23,7 +23,7 @@ fn committed_completions_and_man_page_are_current() {
         let committed = std::fs::read_to_string(repo().join(file)).unwrap_or_default();
         assert!(
             committed == fresh,
-            "{file} is stale (it differs from `kbp {}`): run `bash scripts/gen-completions.sh` and commit the result",
+            "{file} is stale (it differs from `kbp {}`): run `bash scripts/gen-docs.sh` and commit the result",
             args.join(" ")
         );
     }
