@@ -32,8 +32,10 @@ const CONSUME_RATE: f64 = 100.0;
 /// its queue fills, so it pauses and resumes the partitions.
 const DRAIN_RATE: f64 = 400.0;
 /// `--serve` may run for hours and the mock brokers keep every record in memory.
-const SERVE_PRODUCE_RATE: f64 = 20.0;
-const SERVE_CONSUME_RATE: f64 = 5.0;
+const SERVE_PRODUCE_RATE: f64 = 50.0;
+const SERVE_CONSUME_RATE: f64 = 20.0;
+/// How long the group reads before `--serve` leaves it to the user, at `--speed 1`.
+const SERVE_HEAD_START: Duration = Duration::from_secs(2);
 /// How long the group runs behind before each look at its lag, at `--speed 1`.
 const LOOK_EVERY: Duration = Duration::from_secs(3);
 
@@ -130,23 +132,19 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         &ConfigFile::default(),
         true,
     )?;
-    let (produce, consume) = if args.serve {
-        (SERVE_PRODUCE_RATE, SERVE_CONSUME_RATE)
-    } else {
-        (PRODUCE_RATE, CONSUME_RATE)
-    };
-    let (produce, consume) = (produce * args.speed, consume * args.speed);
-    let traffic = Traffic::start(&settings, produce, consume)?;
     output::text(&format!(
         "kbp demo: a Kafka cluster of {BROKERS} brokers is up at {first}\n\
-         (librdkafka's in-process mock cluster: nothing to install, gone when the demo ends).\n\
-         \n\
-         Topic {TOPIC} ({PARTITIONS} partitions) gets {produce:.0} records/s from a producer, but consumer\n\
-         group {GROUP} processes only {consume:.0} records/s: a backlog builds up.\n"
+         (librdkafka's in-process mock cluster: nothing to install, gone when the demo ends).\n"
     ))?;
     if args.serve {
-        return serve(&first, traffic);
+        return serve(&settings, &first, args.speed);
     }
+    let (produce, consume) = (PRODUCE_RATE * args.speed, CONSUME_RATE * args.speed);
+    let traffic = Traffic::start(&settings, produce, consume)?;
+    output::text(&format!(
+        "\nTopic {TOPIC} ({PARTITIONS} partitions) gets {produce:.0} records/s from a producer, but consumer\n\
+         group {GROUP} processes only {consume:.0} records/s: a backlog builds up.\n"
+    ))?;
     let mut traffic = Some(traffic);
     for step in story(args.speed) {
         match step {
@@ -186,44 +184,53 @@ fn run_step(bootstrap: &str, args: &[String]) -> Result<()> {
     }
 }
 
-/// `--serve`: the traffic goes on until SIGINT or SIGTERM.
-fn serve(bootstrap: &str, traffic: Traffic) -> Result<()> {
+/// `--serve`: the producer goes on until SIGINT or SIGTERM. The slow consumer reads only
+/// for a moment: a second member in its group would hold every rebalance of the mock for
+/// the newcomer's session timeout (45 s for kbp drain), so `demo-slow` is left empty, with
+/// commits behind a growing log, for the user to lag and drain.
+fn serve(settings: &Settings, bootstrap: &str, speed: f64) -> Result<()> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     let mut signals =
         signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| Error::Io {
             context: "installing signal handlers".into(),
             source: e,
         })?;
+    let produce = SERVE_PRODUCE_RATE * speed;
+    let mut traffic = Traffic::start(settings, produce, SERVE_CONSUME_RATE * speed)?;
+    std::thread::sleep(SERVE_HEAD_START.div_f64(speed));
+    traffic.stop_consumer()?;
     output::text(&format!(
-        "\nbootstrap: {bootstrap}\n\
+        "\nTopic {TOPIC} ({PARTITIONS} partitions) gets {produce:.0} records/s. Consumer group {GROUP} read\n\
+         for a moment and stopped: its backlog grows until you drain it.\n\
+         \n\
+         bootstrap: {bootstrap}\n\
          \n\
          Try, from another terminal:\n  \
            kbp -b {bootstrap} lag --group {GROUP} --topic {TOPIC}\n  \
-           kbp -b {bootstrap} drain -g {GROUP} -t {TOPIC} --sink null --max-records 500\n  \
+           kbp -b {bootstrap} drain -g {GROUP} -t {TOPIC} --until end --sink null\n  \
            kcat -b {bootstrap} -L\n\
          The mock cluster cannot list or describe groups: name them with --group, and topics with --topic.\n\
          Ctrl-C stops the cluster.\n"
     ))?;
     signals.forever().next();
-    traffic.stop()?;
+    // No waiting on the producer: the cluster goes with the process.
+    traffic.abandon();
     output::text("kbp demo: stopped\n")
 }
 
-/// The producer and the slow group member, each on its own thread.
+/// The producer and the slow group member, each paced on a thread of its own.
 struct Traffic {
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<Result<()>>>,
+    producer: Flow,
+    consumer: Option<Flow>,
 }
 
 impl Traffic {
     fn start(settings: &Settings, produce: f64, consume: f64) -> Result<Traffic> {
-        let stop = Arc::new(AtomicBool::new(false));
         let producer = DemoProducer::new(settings)?;
         let member = DemoMember::join(settings, GROUP, &[TOPIC])?;
-        let s = Arc::clone(&stop);
-        let produced = std::thread::spawn(move || {
+        let producer = Flow::spawn(move |stop| {
             let mut n = 0u64;
-            paced(produce, &s, || {
+            paced(produce, stop, || {
                 n += 1;
                 let value = format!("{{\"order\":{n},\"amount\":{}}}", n % 97 + 3);
                 producer.send(TOPIC, &format!("customer-{}", n % 50), &value)?;
@@ -232,11 +239,10 @@ impl Traffic {
             producer.flush(Duration::from_secs(5));
             Ok(())
         });
-        let s = Arc::clone(&stop);
-        let consumed = std::thread::spawn(move || {
+        let consumer = Flow::spawn(move |stop| {
             let mut positions = HashMap::new();
             let mut committed_at = Instant::now();
-            paced(consume, &s, || {
+            paced(consume, stop, || {
                 let Some((tp, next)) = member.next(Duration::from_millis(10)) else {
                     return Ok(false);
                 };
@@ -252,30 +258,68 @@ impl Traffic {
             Ok(())
         });
         Ok(Traffic {
-            stop,
-            threads: vec![produced, consumed],
+            producer,
+            consumer: Some(consumer),
         })
     }
 
-    /// Stops both, the member leaving its group, and reports the first failure.
-    fn stop(mut self) -> Result<()> {
-        self.stop.store(true, Ordering::Relaxed);
-        let mut first = Ok(());
-        for t in self.threads.drain(..) {
-            let outcome = t
-                .join()
-                .unwrap_or_else(|_| Err(Error::kafka("demo traffic", "a thread panicked")));
-            first = first.and(outcome);
+    /// The consumer commits what it processed and leaves its group; the producer goes on.
+    fn stop_consumer(&mut self) -> Result<()> {
+        self.consumer.take().map_or(Ok(()), Flow::stop)
+    }
+
+    /// Stops both, and reports the first failure.
+    fn stop(self) -> Result<()> {
+        let consumer = self.consumer.map_or(Ok(()), Flow::stop);
+        consumer.and(self.producer.stop())
+    }
+
+    /// Tells both to stop, without waiting for them.
+    fn abandon(mut self) {
+        self.producer.abandon();
+        if let Some(mut c) = self.consumer.take() {
+            c.abandon();
         }
-        first
     }
 }
 
-impl Drop for Traffic {
+/// One paced loop on its own thread, stopped (and joined) on request or when dropped.
+struct Flow {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<Result<()>>>,
+}
+
+impl Flow {
+    /// Runs `body` on its own thread; it should return soon after its flag is set.
+    fn spawn(body: impl FnOnce(&AtomicBool) -> Result<()> + Send + 'static) -> Flow {
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = Arc::clone(&stop);
+        Flow {
+            stop,
+            thread: Some(std::thread::spawn(move || body(&s))),
+        }
+    }
+
+    fn stop(mut self) -> Result<()> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(JoinHandle::join) {
+            None => Ok(()),
+            Some(Ok(outcome)) => outcome,
+            Some(Err(_)) => Err(Error::kafka("demo traffic", "a thread panicked")),
+        }
+    }
+
+    fn abandon(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread = None;
+    }
+}
+
+impl Drop for Flow {
     /// A failed step ends the demo: its clients go before the cluster they talk to.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads.drain(..) {
+        if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }

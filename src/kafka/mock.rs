@@ -157,7 +157,10 @@ impl DemoMember {
             // The mock holds a group's rebalance for the session timeout less a second;
             // this keeps the hand-over to the next member (the drain) under one second.
             .set("session.timeout.ms", "1500")
-            .set("heartbeat.interval.ms", "300");
+            .set("heartbeat.interval.ms", "300")
+            // The mock aborts when a group's members name different assignors first;
+            // kbp drain names this one (kafka/consumer.rs).
+            .set("partition.assignment.strategy", "cooperative-sticky");
         let consumer: BaseConsumer<KbpContext> = config
             .create_with_context(KbpContext::new(settings))
             .map_err(|e| config_error(settings, e))?;
