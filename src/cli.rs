@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::ArgValueCandidates;
+
+use crate::cmd::complete::{group_names, topic_names};
 
 pub use crate::output::Format;
 
@@ -74,13 +77,37 @@ pub enum Command {
     /// Inspect the configuration kbp would use
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Play the backpressure story on an in-process mock cluster: nothing to install
+    Demo(DemoArgs),
+    /// Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Pace of the story: 2 plays it twice as fast (rates doubled, waits halved)
+    #[arg(long, default_value_t = 1.0, value_name = "FACTOR", value_parser = parse_speed)]
+    pub speed: f64,
+
+    /// Keep the mock cluster (and its traffic) up, print its address, wait for Ctrl-C
+    #[arg(long)]
+    pub serve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to print the script for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Which groups and topics a command looks at (`kbp lag`, `kbp diagnose`).
 #[derive(Debug, Args)]
 pub struct Scope {
     /// Consumer group to inspect, repeatable (default: all groups)
-    #[arg(short, long = "group", value_name = "GROUP")]
+    #[arg(short, long = "group", value_name = "GROUP", add = ArgValueCandidates::new(group_names))]
     pub groups: Vec<String>,
 
     /// Inspect every consumer group (the default when no --group is given)
@@ -88,7 +115,7 @@ pub struct Scope {
     pub all_groups: bool,
 
     /// Only partitions of this topic, repeatable
-    #[arg(short, long = "topic", value_name = "TOPIC")]
+    #[arg(short, long = "topic", value_name = "TOPIC", add = ArgValueCandidates::new(topic_names))]
     pub topics: Vec<String>,
 }
 
@@ -192,11 +219,11 @@ pub struct BrokersArgs {
 #[derive(Debug, Args)]
 pub struct DrainArgs {
     /// Consumer group to drain as (joins it)
-    #[arg(short, long)]
+    #[arg(short, long, add = ArgValueCandidates::new(group_names))]
     pub group: String,
 
     /// Topic to drain, repeatable
-    #[arg(short, long = "topic", value_name = "TOPIC", required = true)]
+    #[arg(short, long = "topic", value_name = "TOPIC", required = true, add = ArgValueCandidates::new(topic_names))]
     pub topics: Vec<String>,
 
     /// Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]
@@ -335,6 +362,14 @@ fn parse_property(s: &str) -> Result<(String, String), String> {
     }
 }
 
+/// `--speed`: a factor from 0.1 (ten times slower) to 20.
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(f) if (0.1..=20.0).contains(&f) => Ok(f),
+        _ => Err(format!("'{s}' is not a factor from 0.1 to 20")),
+    }
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("'{s}' is not a duration like 10s, 500ms or 5m ({e})"))?;
@@ -359,6 +394,15 @@ mod tests {
         );
         assert!(parse_property("novalue").is_err());
         assert!(parse_property("=x").is_err());
+    }
+
+    #[test]
+    fn speeds() {
+        assert_eq!(parse_speed("2").unwrap(), 2.0);
+        assert_eq!(parse_speed("0.5").unwrap(), 0.5);
+        for bad in ["0", "-1", "21", "fast", "NaN", "inf"] {
+            assert!(parse_speed(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

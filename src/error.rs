@@ -59,6 +59,10 @@ pub enum Error {
     #[error("drain stopped on a failed record: {0}")]
     DrainStopped(String),
 
+    /// A `kbp demo` step failed; its own error line was printed already.
+    #[error("demo stopped: `{command}` exited with {code}")]
+    DemoStep { command: String, code: i32 },
+
     /// Not a failure of kbp: a threshold the user asked us to check was breached.
     #[error("{0}")]
     Threshold(String),
@@ -79,6 +83,7 @@ impl Error {
             Error::Critical(_) => exit::CRITICAL,
             Error::DrainStopped(_) => exit::DRAIN_FAILED,
             Error::Io { .. } => exit::INTERNAL,
+            Error::DemoStep { code, .. } => *code,
         }
     }
 

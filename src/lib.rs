@@ -27,7 +27,13 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    match cmd::complete::from_env(&args) {
+        Ok(true) => return exit::OK,
+        Ok(false) => {}
+        Err(e) => return finish(Err(e)),
+    }
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout and usage errors to stderr itself.
@@ -39,7 +45,12 @@ where
             };
         }
     };
-    match dispatch(&cli) {
+    finish(dispatch(&cli))
+}
+
+/// The exit code of a command's outcome; a failure is printed as its one line on stderr.
+pub fn finish(outcome: Result<()>) -> i32 {
+    match outcome {
         Ok(()) => exit::OK,
         Err(e) if e.is_broken_pipe() => exit::OK,
         Err(e) => {
@@ -49,7 +60,8 @@ where
     }
 }
 
-fn dispatch(cli: &Cli) -> Result<()> {
+/// Runs a parsed command line: what `run` does after parsing, and what each `kbp demo` step runs.
+pub fn dispatch(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Lag(args) => {
             let settings = config::resolve(&cli.global, true)?;
@@ -83,5 +95,8 @@ fn dispatch(cli: &Cli) -> Result<()> {
             output::emit(&report, args.output.unwrap_or(Format::Table))
         }
         Command::Config(command) => cmd::config::run(&cli.global, command),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Completions(args) => output::text(&cmd::complete::script(args.shell)),
+        Command::Man => output::text(&cmd::man::page()?),
     }
 }

@@ -39,6 +39,10 @@ pub struct GroupLag {
     pub protocol: String,
     pub coordinator: Option<Coordinator>,
     pub members: usize,
+    /// False when the cluster cannot describe groups (librdkafka's mock cluster): then
+    /// state, protocol, coordinator, members and owners are unknown, not empty.
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub described: bool,
     /// Sum of known partition lags; partitions without a commit count as no lag.
     pub total_lag: u64,
     pub max_time_lag_ms: Option<u64>,
@@ -72,6 +76,14 @@ pub struct PartitionLag {
     pub consumer_id: Option<String>,
     pub host: Option<String>,
     pub client_id: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }
 
 /// What `build` needs from the cluster, gathered by `gather`.
@@ -173,17 +185,24 @@ pub fn gather_with(
             n
         }
     };
+    // With --topic, committed offsets are asked for those topics' partitions only.
+    let mut selected: Vec<TopicPartition> = Vec::new();
     if !sel.topics.is_empty() {
-        let missing: Vec<String> = session
-            .describe_topics(&sel.topics)?
-            .into_iter()
-            .filter(|t| {
-                t.error
-                    .as_ref()
-                    .is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART)
-            })
-            .map(|t| t.name)
-            .collect();
+        let mut missing = Vec::new();
+        for t in session.describe_topics(&sel.topics)? {
+            if t.error
+                .as_ref()
+                .is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART)
+            {
+                missing.push(t.name);
+            } else {
+                selected.extend(
+                    t.partitions
+                        .iter()
+                        .map(|p| TopicPartition::new(t.name.clone(), p.partition)),
+                );
+            }
+        }
         if !missing.is_empty() {
             return Err(Error::NotFound {
                 what: "topic",
@@ -212,7 +231,11 @@ pub fn gather_with(
         "fetching committed offsets of {} groups",
         names.len()
     ));
-    snap.offsets = session.group_offsets(&names)?;
+    snap.offsets = if selected.is_empty() {
+        session.group_offsets(&names)?
+    } else {
+        session.group_offsets_in(&names, &selected)?
+    };
 
     if !sel.groups.is_empty() {
         let missing: Vec<&str> = snap
@@ -283,6 +306,14 @@ fn tolerate<T>(r: Result<T>, lenient: bool) -> Result<Result<T, Error>> {
     }
 }
 
+/// A cluster without DescribeGroups (librdkafka's mock cluster): the offsets still give
+/// the lag, and one warning says what is unknown instead of one per group.
+fn cannot_describe(d: &GroupDescription) -> bool {
+    d.error
+        .as_ref()
+        .is_some_and(|e| e.code == KafkaCode::UNSUPPORTED_FEATURE)
+}
+
 /// A named group that Kafka does not know: Dead or GROUP_ID_NOT_FOUND, and nothing committed.
 fn is_missing(d: &GroupDescription, offsets: Option<&GroupOffsets>) -> bool {
     let unknown = d
@@ -345,10 +376,11 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
         if !sel.states.is_empty() && !sel.states.contains(&d.state) {
             continue;
         }
+        let described = !cannot_describe(d);
         if let Some(e) = d
             .error
             .as_ref()
-            .filter(|e| e.code != KafkaCode::GROUP_ID_NOT_FOUND)
+            .filter(|e| e.code != KafkaCode::GROUP_ID_NOT_FOUND && described)
         {
             warnings.push(format!("group {}: could not be described: {e}", d.group));
         }
@@ -431,6 +463,7 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
                 port: n.port,
             }),
             members: d.members.len(),
+            described,
             total_lag,
             max_time_lag_ms: partitions.iter().filter_map(|p| p.time_lag_ms).max(),
             unowned_partitions: partitions
@@ -451,6 +484,16 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
             continue;
         }
         groups.push(group);
+    }
+    if snap.descriptions.iter().any(cannot_describe) {
+        let hint = if sel.topics.is_empty() {
+            "; if no offsets show, name the topics with --topic"
+        } else {
+            ""
+        };
+        warnings.push(format!(
+            "this cluster cannot describe consumer groups: state, members and owners unknown{hint}"
+        ));
     }
     groups.sort_by(|a, b| a.group.cmp(&b.group));
     LagReport {
@@ -688,6 +731,36 @@ mod tests {
                 .time_lag_ms,
             None
         );
+    }
+
+    #[test]
+    fn a_cluster_without_describe_still_gives_lag_and_says_so_once() {
+        let mut s = snapshot();
+        let d = &mut s.descriptions[0];
+        d.members.clear();
+        d.state = GroupState::Unknown;
+        d.error = Some(KafkaCode {
+            code: KafkaCode::UNSUPPORTED_FEATURE,
+            name: "_UNSUPPORTED_FEATURE".into(),
+            message: "Required feature not supported by broker".into(),
+        });
+        let mut other = s.descriptions[0].clone();
+        other.group = "fraud".into();
+        s.descriptions.push(other);
+        let r = build(&s, &sel(), 10_000);
+        assert_eq!(r.groups[0].total_lag, 45, "the offsets alone give the lag");
+        assert!(r.groups.iter().all(|g| !g.described));
+        let said = r
+            .warnings
+            .iter()
+            .filter(|w| w.contains("cannot describe consumer groups"))
+            .count();
+        assert_eq!(said, 1, "{:?}", r.warnings);
+        assert!(!r
+            .warnings
+            .iter()
+            .any(|w| w.contains("could not be described")));
+        assert!(build(&snapshot(), &sel(), 10_000).groups[0].described);
     }
 
     #[test]

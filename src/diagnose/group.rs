@@ -423,19 +423,30 @@ fn falling_behind(
         .map(|t| topic_partitions.get(*t).copied().unwrap_or(0))
         .sum::<usize>()
         .max(d.partitions.len());
+    let names: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
+    // The backlog built so far stays even once consumers keep up: say how to clear it.
+    let clear = format!(
+        "; to clear the backlog built so far at a pace the downstream takes: {} --rate N/s",
+        drain_command(&d.group, &names)
+    );
+    // A cluster that cannot describe groups (state Unknown) reports no members.
+    let members = if d.state == "Unknown" {
+        "an unknown number of member(s)".to_string()
+    } else {
+        format!("{} member(s)", d.members)
+    };
     let remedy = if d.members < partitions {
         format!(
-            "add consumers: {} member(s) share {partitions} partition(s), so up to {partitions} \
+            "add consumers: {members} share {partitions} partition(s), so up to {partitions} \
              can work in parallel; or make each faster: raise max.poll.records (e.g. 2000) and \
-             fetch.max.bytes (e.g. 104857600) when per-poll overhead dominates",
-            d.members
+             fetch.max.bytes (e.g. 104857600) when per-poll overhead dominates{clear}"
         )
     } else {
         format!(
             "every one of the {partitions} partition(s) already has a consumer: add partitions \
              (kafka-topics --alter --partitions {}) and consumers, or make each consumer faster \
              (parallel processing, e.g. kbp drain --workers; max.poll.records e.g. 2000, \
-             fetch.max.bytes e.g. 104857600)",
+             fetch.max.bytes e.g. 104857600){clear}",
             partitions * 2
         )
     };
@@ -807,6 +818,7 @@ mod tests {
                 .filter(|p| p.consumer_id.is_none())
                 .count(),
             records_lost: 0,
+            described: true,
             partitions,
         }
     }

@@ -287,12 +287,20 @@ unsafe fn describe_one(g: *const sys::rd_kafka_ConsumerGroupDescription_t) -> Gr
     }
 }
 
-/// One group per call (a librdkafka limit); callers launch many on one queue.
-pub(super) fn group_offsets(rk: *mut sys::rd_kafka_t, group: &str, opts: &Options, q: &Queue) {
+/// One group per call (a librdkafka limit); callers launch many on one queue. `None`
+/// asks for every partition the group has committed.
+pub(super) fn group_offsets(
+    rk: *mut sys::rd_kafka_t,
+    group: &str,
+    partitions: Option<&Tpl>,
+    opts: &Options,
+    q: &Queue,
+) {
     let name = CString::new(group).unwrap_or_default();
+    let parts = partitions.map_or(std::ptr::null(), |t| t.ptr() as *const _);
     unsafe {
-        // NULL partitions: every partition the group has committed.
-        let req = sys::rd_kafka_ListConsumerGroupOffsets_new(name.as_ptr(), std::ptr::null());
+        // librdkafka copies the partition list.
+        let req = sys::rd_kafka_ListConsumerGroupOffsets_new(name.as_ptr(), parts);
         let mut reqs = [req];
         sys::rd_kafka_ListConsumerGroupOffsets(rk, reqs.as_mut_ptr(), 1, opts.ptr(), q.ptr());
         sys::rd_kafka_ListConsumerGroupOffsets_destroy(req);
@@ -689,7 +697,7 @@ unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
     }
 }
 
-unsafe fn cstr(p: *const c_char) -> Option<String> {
+pub(super) unsafe fn cstr(p: *const c_char) -> Option<String> {
     if p.is_null() {
         None
     } else {

@@ -9,6 +9,7 @@ mod admin;
 mod batch;
 pub mod consumer;
 mod context;
+pub mod mock;
 pub mod producer;
 mod timestamps;
 pub mod types;
@@ -153,6 +154,15 @@ impl Session {
         let ev = self.wait(&q, 1, "ListConsumerGroups")?;
         let (mut groups, errors) = admin::list_groups_result(&ev[0]);
         if groups.is_empty() {
+            if errors
+                .iter()
+                .any(|e| e.code == KafkaCode::UNSUPPORTED_FEATURE)
+            {
+                return Err(Error::kafka(
+                    "ListConsumerGroups",
+                    "this cluster cannot list consumer groups: name them with --group",
+                ));
+            }
             if let Some(first) = errors.first() {
                 return Err(self.request_error("ListConsumerGroups", first.clone()));
             }
@@ -205,13 +215,38 @@ impl Session {
 
     /// Committed offsets of each group; up to [`MAX_IN_FLIGHT`] requests run concurrently.
     pub fn group_offsets(&self, groups: &[String]) -> Result<Vec<GroupOffsets>> {
+        self.offsets_of(groups, None)
+    }
+
+    /// Committed offsets of each group within `partitions` only; partitions without a
+    /// commit are left out, as [`Session::group_offsets`] leaves them out.
+    pub fn group_offsets_in(
+        &self,
+        groups: &[String],
+        partitions: &[TopicPartition],
+    ) -> Result<Vec<GroupOffsets>> {
+        let tpl = admin::Tpl::new(partitions.iter().map(|tp| (tp, -1)));
+        let mut out = self.offsets_of(groups, Some(&tpl))?;
+        for g in &mut out {
+            if let Ok(offsets) = &mut g.offsets {
+                offsets.retain(|(_, o)| o.is_some());
+            }
+        }
+        Ok(out)
+    }
+
+    fn offsets_of(
+        &self,
+        groups: &[String],
+        partitions: Option<&admin::Tpl>,
+    ) -> Result<Vec<GroupOffsets>> {
         let opts =
             self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
         let q = Queue::new(self.rk());
         let mut out = Vec::with_capacity(groups.len());
         for chunk in groups.chunks(MAX_IN_FLIGHT) {
             for g in chunk {
-                admin::group_offsets(self.rk(), g, &opts, &q);
+                admin::group_offsets(self.rk(), g, partitions, &opts, &q);
             }
             for ev in self.wait(&q, chunk.len(), "ListConsumerGroupOffsets")? {
                 out.extend(admin::group_offsets_result(&ev));
@@ -329,6 +364,18 @@ impl Session {
     pub fn broker_latency(&self) -> HashMap<i32, BrokerLatency> {
         self.client.poll(Duration::ZERO);
         self.client.context().latency()
+    }
+
+    /// Names of the cluster's topics, internal ones (`__consumer_offsets`, …) left out.
+    pub fn topic_names(&self) -> Result<Vec<String>> {
+        let (_, topics) = self.metadata()?;
+        let mut names: Vec<String> = topics
+            .into_iter()
+            .filter(|t| !t.internal)
+            .map(|t| t.name)
+            .collect();
+        names.sort();
+        Ok(names)
     }
 
     /// The timestamp of the first record at or after each wanted offset, read without

@@ -145,6 +145,8 @@ impl std::fmt::Display for KafkaCode {
 impl KafkaCode {
     pub const GROUP_ID_NOT_FOUND: i32 = 69;
     pub const UNKNOWN_TOPIC_OR_PART: i32 = 3;
+    /// librdkafka's own: no broker supports the request (e.g. its mock cluster's groups).
+    pub const UNSUPPORTED_FEATURE: i32 = -165;
 }
 
 /// Committed offsets of one group: `None` where the partition has no commit.

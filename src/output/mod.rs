@@ -101,6 +101,14 @@ pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
     Ok(())
 }
 
+/// Writes text as it is to stdout: generated scripts and pages, and the demo's narration.
+pub fn text(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(())
+}
+
 /// Writes `report` to stderr: for summaries that must not mix with data on stdout.
 pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
     let mut err = std::io::stderr().lock();

@@ -47,11 +47,13 @@ impl Render for LagReport {
                                 .map(|c| format!("{} ({}:{})", c.id, c.host, c.port)),
                         ));
                     }
+                    // Unknown, not zero, where the cluster could not describe the group.
+                    let known = |n: usize| or_dash(g.described.then_some(n));
                     row.extend([
-                        g.members.to_string(),
+                        known(g.members),
                         g.total_lag.to_string(),
                         duration(g.max_time_lag_ms),
-                        g.unowned_partitions.to_string(),
+                        known(g.unowned_partitions),
                     ]);
                     if wide {
                         row.push(g.records_lost.to_string());
@@ -149,7 +151,9 @@ impl Render for LagReport {
         let mut sum = Vec::new();
         let mut members = Vec::new();
         for g in &self.groups {
-            members.push((vec![("consumergroup", g.group.clone())], g.members as f64));
+            if g.described {
+                members.push((vec![("consumergroup", g.group.clone())], g.members as f64));
+            }
             for (topic, total) in lag_by_topic(g) {
                 sum.push((
                     vec![

@@ -125,6 +125,40 @@ fn consumer_protocol_group_with_active_member() {
 }
 
 #[test]
+fn topic_filter_reads_only_its_partitions_and_agrees_with_the_full_report() {
+    let (t1, _) = topic_with_records("lag-filter-a", 3, 20);
+    let (t2, _) = topic_with_records("lag-filter-b", 2, 20);
+    let group = unique("g-filter");
+    // t1/2 and t2/1 were never committed: no row in either report.
+    commit(&group, &[(&t1, 0, 5), (&t1, 1, 20), (&t2, 0, 1)]);
+    let key = |r: &LagReport, topic: &str| -> Vec<_> {
+        r.groups[0]
+            .partitions
+            .iter()
+            .filter(|p| p.topic == topic)
+            .map(|p| (p.partition, p.current_offset, p.log_end_offset, p.lag))
+            .collect()
+    };
+    let all = lag_json(&group);
+    let only: LagReport = kbp()
+        .broker()
+        .args(["lag", "-g", &group, "-t", &t1, "-o", "json"])
+        .expect(0)
+        .json();
+    assert_eq!(key(&only, &t1), key(&all, &t1));
+    assert_eq!(
+        key(&only, &t1),
+        vec![
+            (0, Some(5), Some(20), Some(15)),
+            (1, Some(20), Some(20), Some(0))
+        ]
+    );
+    assert_eq!(only.groups[0].partitions.len(), 2, "nothing of {t2}");
+    assert_eq!(only.groups[0].total_lag, 15);
+    assert!(only.groups[0].described);
+}
+
+#[test]
 fn empty_group_with_commits_on_two_topics_and_lost_records() {
     let (t1, ts1) = topic_with_records("lag-empty-a", 2, 40);
     let (t2, _) = topic_with_records("lag-empty-b", 1, 30);

@@ -6,9 +6,11 @@ mod common;
 
 mod admin;
 mod cli;
+mod demo;
 mod diagnose;
 mod diagnose_metrics;
 mod drain;
 mod drain_proof;
 mod drain_restart;
+mod generated;
 mod lag;

@@ -1,0 +1,297 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[kbp] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'kbp'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'kbp'= {
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand lag 'Show how far behind consumer groups are, per partition and per group'
+            cand diagnose 'Find backpressure: sample groups and brokers over a window, say why and what to do'
+            cand brokers 'Each broker''s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
+            cand drain 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+            cand config 'Inspect the configuration kbp would use'
+            cand demo 'Play the backpressure story on an in-process mock cluster: nothing to install'
+            cand completions 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
+            cand man 'Print the man page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbp;lag'= {
+            cand -g 'Consumer group to inspect, repeatable (default: all groups)'
+            cand --group 'Consumer group to inspect, repeatable (default: all groups)'
+            cand -t 'Only partitions of this topic, repeatable'
+            cand --topic 'Only partitions of this topic, repeatable'
+            cand --state 'Only groups in this state, repeatable'
+            cand -o 'Output format [default: table]'
+            cand --output 'Output format [default: table]'
+            cand --fail-above 'Exit with code 1 when a group''s total lag is above N records'
+            cand --fail-time-above 'Exit with code 1 when a group''s time lag is above DURATION, e.g. 5m'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand --all-groups 'Inspect every consumer group (the default when no --group is given)'
+            cand --only-with-lag 'Only rows whose lag is above zero'
+            cand --no-time-lag 'Skip reading records for TIME-LAG (faster, no per-partition fetches)'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;diagnose'= {
+            cand -g 'Consumer group to inspect, repeatable (default: all groups)'
+            cand --group 'Consumer group to inspect, repeatable (default: all groups)'
+            cand -t 'Only partitions of this topic, repeatable'
+            cand --topic 'Only partitions of this topic, repeatable'
+            cand --window 'How long to watch the cluster'
+            cand --samples 'Samples taken over the window (at least 2)'
+            cand --fail-on 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)'
+            cand --metrics-url 'A broker''s Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)'
+            cand --expect-brokers 'How many brokers the cluster should have (brokers down are reported)'
+            cand -o 'Output format: table, wide, json, yaml, csv (partitions) [default: table]'
+            cand --output 'Output format: table, wide, json, yaml, csv (partitions) [default: table]'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand --all-groups 'Inspect every consumer group (the default when no --group is given)'
+            cand --once 'One snapshot, only the checks that need no history'
+            cand --no-time-lag 'Skip reading records for the exact time lag'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;brokers'= {
+            cand --metrics-url 'A broker''s Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)'
+            cand --expect-brokers 'How many brokers the cluster should have (brokers down are reported)'
+            cand --window 'How long to measure round trips and metric rates'
+            cand -o 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand --output 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;drain'= {
+            cand -g 'Consumer group to drain as (joins it)'
+            cand --group 'Consumer group to drain as (joins it)'
+            cand -t 'Topic to drain, repeatable'
+            cand --topic 'Topic to drain, repeatable'
+            cand --sink 'Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]'
+            cand --format 'Line format of stdout and file sinks'
+            cand --value-format 'How keys and values appear in JSON lines'
+            cand --workers 'Worker threads processing records'
+            cand --ordering 'Order guarantee: per partition, per key, or none'
+            cand --high-water 'Pause the assigned partitions when this many records are queued'
+            cand --low-water 'Resume them when the queue is back to this many'
+            cand --until 'Stop at: end (the log end captured at start), offset:N, offset:TOPIC/P=N,..., time:RFC3339'
+            cand --max-records 'Stop after this many records'
+            cand --idle 'Stop when no record arrived for this long, e.g. 30s'
+            cand --from 'Where partitions without a commit start: committed (= earliest), earliest, latest, time:RFC3339'
+            cand --rate 'At most this many records per second, e.g. 500/s or 6000/m'
+            cand --retries 'Retries of a failed record before --on-failure applies'
+            cand --backoff-initial 'First retry delay (exponential, full jitter)'
+            cand --backoff-max 'Longest retry delay'
+            cand --on-failure 'After the retries: stop, skip, or dlq:TOPIC'
+            cand --commit-interval 'How often processed offsets are committed'
+            cand --shutdown-timeout 'Bound on finishing in-flight work at shutdown and on revoke'
+            cand --summary 'Final summary: text on stderr, or json on stdout'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand --dry-run 'Process, but never commit'
+            cand -q 'No progress on stderr'
+            cand --quiet 'No progress on stderr'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;config'= {
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand view 'Print the merged effective settings, secrets redacted'
+            cand contexts 'List the contexts of the config file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbp;config;view'= {
+            cand -o 'o'
+            cand --output 'output'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;config;contexts'= {
+            cand -o 'o'
+            cand --output 'output'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;config;help'= {
+            cand view 'Print the merged effective settings, secrets redacted'
+            cand contexts 'List the contexts of the config file'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbp;config;help;view'= {
+        }
+        &'kbp;config;help;contexts'= {
+        }
+        &'kbp;config;help;help'= {
+        }
+        &'kbp;demo'= {
+            cand --speed 'Pace of the story: 2 plays it twice as fast (rates doubled, waits halved)'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand --serve 'Keep the mock cluster (and its traffic) up, print its address, wait for Ctrl-C'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;completions'= {
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;man'= {
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context)'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on every network operation, e.g. 10s, 500ms'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;help'= {
+            cand lag 'Show how far behind consumer groups are, per partition and per group'
+            cand diagnose 'Find backpressure: sample groups and brokers over a window, say why and what to do'
+            cand brokers 'Each broker''s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
+            cand drain 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+            cand config 'Inspect the configuration kbp would use'
+            cand demo 'Play the backpressure story on an in-process mock cluster: nothing to install'
+            cand completions 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
+            cand man 'Print the man page (roff)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbp;help;lag'= {
+        }
+        &'kbp;help;diagnose'= {
+        }
+        &'kbp;help;brokers'= {
+        }
+        &'kbp;help;drain'= {
+        }
+        &'kbp;help;config'= {
+            cand view 'Print the merged effective settings, secrets redacted'
+            cand contexts 'List the contexts of the config file'
+        }
+        &'kbp;help;config;view'= {
+        }
+        &'kbp;help;config;contexts'= {
+        }
+        &'kbp;help;demo'= {
+        }
+        &'kbp;help;completions'= {
+        }
+        &'kbp;help;man'= {
+        }
+        &'kbp;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

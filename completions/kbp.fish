@@ -1,0 +1,224 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_kbp_global_optspecs
+    string join \n b/bootstrap-server= context= config= X= timeout= v/verbose h/help V/version
+end
+
+function __fish_kbp_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_kbp_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_kbp_using_subcommand
+    set -l cmd (__fish_kbp_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c kbp -n "__fish_kbp_needs_command" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_needs_command" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_needs_command" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_needs_command" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_needs_command" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_needs_command" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_needs_command" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_needs_command" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "lag" -d 'Show how far behind consumer groups are, per partition and per group'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "diagnose" -d 'Find backpressure: sample groups and brokers over a window, say why and what to do'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "brokers" -d 'Each broker\'s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "drain" -d 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "config" -d 'Inspect the configuration kbp would use'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "demo" -d 'Play the backpressure story on an in-process mock cluster: nothing to install'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "completions" -d 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "man" -d 'Print the man page (roff)'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l state -d 'Only groups in this state, repeatable' -r -f -a "stable\t''
+empty\t''
+preparing-rebalance\t''
+completing-rebalance\t''
+dead\t''
+unknown\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s o -l output -d 'Output format [default: table]' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+csv\t''
+prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l fail-above -d 'Exit with code 1 when a group\'s total lag is above N records' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l fail-time-above -d 'Exit with code 1 when a group\'s time lag is above DURATION, e.g. 5m' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l all-groups -d 'Inspect every consumer group (the default when no --group is given)'
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l only-with-lag -d 'Only rows whose lag is above zero'
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l no-time-lag -d 'Skip reading records for TIME-LAG (faster, no per-partition fetches)'
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l window -d 'How long to watch the cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l samples -d 'Samples taken over the window (at least 2)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l fail-on -d 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)' -r -f -a "warn\t''
+crit\t''
+never\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l metrics-url -d 'A broker\'s Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l expect-brokers -d 'How many brokers the cluster should have (brokers down are reported)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s o -l output -d 'Output format: table, wide, json, yaml, csv (partitions) [default: table]' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+csv\t''
+prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l all-groups -d 'Inspect every consumer group (the default when no --group is given)'
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l once -d 'One snapshot, only the checks that need no history'
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l no-time-lag -d 'Skip reading records for the exact time lag'
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-url -d 'A broker\'s Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l expect-brokers -d 'How many brokers the cluster should have (brokers down are reported)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l window -d 'How long to measure round trips and metric rates' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s o -l output -d 'Output format: table, wide, json, yaml, csv [default: table]' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+csv\t''
+prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s g -l group -d 'Consumer group to drain as (joins it)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s t -l topic -d 'Topic to drain, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l sink -d 'Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l format -d 'Line format of stdout and file sinks' -r -f -a "json\t'One JSON object per record'
+raw\t'The raw value bytes, one record per line'"
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l value-format -d 'How keys and values appear in JSON lines' -r -f -a "utf8\t'UTF-8 text; invalid bytes become U+FFFD'
+base64\t'Base64 of the bytes'
+json\t'Embedded JSON when the value parses as JSON, else a string'
+raw\t'Array of byte values'"
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l workers -d 'Worker threads processing records' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l ordering -d 'Order guarantee: per partition, per key, or none' -r -f -a "partition\t'Records of a partition one at a time, in offset order'
+key\t'Records of a key in order; different keys of a partition in parallel'
+unordered\t'Fully parallel'"
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l high-water -d 'Pause the assigned partitions when this many records are queued' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l low-water -d 'Resume them when the queue is back to this many' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l until -d 'Stop at: end (the log end captured at start), offset:N, offset:TOPIC/P=N,..., time:RFC3339' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l max-records -d 'Stop after this many records' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l idle -d 'Stop when no record arrived for this long, e.g. 30s' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l from -d 'Where partitions without a commit start: committed (= earliest), earliest, latest, time:RFC3339' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l rate -d 'At most this many records per second, e.g. 500/s or 6000/m' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l retries -d 'Retries of a failed record before --on-failure applies' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l backoff-initial -d 'First retry delay (exponential, full jitter)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l backoff-max -d 'Longest retry delay' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l on-failure -d 'After the retries: stop, skip, or dlq:TOPIC' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l commit-interval -d 'How often processed offsets are committed' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l shutdown-timeout -d 'Bound on finishing in-flight work at shutdown and on revoke' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l summary -d 'Final summary: text on stderr, or json on stdout' -r -f -a "text\t''
+json\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l dry-run -d 'Process, but never commit'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s q -l quiet -d 'No progress on stderr'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -f -a "view" -d 'Print the merged effective settings, secrets redacted'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -f -a "contexts" -d 'List the contexts of the config file'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s o -l output -r -f -a "json\t''
+yaml\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s o -l output -r -f -a "table\t''
+json\t''
+yaml\t''
+csv\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "view" -d 'Print the merged effective settings, secrets redacted'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "contexts" -d 'List the contexts of the config file'
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -l speed -d 'Pace of the story: 2 plays it twice as fast (rates doubled, waits halved)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -l serve -d 'Keep the mock cluster (and its traffic) up, print its address, wait for Ctrl-C'
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand man" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand man" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand man" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand man" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand man" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand man" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand man" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand man" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "lag" -d 'Show how far behind consumer groups are, per partition and per group'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "diagnose" -d 'Find backpressure: sample groups and brokers over a window, say why and what to do'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "brokers" -d 'Each broker\'s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "drain" -d 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "config" -d 'Inspect the configuration kbp would use'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "demo" -d 'Play the backpressure story on an in-process mock cluster: nothing to install'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "completions" -d 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "view" -d 'Print the merged effective settings, secrets redacted'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "contexts" -d 'List the contexts of the config file'

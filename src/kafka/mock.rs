@@ -1,0 +1,194 @@
+//! librdkafka's in-process mock cluster, and the two plain clients that give `kbp demo`
+//! its traffic: a producer and a slow group member.
+//!
+//! The mock brokers speak the real protocol on 127.0.0.1 (produce, fetch, metadata,
+//! ListOffsets, group membership, offset commit and fetch), so every kbp command runs its
+//! own code path against them. They have no ListGroups, DescribeGroups or DescribeCluster;
+//! the commands say so themselves. rdkafka's `MockCluster` hides the handle that sets the
+//! group rebalance delay (3 s by default, far too slow for a demo) and the one that adds a
+//! broker, so the cluster is wrapped here over rdkafka-sys, like the admin calls in
+//! `admin.rs`.
+
+use std::ffi::CString;
+use std::ptr::NonNull;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+use rdkafka_sys as sys;
+
+use super::context::KbpContext;
+use super::types::TopicPartition;
+use super::{client_config, config_error};
+use crate::config::Settings;
+use crate::error::{Error, Result};
+
+/// A mock cluster of several brokers, alive until dropped.
+pub struct DemoCluster {
+    cluster: NonNull<sys::rd_kafka_mock_cluster_t>,
+    /// librdkafka hangs the mock cluster off a client handle, which must outlive it.
+    _handle: BaseProducer,
+    bootstrap: String,
+}
+
+impl DemoCluster {
+    /// Starts `brokers` brokers (at least 2), with ids 0 to `brokers - 1`.
+    pub fn start(brokers: i32) -> Result<DemoCluster> {
+        let handle: BaseProducer = rdkafka::ClientConfig::new()
+            .create()
+            .map_err(|e| Error::kafka("starting the mock cluster", e))?;
+        // SAFETY: the handle is live and kept in the struct until after the cluster is destroyed.
+        let cluster = NonNull::new(unsafe {
+            sys::rd_kafka_mock_cluster_new(handle.client().native_ptr(), brokers - 1)
+        })
+        .ok_or_else(|| Error::kafka("starting the mock cluster", "librdkafka returned NULL"))?;
+        // The mock names broker 0 as its controller but numbers its brokers from 1, so
+        // admin requests (which go to the controller) would wait forever. Broker 0 joins.
+        // SAFETY: the cluster is live.
+        let err = unsafe { sys::rd_kafka_mock_broker_add(cluster.as_ptr(), 0) };
+        if err != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+            // SAFETY: created above and not shared yet.
+            unsafe { sys::rd_kafka_mock_cluster_destroy(cluster.as_ptr()) };
+            return Err(Error::kafka(
+                "adding the mock controller",
+                super::admin::code_of(err, String::new()),
+            ));
+        }
+        // SAFETY: the cluster is live; librdkafka returns a string it owns.
+        let bootstrap =
+            unsafe { super::admin::cstr(sys::rd_kafka_mock_cluster_bootstraps(cluster.as_ptr())) }
+                .unwrap_or_default();
+        // A member joining an empty group gets its partitions at once, not after 3 s.
+        unsafe { sys::rd_kafka_mock_group_initial_rebalance_delay_ms(cluster.as_ptr(), 0) };
+        Ok(DemoCluster {
+            cluster,
+            _handle: handle,
+            bootstrap,
+        })
+    }
+
+    /// Every broker's address, comma-separated.
+    pub fn bootstrap(&self) -> &str {
+        &self.bootstrap
+    }
+
+    pub fn create_topic(&self, name: &str, partitions: i32, replication: i32) -> Result<()> {
+        let c_name = CString::new(name).map_err(|_| Error::usage("topic name contains NUL"))?;
+        // SAFETY: the cluster is live; librdkafka copies the name.
+        let err = unsafe {
+            sys::rd_kafka_mock_topic_create(
+                self.cluster.as_ptr(),
+                c_name.as_ptr(),
+                partitions,
+                replication,
+            )
+        };
+        match err {
+            sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR => Ok(()),
+            e => Err(Error::kafka(
+                "creating a mock topic",
+                super::admin::code_of(e, String::new()),
+            )),
+        }
+    }
+}
+
+impl Drop for DemoCluster {
+    fn drop(&mut self) {
+        // SAFETY: created by rd_kafka_mock_cluster_new, destroyed exactly once, before its handle.
+        unsafe { sys::rd_kafka_mock_cluster_destroy(self.cluster.as_ptr()) }
+    }
+}
+
+/// Fire-and-forget records: the demo's producer sets its own pace.
+pub struct DemoProducer {
+    producer: BaseProducer<KbpContext>,
+}
+
+impl DemoProducer {
+    pub fn new(settings: &Settings) -> Result<DemoProducer> {
+        let mut config = client_config(settings, "kbp-demo-producer");
+        config.set("linger.ms", "5");
+        let producer = config
+            .create_with_context(KbpContext::new(settings))
+            .map_err(|e| config_error(settings, e))?;
+        Ok(DemoProducer { producer })
+    }
+
+    /// Queues one record (waiting while librdkafka's queue is full).
+    pub fn send(&self, topic: &str, key: &str, value: &str) -> Result<()> {
+        let mut record = BaseRecord::to(topic).key(key).payload(value);
+        loop {
+            match self.producer.send(record) {
+                Ok(()) => break,
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                    record = r;
+                    self.producer.poll(Duration::from_millis(5));
+                }
+                Err((e, _)) => return Err(Error::kafka("producing", e)),
+            }
+        }
+        self.producer.poll(Duration::ZERO);
+        Ok(())
+    }
+
+    pub fn flush(&self, timeout: Duration) {
+        let _ = self.producer.flush(timeout);
+    }
+}
+
+/// A plain classic-protocol group member that commits what its caller says it processed.
+/// Dropping it leaves the group at once (rdkafka closes the consumer), so the next member
+/// gets the partitions without waiting for a session timeout.
+pub struct DemoMember {
+    consumer: BaseConsumer<KbpContext>,
+}
+
+impl DemoMember {
+    pub fn join(settings: &Settings, group: &str, topics: &[&str]) -> Result<DemoMember> {
+        let mut config = client_config(settings, "kbp-demo-member");
+        config
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            // The mock holds a group's rebalance for the session timeout less a second;
+            // this keeps the hand-over to the next member (the drain) under one second.
+            .set("session.timeout.ms", "1500")
+            .set("heartbeat.interval.ms", "300")
+            // The mock aborts when a group's members name different assignors first;
+            // kbp drain names this one (kafka/consumer.rs).
+            .set("partition.assignment.strategy", "cooperative-sticky");
+        let consumer: BaseConsumer<KbpContext> = config
+            .create_with_context(KbpContext::new(settings))
+            .map_err(|e| config_error(settings, e))?;
+        consumer
+            .subscribe(topics)
+            .map_err(|e| Error::kafka("subscribing", e))?;
+        Ok(DemoMember { consumer })
+    }
+
+    /// The position after the next record, or `None` when none arrived within `wait`.
+    pub fn next(&self, wait: Duration) -> Option<(TopicPartition, i64)> {
+        match self.consumer.poll(wait)? {
+            Ok(m) => Some((
+                TopicPartition::new(m.topic(), m.partition()),
+                m.offset() + 1,
+            )),
+            Err(_) => None,
+        }
+    }
+
+    /// Commits these positions; a refused commit is left for the next one to cover.
+    pub fn commit(&self, positions: &[(TopicPartition, i64)]) {
+        let mut tpl = TopicPartitionList::new();
+        for (tp, off) in positions {
+            let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off));
+        }
+        if tpl.count() > 0 {
+            let _ = self.consumer.commit(&tpl, CommitMode::Sync);
+        }
+    }
+}
