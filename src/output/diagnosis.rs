@@ -43,7 +43,12 @@ impl Render for DiagnoseReport {
             let mut row = vec![
                 g.group.clone(),
                 g.state.clone(),
-                g.members.to_string(),
+                // A cluster that cannot describe groups says nothing of their members.
+                if g.state == "Unknown" {
+                    "-".to_string()
+                } else {
+                    g.members.to_string()
+                },
                 g.status.as_str().to_string(),
                 g.total_lag.to_string(),
                 format!("{:+}", g.lag_change),
