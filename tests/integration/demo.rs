@@ -86,12 +86,34 @@ fn the_demo_shows_lag_growing_a_drain_clearing_it_and_the_group_caught_up() {
     assert!(num(drain, "COMMITS") >= 1, "{drain:?}");
     assert_eq!(num(drain, "FAILED"), 0);
 
-    // What the mock cannot tell is said once per lag command, and nothing else is wrong.
+    // kbp diagnose finds the mismatch while the producer runs, and recommends a drain.
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.contains(" diagnose --group demo-slow")),
+        "{}",
+        r.stdout
+    );
+    let finding = r
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("WARN  demo-slow: consumers slower than producers"))
+        .unwrap_or_else(|| panic!("no falling-behind finding:\n{}", r.stdout));
+    assert!(finding.contains("catch-up never"), "{finding}");
+    assert!(
+        r.stdout
+            .contains("kbp drain --group demo-slow --topic orders --until end"),
+        "{}",
+        r.stdout
+    );
+
+    // What the mock cannot tell is said once per lag or diagnose command (not per
+    // sample), and nothing else is wrong.
     let said = r
         .stderr
         .matches("this cluster cannot describe consumer groups")
         .count();
-    assert_eq!(said, 3, "{}", r.stderr);
+    assert_eq!(said, 4, "{}", r.stderr);
     assert!(!r.stderr.contains("error"), "{}", r.stderr);
 }
 
