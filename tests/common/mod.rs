@@ -5,6 +5,7 @@
 #[path = "fixtures.rs"]
 mod fixtures;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -228,4 +229,33 @@ impl Drop for OwnBroker {
             .env("KBP_KAFKA_RUN", &self.run)
             .output();
     }
+}
+
+/// Lines of a text file written by an exec sink, split on whitespace.
+pub fn exec_lines(path: &Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+/// An exec sink that sleeps `delay`, then appends "PARTITION OFFSET" to `log`: the log
+/// holds exactly the records the sink finished.
+pub fn logging_sink(log: &Path, delay: &str) -> String {
+    format!(
+        "exec:sleep {delay}; echo \"$KBP_PARTITION $KBP_OFFSET\" >> '{}'",
+        log.display()
+    )
+}
+
+/// Offsets per partition in an exec sink's log.
+pub fn logged(log: &Path) -> BTreeMap<i32, Vec<i64>> {
+    let mut m: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for l in exec_lines(log) {
+        m.entry(l[0].parse().unwrap())
+            .or_default()
+            .push(l[1].parse().unwrap());
+    }
+    m
 }

@@ -335,10 +335,7 @@ fn partition_ordering_with_a_slow_sink_keeps_every_partition_moving() {
     let group = unique("g-drain-fair");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out.txt");
-    let sink = format!(
-        "exec:sleep 0.02; echo \"$KBP_PARTITION $KBP_OFFSET\" >> '{}'",
-        out.display()
-    );
+    let sink = logging_sink(&out, "0.02");
     let r = kbp()
         .broker()
         .args([
@@ -365,13 +362,9 @@ fn partition_ordering_with_a_slow_sink_keeps_every_partition_moving() {
     let s = summary(&r);
     assert_eq!(s["processed"], 600);
     assert!(s["partition_pauses"].as_u64().unwrap() > 0, "{s}");
-    let text = std::fs::read_to_string(&out).unwrap();
-    let done: Vec<(i64, i64)> = text
-        .lines()
-        .map(|l| {
-            let (p, o) = l.split_once(' ').unwrap();
-            (p.parse().unwrap(), o.parse().unwrap())
-        })
+    let done: Vec<(i64, i64)> = exec_lines(&out)
+        .iter()
+        .map(|l| (l[0].parse().unwrap(), l[1].parse().unwrap()))
         .collect();
     let first: HashSet<i64> = done.iter().take(30).map(|(p, _)| *p).collect();
     assert!(

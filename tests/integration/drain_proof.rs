@@ -323,15 +323,6 @@ fn line_count(path: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// Lines of a text file written by an exec sink, split on whitespace.
-fn exec_lines(path: &Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split_whitespace().map(str::to_string).collect())
-        .collect()
-}
-
 /// Lets a KIP-848 group fence a dead member after 3 s instead of the broker's 10 s, so a
 /// restart after `kill -9` gets the partitions back quickly.
 fn fast_session(group: &str) {
@@ -815,26 +806,6 @@ fn drain_proof_second_drain_joins_and_leaves_consumer_protocol() {
 // ---------------------------------------------------------------------------------------
 // 3. SIGINT: finish in-flight work, commit exactly the processed prefix; twice: leave now
 // ---------------------------------------------------------------------------------------
-
-/// An exec sink that sleeps `delay`, then appends "PARTITION OFFSET" to `log`: the log
-/// holds exactly the records the sink finished.
-fn logging_sink(log: &Path, delay: &str) -> String {
-    format!(
-        "exec:sleep {delay}; echo \"$KBP_PARTITION $KBP_OFFSET\" >> '{}'",
-        log.display()
-    )
-}
-
-/// Offsets per partition in an exec sink's log.
-fn logged(log: &Path) -> BTreeMap<i32, Vec<i64>> {
-    let mut m: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
-    for l in exec_lines(log) {
-        m.entry(l[0].parse().unwrap())
-            .or_default()
-            .push(l[1].parse().unwrap());
-    }
-    m
-}
 
 #[test]
 fn drain_proof_sigint_finishes_in_flight_and_commits_exactly_the_processed_prefix() {
