@@ -419,6 +419,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         .records
         .lock()
         .unwrap_or_else(|p| p.into_inner()) = Some(Arc::clone(&records));
+    let _release = ReleaseQueue(&consumer.context().records);
     let topics: Vec<&str> = spec.topics.iter().map(String::as_str).collect();
     consumer
         .subscribe(&topics)
@@ -518,13 +519,16 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
             let _ = consumer.poll(Duration::from_millis(10));
         }
     }
-    // librdkafka wants its queues destroyed before the client.
-    drop(records);
-    consumer
-        .context()
-        .records
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
     Ok(())
+}
+
+/// Takes the record queue out of the context on every way out of `run`, so that it is
+/// destroyed before the consumer (declared after it, it is dropped first): librdkafka
+/// wants its queues gone before the client.
+struct ReleaseQueue<'a>(&'a Mutex<Option<Arc<RecordQueue>>>);
+
+impl Drop for ReleaseQueue<'_> {
+    fn drop(&mut self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+    }
 }
