@@ -89,6 +89,13 @@ impl Kbp {
         self.args(["-b", bootstrap()])
     }
 
+    /// `drain -g GROUP -t TOPIC --until end --sink SINK`: the drain most tests run.
+    pub fn drain_until_end(self, group: &str, topic: &str, sink: &str) -> Self {
+        self.args([
+            "drain", "-g", group, "-t", topic, "--until", "end", "--sink", sink,
+        ])
+    }
+
     pub fn env(mut self, k: &str, v: impl AsRef<std::ffi::OsStr>) -> Self {
         self.cmd.env(k, v);
         self

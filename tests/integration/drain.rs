@@ -39,20 +39,8 @@ fn until_end_to_a_file_processes_and_commits_everything() {
     let sink = format!("file:{}", out.display());
     let r = kbp()
         .broker()
-        .args([
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            &sink,
-            "--summary",
-            "json",
-            "-q",
-        ])
+        .drain_until_end(&group, &topic, &sink)
+        .args(["--summary", "json", "-q"])
         .expect(0);
     let s = summary(&r);
     assert_eq!(s["processed"], 300, "{s}");
@@ -78,20 +66,8 @@ fn until_end_to_a_file_processes_and_commits_everything() {
     // Nothing left: a second run processes nothing and still exits 0.
     let r = kbp()
         .broker()
-        .args([
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            "null",
-            "--summary",
-            "json",
-            "-q",
-        ])
+        .drain_until_end(&group, &topic, "null")
+        .args(["--summary", "json", "-q"])
         .expect(0);
     assert_eq!(summary(&r)["processed"], 0);
 }
@@ -120,16 +96,8 @@ fn slow_sink_pauses_and_resumes_within_the_bound() {
     let group = unique("g-drain-slow");
     let r = kbp()
         .broker()
+        .drain_until_end(&group, &topic, "exec:sleep 0.005")
         .args([
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            "exec:sleep 0.005",
             "--workers",
             "2",
             "--high-water",
@@ -162,16 +130,8 @@ fn stop_on_failure_never_commits_past_the_failed_record() {
     let group = unique("g-drain-fail");
     let r = kbp()
         .broker()
+        .drain_until_end(&group, &topic, "exec:test \"$KBP_OFFSET\" != 7")
         .args([
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            "exec:test \"$KBP_OFFSET\" != 7",
             "--retries",
             "2",
             "--backoff-initial",
@@ -298,20 +258,8 @@ fn partition_ordering_holds_with_many_workers() {
     let sink = format!("file:{}", out.display());
     kbp()
         .broker()
-        .args([
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            &sink,
-            "--workers",
-            "8",
-            "-q",
-        ])
+        .drain_until_end(&group, &topic, &sink)
+        .args(["--workers", "8", "-q"])
         .expect(0);
     let mut last: HashMap<i64, i64> = HashMap::new();
     for l in lines_of(&out) {
@@ -338,16 +286,8 @@ fn partition_ordering_with_a_slow_sink_keeps_every_partition_moving() {
     let sink = logging_sink(&out, "0.02");
     let r = kbp()
         .broker()
+        .drain_until_end(&group, &topic, &sink)
         .args([
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            &sink,
             "--workers",
             "6",
             "--high-water",
@@ -435,22 +375,8 @@ fn consumer_protocol_group_drains_and_commits() {
     let group = unique("g-drain-kip848");
     let r = kbp()
         .broker()
-        .args([
-            "-X",
-            "group.protocol=consumer",
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            "null",
-            "--summary",
-            "json",
-            "-q",
-        ])
+        .drain_until_end(&group, &topic, "null")
+        .args(["-X", "group.protocol=consumer", "--summary", "json", "-q"])
         .expect(0);
     assert_eq!(summary(&r)["processed"], 120);
     let lag: serde_json::Value = serde_json::from_str(
