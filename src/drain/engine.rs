@@ -265,19 +265,17 @@ impl Engine {
         if let Some(&s) = self.slots.get(tp) {
             return s;
         }
-        let limits = &self.cfg.limits;
         let s = self.parts.len() as Slot;
+        let limit = self.limit_of(tp);
+        let default_start = self.cfg.limits.default_start.get(tp).copied();
         self.parts.push(Part {
             tp: tp.clone(),
             assigned: false,
             position: None,
             outstanding: 0,
             finished: false,
-            limit: limits
-                .offsets
-                .as_ref()
-                .map(|m| m.get(tp).copied().unwrap_or(0)),
-            default_start: limits.default_start.get(tp).copied(),
+            limit,
+            default_start,
             summary: PartitionSummary {
                 topic: tp.topic.clone(),
                 partition: tp.partition,
