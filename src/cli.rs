@@ -10,6 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::ArgValueCandidates;
 
 use crate::cmd::complete::{group_names, topic_names};
+use crate::drain::spec::{OnFailure, SinkSpec, Until};
+use crate::kafka::consumer::StartFrom;
+use crate::values::{
+    parse_brokers, parse_duration, parse_group, parse_period, parse_positive, parse_queue_bound, parse_retries,
+    parse_samples, parse_timeout, parse_topic, parse_workers,
+};
 
 pub use crate::output::Format;
 
@@ -55,8 +61,8 @@ pub struct GlobalArgs {
     #[arg(short = 'X', global = true, value_name = "KEY=VALUE", value_parser = parse_property)]
     pub property: Vec<(String, String)>,
 
-    /// Bound on every network operation, e.g. 10s, 500ms
-    #[arg(long, env = "KBP_TIMEOUT", global = true, value_name = "DURATION", value_parser = parse_duration)]
+    /// Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]
+    #[arg(long, env = "KBP_TIMEOUT", global = true, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
     /// Forward librdkafka's log lines to stderr (secrets redacted)
@@ -73,7 +79,7 @@ pub enum Command {
     /// Each broker's leaders, replicas, round-trip time and, with --metrics-url, its pressure
     Brokers(BrokersArgs),
     /// Clear a backlog safely: bounded, paused under backpressure, committing only what was processed
-    Drain(DrainArgs),
+    Drain(Box<DrainArgs>),
     /// Inspect the configuration kbp would use
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -107,7 +113,7 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct Scope {
     /// Consumer group to inspect, repeatable (default: all groups)
-    #[arg(short, long = "group", value_name = "GROUP", add = ArgValueCandidates::new(group_names))]
+    #[arg(short, long = "group", value_name = "GROUP", value_parser = parse_group, add = ArgValueCandidates::new(group_names))]
     pub groups: Vec<String>,
 
     /// Inspect every consumer group (the default when no --group is given)
@@ -115,7 +121,7 @@ pub struct Scope {
     pub all_groups: bool,
 
     /// Only partitions of this topic, repeatable
-    #[arg(short, long = "topic", value_name = "TOPIC", add = ArgValueCandidates::new(topic_names))]
+    #[arg(short, long = "topic", value_name = "TOPIC", value_parser = parse_topic, add = ArgValueCandidates::new(topic_names))]
     pub topics: Vec<String>,
 }
 
@@ -127,7 +133,7 @@ pub struct BrokerScope {
     pub metrics_urls: Vec<String>,
 
     /// How many brokers the cluster should have (brokers down are reported)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_brokers)]
     pub expect_brokers: Option<usize>,
 }
 
@@ -167,11 +173,11 @@ pub struct DiagnoseArgs {
     pub scope: Scope,
 
     /// How long to watch the cluster
-    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_period)]
     pub window: Duration,
 
-    /// Samples taken over the window (at least 2)
-    #[arg(long, default_value_t = 6, value_name = "N")]
+    /// Samples taken over the window (2 to 10000)
+    #[arg(long, default_value_t = 6, value_name = "N", value_parser = parse_samples)]
     pub samples: usize,
 
     /// One snapshot, only the checks that need no history
@@ -208,7 +214,7 @@ pub struct BrokersArgs {
     pub brokers: BrokerScope,
 
     /// How long to measure round trips and metric rates
-    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_period)]
     pub window: Duration,
 
     /// Output format: table, wide, json, yaml, csv [default: table]
@@ -219,18 +225,18 @@ pub struct BrokersArgs {
 #[derive(Debug, Args)]
 pub struct DrainArgs {
     /// Consumer group to drain as (joins it)
-    #[arg(short, long, add = ArgValueCandidates::new(group_names))]
+    #[arg(short, long, value_parser = parse_group, add = ArgValueCandidates::new(group_names))]
     pub group: String,
 
-    /// Topic to drain, repeatable
-    #[arg(short, long = "topic", value_name = "TOPIC", required = true, add = ArgValueCandidates::new(topic_names))]
+    /// Topic to drain (an exact name), repeatable
+    #[arg(short, long = "topic", value_name = "TOPIC", required = true, value_parser = parse_topic, add = ArgValueCandidates::new(topic_names))]
     pub topics: Vec<String>,
 
     /// Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]
-    #[arg(long, default_value = "stdout", value_name = "SINK")]
-    pub sink: String,
+    #[arg(long, default_value = "stdout", value_name = "SINK", value_parser = crate::drain::spec::parse_sink, add = ArgValueCandidates::new(sink_forms))]
+    pub sink: SinkSpec,
 
-    /// Line format of stdout and file sinks
+    /// Line format of stdout and file sinks (raw cannot be read back: see docs/drain.md)
     #[arg(long, value_enum, default_value = "json")]
     pub format: crate::drain::sinks::LineFormat,
 
@@ -238,8 +244,8 @@ pub struct DrainArgs {
     #[arg(long, value_enum, default_value = "utf8")]
     pub value_format: crate::drain::sinks::ValueFormat,
 
-    /// Worker threads processing records
-    #[arg(long, default_value_t = 8, value_name = "N")]
+    /// Worker threads processing records (1 to 1024)
+    #[arg(long, default_value_t = 8, value_name = "N", value_parser = parse_workers)]
     pub workers: usize,
 
     /// Order guarantee: per partition, per key, or none
@@ -247,68 +253,103 @@ pub struct DrainArgs {
     pub ordering: crate::drain::workers::OrderingMode,
 
     /// Pause the assigned partitions when this many records are queued
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = parse_queue_bound)]
     pub high_water: usize,
 
     /// Resume them when the queue is back to this many
-    #[arg(long, default_value_t = 500, value_name = "N")]
+    #[arg(long, default_value_t = 500, value_name = "N", value_parser = parse_queue_bound)]
     pub low_water: usize,
 
-    /// Stop at: end (the log end captured at start), offset:N, offset:TOPIC/P=N,..., time:RFC3339
-    #[arg(long, value_name = "LIMIT")]
-    pub until: Option<String>,
+    /// Stop at: end (the log end captured at start), offset:N, offset:TOPIC/P=N,... (partitions
+    /// not named are not drained), time:TIME (RFC 3339 with an offset, or epoch ms)
+    #[arg(long, value_name = "LIMIT", value_parser = crate::drain::spec::parse_until, add = ArgValueCandidates::new(until_forms))]
+    pub until: Option<Until>,
 
     /// Stop after this many records
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_positive)]
     pub max_records: Option<u64>,
 
     /// Stop when no record arrived for this long, e.g. 30s
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_period)]
     pub idle: Option<Duration>,
 
-    /// Where partitions without a commit start: committed (= earliest), earliest, latest, time:RFC3339
-    #[arg(long, default_value = "committed", value_name = "FROM")]
-    pub from: String,
+    /// Where partitions without a commit start: committed (= earliest), earliest, latest,
+    /// time:TIME (RFC 3339 with an offset, or epoch ms)
+    #[arg(long, default_value = "committed", value_name = "FROM", value_parser = crate::drain::spec::parse_from, add = ArgValueCandidates::new(from_forms))]
+    pub from: StartFrom,
 
     /// At most this many records per second, e.g. 500/s or 6000/m
-    #[arg(long, value_name = "RATE")]
-    pub rate: Option<String>,
+    #[arg(long, value_name = "RATE", value_parser = crate::drain::rate::parse_rate)]
+    pub rate: Option<f64>,
 
-    /// Retries of a failed record before --on-failure applies
-    #[arg(long, default_value_t = 3, value_name = "N")]
+    /// Retries of a failed record before --on-failure applies (0 to 1000)
+    #[arg(long, default_value_t = 3, value_name = "N", value_parser = parse_retries)]
     pub retries: u32,
 
     /// First retry delay (exponential, full jitter)
-    #[arg(long, default_value = "100ms", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, default_value = "100ms", value_name = "DURATION", value_parser = parse_period)]
     pub backoff_initial: Duration,
 
     /// Longest retry delay
-    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = parse_period)]
     pub backoff_max: Duration,
 
     /// After the retries: stop, skip, or dlq:TOPIC
-    #[arg(long, default_value = "stop", value_name = "ACTION")]
-    pub on_failure: String,
+    #[arg(long, default_value = "stop", value_name = "ACTION", value_parser = crate::drain::spec::parse_on_failure, add = ArgValueCandidates::new(on_failure_forms))]
+    pub on_failure: OnFailure,
 
-    /// Process, but never commit
-    #[arg(long)]
+    /// Print the plan (per partition: start, stop, records, time span) and exit; joins no
+    /// group, runs no sink, commits nothing
+    #[arg(long, conflicts_with = "no_commit")]
     pub dry_run: bool,
 
+    /// Process records through the sink, but commit nothing
+    #[arg(long)]
+    pub no_commit: bool,
+
+    /// Join the group even when it has live members that are not kbp drains (they lose
+    /// partitions to the drain while it runs)
+    #[arg(long)]
+    pub join_live_group: bool,
+
     /// How often processed offsets are committed
-    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_period)]
     pub commit_interval: Duration,
 
     /// Bound on finishing in-flight work at shutdown and on revoke
-    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_period)]
     pub shutdown_timeout: Duration,
 
     /// No progress on stderr
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Final summary: text on stderr, or json on stdout
+    /// Final summary (and the --dry-run plan): text on stderr, or json on stdout
     #[arg(long, value_enum, default_value = "text")]
     pub summary: SummaryFormat,
+}
+
+fn candidates(forms: &[&str]) -> Vec<clap_complete::CompletionCandidate> {
+    forms
+        .iter()
+        .map(|f| clap_complete::CompletionCandidate::new(*f))
+        .collect()
+}
+
+fn sink_forms() -> Vec<clap_complete::CompletionCandidate> {
+    candidates(crate::drain::spec::SINK_FORMS)
+}
+
+fn until_forms() -> Vec<clap_complete::CompletionCandidate> {
+    candidates(&["end", "offset:", "time:"])
+}
+
+fn from_forms() -> Vec<clap_complete::CompletionCandidate> {
+    candidates(&["committed", "earliest", "latest", "time:"])
+}
+
+fn on_failure_forms() -> Vec<clap_complete::CompletionCandidate> {
+    candidates(&["stop", "skip", "dlq:"])
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -370,12 +411,6 @@ fn parse_speed(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("'{s}' is not a duration like 10s, 500ms or 5m ({e})"))?;
-    Ok(d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,15 +438,5 @@ mod tests {
         for bad in ["0", "-1", "21", "fast", "NaN", "inf"] {
             assert!(parse_speed(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(
-            parse_duration("1500ms").unwrap(),
-            Duration::from_millis(1500)
-        );
-        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
-        assert!(parse_duration("soon").is_err());
     }
 }

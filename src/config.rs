@@ -48,6 +48,62 @@ pub enum Servers {
     Many(Vec<String>),
 }
 
+impl Servers {
+    fn joined(&self) -> String {
+        match self {
+            Servers::One(s) => s.clone(),
+            Servers::Many(v) => v.join(","),
+        }
+    }
+}
+
+/// librdkafka properties kbp sets itself, with what to use instead. Letting `-X` or a
+/// context override them would make kbp do what the operator did not ask for: commit to
+/// another group than `-g` names, commit records nobody processed, start elsewhere than
+/// `--from` says, or take a live member's static identity.
+const OWNED: &[(&str, &str)] = &[
+    ("group.id", "kbp sets the group itself: use -g/--group"),
+    (
+        "enable.auto.commit",
+        "kbp commits only processed records itself: use kbp drain --no-commit to commit nothing",
+    ),
+    (
+        "enable.auto.offset.store",
+        "kbp stores only processed offsets itself: use kbp drain --no-commit to commit nothing",
+    ),
+    (
+        "auto.offset.reset",
+        "kbp sets where a drain starts itself: use kbp drain --from",
+    ),
+    (
+        "partition.assignment.strategy",
+        "kbp drain sets its own assignor (cooperative-sticky); a group on another one is refused before joining",
+    ),
+    (
+        "group.instance.id",
+        "a static member id would fence the live consumer that uses it; kbp drain joins as a dynamic member",
+    ),
+];
+
+/// Why `key` may not be set by the user, when kbp owns it.
+pub fn owned(key: &str) -> Option<&'static str> {
+    let key = key.trim();
+    OWNED.iter().find(|(k, _)| *k == key).map(|(_, why)| *why)
+}
+
+/// A secret on the command line is readable by every user of the machine (`ps`, shell
+/// history): say so once, and where it belongs instead.
+fn warn_inline_secrets(properties: &[(String, String)]) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if let Some((k, _)) = properties.iter().find(|(k, _)| Redactor::is_sensitive_key(k)) {
+        ONCE.call_once(|| {
+            eprintln!(
+                "kbp: warning: -X {k}=... is visible to other users of this machine (ps, shell history); put it in a context's password-env or password-file (README: Point it at a cluster)"
+            )
+        });
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Sasl {
@@ -213,16 +269,16 @@ pub fn merge(
     let mut redactor = Redactor::default();
     let mut properties: Vec<(String, String)> = Vec::new();
     let mut bootstrap = None;
+    // Which setting the bootstrap came from, for the message when it is malformed.
+    let mut bootstrap_from = String::new();
     let mut timeout = None;
     if let (Some(name), Some(ctx)) = (&context_name, context) {
         let at = |what: &str| format!("context '{name}' in {}: {what}", file_label());
-        bootstrap = ctx.bootstrap_servers.as_ref().map(|s| match s {
-            Servers::One(s) => s.clone(),
-            Servers::Many(v) => v.join(","),
-        });
+        bootstrap = ctx.bootstrap_servers.as_ref().map(Servers::joined);
+        bootstrap_from = at("bootstrap-servers");
         if let Some(t) = &ctx.timeout {
             timeout = Some(
-                crate::cli::parse_duration(t)
+                crate::values::parse_timeout(t)
                     .map_err(|e| Error::usage(at(&format!("timeout: {e}"))))?,
             );
         }
@@ -264,6 +320,9 @@ pub fn merge(
             }
         }
         for (k, v) in &ctx.properties {
+            if let Some(why) = owned(k) {
+                return Err(Error::usage(at(&format!("properties.{k}: {why}"))));
+            }
             let v = match v {
                 serde_yaml::Value::String(s) => s.clone(),
                 serde_yaml::Value::Number(n) => n.to_string(),
@@ -277,6 +336,12 @@ pub fn merge(
             properties.push((k.clone(), v));
         }
     }
+    for (k, _) in &global.property {
+        if let Some(why) = owned(k) {
+            return Err(Error::usage(format!("-X {k}: {why}")));
+        }
+    }
+    warn_inline_secrets(&global.property);
     properties.extend(global.property.iter().cloned());
 
     // `-X bootstrap.servers=` is the kcat spelling of `-b`; -b still wins.
@@ -286,10 +351,12 @@ pub fn merge(
     {
         let (_, v) = properties.remove(pos);
         bootstrap = Some(v);
+        bootstrap_from = "bootstrap.servers".into();
         properties.retain(|(k, _)| k != "bootstrap.servers");
     }
     if let Some(b) = &global.bootstrap_server {
         bootstrap = Some(b.clone());
+        bootstrap_from = "-b/--bootstrap-server (or KBP_BOOTSTRAP_SERVER)".into();
     }
     for (k, v) in &properties {
         if Redactor::is_sensitive_key(k) {
@@ -297,7 +364,11 @@ pub fn merge(
         }
     }
     let bootstrap = match bootstrap.filter(|b| !b.trim().is_empty()) {
-        Some(b) => b,
+        Some(b) => {
+            crate::values::check_bootstrap(&b)
+                .map_err(|e| Error::usage(format!("{bootstrap_from}: {e}")))?;
+            b
+        }
         None if require_bootstrap => {
             return Err(Error::usage(format!(
                 "no bootstrap server: pass -b HOST:PORT, set KBP_BOOTSTRAP_SERVER, or select a context (config file: {})",
@@ -380,15 +451,19 @@ pub fn context_rows(file: &ConfigFile, selected: Option<&str>) -> Vec<ContextRow
         .map(|(name, ctx)| ContextRow {
             name: name.clone(),
             current: Some(name.as_str()) == current,
-            bootstrap_servers: match &ctx.bootstrap_servers {
-                Some(Servers::One(s)) => s.clone(),
-                Some(Servers::Many(v)) => v.join(","),
-                None => String::new(),
+            bootstrap_servers: ctx
+                .bootstrap_servers
+                .as_ref()
+                .map(Servers::joined)
+                .unwrap_or_default(),
+            // `properties:` is applied after `security-protocol:`, so it wins.
+            security_protocol: match ctx.properties.get("security.protocol") {
+                Some(serde_yaml::Value::String(p)) => p.clone(),
+                _ => ctx
+                    .security_protocol
+                    .clone()
+                    .unwrap_or_else(|| "PLAINTEXT".into()),
             },
-            security_protocol: ctx
-                .security_protocol
-                .clone()
-                .unwrap_or_else(|| "PLAINTEXT".into()),
         })
         .collect()
 }

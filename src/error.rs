@@ -23,6 +23,11 @@ pub mod exit {
     pub const DRAIN_FAILED: i32 = 6;
     /// `kbp diagnose` found something critical (`--fail-on`).
     pub const CRITICAL: i32 = 7;
+    /// `kbp drain` refused to join a group with live members that are not kbp drains.
+    pub const LIVE_GROUP: i32 = 8;
+    /// Ended by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal, as shells report it.
+    pub const SIGINT: i32 = 130;
+    pub const SIGTERM: i32 = 143;
     /// Unexpected local failure (I/O on our own files, a bug).
     pub const INTERNAL: i32 = 70;
 }
@@ -59,6 +64,14 @@ pub enum Error {
     #[error("drain stopped on a failed record: {0}")]
     DrainStopped(String),
 
+    /// The sink could not write; nothing past the last commit was committed.
+    #[error("drain failed: {0}")]
+    SinkFailed(String),
+
+    /// The group has live members that are not kbp drains (`--join-live-group` overrides).
+    #[error("{0}")]
+    LiveGroup(String),
+
     /// A `kbp demo` step failed; its own error line was printed already.
     #[error("demo stopped: `{command}` exited with {code}")]
     DemoStep { command: String, code: i32 },
@@ -81,7 +94,8 @@ impl Error {
             Error::Kafka { .. } => exit::KAFKA,
             Error::Threshold(_) => exit::THRESHOLD,
             Error::Critical(_) => exit::CRITICAL,
-            Error::DrainStopped(_) => exit::DRAIN_FAILED,
+            Error::DrainStopped(_) | Error::SinkFailed(_) => exit::DRAIN_FAILED,
+            Error::LiveGroup(_) => exit::LIVE_GROUP,
             Error::Io { .. } => exit::INTERNAL,
             Error::DemoStep { code, .. } => *code,
         }

@@ -12,6 +12,8 @@ pub mod drain;
 pub mod error;
 pub mod kafka;
 pub mod output;
+pub mod signals;
+pub mod values;
 
 use std::ffi::OsString;
 
@@ -45,7 +47,20 @@ where
             };
         }
     };
+    // Before any cluster is asked: Ctrl-C must end a command at any phase.
+    if let Err(e) = signals::install() {
+        return finish(Err(e));
+    }
     finish(dispatch(&cli))
+}
+
+/// A report's verdict (a threshold, a finding) outlives its output: a reader that closed
+/// stdout early (`| head`) must not turn a breach into exit 0. Other output errors win.
+fn verdict_after(shown: Result<()>, verdict: Result<()>) -> Result<()> {
+    match shown {
+        Err(e) if !e.is_broken_pipe() => Err(e),
+        _ => verdict,
+    }
 }
 
 /// The exit code of a command's outcome; a failure is printed as its one line on stderr.
@@ -69,8 +84,10 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             let progress = Progress::spinner(false, cli.global.verbose);
             let report = cmd::lag::run(&session, &cmd::lag::Selection::from(args), &progress)?;
             progress.finish();
-            output::emit(&report, args.output.unwrap_or(Format::Table))?;
-            cmd::lag::check_thresholds(&report, args.fail_above, args.fail_time_above)
+            let shown = output::emit(&report, args.output.unwrap_or(Format::Table));
+            let verdict =
+                cmd::lag::check_thresholds(&report, args.fail_above, args.fail_time_above);
+            verdict_after(shown, verdict)
         }
         Command::Drain(args) => {
             let settings = config::resolve(&cli.global, true)?;
@@ -83,8 +100,8 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             let progress = Progress::spinner(false, cli.global.verbose);
             let report = cmd::diagnose::run(&session, &sel, &progress)?;
             progress.finish();
-            output::emit(&report, args.output.unwrap_or(Format::Table))?;
-            cmd::diagnose::check(&report, args.fail_on)
+            let shown = output::emit(&report, args.output.unwrap_or(Format::Table));
+            verdict_after(shown, cmd::diagnose::check(&report, args.fail_on))
         }
         Command::Brokers(args) => {
             let settings = config::resolve(&cli.global, true)?;

@@ -195,12 +195,7 @@ fn run_step(bootstrap: &str, args: &[String]) -> Result<()> {
 /// the newcomer's session timeout (45 s for kbp drain), so `demo-slow` is left empty, with
 /// commits behind a growing log, for the user to lag and drain.
 fn serve(settings: &Settings, bootstrap: &str, speed: f64) -> Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| Error::Io {
-            context: "installing signal handlers".into(),
-            source: e,
-        })?;
+    let signals = crate::signals::graceful("demo: stopping the cluster")?;
     let produce = SERVE_PRODUCE_RATE * speed;
     let mut traffic = Traffic::start(settings, produce, SERVE_CONSUME_RATE * speed)?;
     std::thread::sleep(SERVE_HEAD_START.div_f64(speed));
@@ -218,7 +213,9 @@ fn serve(settings: &Settings, bootstrap: &str, speed: f64) -> Result<()> {
          The mock cluster cannot list or describe groups: name them with --group, and topics with --topic.\n\
          Ctrl-C stops the cluster.\n"
     ))?;
-    signals.forever().next();
+    while !signals.interrupted() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     // No waiting on the producer: the cluster goes with the process.
     traffic.abandon();
     output::text("kbp demo: stopped\n")

@@ -42,7 +42,8 @@ pub struct Settings {
     pub workers: usize,
     pub commit_interval: Duration,
     pub shutdown_timeout: Duration,
-    pub dry_run: bool,
+    /// `--no-commit`: process, never commit.
+    pub no_commit: bool,
     pub limits: Limits,
 }
 
@@ -60,6 +61,9 @@ pub enum StopReason {
     SinkClosed,
     /// A record failed after its retries with `--on-failure stop`.
     Failed,
+    /// The sink could not make written records durable (a full disk): nothing past the
+    /// last commit counts as processed.
+    SinkFailed,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -308,6 +312,10 @@ impl Engine {
         p
     }
 
+    fn stop_reason_is(&self, reason: StopReason) -> bool {
+        self.stopping.as_ref().is_some_and(|(r, _)| *r == reason)
+    }
+
     fn stop(&mut self, reason: StopReason) {
         if self.stopping.is_none() {
             self.stopping = Some((reason, Instant::now()));
@@ -391,10 +399,10 @@ impl Engine {
         }
     }
 
-    /// Offsets to commit now (sink synced first); empty in `--dry-run`.
+    /// Offsets to commit now (sink synced first); empty with `--no-commit`.
     fn commits(&mut self) -> Vec<(TopicPartition, i64)> {
         self.last_commit = Instant::now();
-        if self.cfg.dry_run {
+        if self.cfg.no_commit || self.stop_reason_is(StopReason::SinkFailed) {
             return vec![];
         }
         let due = self.tracker.to_commit();
@@ -403,7 +411,8 @@ impl Engine {
         }
         if let Err(e) = self.sink.sync() {
             // Not durable, so not processed: commit nothing this round.
-            self.note(format!("sink sync failed, commit skipped: {e}"));
+            self.note(format!("cannot write: {e}"));
+            self.stop(StopReason::SinkFailed);
             return vec![];
         }
         let mut out: Vec<(TopicPartition, i64)> = due
@@ -694,12 +703,16 @@ impl Driver for Engine {
             }
             std::thread::sleep(Duration::from_millis(2));
         }
-        let synced = self.cfg.dry_run || lost || self.sink.sync().is_ok();
+        let synced = self.cfg.no_commit
+            || lost
+            || self.stop_reason_is(StopReason::SinkFailed)
+            || self.sink.sync().is_ok();
         let mut out = Vec::new();
         for (tp, slot) in partitions.iter().zip(revoked) {
             let last = self.tracker.last_committed(&slot);
             if let Some(off) = self.tracker.revoke(&slot) {
-                if synced && !lost && !self.cfg.dry_run && last.is_none_or(|l| off > l) {
+                let failed = self.stop_reason_is(StopReason::SinkFailed);
+                if synced && !lost && !failed && !self.cfg.no_commit && last.is_none_or(|l| off > l) {
                     out.push((tp.clone(), off));
                 }
             }
@@ -785,7 +798,10 @@ impl Driver for Engine {
             // Stop intake; only an interruption or a failure abandons queued work.
             if matches!(
                 reason,
-                StopReason::Interrupted | StopReason::SinkClosed | StopReason::Failed
+                StopReason::Interrupted
+                    | StopReason::SinkClosed
+                    | StopReason::Failed
+                    | StopReason::SinkFailed
             ) {
                 self.drop_queued(|_| true);
             }
@@ -883,7 +899,7 @@ mod tests {
                 workers: 4,
                 commit_interval: Duration::ZERO,
                 shutdown_timeout: Duration::from_millis(200),
-                dry_run: false,
+                no_commit: false,
                 limits,
             },
             Hysteresis::new(high, 1, Duration::ZERO).unwrap(),

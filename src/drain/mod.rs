@@ -10,8 +10,10 @@ pub mod backoff;
 pub mod engine;
 pub mod flow;
 pub mod lanes;
+pub mod plan;
 pub mod rate;
 pub mod sinks;
+pub mod spec;
 pub mod tracker;
 pub mod workers;
 
@@ -66,9 +68,7 @@ pub(crate) mod test_rng {
     }
 }
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -77,124 +77,18 @@ use serde::Serialize;
 use crate::cli::{DrainArgs, SummaryFormat};
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::kafka::consumer::{ConsumerSpec, Fields, Record, StartFrom};
+use crate::kafka::consumer::{ConsumerSpec, Fields, Record};
 use crate::kafka::producer::Forwarder;
-use crate::kafka::{KafkaCode, OffsetSpec, Session, TopicPartition};
+use crate::kafka::{KafkaCode, Session, TopicPartition};
 use crate::output::{self, Format, Progress};
 use engine::{Counters, Engine, Limits, PartitionSummary, StopReason};
 use sinks::{Sink, SinkError};
+use spec::{SinkSpec, Until};
 use workers::{Forward, OnFailure, OrderingMode, Pool};
 
-/// `--sink`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SinkSpec {
-    Stdout,
-    Null,
-    File(PathBuf),
-    Exec(String),
-    /// A topic, on this cluster or on another context's (`topic:NAME@CONTEXT`).
-    Topic(String, Option<String>),
-}
-
-impl SinkSpec {
-    pub fn parse(s: &str) -> Result<SinkSpec> {
-        let bad = |why: &str| Error::usage(format!("--sink {s}: {why}"));
-        Ok(match s.split_once(':') {
-            None if s == "stdout" => SinkSpec::Stdout,
-            None if s == "null" => SinkSpec::Null,
-            Some(("file", p)) if !p.is_empty() => SinkSpec::File(PathBuf::from(p)),
-            Some(("exec", c)) if !c.trim().is_empty() => SinkSpec::Exec(c.to_string()),
-            Some(("topic", t)) if !t.is_empty() => match t.split_once('@') {
-                Some((name, ctx)) if !name.is_empty() && !ctx.is_empty() => {
-                    SinkSpec::Topic(name.into(), Some(ctx.into()))
-                }
-                Some(_) => return Err(bad("expected topic:NAME or topic:NAME@CONTEXT")),
-                None => SinkSpec::Topic(t.to_string(), None),
-            },
-            Some(("file" | "exec" | "topic", _)) => return Err(bad("missing the part after ':'")),
-            _ => {
-                return Err(bad(
-                    "expected stdout, null, file:PATH, exec:CMD or topic:NAME",
-                ))
-            }
-        })
-    }
-}
-
-pub fn parse_on_failure(s: &str) -> Result<OnFailure> {
-    match s.split_once(':') {
-        None if s == "stop" => Ok(OnFailure::Stop),
-        None if s == "skip" => Ok(OnFailure::Skip),
-        Some(("dlq", t)) if !t.is_empty() => Ok(OnFailure::Dlq(t.to_string())),
-        _ => Err(Error::usage(format!(
-            "--on-failure {s}: expected stop, skip or dlq:TOPIC"
-        ))),
-    }
-}
-
-pub fn parse_from(s: &str) -> Result<StartFrom> {
-    match s {
-        "committed" | "earliest" => Ok(StartFrom::Earliest),
-        "latest" => Ok(StartFrom::Latest),
-        _ => Err(Error::usage(format!(
-            "--from {s}: expected committed, earliest or latest"
-        ))),
-    }
-}
-
-/// `--until` before the cluster is asked: `end` needs the end offsets.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Until {
-    End,
-    Offsets {
-        all: Option<i64>,
-        each: HashMap<TopicPartition, i64>,
-    },
-    Time(i64),
-}
-
-pub fn parse_until(s: &str) -> Result<Until> {
-    let bad = |why: String| Error::usage(format!("--until {s}: {why}"));
-    if s == "end" {
-        return Ok(Until::End);
-    }
-    match s.split_once(':') {
-        Some(("time", t)) => {
-            let at = humantime::parse_rfc3339_weak(t)
-                .map_err(|e| bad(format!("not an RFC 3339 time ({e})")))?;
-            let ms = at
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_err(|_| bad("before 1970".into()))?
-                .as_millis();
-            Ok(Until::Time(ms as i64))
-        }
-        Some(("offset", spec)) => {
-            if let Ok(n) = spec.parse::<i64>() {
-                return Ok(Until::Offsets {
-                    all: Some(n),
-                    each: HashMap::new(),
-                });
-            }
-            let mut each = HashMap::new();
-            for part in spec.split(',') {
-                let parsed = part.rsplit_once('=').and_then(|(tp, n)| {
-                    let (t, p) = tp.rsplit_once('/')?;
-                    Some((
-                        TopicPartition::new(t, p.parse().ok()?),
-                        n.parse::<i64>().ok()?,
-                    ))
-                });
-                let (tp, n) =
-                    parsed.ok_or_else(|| bad(format!("'{part}' is not TOPIC/PARTITION=OFFSET")))?;
-                each.insert(tp, n);
-            }
-            Ok(Until::Offsets { all: None, each })
-        }
-        _ => Err(bad(
-            "expected end, offset:N, offset:TOPIC/P=N,... or time:RFC3339".into(),
-        )),
-    }
-}
+/// How kbp drain members name themselves, so the live-group guard tells them from the
+/// group's applications (`client.id` is `kbp-drain`, or `kbp-drain-ID` with `-X client.id=ID`).
+pub const CLIENT_ID: &str = "kbp-drain";
 
 /// The summary of a drain (`--summary json` on stdout, a table on stderr otherwise).
 #[derive(Debug, Serialize)]
@@ -203,7 +97,7 @@ pub struct DrainSummary {
     pub topics: Vec<String>,
     pub stop_reason: StopReason,
     pub duration_ms: u64,
-    pub dry_run: bool,
+    pub no_commit: bool,
     #[serde(flatten)]
     pub counters: Counters,
     pub partitions: Vec<PartitionSummary>,
@@ -247,13 +141,13 @@ impl Forward for Forwarder {
 }
 
 /// What of each record the sink, the lanes and the DLQ read; the rest is not copied.
-fn fields_read(plan: &Plan, args: &DrainArgs) -> Fields {
+fn fields_read(args: &DrainArgs) -> Fields {
     let lines = |format| format == sinks::LineFormat::Json;
-    let dlq = matches!(plan.on_failure, OnFailure::Dlq(_));
+    let dlq = matches!(args.on_failure, OnFailure::Dlq(_));
     Fields {
-        payload: plan.sink != SinkSpec::Null || args.ordering == OrderingMode::Key || dlq,
+        payload: args.sink != SinkSpec::Null || args.ordering == OrderingMode::Key || dlq,
         headers: dlq
-            || match plan.sink {
+            || match args.sink {
                 SinkSpec::Null | SinkSpec::Exec(_) => false,
                 SinkSpec::Stdout | SinkSpec::File(_) => lines(args.format),
                 SinkSpec::Topic(..) => true,
@@ -261,82 +155,9 @@ fn fields_read(plan: &Plan, args: &DrainArgs) -> Fields {
     }
 }
 
-/// Every flag as its typed value: all usage errors surface before Kafka is asked.
-struct Plan {
-    sink: SinkSpec,
-    on_failure: OnFailure,
-    from: StartFrom,
-    until: Option<Until>,
-    flow: flow::Hysteresis,
-    backoff: backoff::Backoff,
-    rate: Option<f64>,
-}
-
-fn plan(args: &DrainArgs) -> Result<Plan> {
-    if args.workers == 0 {
-        return Err(Error::usage("--workers must be at least 1"));
-    }
-    Ok(Plan {
-        sink: SinkSpec::parse(&args.sink)?,
-        on_failure: parse_on_failure(&args.on_failure)?,
-        from: parse_from(&args.from)?,
-        until: args.until.as_deref().map(parse_until).transpose()?,
-        flow: flow::Hysteresis::new(args.high_water, args.low_water, Duration::from_millis(50))
-            .map_err(Error::usage)?,
-        backoff: backoff::Backoff::new(args.backoff_initial, args.backoff_max)
-            .map_err(Error::usage)?,
-        rate: args
-            .rate
-            .as_deref()
-            .map(rate::parse_rate)
-            .transpose()
-            .map_err(Error::usage)?,
-    })
-}
-
-/// Per partition, the first offset not to process, from `--until`.
-fn offset_limits(
-    session: &Session,
-    until: &Until,
-    partitions: &[TopicPartition],
-) -> Result<Option<HashMap<TopicPartition, i64>>> {
-    Ok(match until {
-        Until::End => {
-            let ends = session.list_offsets(partitions, OffsetSpec::Latest)?;
-            let mut m = HashMap::new();
-            for tp in partitions {
-                match ends.get(tp) {
-                    Some(Ok(o)) => m.insert(tp.clone(), o.offset),
-                    _ => {
-                        return Err(Error::kafka(
-                            "ListOffsets",
-                            format!("no end offset for {}/{}", tp.topic, tp.partition),
-                        ))
-                    }
-                };
-            }
-            Some(m)
-        }
-        Until::Offsets { all, each } => Some(
-            partitions
-                .iter()
-                .map(|tp| {
-                    (
-                        tp.clone(),
-                        each.get(tp).copied().or(*all).unwrap_or(i64::MAX),
-                    )
-                })
-                .collect(),
-        ),
-        Until::Time(_) => None,
-    })
-}
-
-/// `global` resolves another context for `--sink topic:NAME@CONTEXT`.
-pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArgs) -> Result<()> {
-    let plan = plan(args)?;
-    let session = Session::connect(settings)?;
-    let described = session.describe_topics(&args.topics)?;
+/// The partitions of the drained topics; a topic that does not exist is exit 4.
+fn drained_partitions(session: &Session, topics: &[String]) -> Result<Vec<TopicPartition>> {
+    let described = session.describe_topics(topics)?;
     let missing: Vec<&str> = described
         .iter()
         .filter(|t| {
@@ -352,45 +173,89 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
             names: missing.join(", "),
         });
     }
-    let partitions: Vec<TopicPartition> = described
+    if let Some((t, e)) = described
+        .iter()
+        .find_map(|t| Some((t, t.error.as_ref()?)))
+    {
+        return Err(Error::kafka("DescribeTopics", format!("topic {}: {e}", t.name)));
+    }
+    Ok(described
         .iter()
         .flat_map(|t| {
             t.partitions
                 .iter()
                 .map(|p| TopicPartition::new(t.name.clone(), p.partition))
         })
-        .collect();
-    let offsets = match &plan.until {
-        Some(u) => offset_limits(&session, u, &partitions)?,
-        None => None,
-    };
-    let default_start = match offsets {
-        Some(_) => {
-            let spec = if plan.from == StartFrom::Latest {
-                OffsetSpec::Latest
-            } else {
-                OffsetSpec::Earliest
-            };
-            let listed = session.list_offsets(&partitions, spec)?;
-            listed
-                .into_iter()
-                .filter_map(|(tp, r)| Some((tp, r.ok()?.offset)))
-                .collect()
-        }
-        None => HashMap::new(),
-    };
-    let limits = Limits {
-        offsets,
-        default_start,
-        time_ms: match plan.until {
-            Some(Until::Time(ms)) => Some(ms),
-            _ => None,
-        },
-        max_records: args.max_records,
-        idle: args.idle,
-    };
+        .collect())
+}
 
-    let sink: Arc<dyn Sink> = match &plan.sink {
+/// Refuses to join a group whose live members are not kbp drains: the group protocol
+/// would hand the drain their partitions, and their records would go to the sink instead
+/// of the application. Other drains are fine: that is how a drain scales out.
+fn guard_live_group(session: &Session, group: &str, join_anyway: bool) -> Result<()> {
+    let Some(d) = session.describe_groups(&[group.to_string()])?.into_iter().next() else {
+        return Ok(());
+    };
+    let live: Vec<String> = d
+        .members
+        .iter()
+        .filter(|m| !m.client_id.starts_with(CLIENT_ID))
+        .map(|m| format!("client.id '{}' on {}", m.client_id, m.host))
+        .collect();
+    if live.is_empty() {
+        return Ok(());
+    }
+    if !join_anyway {
+        return Err(Error::LiveGroup(format!(
+            "group {group} has {} live member(s) that are not kbp drains: {}; a drain would take their partitions. Stop them first, or pass --join-live-group",
+            live.len(),
+            live.join(", ")
+        )));
+    }
+    // Kafka refuses a classic member whose assignor no member shares; say why up front
+    // instead of failing the join.
+    let assignor = d.assignor.to_ascii_lowercase();
+    if d.group_type == crate::kafka::GroupType::Classic
+        && !assignor.is_empty()
+        && assignor != "cooperative-sticky"
+    {
+        return Err(Error::kafka(
+            "JoinGroup",
+            format!(
+                "group {group}'s members use the '{}' assignor; kbp drain uses cooperative-sticky, and Kafka refuses members that share no assignor (INCONSISTENT_GROUP_PROTOCOL)",
+                d.assignor
+            ),
+        ));
+    }
+    eprintln!(
+        "kbp: warning: joining group {group} with {} live member(s) (--join-live-group): they lose partitions to the drain while it runs",
+        live.len()
+    );
+    Ok(())
+}
+
+/// The drain's own client.id (see [`CLIENT_ID`]), and its settings without the user's.
+fn drain_identity(settings: &Settings) -> (Settings, String) {
+    let mut settings = settings.clone();
+    let user = settings
+        .properties
+        .iter()
+        .rposition(|(k, _)| k == "client.id")
+        .map(|i| settings.properties[i].1.clone());
+    settings.properties.retain(|(k, _)| k != "client.id");
+    let id = match user {
+        Some(u) if !u.is_empty() => format!("{CLIENT_ID}-{u}"),
+        _ => CLIENT_ID.to_string(),
+    };
+    (settings, id)
+}
+
+fn open_sink(
+    settings: &Settings,
+    global: &crate::cli::GlobalArgs,
+    args: &DrainArgs,
+) -> Result<Arc<dyn Sink>> {
+    Ok(match &args.sink {
         SinkSpec::Stdout => Arc::new(sinks::StdoutSink::new(args.format, args.value_format)),
         SinkSpec::Null => Arc::new(sinks::NullSink),
         SinkSpec::File(p) => Arc::new(
@@ -417,64 +282,109 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
                 topic: t.clone(),
             })
         }
+    })
+}
+
+/// `global` resolves another context for `--sink topic:NAME@CONTEXT`.
+pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArgs) -> Result<()> {
+    // Every flag is checked before Kafka is asked.
+    let flow = flow::Hysteresis::new(args.high_water, args.low_water, Duration::from_millis(50))
+        .map_err(Error::usage)?;
+    let backoff =
+        backoff::Backoff::new(args.backoff_initial, args.backoff_max).map_err(Error::usage)?;
+    let (settings, client_id) = drain_identity(settings);
+    let settings = &settings;
+
+    let session = Session::connect(settings)?;
+    let partitions = drained_partitions(&session, &args.topics)?;
+    plan::check_until(args.until.as_ref(), &partitions)?;
+    let bounds = plan::bounds(&session, &args.group, args.from, args.until.as_ref(), &partitions)?;
+    if args.dry_run {
+        let shown = plan::plan(
+            &session,
+            &args.group,
+            &args.topics,
+            args.until.as_ref().map(until_label),
+            bounds,
+        )?;
+        return match args.summary {
+            SummaryFormat::Json => output::emit(&shown, Format::JsonLine),
+            SummaryFormat::Text => output::emit_stderr(&shown, Format::Table),
+        };
+    }
+    guard_live_group(&session, &args.group, args.join_live_group)?;
+    let limits = Limits {
+        offsets: args.until.as_ref().and_then(|_| bounds.limits()),
+        default_start: bounds.default_starts(),
+        time_ms: match args.until {
+            Some(Until::Time(ms)) => Some(ms),
+            _ => None,
+        },
+        max_records: args.max_records,
+        idle: args.idle,
     };
-    let dlq: Option<Arc<dyn Forward>> = match plan.on_failure {
+    drop(session);
+
+    let sink = open_sink(settings, global, args)?;
+    let dlq: Option<Arc<dyn Forward>> = match args.on_failure {
         OnFailure::Dlq(_) => Some(Arc::new(Forwarder::new(settings)?)),
         _ => None,
     };
-    let rate = match plan.rate {
+    let rate = match args.rate {
         Some(r) => Some(Mutex::new(
             rate::TokenBucket::new(r, r.max(1.0), Instant::now()).map_err(Error::usage)?,
         )),
         None => None,
     };
 
-    let signals = Arc::new(AtomicUsize::new(0));
-    let abort = Arc::new(AtomicBool::new(false));
-    watch_signals(&signals, &abort)?;
-
+    // From here on the first signal finishes in-flight work and commits it.
+    let signals = crate::signals::graceful(
+        "stopping: finishing in-flight records (Ctrl-C again to exit at once)",
+    )?;
     // A sink that does nothing needs no worker: a record is processed once it arrives
     // (unless `--rate` paces it, which the workers do).
-    let inline = plan.sink == SinkSpec::Null && plan.rate.is_none();
-    let fields = fields_read(&plan, args);
+    let inline = args.sink == SinkSpec::Null && args.rate.is_none();
+    let fields = fields_read(args);
     let lanes = Arc::new(lanes::Lanes::new());
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let closing = Arc::new(AtomicBool::new(false));
     let pool = Arc::new(Pool {
         sink: Arc::clone(&sink),
         retries: args.retries,
-        backoff: plan.backoff,
-        on_failure: plan.on_failure.clone(),
+        backoff,
+        on_failure: args.on_failure.clone(),
         dlq,
         rate,
-        abort: Arc::clone(&abort),
+        abort: Arc::clone(&signals.abort),
         closing: Arc::clone(&closing),
         workers: args.workers,
     });
-    let handles = pool.spawn(args.workers, Arc::clone(&lanes), done_tx);
+    let workers = if inline { 0 } else { args.workers };
+    let handles = pool.spawn(workers, Arc::clone(&lanes), done_tx)?;
     let engine = Arc::new(Mutex::new(Engine::new(
         engine::Settings {
             ordering: args.ordering,
             workers: args.workers,
             commit_interval: args.commit_interval,
             shutdown_timeout: args.shutdown_timeout,
-            dry_run: args.dry_run,
+            no_commit: args.no_commit,
             limits,
         },
-        plan.flow,
+        flow,
         Arc::clone(&lanes),
         Arc::clone(&sink),
         inline,
         done_rx,
-        Arc::clone(&signals),
-        Arc::clone(&abort),
+        Arc::clone(&signals.count),
+        Arc::clone(&signals.abort),
     )));
 
     let progress = Progress::spinner(args.quiet, settings.verbose);
     let spec = ConsumerSpec {
         group: args.group.clone(),
+        client_id,
         topics: args.topics.clone(),
-        from: plan.from,
+        from: args.from,
         // librdkafka's own prefetch, bounded (docs/drain.md, "Memory").
         properties: vec![
             ("queued.max.messages.kbytes".into(), "16384".into()),
@@ -486,7 +396,7 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
         fields,
     };
     let finished = Arc::new(AtomicBool::new(false));
-    let reporter = report_progress(&engine, &progress, &finished);
+    let reporter = report_progress(&engine, &progress, &finished)?;
     let driver: Arc<Mutex<dyn crate::kafka::consumer::Driver>> = engine.clone();
     let result = crate::kafka::consumer::run(settings, &spec, driver);
     finished.store(true, Ordering::Relaxed);
@@ -506,60 +416,77 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
         topics: args.topics.clone(),
         stop_reason: e.stop_reason.clone(),
         duration_ms: e.started.elapsed().as_millis() as u64,
-        dry_run: args.dry_run,
+        no_commit: args.no_commit,
         counters: e.counters.clone(),
         partitions: e.partition_summaries(),
         errors: e.errors.clone(),
     };
     drop(e);
+    drop(signals);
     match args.summary {
         SummaryFormat::Json => output::emit(&summary, Format::JsonLine)?,
         SummaryFormat::Text => output::emit_stderr(&summary, Format::Table)?,
     }
+    let last_error = || {
+        summary
+            .errors
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "a record failed".into())
+    };
     match summary.stop_reason {
-        StopReason::Failed => Err(Error::DrainStopped(
-            summary
-                .errors
-                .last()
-                .cloned()
-                .unwrap_or_else(|| "a record failed".into()),
-        )),
+        StopReason::Failed => Err(Error::DrainStopped(last_error())),
+        StopReason::SinkFailed => Err(Error::SinkFailed(format!(
+            "--sink {}: {}",
+            sink_label(&args.sink),
+            last_error()
+        ))),
         _ => Ok(()),
     }
 }
 
-/// First SIGINT/SIGTERM: finish and commit. Second: leave at once, committing nothing more.
-fn watch_signals(count: &Arc<AtomicUsize>, abort: &Arc<AtomicBool>) -> Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals =
-        signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).map_err(|e| Error::Io {
-            context: "installing signal handlers".into(),
-            source: e,
-        })?;
-    let count = Arc::clone(count);
-    let abort = Arc::clone(abort);
-    std::thread::spawn(move || {
-        for _ in signals.forever() {
-            if count.fetch_add(1, Ordering::SeqCst) >= 1 {
-                abort.store(true, Ordering::SeqCst);
-                eprintln!("kbp: interrupted again: exiting without committing unprocessed records");
-                std::process::exit(130);
-            }
-            eprintln!("kbp: stopping: finishing in-flight records (Ctrl-C again to exit at once)");
+fn sink_label(sink: &SinkSpec) -> String {
+    match sink {
+        SinkSpec::Stdout => "stdout".into(),
+        SinkSpec::Null => "null".into(),
+        SinkSpec::File(p) => format!("file:{}", p.display()),
+        SinkSpec::Exec(c) => format!("exec:{c}"),
+        SinkSpec::Topic(t, None) => format!("topic:{t}"),
+        SinkSpec::Topic(t, Some(c)) => format!("topic:{t}@{c}"),
+    }
+}
+
+/// `--until` as the plan shows it.
+fn until_label(until: &Until) -> String {
+    match until {
+        Until::End => "end".into(),
+        Until::Time(ms) => format!(
+            "time:{}",
+            jiff::Timestamp::from_millisecond(*ms)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|_| ms.to_string())
+        ),
+        Until::Offsets { all: Some(n), .. } => format!("offset:{n}"),
+        Until::Offsets { each, .. } => {
+            let mut parts: Vec<String> = each
+                .iter()
+                .map(|(tp, n)| format!("{}/{}={n}", tp.topic, tp.partition))
+                .collect();
+            parts.sort();
+            format!("offset:{}", parts.join(","))
         }
-    });
-    Ok(())
+    }
 }
 
 fn report_progress(
     engine: &Arc<Mutex<Engine>>,
     progress: &Progress,
     finished: &Arc<AtomicBool>,
-) -> std::thread::JoinHandle<()> {
+) -> Result<std::thread::JoinHandle<()>> {
     let engine = Arc::clone(engine);
     let finished = Arc::clone(finished);
     let bar = progress.handle();
-    std::thread::spawn(move || {
+    let spawned = std::thread::Builder::new().name("kbp-progress".into()).spawn(move || {
         let started = Instant::now();
         loop {
             // Parked, not slept: the end of the drain unparks it at once.
@@ -591,5 +518,9 @@ fn report_progress(
                 c.pauses,
             ));
         }
+    });
+    spawned.map_err(|e| Error::Io {
+        context: "starting the progress thread".into(),
+        source: e,
     })
 }

@@ -97,18 +97,32 @@ impl Pool {
         n: usize,
         lanes: Arc<Lanes<Work>>,
         done: Sender<Vec<Completion>>,
-    ) -> Vec<JoinHandle<()>> {
-        (0..n)
-            .map(|i| {
-                let pool = Arc::clone(self);
-                let lanes = Arc::clone(&lanes);
-                let done = done.clone();
-                std::thread::Builder::new()
-                    .name(format!("kbp-worker-{i}"))
-                    .spawn(move || pool.work(i as u64, &lanes, &done))
-                    .expect("spawn worker thread")
-            })
-            .collect()
+    ) -> crate::error::Result<Vec<JoinHandle<()>>> {
+        let mut handles = Vec::with_capacity(n);
+        for i in 0..n {
+            let pool = Arc::clone(self);
+            let work_lanes = Arc::clone(&lanes);
+            let done = done.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("kbp-worker-{i}"))
+                .spawn(move || pool.work(i as u64, &work_lanes, &done));
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    // The ones started exit once the lanes close and run dry.
+                    self.closing.store(true, Ordering::Relaxed);
+                    lanes.close();
+                    for h in handles {
+                        let _ = h.join();
+                    }
+                    return Err(crate::error::Error::Io {
+                        context: format!("starting worker thread {} of {n}", i + 1),
+                        source: e,
+                    });
+                }
+            }
+        }
+        Ok(handles)
     }
 
     fn work(&self, seed: u64, lanes: &Lanes<Work>, done: &Sender<Vec<Completion>>) {

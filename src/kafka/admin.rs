@@ -377,6 +377,8 @@ pub(super) fn spec_offset(spec: OffsetSpec) -> i64 {
         OffsetSpec::Earliest => sys::rd_kafka_OffsetSpec_t::RD_KAFKA_OFFSET_SPEC_EARLIEST,
         OffsetSpec::Latest => sys::rd_kafka_OffsetSpec_t::RD_KAFKA_OFFSET_SPEC_LATEST,
         OffsetSpec::MaxTimestamp => sys::rd_kafka_OffsetSpec_t::RD_KAFKA_OFFSET_SPEC_MAX_TIMESTAMP,
+        // librdkafka reads a non-negative spec as a timestamp.
+        OffsetSpec::Timestamp(ms) => return ms.max(0),
     }) as i64
 }
 

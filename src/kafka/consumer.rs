@@ -43,6 +43,8 @@ pub enum StartFrom {
 
 pub struct ConsumerSpec {
     pub group: String,
+    /// How the member names itself; the live-group guard recognises drains by it.
+    pub client_id: String,
     pub topics: Vec<String>,
     pub from: StartFrom,
     /// librdkafka's own prefetch bounds (and any other consumer property), applied before
@@ -377,7 +379,7 @@ fn detach(m: &impl Fetch, fields: Fields, topics: &mut Vec<Arc<str>>) -> Record 
 /// final revoke goes through the same path as a rebalance (finish, commit, release).
 /// The driver is shared so the caller can read its final state afterwards.
 pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Driver>>) -> Result<()> {
-    let mut config = client_config(settings, "kbp-drain");
+    let mut config = client_config(settings, &spec.client_id);
     for (k, v) in &spec.properties {
         config.set(k, v);
     }
@@ -392,7 +394,8 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
                 StartFrom::Latest => "latest",
             },
         );
-    // The user's -X properties win over ours (e.g. group.protocol, assignor).
+    // The user's -X properties win over the prefetch bounds (e.g. group.protocol); the
+    // ones kbp owns (group.id, commits, reset, assignor) config.rs refuses.
     for (k, v) in &settings.properties {
         config.set(k, v);
     }
@@ -426,6 +429,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         .map_err(|e| Error::kafka("subscribe", e))?;
 
     let mut topics = Vec::new();
+    let mut fatal = None;
     loop {
         let tick = consumer.context().driver().tick();
         let paused = tick.pause.is_empty() || consumer.pause(&tpl_of(&tick.pause)).is_ok();
@@ -484,7 +488,12 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
             match consumer.poll(Duration::ZERO) {
                 Some(Ok(m)) => batch.push(detach(&m, spec.fields, &mut topics)),
                 Some(Err(e)) => {
-                    error = Some(settings.redactor.redact(&e.to_string()));
+                    let message = settings.redactor.redact(&e.to_string());
+                    if is_fatal(&e) {
+                        fatal = Some(message);
+                    } else {
+                        error = Some(message);
+                    }
                     break;
                 }
                 None => break,
@@ -512,14 +521,38 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
                 driver.on_error(e);
             }
         }
+        if fatal.is_some() {
+            break;
+        }
     }
-    // Leave the group: librdkafka revokes everything through pre_rebalance first.
+    // Leave the group: librdkafka revokes everything through pre_rebalance first. Bounded,
+    // so a cluster gone meanwhile cannot hold the exit.
     if consumer.close_queue().is_ok() {
-        while !consumer.closed() {
+        let deadline = std::time::Instant::now() + settings.timeout;
+        while !consumer.closed() && std::time::Instant::now() < deadline {
             let _ = consumer.poll(Duration::from_millis(10));
         }
     }
-    Ok(())
+    match fatal {
+        Some(reason) => Err(Error::kafka("consume", reason)),
+        None => Ok(()),
+    }
+}
+
+/// Errors after which the group will not take this member: waiting would only idle.
+fn is_fatal(e: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::error::RDKafkaErrorCode as C;
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            C::InconsistentGroupProtocol
+                | C::GroupAuthorizationFailed
+                | C::TopicAuthorizationFailed
+                | C::UnsupportedAssignor
+                | C::InvalidGroupId
+                | C::Fatal
+        )
+    )
 }
 
 /// Takes the record queue out of the context on every way out of `run`, so that it is

@@ -162,6 +162,9 @@ pub enum OffsetSpec {
     Latest,
     /// The offset and timestamp of the record with the highest timestamp.
     MaxTimestamp,
+    /// The first offset whose record's timestamp is at or after this (ms since the epoch);
+    /// -1 when there is none.
+    Timestamp(i64),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -112,6 +112,9 @@ pub fn text(text: &str) -> Result<()> {
 /// Writes `report` to stderr: for summaries that must not mix with data on stdout.
 pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
     let mut err = std::io::stderr().lock();
+    for w in report.warnings() {
+        writeln!(err, "kbp: warning: {w}")?;
+    }
     write(report, format, &mut err)?;
     err.flush()?;
     Ok(())

@@ -334,3 +334,53 @@ impl Render for crate::drain::DrainSummary {
         &self.errors
     }
 }
+
+impl Render for crate::drain::plan::DrainPlan {
+    fn tables(&self, view: View) -> Vec<Table> {
+        let time = |ms: Option<i64>| match (ms, view) {
+            (Some(ms), View::Csv) => ms.to_string(),
+            (Some(ms), _) => jiff::Timestamp::from_millisecond(ms)
+                .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+                .unwrap_or_else(|_| ms.to_string()),
+            (None, _) => "-".into(),
+        };
+        let head = Table {
+            title: Some(format!(
+                "dry run: drain of group {} would process {} record(s) {}; nothing was joined, run or committed",
+                self.group,
+                self.records,
+                match &self.until {
+                    Some(u) => format!("(--until {u})"),
+                    None => "up to the current log end, then go on (no --until)".into(),
+                }
+            )),
+            headers: vec![
+                "TOPIC",
+                "PARTITION",
+                "COMMITTED",
+                "START",
+                "STOP",
+                "RECORDS",
+                "FIRST-TIMESTAMP",
+                "LAST-TIMESTAMP",
+            ],
+            rows: self
+                .partitions
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.topic.clone(),
+                        p.partition.to_string(),
+                        or_dash(p.committed),
+                        p.start.to_string(),
+                        or_dash(p.stop),
+                        p.records.to_string(),
+                        time(p.first_timestamp),
+                        time(p.last_timestamp),
+                    ]
+                })
+                .collect(),
+        };
+        vec![head]
+    }
+}

@@ -1,0 +1,255 @@
+//! Where each partition of a drain starts and stops, worked out before the group is joined.
+//!
+//! The drain's limits and the `--dry-run` plan come from these same numbers, so the plan
+//! shows exactly what a run would do. Nothing here joins a group or commits: the offsets
+//! come from ListOffsets and OffsetFetch, the times from a reader that joins no group.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::spec::Until;
+use crate::error::{Error, Result};
+use crate::kafka::consumer::StartFrom;
+use crate::kafka::{OffsetSpec, RecordTime, Session, TopicPartition};
+
+/// One partition's bounds.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PartitionPlan {
+    pub topic: String,
+    pub partition: i32,
+    /// The group's commit, if any.
+    pub committed: Option<i64>,
+    /// The first offset the drain would process.
+    pub start: i64,
+    /// The first offset it would not process; `None` without `--until` (runs on).
+    pub stop: Option<i64>,
+    /// Records from start to stop, or to the current log end without `--until`.
+    pub records: u64,
+    /// Timestamps (ms) of the first and last of those records, when they could be read.
+    pub first_timestamp: Option<i64>,
+    pub last_timestamp: Option<i64>,
+    pub log_start: i64,
+    pub log_end: i64,
+    /// Where it would start without a commit (`--from`).
+    #[serde(skip)]
+    pub fresh: i64,
+}
+
+/// The `--dry-run` report: what a drain would do, per partition.
+#[derive(Debug, Serialize)]
+pub struct DrainPlan {
+    pub group: String,
+    pub topics: Vec<String>,
+    /// The `--until` as given, or null.
+    pub until: Option<String>,
+    pub records: u64,
+    pub partitions: Vec<PartitionPlan>,
+}
+
+/// Every partition of the drained topics, with its offsets.
+pub struct Bounds {
+    pub partitions: Vec<PartitionPlan>,
+}
+
+impl Bounds {
+    /// Per partition, where it starts without a commit.
+    pub fn default_starts(&self) -> HashMap<TopicPartition, i64> {
+        self.partitions.iter().map(|p| (tp(p), p.fresh)).collect()
+    }
+
+    /// Per partition, the first offset not to process; `None` without `--until`.
+    pub fn limits(&self) -> Option<HashMap<TopicPartition, i64>> {
+        self.partitions
+            .iter()
+            .map(|p| Some((tp(p), p.stop?)))
+            .collect()
+    }
+}
+
+fn tp(p: &PartitionPlan) -> TopicPartition {
+    TopicPartition::new(p.topic.clone(), p.partition)
+}
+
+/// `--until offset:` may name only partitions that are drained: a typo would otherwise
+/// stop nothing (or everything).
+pub fn check_until(until: Option<&Until>, partitions: &[TopicPartition]) -> Result<()> {
+    let Some(Until::Offsets { each, .. }) = until else {
+        return Ok(());
+    };
+    let mut foreign: Vec<String> = each
+        .keys()
+        .filter(|tp| !partitions.contains(tp))
+        .map(|tp| format!("{}/{}", tp.topic, tp.partition))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for tp in partitions {
+        match counts.iter_mut().find(|(t, _)| *t == tp.topic) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((tp.topic.clone(), 1)),
+        }
+    }
+    let drained: Vec<String> = counts
+        .iter()
+        .map(|(t, n)| format!("{t} has partitions 0-{}", n - 1))
+        .collect();
+    Err(Error::usage(format!(
+        "--until offset: {} is not a partition of the drained topics ({})",
+        foreign.join(", "),
+        drained.join(", ")
+    )))
+}
+
+/// Asks the cluster for everything the bounds need: log start and end, the group's
+/// commits, and the offsets `--from time:` and `--until time:` point at.
+pub fn bounds(
+    session: &Session,
+    group: &str,
+    from: StartFrom,
+    until: Option<&Until>,
+    partitions: &[TopicPartition],
+) -> Result<Bounds> {
+    let listed = |spec| -> Result<HashMap<TopicPartition, i64>> {
+        let found = session.list_offsets(partitions, spec)?;
+        partitions
+            .iter()
+            .map(|tp| match found.get(tp) {
+                Some(Ok(o)) => Ok((tp.clone(), o.offset)),
+                Some(Err(e)) => Err(Error::kafka(
+                    "ListOffsets",
+                    format!("{}/{}: {e}", tp.topic, tp.partition),
+                )),
+                None => Err(Error::kafka(
+                    "ListOffsets",
+                    format!("no offset for {}/{}", tp.topic, tp.partition),
+                )),
+            })
+            .collect()
+    };
+    let log_start = listed(OffsetSpec::Earliest)?;
+    let log_end = listed(OffsetSpec::Latest)?;
+    // A time with no record at or after it points at the log end.
+    let at_time = |ms| -> Result<HashMap<TopicPartition, i64>> {
+        Ok(listed(OffsetSpec::Timestamp(ms))?
+            .into_iter()
+            .map(|(tp, o)| {
+                let o = if o < 0 { log_end[&tp] } else { o };
+                (tp, o)
+            })
+            .collect())
+    };
+    let from_time = match from {
+        StartFrom::Time(ms) => Some(at_time(ms)?),
+        _ => None,
+    };
+    let until_time = match until {
+        Some(Until::Time(ms)) => Some(at_time(*ms)?),
+        _ => None,
+    };
+    let mut committed: HashMap<TopicPartition, i64> = HashMap::new();
+    for g in session.group_offsets_in(&[group.to_string()], partitions)? {
+        let offsets = g
+            .offsets
+            .map_err(|e| Error::kafka("OffsetFetch", format!("group {group}: {e}")))?;
+        committed.extend(offsets.into_iter().filter_map(|(tp, o)| Some((tp, o?))));
+    }
+    let plans = partitions
+        .iter()
+        .map(|tp| {
+            let (first, last) = (log_start[tp], log_end[tp]);
+            let fresh = match (from, &from_time) {
+                (StartFrom::Latest, _) => last,
+                (StartFrom::Time(_), Some(t)) => t[tp],
+                _ => first,
+            };
+            let commit = committed.get(tp).copied();
+            // An out-of-range commit is reset as librdkafka resets it (auto.offset.reset).
+            let start = match commit {
+                Some(c) if (first..=last).contains(&c) => c,
+                Some(_) if from == StartFrom::Latest => last,
+                Some(_) => first,
+                None => fresh,
+            };
+            let stop = match until {
+                None => None,
+                Some(Until::End) => Some(last),
+                Some(Until::Time(_)) => until_time.as_ref().map(|t| t[tp]),
+                // A partition an `offset:` list does not name is not drained.
+                Some(Until::Offsets { all, each }) => Some(each.get(tp).copied().or(*all).unwrap_or(0)),
+            };
+            let to = stop.unwrap_or(last).min(last);
+            PartitionPlan {
+                topic: tp.topic.clone(),
+                partition: tp.partition,
+                committed: commit,
+                start,
+                stop,
+                records: (to - start).max(0) as u64,
+                first_timestamp: None,
+                last_timestamp: None,
+                log_start: first,
+                log_end: last,
+                fresh,
+            }
+        })
+        .collect();
+    Ok(Bounds { partitions: plans })
+}
+
+/// The plan with the time span of each partition's records, read without joining a group.
+pub fn plan(
+    session: &Session,
+    group: &str,
+    topics: &[String],
+    until: Option<String>,
+    bounds: Bounds,
+) -> Result<DrainPlan> {
+    let mut wanted = Vec::new();
+    for p in bounds.partitions.iter().filter(|p| p.records > 0) {
+        let end = p.start + p.records as i64;
+        wanted.push((tp(p), p.start, end));
+        wanted.push((tp(p), end - 1, end));
+    }
+    let times = session.record_times(&wanted)?;
+    let at = |p: &PartitionPlan, o: i64| match times.get(&(tp(p), o)) {
+        Some(RecordTime::At(ms)) => Some(*ms),
+        _ => None,
+    };
+    let mut partitions = bounds.partitions;
+    for p in partitions.iter_mut().filter(|p| p.records > 0) {
+        p.first_timestamp = at(p, p.start);
+        p.last_timestamp = at(p, p.start + p.records as i64 - 1);
+    }
+    partitions.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
+    Ok(DrainPlan {
+        group: group.to_string(),
+        topics: topics.to_vec(),
+        until,
+        records: partitions.iter().map(|p| p.records).sum(),
+        partitions,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn until_offsets_must_name_drained_partitions() {
+        let parts = [TopicPartition::new("t", 0), TopicPartition::new("t", 1)];
+        let until = |s: &str| super::super::spec::parse_until(s).unwrap();
+        assert!(check_until(Some(&until("offset:t/1=3")), &parts).is_ok());
+        assert!(check_until(Some(&until("offset:5")), &parts).is_ok());
+        assert!(check_until(None, &parts).is_ok());
+        let e = check_until(Some(&until("offset:t/7=3")), &parts).unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        assert!(e.to_string().contains("t/7"), "{e}");
+        assert!(e.to_string().contains("t has partitions 0-1"), "{e}");
+        let e = check_until(Some(&until("offset:nosuch/0=5,t/0=1")), &parts).unwrap_err();
+        assert!(e.to_string().contains("nosuch/0"), "{e}");
+    }
+}

@@ -1,0 +1,257 @@
+//! Typed flag values shared by every command: durations, times, counts, names, bootstrap
+//! lists.
+//!
+//! Each parser is a clap `value_parser`, so a bad value fails at parse time with clap's own
+//! message (exit 2) naming the flag, before any cluster is asked; config.rs reuses the same
+//! parsers for the config file, so a value means one thing wherever it is written.
+
+use std::time::Duration;
+
+/// The longest `--timeout`: librdkafka's request timeout stops at one hour.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// A duration like `10s`, `500ms`, `5m` or `1h 30m`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration like 10s, 500ms or 5m ({e})"))
+}
+
+/// A duration above zero and at most `max`.
+fn duration_within(s: &str, max: Duration) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err(format!("'{s}' must be above zero"));
+    }
+    if d > max {
+        return Err(format!(
+            "'{s}' is longer than the most allowed, {}",
+            humantime::format_duration(max)
+        ));
+    }
+    Ok(d)
+}
+
+/// `--timeout`: above zero, at most one hour.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    duration_within(s, MAX_TIMEOUT)
+}
+
+/// A positive duration of at most a day (`--idle`, `--window`, `--commit-interval`, …).
+pub fn parse_period(s: &str) -> Result<Duration, String> {
+    duration_within(s, Duration::from_secs(86_400))
+}
+
+/// A point in time as milliseconds since the epoch: RFC 3339 with any offset (`Z`, `z`,
+/// `+02:00`), or a plain integer of epoch milliseconds (as Kafka's tools take them).
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t
+            .parse::<i64>()
+            .map_err(|_| format!("'{s}' is too large for epoch milliseconds"));
+    }
+    let ts: jiff::Timestamp = t.parse().map_err(|e| {
+        format!("'{s}' is not an RFC 3339 time with an offset (2026-11-01T00:00:00Z, 2026-11-01T02:00:00+02:00) or epoch milliseconds ({e})")
+    })?;
+    let ms = ts.as_millisecond();
+    if ms < 0 {
+        return Err(format!("'{s}' is before 1970, when Kafka timestamps start"));
+    }
+    Ok(ms)
+}
+
+/// A whole number from `min` to `max`, the message naming the range.
+pub fn count_within(s: &str, min: u64, max: u64) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("'{s}' is not a whole number from {min} to {max}")),
+    }
+}
+
+/// `--workers`: at least one thread, and no more than a machine can usefully run.
+pub fn parse_workers(s: &str) -> Result<usize, String> {
+    count_within(s, 1, 1024).map(|n| n as usize)
+}
+
+/// `--high-water` / `--low-water`: queue bounds, in records.
+pub fn parse_queue_bound(s: &str) -> Result<usize, String> {
+    count_within(s, 0, 1_000_000).map(|n| n as usize)
+}
+
+/// `--retries`.
+pub fn parse_retries(s: &str) -> Result<u32, String> {
+    count_within(s, 0, 1000).map(|n| n as u32)
+}
+
+/// A count that must be at least one (`--max-records`, `--expect-brokers`).
+pub fn parse_positive(s: &str) -> Result<u64, String> {
+    count_within(s, 1, u64::MAX)
+}
+
+/// `--expect-brokers`.
+pub fn parse_brokers(s: &str) -> Result<usize, String> {
+    count_within(s, 1, 10_000).map(|n| n as usize)
+}
+
+/// `--samples`.
+pub fn parse_samples(s: &str) -> Result<usize, String> {
+    count_within(s, 2, 10_000).map(|n| n as usize)
+}
+
+/// A consumer group name: Kafka takes any non-empty string.
+pub fn parse_group(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err("a group name cannot be empty".into());
+    }
+    Ok(s.to_string())
+}
+
+/// A topic name as Kafka allows it: 1–249 of `[a-zA-Z0-9._-]`, not `.` or `..`. Names, not
+/// patterns: `^orders.*` is refused here rather than matching nothing later.
+pub fn parse_topic(s: &str) -> Result<String, String> {
+    if s.is_empty() {
+        return Err("a topic name cannot be empty".into());
+    }
+    let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if s.len() > 249 || s == "." || s == ".." || !s.chars().all(legal) {
+        return Err(format!(
+            "'{}' is not a topic name: exact names only (no patterns), 1 to 249 of letters, digits, '.', '_' and '-'",
+            s.escape_debug()
+        ));
+    }
+    Ok(s.to_string())
+}
+
+/// A bootstrap list: `host:port` entries separated by commas, IPv6 hosts in brackets, an
+/// optional `PROTOCOL://` prefix (as librdkafka takes it). A port is 1–65535; librdkafka
+/// would otherwise wrap `99999` into another port.
+pub fn check_bootstrap(list: &str) -> Result<(), String> {
+    for entry in list.split(',').map(str::trim) {
+        let bad = |why: &str| Err(format!("'{}': {why}", entry.escape_debug()));
+        if entry.is_empty() {
+            return bad("empty entry (expected HOST:PORT[,HOST:PORT...])");
+        }
+        let addr = entry.split_once("://").map_or(entry, |(_, rest)| rest);
+        let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
+            match rest.split_once(']') {
+                Some((h, "")) => (h, None),
+                Some((h, p)) => match p.strip_prefix(':') {
+                    Some(p) => (h, Some(p)),
+                    None => return bad("expected [IPV6]:PORT"),
+                },
+                None => return bad("unclosed '[' (expected [IPV6]:PORT)"),
+            }
+        } else {
+            match addr.rsplit_once(':') {
+                Some((h, _)) if h.contains(':') => {
+                    return bad("an IPv6 address needs brackets: [IPV6]:PORT")
+                }
+                Some((h, p)) => (h, Some(p)),
+                None => (addr, None),
+            }
+        };
+        let host_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%'));
+        if !host_ok {
+            return bad("not a host name or address");
+        }
+        if let Some(p) = port {
+            match p.parse::<u32>() {
+                Ok(n) if (1..=65535).contains(&n) => {}
+                _ => return bad(&format!("port '{p}' is not from 1 to 65535")),
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_timeout("1h").unwrap(), MAX_TIMEOUT);
+        for bad in ["0s", "61m", "2h", "-1s"] {
+            assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_take_any_offset_and_epoch_milliseconds() {
+        let utc = 1_761_955_200_000; // 2025-11-01T00:00:00Z
+        assert_eq!(parse_time("2025-11-01T00:00:00Z").unwrap(), utc);
+        assert_eq!(parse_time("2025-11-01T00:00:00z").unwrap(), utc);
+        assert_eq!(parse_time("2025-11-01T02:00:00+02:00").unwrap(), utc);
+        assert_eq!(parse_time("2025-10-31T19:00:00-05:00").unwrap(), utc);
+        assert_eq!(parse_time("2025-11-01T00:00:00.250Z").unwrap(), utc + 250);
+        assert_eq!(parse_time("1761955200000").unwrap(), utc);
+        for bad in [
+            "",
+            "yesterday",
+            "2025-11-01",
+            "2025-11-01T00:00:00",
+            "1969-12-31T23:59:59Z",
+            "99999999999999999999",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn counts_are_bounded() {
+        assert_eq!(parse_workers("8").unwrap(), 8);
+        for bad in ["0", "100000000", "-1", "many", ""] {
+            assert!(parse_workers(bad).is_err(), "{bad}");
+        }
+        assert!(parse_samples("1").is_err());
+        assert!(parse_positive("0").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(parse_group("").is_err());
+        assert_eq!(parse_group(" g ").unwrap(), " g ");
+        assert_eq!(parse_topic("orders.v1_a-b").unwrap(), "orders.v1_a-b");
+        for bad in ["", ".", "..", "^orders.*", "a b", "t\x1b[2J", &"x".repeat(250)] {
+            assert!(parse_topic(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bootstrap_lists() {
+        for ok in [
+            "localhost:9092",
+            "a:1,b:65535",
+            "[::1]:9092",
+            "[fe80::1%eth0]:9092",
+            "kafka",
+            "SSL://broker.example:9093",
+            "10.0.0.1:9092, 10.0.0.2:9092",
+        ] {
+            assert!(check_bootstrap(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "host:99999",
+            "host:0",
+            "host:",
+            "host:port",
+            "::1:9092",
+            "[::1:9092",
+            "a:1,,b:2",
+            "",
+            "ho st:1",
+            ":9092",
+        ] {
+            assert!(check_bootstrap(bad).is_err(), "{bad}");
+        }
+    }
+}
