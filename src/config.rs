@@ -228,10 +228,36 @@ pub fn parse_file(path: &Path, text: &str) -> Result<ConfigFile> {
     if text.trim().is_empty() {
         return Ok(ConfigFile::default());
     }
-    // serde_yaml's message already ends in "at line L column C".
-    serde_yaml::from_str(text).map_err(|e| Error::ConfigFile {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+    // serde_yaml's message usually ends in "at line L column C"; where it has no place
+    // (a wrong key at the top level, a second document) kbp finds one.
+    serde_yaml::from_str(text).map_err(|e| {
+        let mut message = e.to_string();
+        if e.location().is_none() {
+            if let Some((line, column)) = locate(text, &message) {
+                message = format!("{message} at line {line} column {column}");
+            }
+        }
+        Error::ConfigFile {
+            path: path.to_path_buf(),
+            message,
+        }
+    })
+}
+
+/// Where the first name quoted in `message` (`` `name` ``) stands as a key in `text`, or
+/// the second document's start; 1-based.
+fn locate(text: &str, message: &str) -> Option<(usize, usize)> {
+    let key = message.split('`').nth(1).filter(|k| !k.is_empty());
+    text.lines().enumerate().find_map(|(i, line)| {
+        let trimmed = line.trim_start();
+        let column = line.len() - trimmed.len() + 1;
+        let hit = match key {
+            Some(k) => trimmed
+                .strip_prefix(k)
+                .is_some_and(|rest| rest.trim_start().starts_with(':')),
+            None => i > 0 && trimmed.starts_with("---"),
+        };
+        hit.then_some((i + 1, column))
     })
 }
 
@@ -554,6 +580,19 @@ contexts:
         assert!(err.contains("/tmp/k.yaml"), "{err}");
         assert!(err.contains("unknown field `bootstrap`"), "{err}");
         assert!(err.contains("line 3 column 5"), "{err}");
+    }
+
+    #[test]
+    fn errors_without_a_place_get_one() {
+        let err = |text: &str| {
+            parse_file(Path::new("k.yaml"), text)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("contexts: {}\ncurrent_context: prod\n");
+        assert!(e.contains("`current_context`") && e.contains("line 2 column 1"), "{e}");
+        let e = err("contexts: {}\n---\ncontexts: {}\n");
+        assert!(e.contains("line 2 column 1"), "{e}");
     }
 
     #[test]

@@ -69,7 +69,7 @@ pub fn finish(outcome: Result<()>) -> i32 {
         Ok(()) => exit::OK,
         Err(e) if e.is_broken_pipe() => exit::OK,
         Err(e) => {
-            eprintln!("kbp: {e}");
+            eprintln!("kbp: {}", output::printable(&e.to_string()));
             e.exit_code()
         }
     }

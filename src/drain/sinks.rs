@@ -52,8 +52,12 @@ pub enum ValueFormat {
 pub enum LineFormat {
     /// One JSON object per record
     Json,
-    /// The raw value bytes, one record per line
+    /// The raw value bytes, one record per line. Cannot be read back exactly: a tombstone
+    /// and an empty value are both an empty line, and a value with a newline splits
     Raw,
+    /// Each value as its byte length (-1 for a tombstone) on a line, then the bytes and a
+    /// newline: exact for any value
+    LengthPrefixed,
 }
 
 #[derive(Serialize)]
@@ -83,6 +87,14 @@ fn render(bytes: Option<&[u8]>, f: ValueFormat) -> serde_json::Value {
 pub fn line(record: &Record, lines: LineFormat, values: ValueFormat) -> Vec<u8> {
     let mut out = match lines {
         LineFormat::Raw => record.value.clone().unwrap_or_default(),
+        LineFormat::LengthPrefixed => match &record.value {
+            None => b"-1".to_vec(),
+            Some(v) => {
+                let mut out = format!("{}\n", v.len()).into_bytes();
+                out.extend_from_slice(v);
+                out
+            }
+        },
         LineFormat::Json => {
             let j = JsonRecord {
                 topic: &record.topic,
@@ -321,6 +333,21 @@ mod tests {
             line(&rec(), LineFormat::Raw, ValueFormat::Utf8),
             b"{\"a\":1}\n"
         );
+    }
+
+    #[test]
+    fn length_prefixed_values_read_back_exactly() {
+        let with = |value: Option<&[u8]>| Record {
+            value: value.map(<[u8]>::to_vec),
+            ..rec()
+        };
+        let framed = |value| line(&with(value), LineFormat::LengthPrefixed, ValueFormat::Utf8);
+        assert_eq!(framed(None), b"-1\n");
+        assert_eq!(framed(Some(b"")), b"0\n\n");
+        assert_eq!(framed(Some(b"a\nb")), b"3\na\nb\n");
+        // Raw cannot tell these apart; that is why length-prefixed exists.
+        let raw = |value| line(&with(value), LineFormat::Raw, ValueFormat::Utf8);
+        assert_eq!(raw(None), raw(Some(b"")));
     }
 
     #[test]

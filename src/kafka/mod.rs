@@ -10,11 +10,14 @@ mod batch;
 pub mod consumer;
 mod context;
 pub mod mock;
+mod preflight;
 pub mod producer;
 mod timestamps;
 pub mod types;
 
 use std::collections::{HashMap, HashSet};
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -37,10 +40,42 @@ const CLASSIC_ROUND_MIN: usize = 8;
 /// trips of the requests sent since the previous one.
 const STATS_INTERVAL_MS: &str = "500";
 
+/// How long dropping a client may take before kbp leaves it behind (see [`destroy_bounded`]).
+const DESTROY_WAIT: Duration = Duration::from_millis(500);
+
 pub struct Session {
     settings: Settings,
     /// A producer-type handle is librdkafka's lightest client; it carries the admin calls.
-    client: BaseProducer<KbpContext>,
+    /// Destroyed in `Drop`, bounded.
+    client: ManuallyDrop<BaseProducer<KbpContext>>,
+    /// Until the cluster first answers, every call shares one `--timeout` (the connection
+    /// phase).
+    answered: AtomicBool,
+    connect_deadline: Instant,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // SAFETY: `client` is never used again: this is the session's drop.
+        let client = unsafe { ManuallyDrop::take(&mut self.client) };
+        destroy_bounded(client);
+    }
+}
+
+/// Destroys a librdkafka client on a thread of its own and waits at most [`DESTROY_WAIT`]:
+/// rd_kafka_destroy joins the broker threads, and one stuck in a blocking DNS lookup would
+/// hold the exit well past `--timeout`. What is left behind ends with the process.
+pub(crate) fn destroy_bounded<T: Send + 'static>(client: T) {
+    let (done, finished) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("kbp-destroy".into())
+        .spawn(move || {
+            drop(client);
+            let _ = done.send(());
+        });
+    if spawned.is_ok() {
+        let _ = finished.recv_timeout(DESTROY_WAIT);
+    }
 }
 
 impl Session {
@@ -64,12 +99,21 @@ impl Session {
     }
 
     fn connect_with(settings: &Settings, config: ClientConfig) -> Result<Session> {
+        let connect_deadline = Instant::now() + settings.timeout;
+        preflight::check(&settings.bootstrap, settings.timeout).map_err(|reason| {
+            Error::Unreachable {
+                bootstrap: settings.bootstrap.clone(),
+                reason,
+            }
+        })?;
         let client = config
             .create_with_context(KbpContext::new(settings))
             .map_err(|e| config_error(settings, e))?;
         Ok(Session {
             settings: settings.clone(),
-            client,
+            client: ManuallyDrop::new(client),
+            answered: AtomicBool::new(false),
+            connect_deadline,
         })
     }
 
@@ -90,7 +134,12 @@ impl Session {
     /// Waits for `expected` results on `q`, serving librdkafka's error and log callbacks
     /// meanwhile so that an authentication failure ends the wait at once.
     fn wait(&self, q: &Queue, expected: usize, op: &'static str) -> Result<Vec<admin::Event>> {
-        let deadline = Instant::now() + self.settings.timeout + Duration::from_millis(500);
+        let connecting = !self.answered.load(Ordering::Relaxed);
+        let deadline = if connecting {
+            self.connect_deadline
+        } else {
+            Instant::now() + self.settings.timeout + Duration::from_millis(500)
+        };
         let mut events = Vec::with_capacity(expected);
         while events.len() < expected {
             self.client.poll(Duration::ZERO);
@@ -106,6 +155,7 @@ impl Session {
                 if let Some(err) = ev.error() {
                     return Err(self.request_error(op, err));
                 }
+                self.answered.store(true, Ordering::Relaxed);
                 events.push(ev);
             }
         }

@@ -92,13 +92,31 @@ pub trait Render: Serialize {
 /// Writes `report` in `format` to stdout; warnings go to stderr.
 pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
     for w in report.warnings() {
-        eprintln!("kbp: warning: {w}");
+        eprintln!("kbp: warning: {}", printable(w));
     }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write(report, format, &mut out)?;
     out.flush()?;
     Ok(())
+}
+
+/// `text` safe for a terminal: control characters (an escape sequence in a group name
+/// could clear the operator's screen, a newline would split a one-line message) are shown
+/// escaped, as `\u{1b}` and `\n`. JSON, CSV and Prometheus output escape on their own.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Writes text as it is to stdout: generated scripts and pages, and the demo's narration.
@@ -113,7 +131,7 @@ pub fn text(text: &str) -> Result<()> {
 pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
     let mut err = std::io::stderr().lock();
     for w in report.warnings() {
-        writeln!(err, "kbp: warning: {w}")?;
+        writeln!(err, "kbp: warning: {}", printable(w))?;
     }
     write(report, format, &mut err)?;
     err.flush()?;
@@ -175,5 +193,18 @@ mod tests {
         assert_eq!(compact_duration(187_000), "3m07s");
         assert_eq!(compact_duration(4 * 3_600_000 + 5 * 60_000), "4h05m");
         assert_eq!(compact_duration(2 * 86_400_000 + 3 * 3_600_000), "2d03h");
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("orders"), "orders");
+        assert_eq!(printable("g\u{1b}[2Jx"), "g\\u{1b}[2Jx");
+        assert_eq!(printable("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(printable("größe"), "größe");
     }
 }

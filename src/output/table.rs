@@ -5,7 +5,7 @@ use std::io::Write;
 
 use comfy_table::{presets::NOTHING, CellAlignment, ContentArrangement};
 
-use super::Block;
+use super::{printable, Block};
 use crate::error::Result;
 
 pub fn write(blocks: &[Block], out: &mut dyn Write) -> Result<()> {
@@ -17,20 +17,20 @@ pub fn write(blocks: &[Block], out: &mut dyn Write) -> Result<()> {
             Block::Table(t) => t,
             Block::Text(lines) => {
                 for l in lines {
-                    writeln!(out, "{l}")?;
+                    writeln!(out, "{}", printable(l))?;
                 }
                 continue;
             }
         };
         if let Some(title) = &t.title {
-            writeln!(out, "{title}")?;
+            writeln!(out, "{}", printable(title))?;
         }
         let mut grid = comfy_table::Table::new();
         grid.load_preset(NOTHING)
             .set_content_arrangement(ContentArrangement::Disabled)
             .set_header(t.headers.iter().copied());
         for row in &t.rows {
-            grid.add_row(row.iter().map(String::as_str));
+            grid.add_row(row.iter().map(|c| printable(c)));
         }
         // Numbers right-aligned so magnitudes line up.
         for (idx, col) in grid.column_iter_mut().enumerate() {
