@@ -412,7 +412,9 @@ impl Engine {
         if let Err(e) = self.sink.sync() {
             // Not durable, so not processed: commit nothing this round.
             self.note(format!("cannot write: {e}"));
-            self.stop(StopReason::SinkFailed);
+            // Whatever stop was under way, nothing past the last commit is durable.
+            let since = self.stopping.take().map_or_else(Instant::now, |(_, t)| t);
+            self.stopping = Some((StopReason::SinkFailed, since));
             return vec![];
         }
         let mut out: Vec<(TopicPartition, i64)> = due
@@ -817,8 +819,13 @@ impl Driver for Engine {
                 std::thread::sleep(Duration::from_millis(2));
                 return tick;
             }
-            self.stop_reason = reason;
             tick.commit = self.commits();
+            // The final sync can still fail, turning any stop into a failed one.
+            self.stop_reason = if self.stop_reason_is(StopReason::SinkFailed) {
+                StopReason::SinkFailed
+            } else {
+                reason
+            };
             tick.stop = true;
             return tick;
         }

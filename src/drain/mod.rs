@@ -212,21 +212,6 @@ fn guard_live_group(session: &Session, group: &str, join_anyway: bool) -> Result
             live.join(", ")
         )));
     }
-    // Kafka refuses a classic member whose assignor no member shares; say why up front
-    // instead of failing the join.
-    let assignor = d.assignor.to_ascii_lowercase();
-    if d.group_type == crate::kafka::GroupType::Classic
-        && !assignor.is_empty()
-        && assignor != "cooperative-sticky"
-    {
-        return Err(Error::kafka(
-            "JoinGroup",
-            format!(
-                "group {group}'s members use the '{}' assignor; kbp drain uses cooperative-sticky, and Kafka refuses members that share no assignor (INCONSISTENT_GROUP_PROTOCOL)",
-                d.assignor
-            ),
-        ));
-    }
     eprintln!(
         "kbp: warning: joining group {group} with {} live member(s) (--join-live-group): they lose partitions to the drain while it runs",
         live.len()

@@ -489,10 +489,9 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
                 Some(Ok(m)) => batch.push(detach(&m, spec.fields, &mut topics)),
                 Some(Err(e)) => {
                     let message = settings.redactor.redact(&e.to_string());
-                    if is_fatal(&e) {
-                        fatal = Some(message);
-                    } else {
-                        error = Some(message);
+                    match fatal_cause(&e) {
+                        Some(cause) => fatal = Some(format!("{cause} ({message})")),
+                        None => error = Some(message),
                     }
                     break;
                 }
@@ -534,25 +533,25 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         }
     }
     match fatal {
-        Some(reason) => Err(Error::kafka("consume", reason)),
+        Some(reason) => Err(Error::kafka("joining the group", reason)),
         None => Ok(()),
     }
 }
 
-/// Errors after which the group will not take this member: waiting would only idle.
-fn is_fatal(e: &rdkafka::error::KafkaError) -> bool {
+/// Errors after which the group will not take this member (waiting would only idle), with
+/// what they mean for a drain.
+fn fatal_cause(e: &rdkafka::error::KafkaError) -> Option<&'static str> {
     use rdkafka::error::RDKafkaErrorCode as C;
-    matches!(
-        e.rdkafka_error_code(),
-        Some(
-            C::InconsistentGroupProtocol
-                | C::GroupAuthorizationFailed
-                | C::TopicAuthorizationFailed
-                | C::UnsupportedAssignor
-                | C::InvalidGroupId
-                | C::Fatal
-        )
-    )
+    Some(match e.rdkafka_error_code()? {
+        C::InconsistentGroupProtocol | C::UnsupportedAssignor => {
+            "the group's members use a partition assignor kbp drain does not (it uses cooperative-sticky), so Kafka refuses it"
+        }
+        C::GroupAuthorizationFailed => "not authorized to join the group",
+        C::TopicAuthorizationFailed => "not authorized to read the topic",
+        C::InvalidGroupId => "the group id is not valid",
+        C::Fatal => "librdkafka reported a fatal error",
+        _ => return None,
+    })
 }
 
 /// Takes the record queue out of the context on every way out of `run`, so that it is
