@@ -28,7 +28,7 @@ complete -c kbp -n "__fish_kbp_needs_command" -s b -l bootstrap-server -d 'Boots
 complete -c kbp -n "__fish_kbp_needs_command" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_needs_command" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_needs_command" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_needs_command" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_needs_command" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_needs_command" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_needs_command" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_needs_command" -s V -l version -d 'Print version'
@@ -61,7 +61,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand lag" -s b -l bootstrap-server -d
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand lag" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l all-groups -d 'Inspect every consumer group (the default when no --group is given)'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l only-with-lag -d 'Only rows whose lag is above zero'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l no-time-lag -d 'Skip reading records for TIME-LAG (faster, no per-partition fetches)'
@@ -71,7 +71,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand lag" -s V -l version -d 'Print v
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l window -d 'How long to watch the cluster' -r
-complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l samples -d 'Samples taken over the window (at least 2)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l samples -d 'Samples taken over the window (2 to 10000)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l fail-on -d 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)' -r -f -a "warn\t''
 crit\t''
 never\t''"
@@ -87,7 +87,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s b -l bootstrap-serv
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l all-groups -d 'Inspect every consumer group (the default when no --group is given)'
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l once -d 'One snapshot, only the checks that need no history'
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l no-time-lag -d 'Skip reading records for the exact time lag'
@@ -107,44 +107,47 @@ complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s b -l bootstrap-serve
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s g -l group -d 'Consumer group to drain as (joins it)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -s t -l topic -d 'Topic to drain, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -s t -l topic -d 'Topic to drain (an exact name), repeatable' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l sink -d 'Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l format -d 'Line format of stdout and file sinks' -r -f -a "json\t'One JSON object per record'
-raw\t'The raw value bytes, one record per line'"
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l format -d 'Line format of stdout and file sinks (raw cannot be read back: see docs/drain.md)' -r -f -a "json\t'One JSON object per record'
+raw\t'The raw value bytes, one record per line. Cannot be read back exactly: a tombstone and an empty value are both an empty line, and a value with a newline splits'
+length-prefixed\t'Each value as its byte length (-1 for a tombstone) on a line, then the bytes and a newline: exact for any value'"
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l value-format -d 'How keys and values appear in JSON lines' -r -f -a "utf8\t'UTF-8 text; invalid bytes become U+FFFD'
 base64\t'Base64 of the bytes'
 json\t'Embedded JSON when the value parses as JSON, else a string'
 raw\t'Array of byte values'"
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l workers -d 'Worker threads processing records' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l workers -d 'Worker threads processing records (1 to 1024)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l ordering -d 'Order guarantee: per partition, per key, or none' -r -f -a "partition\t'Records of a partition one at a time, in offset order'
 key\t'Records of a key in order; different keys of a partition in parallel'
 unordered\t'Fully parallel'"
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l high-water -d 'Pause the assigned partitions when this many records are queued' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l low-water -d 'Resume them when the queue is back to this many' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l until -d 'Stop at: end (the log end captured at start), offset:N, offset:TOPIC/P=N,..., time:RFC3339' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l until -d 'Stop at: end (the log end captured at start), offset:N, offset:TOPIC/P=N,... (partitions not named are not drained), time:TIME (RFC 3339 with an offset, or epoch ms)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l max-records -d 'Stop after this many records' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l idle -d 'Stop when no record arrived for this long, e.g. 30s' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l from -d 'Where partitions without a commit start: committed (= earliest), earliest, latest, time:RFC3339' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l from -d 'Where partitions without a commit start: committed (= earliest), earliest, latest, time:TIME (RFC 3339 with an offset, or epoch ms)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l rate -d 'At most this many records per second, e.g. 500/s or 6000/m' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l retries -d 'Retries of a failed record before --on-failure applies' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l retries -d 'Retries of a failed record before --on-failure applies (0 to 1000)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l backoff-initial -d 'First retry delay (exponential, full jitter)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l backoff-max -d 'Longest retry delay' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l on-failure -d 'After the retries: stop, skip, or dlq:TOPIC' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l commit-interval -d 'How often processed offsets are committed' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l shutdown-timeout -d 'Bound on finishing in-flight work at shutdown and on revoke' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l summary -d 'Final summary: text on stderr, or json on stdout' -r -f -a "text\t''
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l summary -d 'Final summary (and the --dry-run plan): text on stderr, or json on stdout' -r -f -a "text\t''
 json\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l dry-run -d 'Process, but never commit'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l dry-run -d 'Print the plan (per partition: start, stop, records, time span) and exit; joins no group, runs no sink, commits nothing'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l no-commit -d 'Process records through the sink, but commit nothing'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l join-live-group -d 'Join the group even when it has live members that are not kbp drains (they lose partitions to the drain while it runs)'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s q -l quiet -d 'No progress on stderr'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -153,7 +156,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subc
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s V -l version -d 'Print version'
@@ -166,7 +169,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcomma
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s V -l version -d 'Print version'
@@ -178,7 +181,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcomma
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s V -l version -d 'Print version'
@@ -190,7 +193,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand demo" -s b -l bootstrap-server -
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand demo" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -l serve -d 'Keep the mock cluster (and its traffic) up, print its address, wait for Ctrl-C'
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -s h -l help -d 'Print help'
@@ -199,7 +202,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand completions" -s b -l bootstrap-s
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand completions" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -s V -l version -d 'Print version'
@@ -207,7 +210,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand man" -s b -l bootstrap-server -d
 complete -c kbp -n "__fish_kbp_using_subcommand man" -l context -d 'Context of the config file to use (default: its current-context)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand man" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
-complete -c kbp -n "__fish_kbp_using_subcommand man" -l timeout -d 'Bound on every network operation, e.g. 10s, 500ms' -r
+complete -c kbp -n "__fish_kbp_using_subcommand man" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s V -l version -d 'Print version'

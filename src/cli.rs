@@ -13,8 +13,8 @@ use crate::cmd::complete::{group_names, topic_names};
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
 use crate::kafka::consumer::StartFrom;
 use crate::values::{
-    parse_brokers, parse_duration, parse_group, parse_period, parse_positive, parse_queue_bound, parse_retries,
-    parse_samples, parse_timeout, parse_topic, parse_workers,
+    parse_brokers, parse_duration, parse_group, parse_period, parse_positive, parse_queue_bound,
+    parse_retries, parse_samples, parse_span, parse_timeout, parse_topic, parse_workers,
 };
 
 pub use crate::output::Format;
@@ -214,7 +214,7 @@ pub struct BrokersArgs {
     pub brokers: BrokerScope,
 
     /// How long to measure round trips and metric rates
-    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_period)]
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_span)]
     pub window: Duration,
 
     /// Output format: table, wide, json, yaml, csv [default: table]

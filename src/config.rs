@@ -95,7 +95,10 @@ pub fn owned(key: &str) -> Option<&'static str> {
 /// history): say so once, and where it belongs instead.
 fn warn_inline_secrets(properties: &[(String, String)]) {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    if let Some((k, _)) = properties.iter().find(|(k, _)| Redactor::is_sensitive_key(k)) {
+    if let Some((k, _)) = properties
+        .iter()
+        .find(|(k, _)| Redactor::is_sensitive_key(k))
+    {
         ONCE.call_once(|| {
             eprintln!(
                 "kbp: warning: -X {k}=... is visible to other users of this machine (ps, shell history); put it in a context's password-env or password-file (README: Point it at a cluster)"
@@ -590,7 +593,10 @@ contexts:
                 .to_string()
         };
         let e = err("contexts: {}\ncurrent_context: prod\n");
-        assert!(e.contains("`current_context`") && e.contains("line 2 column 1"), "{e}");
+        assert!(
+            e.contains("`current_context`") && e.contains("line 2 column 1"),
+            "{e}"
+        );
         let e = err("contexts: {}\n---\ncontexts: {}\n");
         assert!(e.contains("line 2 column 1"), "{e}");
     }

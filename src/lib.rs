@@ -37,14 +37,14 @@ where
     }
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
-        Err(e) => {
-            // clap prints help/version to stdout and usage errors to stderr itself.
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: clap prints them to stdout.
             let _ = e.print();
-            return if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+            return exit::OK;
+        }
+        Err(e) => {
+            eprintln!("{}", one_line(&e.render().to_string()));
+            return exit::USAGE;
         }
     };
     // Before any cluster is asked: Ctrl-C must end a command at any phase.
@@ -52,6 +52,17 @@ where
         return finish(Err(e));
     }
     finish(dispatch(&cli))
+}
+
+/// clap's usage error as one line: its message up to the first blank line (the usage and
+/// the `--help` tip after it add nothing a script can use), lines joined.
+fn one_line(rendered: &str) -> String {
+    rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A report's verdict (a threshold, a finding) outlives its output: a reader that closed

@@ -41,6 +41,15 @@ pub fn parse_period(s: &str) -> Result<Duration, String> {
     duration_within(s, Duration::from_secs(86_400))
 }
 
+/// A duration of at most a day, zero allowed (`kbp brokers --window 0s`: no measuring).
+pub fn parse_span(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d > Duration::from_secs(86_400) {
+        return Err(format!("'{s}' is longer than the most allowed, 1day"));
+    }
+    Ok(d)
+}
+
 /// A point in time as milliseconds since the epoch: RFC 3339 with any offset (`Z`, `z`,
 /// `+02:00`), or a plain integer of epoch milliseconds (as Kafka's tools take them).
 pub fn parse_time(s: &str) -> Result<i64, String> {
@@ -221,7 +230,15 @@ mod tests {
         assert!(parse_group("").is_err());
         assert_eq!(parse_group(" g ").unwrap(), " g ");
         assert_eq!(parse_topic("orders.v1_a-b").unwrap(), "orders.v1_a-b");
-        for bad in ["", ".", "..", "^orders.*", "a b", "t\x1b[2J", &"x".repeat(250)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "^orders.*",
+            "a b",
+            "t\x1b[2J",
+            &"x".repeat(250),
+        ] {
             assert!(parse_topic(bad).is_err(), "{bad}");
         }
     }

@@ -714,7 +714,8 @@ impl Driver for Engine {
             let last = self.tracker.last_committed(&slot);
             if let Some(off) = self.tracker.revoke(&slot) {
                 let failed = self.stop_reason_is(StopReason::SinkFailed);
-                if synced && !lost && !failed && !self.cfg.no_commit && last.is_none_or(|l| off > l) {
+                if synced && !lost && !failed && !self.cfg.no_commit && last.is_none_or(|l| off > l)
+                {
                     out.push((tp.clone(), off));
                 }
             }

@@ -173,11 +173,11 @@ fn drained_partitions(session: &Session, topics: &[String]) -> Result<Vec<TopicP
             names: missing.join(", "),
         });
     }
-    if let Some((t, e)) = described
-        .iter()
-        .find_map(|t| Some((t, t.error.as_ref()?)))
-    {
-        return Err(Error::kafka("DescribeTopics", format!("topic {}: {e}", t.name)));
+    if let Some((t, e)) = described.iter().find_map(|t| Some((t, t.error.as_ref()?))) {
+        return Err(Error::kafka(
+            "DescribeTopics",
+            format!("topic {}: {e}", t.name),
+        ));
     }
     Ok(described
         .iter()
@@ -193,7 +193,11 @@ fn drained_partitions(session: &Session, topics: &[String]) -> Result<Vec<TopicP
 /// would hand the drain their partitions, and their records would go to the sink instead
 /// of the application. Other drains are fine: that is how a drain scales out.
 fn guard_live_group(session: &Session, group: &str, join_anyway: bool) -> Result<()> {
-    let Some(d) = session.describe_groups(&[group.to_string()])?.into_iter().next() else {
+    let Some(d) = session
+        .describe_groups(&[group.to_string()])?
+        .into_iter()
+        .next()
+    else {
         return Ok(());
     };
     let live: Vec<String> = d
@@ -283,7 +287,13 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
     let session = Session::connect(settings)?;
     let partitions = drained_partitions(&session, &args.topics)?;
     plan::check_until(args.until.as_ref(), &partitions)?;
-    let bounds = plan::bounds(&session, &args.group, args.from, args.until.as_ref(), &partitions)?;
+    let bounds = plan::bounds(
+        &session,
+        &args.group,
+        args.from,
+        args.until.as_ref(),
+        &partitions,
+    )?;
     if args.dry_run {
         let shown = plan::plan(
             &session,

@@ -179,7 +179,9 @@ pub fn bounds(
                 Some(Until::End) => Some(last),
                 Some(Until::Time(_)) => until_time.as_ref().map(|t| t[tp]),
                 // A partition an `offset:` list does not name is not drained.
-                Some(Until::Offsets { all, each }) => Some(each.get(tp).copied().or(*all).unwrap_or(0)),
+                Some(Until::Offsets { all, each }) => {
+                    Some(each.get(tp).copied().or(*all).unwrap_or(0))
+                }
             };
             let to = stop.unwrap_or(last).min(last);
             PartitionPlan {

@@ -128,7 +128,9 @@ mod tests {
             parse_sink("topic:out@dr"),
             Ok(SinkSpec::Topic("out".into(), Some("dr".into())))
         );
-        for bad in ["", "nul", "file:", "exec: ", "topic:", "topic:@x", "topic:a@", "topic:^a"] {
+        for bad in [
+            "", "nul", "file:", "exec: ", "topic:", "topic:@x", "topic:a@", "topic:^a",
+        ] {
             assert!(parse_sink(bad).is_err(), "{bad}");
         }
     }
@@ -159,8 +161,16 @@ mod tests {
         };
         assert_eq!(each[&TopicPartition::new("a.b", 1)], 7);
         for bad in [
-            "", "never", "offset:", "offset:-1", "offset:a/0", "offset:a/x=1", "offset:a/-1=3",
-            "offset:a/0=1,a/0=2", "offset:^a/0=1", "time:soon",
+            "",
+            "never",
+            "offset:",
+            "offset:-1",
+            "offset:a/0",
+            "offset:a/x=1",
+            "offset:a/-1=3",
+            "offset:a/0=1,a/0=2",
+            "offset:^a/0=1",
+            "time:soon",
         ] {
             assert!(parse_until(bad).is_err(), "{bad}");
         }
@@ -168,7 +178,10 @@ mod tests {
 
     #[test]
     fn failures() {
-        assert_eq!(parse_on_failure("dlq:dead"), Ok(OnFailure::Dlq("dead".into())));
+        assert_eq!(
+            parse_on_failure("dlq:dead"),
+            Ok(OnFailure::Dlq("dead".into()))
+        );
         for bad in ["", "retry", "dlq:", "dlq:a b"] {
             assert!(parse_on_failure(bad).is_err(), "{bad}");
         }

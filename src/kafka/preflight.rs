@@ -41,9 +41,7 @@ pub fn check(bootstrap: &str, timeout: Duration) -> Result<(), String> {
 fn verdict(entries: &[String], wait: Duration) -> Option<String> {
     let mut reasons = Vec::new();
     for entry in entries {
-        let Some(target) = host_port(entry) else {
-            return None;
-        };
+        let target = host_port(entry)?;
         let addrs: Vec<SocketAddr> = match target.to_socket_addrs() {
             Ok(a) => a.collect(),
             Err(e) => {
@@ -55,7 +53,9 @@ fn verdict(entries: &[String], wait: Duration) -> Option<String> {
             match TcpStream::connect_timeout(&addr, wait) {
                 Ok(_) => return None,
                 Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                    reasons.push(format!("{entry}: connect to {addr} failed: Connection refused"));
+                    reasons.push(format!(
+                        "{entry}: connect to {addr} failed: Connection refused"
+                    ));
                 }
                 Err(_) => return None,
             }
@@ -71,7 +71,10 @@ fn host_port(entry: &str) -> Option<String> {
     if let Some(rest) = addr.strip_prefix('[') {
         let (host, port) = rest.split_once(']')?;
         let port = port.strip_prefix(':').unwrap_or("9092");
-        return Some(format!("[{host}]:{}", if port.is_empty() { "9092" } else { port }));
+        return Some(format!(
+            "[{host}]:{}",
+            if port.is_empty() { "9092" } else { port }
+        ));
     }
     Some(match addr.rsplit_once(':') {
         Some((host, port)) => format!("{host}:{port}"),
@@ -88,11 +91,22 @@ mod tests {
         // Port 1 on loopback: nothing listens there.
         let e = check("127.0.0.1:1", Duration::from_secs(2)).unwrap_err();
         assert!(e.contains("Connection refused"), "{e}");
-        let e = check("no-such-host.invalid:9092,127.0.0.1:1", Duration::from_secs(2)).unwrap_err();
-        assert!(e.contains("cannot resolve") && e.contains("Connection refused"), "{e}");
+        let e = check(
+            "no-such-host.invalid:9092,127.0.0.1:1",
+            Duration::from_secs(2),
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("cannot resolve") && e.contains("Connection refused"),
+            "{e}"
+        );
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        assert!(check(&format!("127.0.0.1:1,127.0.0.1:{port}"), Duration::from_secs(2)).is_ok());
+        assert!(check(
+            &format!("127.0.0.1:1,127.0.0.1:{port}"),
+            Duration::from_secs(2)
+        )
+        .is_ok());
     }
 
     #[test]

@@ -13,4 +13,5 @@ mod drain;
 mod drain_proof;
 mod drain_restart;
 mod generated;
+mod hostile;
 mod lag;

@@ -1,0 +1,666 @@
+//! Careless and hostile input against the real binary and the real broker: every row is an
+//! input class an operator could type during an incident, with the exit code it must get,
+//! a fragment of its one-line message, a time bound, and what must not happen because of it
+//! (a commit, a side effect of a sink, a partition taken, a secret printed, a raw escape).
+//!
+//! Rows are data, read by one runner: arguments are split on spaces (`~` stands for a space
+//! inside one argument, `''` for an empty argument) and placeholders are filled per row: `{B}` the broker, `{T}` a
+//! topic of 2 partitions x 10 records (record i at `T0 + i s`), `{G}` a group of the row's
+//! own, `{DIR}` a directory of its own, `{OUT}` an empty topic of its own, `{HOLE}` a
+//! listener that accepts and never answers, `{SASL}` the SCRAM listener, `{KBP}` the binary.
+//! The runner kills a row 5 s past its bound, so no row can hang the suite, and every row
+//! also checks that nothing panicked or printed a Rust debug dump.
+//!
+//! `KBP_HOSTILE_BIN=/path/to/kbp` runs the rows against another build (for a before/after
+//! table); the table of outcomes is printed either way.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::common::*;
+
+/// What must not happen.
+#[derive(Clone, Copy, Debug)]
+enum Never {
+    /// A commit in the row's group.
+    Commit,
+    /// This file (under `{DIR}`) exists afterwards: a sink ran.
+    File(&'static str),
+    /// A record reached `{OUT}`.
+    Produce,
+    /// The text appears in stdout or stderr (a secret).
+    Shows(&'static str),
+    /// A raw ESC byte reaches the terminal.
+    RawEscape,
+}
+
+/// What must be true afterwards.
+#[derive(Clone, Copy, Debug)]
+enum Then {
+    /// The row's group committed exactly these (partition, offset) pairs on `{T}`.
+    Committed(&'static [(i32, i64)]),
+    Stdout(&'static str),
+    Stderr(&'static str),
+}
+
+/// What the row needs around the command.
+#[derive(Clone, Copy, Debug)]
+enum Setup {
+    Plain,
+    /// A live application member (librdkafka's default range assignor) in `{G}`.
+    LiveMember,
+    /// `kill(sig)` after this many milliseconds.
+    Signal(i32, u64),
+    /// `kbp … | READER` in bash; the code is kbp's own.
+    Pipe(&'static str),
+    /// `{CFG}` is a config file with this text (`{B}` filled in).
+    Config(&'static str),
+    /// The group `{G}` is named with an escape sequence and has a commit on `{T}`.
+    EscapeGroup,
+    /// An environment variable for kbp.
+    Env(&'static str, &'static str),
+}
+
+struct Row {
+    class: &'static str,
+    args: &'static str,
+    code: i32,
+    says: &'static str,
+    within_ms: u64,
+    setup: Setup,
+    never: &'static [Never],
+    then: &'static [Then],
+}
+
+const fn row(class: &'static str, args: &'static str, code: i32, says: &'static str) -> Row {
+    Row {
+        class,
+        args,
+        code,
+        says,
+        within_ms: 10_000,
+        setup: Setup::Plain,
+        never: &[],
+        then: &[],
+    }
+}
+
+impl Row {
+    const fn within(mut self, ms: u64) -> Row {
+        self.within_ms = ms;
+        self
+    }
+    const fn setup(mut self, s: Setup) -> Row {
+        self.setup = s;
+        self
+    }
+    const fn never(mut self, n: &'static [Never]) -> Row {
+        self.never = n;
+        self
+    }
+    const fn then(mut self, t: &'static [Then]) -> Row {
+        self.then = t;
+        self
+    }
+}
+
+const INT: i32 = libc::SIGINT;
+const TERM: i32 = libc::SIGTERM;
+const NO_COMMIT: &[Never] = &[Never::Commit];
+
+/// The rows. Times: `{FROM5}` is T0 + 5 s written with a +02:00 offset, `{LATER}` an hour
+/// from now with +02:00, `{LATERZ}` the same with a lowercase `z`, `{LATERMS}` in epoch ms.
+const ROWS: &[Row] = &[
+    // The drain does what was not asked.
+    row("until offset: names an unknown topic", "-b {B} drain -g {G} -t {T} --sink null --until offset:nosuch/0=5", 2, "nosuch/0 is not a partition").never(NO_COMMIT),
+    row("until offset: names a partition the topic lacks", "-b {B} drain -g {G} -t {T} --sink null --until offset:{T}/7=3", 2, "/7 is not a partition").never(NO_COMMIT),
+    row("until offset: one partition named, the other not drained", "-b {B} drain -g {G} -t {T} --sink null --until offset:{T}/0=5", 0, "stopped (done)").then(&[Then::Committed(&[(0, 5)])]),
+    row("until offset:N for every partition", "-b {B} drain -g {G} -t {T} --sink null --until offset:3", 0, "stopped (done)").then(&[Then::Committed(&[(0, 3), (1, 3)])]),
+    row("until time: before every record stops at once", "-b {B} drain -g {G} -t {T} --sink null --until time:2020-11-01T00:00:00Z", 0, "stopped (done)").never(NO_COMMIT),
+    row("until time: after every record exits (+02:00)", "-b {B} drain -g {G} -t {T} --sink null --until time:{LATER}", 0, "stopped (done)").then(&[Then::Committed(&[(0, 10), (1, 10)])]),
+    row("until time: with a lowercase z", "-b {B} drain -g {G} -t {T} --sink null --until time:{LATERZ}", 0, "stopped (done)").then(&[Then::Committed(&[(0, 10), (1, 10)])]),
+    row("until time: in epoch milliseconds", "-b {B} drain -g {G} -t {T} --sink null --until time:{LATERMS}", 0, "stopped (done)").then(&[Then::Committed(&[(0, 10), (1, 10)])]),
+    row("until time: mid-log stops at the first later record", "-b {B} drain -g {G} -t {T} --sink null --until time:{FROM5}", 0, "stopped (done)").then(&[Then::Committed(&[(0, 5), (1, 5)])]),
+    row("until time: without an offset is ambiguous", "-b {B} drain -g {G} -t {T} --until time:2026-11-01T00:00:00", 2, "offset").never(NO_COMMIT),
+    row("-X auto.offset.reset=latest with --until end", "-b {B} -X auto.offset.reset=latest drain -g {G} -t {T} --until end", 2, "--from").never(NO_COMMIT),
+    row("from time: (RFC 3339, +02:00) is implemented", "-b {B} drain -g {G} -t {T} --sink null --until end --from time:{FROM5} --summary json", 0, "").then(&[Then::Committed(&[(0, 10), (1, 10)]), Then::Stdout("\"processed\":10,")]),
+    row("from time: garbage", "-b {B} drain -g {G} -t {T} --from time:yesterday", 2, "yesterday").never(NO_COMMIT),
+    row("from with a typo", "-b {B} drain -g {G} -t {T} --from earlist", 2, "earlist").never(NO_COMMIT),
+    row("dry run does not exec", "-b {B} drain -g {G} -t {T} --until end --dry-run --sink exec:touch~{DIR}/ran", 0, "dry run").never(&[Never::Commit, Never::File("ran")]),
+    row("dry run does not write the file", "-b {B} drain -g {G} -t {T} --until end --dry-run --sink file:{DIR}/out", 0, "would process 20 record(s)").never(&[Never::Commit, Never::File("out")]),
+    row("dry run does not produce", "-b {B} drain -g {G} -t {T} --until end --dry-run --sink topic:{OUT}", 0, "dry run").never(&[Never::Commit, Never::Produce]),
+    row("dry run plan as JSON", "-b {B} drain -g {G} -t {T} --until time:{FROM5} --dry-run --summary json", 0, "").never(NO_COMMIT).then(&[Then::Stdout("\"records\":10,")]),
+    row("dry run does not join a live group", "-b {B} drain -g {G} -t {T} --dry-run", 0, "up to the current log end").setup(Setup::LiveMember),
+    row("no-commit processes and commits nothing", "-b {B} drain -g {G} -t {T} --sink null --until end --no-commit", 0, "stopped (done)").never(NO_COMMIT),
+    row("dry-run and no-commit together", "-b {B} drain -g {G} -t {T} --dry-run --no-commit", 2, "cannot be used with"),
+    row("a live application member is not displaced", "-b {B} drain -g {G} -t {T} --until end --sink null", 8, "not kbp drains").setup(Setup::LiveMember).within(5_000),
+    row("joining anyway with another assignor is an error with its cause", "-b {B} drain -g {G} -t {T} --until end --sink null --join-live-group", 5, "assignor").setup(Setup::LiveMember).within(8_000),
+    row("-X group.id beside -g", "-b {B} -X group.id=elsewhere drain -g {G} -t {T} --until end", 2, "-X group.id: kbp sets the group itself: use -g/--group").never(NO_COMMIT),
+    row("-X group.id in lag too", "-b {B} -X group.id=x lag", 2, "-X group.id"),
+    row("-X enable.auto.commit", "-b {B} -X enable.auto.commit=true drain -g {G} -t {T} --until end", 2, "--no-commit").never(NO_COMMIT),
+    row("-X enable.auto.offset.store", "-b {B} -X enable.auto.offset.store=true drain -g {G} -t {T}", 2, "enable.auto.offset.store"),
+    row("-X partition.assignment.strategy", "-b {B} -X partition.assignment.strategy=range drain -g {G} -t {T}", 2, "assignor"),
+    row("-X group.instance.id", "-b {B} -X group.instance.id=app-1 drain -g {G} -t {T}", 2, "static member"),
+    row("group.id in a context's properties", "--config {CFG} drain -g {G} -t {T}", 2, "properties.group.id").setup(Setup::Config("current-context: c\ncontexts:\n  c:\n    bootstrap-servers: {B}\n    properties:\n      group.id: other\n")),
+    row("a sink that cannot write fails the drain", "-b {B} drain -g {G} -t {T} --until end --sink file:/dev/full", 6, "No space left on device").never(NO_COMMIT).then(&[Then::Stderr("sink-failed")]),
+    row("a file sink in a missing directory", "-b {B} drain -g {G} -t {T} --until end --sink file:/nonexistent/dir/out", 2, "--sink file:/nonexistent/dir/out").never(NO_COMMIT),
+    row("a hundred million workers", "-b {B} drain -g {G} -t {T} --sink null --workers 100000000", 2, "from 1 to 1024"),
+    row("zero workers", "-b {B} drain -g {G} -t {T} --workers 0", 2, "from 1 to 1024"),
+    row("high-water 0", "-b {B} drain -g {G} -t {T} --high-water 0", 2, "--high-water"),
+    row("low-water above high-water", "-b {B} drain -g {G} -t {T} --high-water 10 --low-water 20", 2, "--low-water (20) must be below --high-water (10)"),
+    row("a million retries", "-b {B} drain -g {G} -t {T} --retries 1000000", 2, "from 0 to 1000"),
+    row("max-records 0", "-b {B} drain -g {G} -t {T} --max-records 0", 2, "--max-records"),
+    row("rate 0/s", "-b {B} drain -g {G} -t {T} --rate 0/s", 2, "--rate"),
+    row("rate below one an hour", "-b {B} drain -g {G} -t {T} --rate 1e-9/s", 2, "--rate"),
+    row("idle 0s", "-b {B} drain -g {G} -t {T} --idle 0s", 2, "above zero"),
+    row("a sink with a typo", "-b {B} drain -g {G} -t {T} --sink nul", 2, "expected stdout, null"),
+    row("an empty topic sink", "-b {B} drain -g {G} -t {T} --sink topic:", 2, "missing the part after"),
+    row("on-failure with a typo", "-b {B} drain -g {G} -t {T} --on-failure retry", 2, "expected stop, skip or dlq:TOPIC"),
+    row("until with a typo", "-b {B} drain -g {G} -t {T} --until never", 2, "expected end, offset:N"),
+    row("a negative until offset", "-b {B} drain -g {G} -t {T} --until offset:-1", 2, "negative"),
+    row("diagnose with one sample", "-b {B} diagnose --samples 1", 2, "from 2 to 10000"),
+    row("diagnose over a zero window", "-b {B} diagnose --window 0s", 2, "above zero"),
+    row("brokers expected: 0", "-b {B} brokers --expect-brokers 0", 2, "from 1 to 10000"),
+    // Failures that are not bounded.
+    row("lag against a cluster that never answers", "-b {HOLE} --timeout 2s lag", 3, "timed out after 2s").within(3_000),
+    row("diagnose against a cluster that never answers", "-b {HOLE} --timeout 2s diagnose --once", 3, "cannot reach Kafka").within(3_000),
+    row("brokers against a cluster that never answers", "-b {HOLE} --timeout 2s brokers", 3, "cannot reach Kafka").within(3_000),
+    row("drain against a cluster that never answers", "-b {HOLE} --timeout 2s drain -g {G} -t {T}", 3, "cannot reach Kafka").within(3_000),
+    row("a refused bootstrap fails at once", "-b 127.0.0.1:1 --timeout 30s lag", 3, "Connection refused").within(1_000),
+    row("every bootstrap refused fails at once", "-b 127.0.0.1:1,127.0.0.1:2 --timeout 30s diagnose --once", 3, "127.0.0.1:2").within(1_000),
+    row("an unresolvable bootstrap is bounded", "-b no-such-host.invalid:9092 --timeout 2s lag", 3, "no-such-host.invalid").within(3_000),
+    row("Ctrl-C while lag waits for the cluster", "-b {HOLE} --timeout 60s lag", 130, "interrupted").setup(Setup::Signal(INT, 1_000)).within(2_000),
+    row("SIGTERM while lag waits for the cluster", "-b {HOLE} --timeout 60s lag", 143, "interrupted").setup(Setup::Signal(TERM, 1_000)).within(2_000),
+    row("Ctrl-C while diagnose waits for the cluster", "-b {HOLE} --timeout 60s diagnose", 130, "interrupted").setup(Setup::Signal(INT, 1_000)).within(2_000),
+    row("Ctrl-C while drain waits for the cluster", "-b {HOLE} --timeout 60s drain -g {G} -t {T} --until end", 130, "interrupted").setup(Setup::Signal(INT, 1_000)).within(2_000).never(NO_COMMIT),
+    row("Ctrl-C during a diagnose window", "-b {B} diagnose --window 60s", 130, "interrupted").setup(Setup::Signal(INT, 1_500)).within(2_500),
+    row("a wrong password with -X debug=all", "-b {SASL} --timeout 10s -X security.protocol=SASL_PLAINTEXT -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=kbp -X sasl.password=wrong-pw-31337 -X debug=all lag", 3, "authentication").within(3_000).never(&[Never::Shows("wrong-pw-31337")]),
+    row("a timeout over an hour", "-b {B} --timeout 2h lag", 2, "longer than the most allowed, 1h"),
+    row("a zero timeout", "-b {B} --timeout 0s lag", 2, "above zero"),
+    row("a bad KBP_TIMEOUT", "-b {B} lag", 2, "soon").setup(Setup::Env("KBP_TIMEOUT", "soon")),
+    // Results that hide.
+    row("a breach with a reader that closes early", "-b {B} lag -g {G} --fail-above 1", 1, "above --fail-above 1").setup(Setup::Pipe("(exec 0<&-; sleep 1)")),
+    row("a breach with | head -n 1", "-b {B} lag -g {G} --fail-above 1", 1, "above --fail-above 1").setup(Setup::Pipe("head -n 1 >/dev/null")),
+    row("a regex as drain topic", "-b {B} drain -g {G} -t ^orders.* --until end", 2, "exact names only").never(NO_COMMIT),
+    row("an unknown drain topic", "-b {B} drain -g {G} -t no-such-topic-kbp --until end", 4, "topic not found: no-such-topic-kbp"),
+    row("an unknown lag topic", "-b {B} lag -t no-such-topic-kbp", 4, "no-such-topic-kbp"),
+    row("an empty drain group", "-b {B} drain -g '' -t {T}", 2, "group name cannot be empty").never(NO_COMMIT),
+    row("an empty drain topic", "-b {B} drain -g {G} -t ''", 2, "topic name cannot be empty"),
+    row("an empty lag group", "-b {B} lag -g ''", 2, "group name cannot be empty"),
+    row("an empty lag topic", "-b {B} lag -t ''", 2, "topic name cannot be empty"),
+    row("an empty diagnose group", "-b {B} diagnose -g '' --once", 2, "group name cannot be empty"),
+    // Input hygiene.
+    row("a port past 65535", "-b localhost:99999 lag", 2, "port '99999' is not from 1 to 65535"),
+    row("port 0", "-b localhost:0 lag", 2, "port '0'"),
+    row("an IPv6 address without brackets", "-b ::1:9092 lag", 2, "brackets"),
+    row("an unclosed IPv6 bracket", "-b [::1:9092 lag", 2, "unclosed"),
+    row("an empty bootstrap entry", "-b {B},,{B} lag", 2, "empty entry"),
+    row("a bad port in a context", "--config {CFG} lag", 2, "bootstrap-servers").setup(Setup::Config("current-context: c\ncontexts:\n  c:\n    bootstrap-servers: [a:1, b:70000]\n")),
+    row("a YAML key at the top level is placed", "--config {CFG} lag", 2, "line 2 column 1").setup(Setup::Config("contexts: {}\ncurrent_context: c\n")),
+    row("a YAML indentation error is placed", "--config {CFG} lag", 2, "line 4 column").setup(Setup::Config("contexts:\n  c:\n    bootstrap-servers: {B}\n   timeout: 5s\n")),
+    row("a config timeout over an hour", "--config {CFG} lag", 2, "timeout").setup(Setup::Config("current-context: c\ncontexts:\n  c:\n    bootstrap-servers: {B}\n    timeout: 3h\n")),
+    row("an escape sequence in a group name", "-b {B} lag -g {G}", 0, "").setup(Setup::EscapeGroup).never(&[Never::RawEscape]).then(&[Then::Stdout("\\u{1b}[2J")]),
+    row("an escape sequence in a missing group's name", "-b {B} lag -g hostile\u{1b}[2J", 4, "\\u{1b}[2J").never(&[Never::RawEscape]),
+    row("the effective protocol of a context", "--config {CFG} config contexts", 0, "").setup(Setup::Config("contexts:\n  c:\n    bootstrap-servers: {B}\n    security-protocol: PLAINTEXT\n    properties:\n      security.protocol: SASL_SSL\n")).then(&[Then::Stdout("SASL_SSL")]),
+    row("a password on the command line is warned about", "-b {B} -X sasl.password=hunter2-hostile config view", 0, "password-file").never(&[Never::Shows("hunter2-hostile")]),
+    row("length-prefixed output tells a tombstone from an empty value", "-b {B} drain -g {G} -t {OUT} --until end --format length-prefixed -q", 0, "").then(&[Then::Stdout("-1\n0\n\n3\na\nb\n")]),
+    row("an unknown librdkafka property", "-b {B} -X no.such.property=1 lag", 2, "no.such.property"),
+    row("a missing config file", "--config /nonexistent/kbp.yaml lag", 2, "/nonexistent/kbp.yaml"),
+    row("a missing context", "-b {B} --context nope lag", 2, "--context nope"),
+    row("drain without a topic", "-b {B} drain -g {G}", 2, "--topic"),
+    row("an unknown shell", "completions tcsh", 2, "tcsh"),
+    row("a demo at speed 0", "demo --speed 0", 2, "factor"),
+];
+
+/// A listener that accepts connections and never answers: a cluster that hangs.
+fn black_hole() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for c in l.incoming().flatten() {
+            held.push(c);
+        }
+    });
+    addr
+}
+
+/// `ms` in RFC 3339 at a +02:00 offset.
+fn plus_two(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap()
+        .display_with_offset(jiff::tz::Offset::constant(2))
+        .to_string()
+}
+
+fn committed(group: &str, topic: &str) -> Vec<(i32, i64)> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .set("group.id", group)
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..2 {
+        tpl.add_partition(topic, p);
+    }
+    let found = c.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+    found
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((e.partition(), o)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn records_in(topic: &str) -> i64 {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    let (_, high) = c
+        .fetch_watermarks(topic, 0, Duration::from_secs(10))
+        .unwrap();
+    high
+}
+
+/// `{OUT}`: one partition holding a tombstone, an empty value and a value with a newline.
+fn out_topic() -> String {
+    let t = unique("hostile-out");
+    create_topic(&t, 1);
+    t
+}
+
+fn fill_out(topic: &str) {
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap())
+        .create()
+        .unwrap();
+    let key = "k".to_string();
+    let values: [Option<&str>; 3] = [None, Some(""), Some("a\nb")];
+    for v in values {
+        let mut rec: BaseRecord<'_, String, str> = BaseRecord::to(topic).partition(0).key(&key);
+        if let Some(v) = v {
+            rec = rec.payload(v);
+        }
+        p.send(rec).map_err(|(e, _)| e).unwrap();
+    }
+    p.flush(Duration::from_secs(10)).unwrap();
+}
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    elapsed: Duration,
+}
+
+fn binary() -> PathBuf {
+    std::env::var_os("KBP_HOSTILE_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_kbp")))
+}
+
+/// Runs `cmd` until it exits or `limit` passes (then kills it); `signal` is sent first.
+fn bounded(mut cmd: Command, limit: Duration, signal: Option<(i32, u64)>) -> Outcome {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let mut signalled = signal.is_none();
+    let mut signal_at = None;
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break Some(st);
+        }
+        if let Some((sig, after)) = signal {
+            if !signalled && start.elapsed() >= Duration::from_millis(after) {
+                // SAFETY: kill(2) on our own child, not yet reaped.
+                unsafe { libc::kill(child.id() as i32, sig) };
+                signalled = true;
+                signal_at = Some(Instant::now());
+            }
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = signal_at.map_or_else(|| start.elapsed(), |t| t.elapsed());
+    Outcome {
+        code: status.and_then(|s| s.code()),
+        stdout: String::from_utf8_lossy(&reader.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned(),
+        elapsed,
+    }
+}
+
+struct World {
+    topic: String,
+    t0: i64,
+    hole: String,
+    sasl: String,
+}
+
+fn fill(text: &str, w: &World, vars: &HashMap<&str, String>) -> String {
+    let mut s = text.to_string();
+    let later = now_ms() + 3_600_000;
+    for (k, v) in [
+        ("{B}", bootstrap().to_string()),
+        ("{T}", w.topic.clone()),
+        ("{HOLE}", w.hole.clone()),
+        ("{SASL}", w.sasl.clone()),
+        ("{FROM5}", plus_two(w.t0 + 5_000)),
+        (
+            "{LATERZ}",
+            jiff::Timestamp::from_millisecond(later)
+                .unwrap()
+                .to_string()
+                .replace('Z', "z"),
+        ),
+        ("{LATERMS}", later.to_string()),
+        ("{LATER}", plus_two(later)),
+    ] {
+        s = s.replace(k, &v);
+    }
+    for (k, v) in vars {
+        s = s.replace(k, v);
+    }
+    s
+}
+
+/// A row's failures (none when it holds), exit code and time.
+type Verdict = (Vec<String>, Option<i32>, Duration);
+
+/// Runs one row.
+fn check(r: &Row, w: &World) -> Verdict {
+    let dir = tempfile::tempdir().unwrap();
+    let group = unique("hostile");
+    let mut vars: HashMap<&str, String> = HashMap::new();
+    vars.insert("{DIR}", dir.path().display().to_string());
+    let needs_out = r.args.contains("{OUT}");
+    let out = needs_out.then(out_topic);
+    if let Some(o) = &out {
+        if r.class.starts_with("length-prefixed") {
+            fill_out(o);
+        }
+        vars.insert("{OUT}", o.clone());
+    }
+    let mut _live = None;
+    let group = match r.setup {
+        Setup::EscapeGroup => {
+            let g = format!("{group}\u{1b}[2J");
+            commit(&g, &[(&w.topic, 0, 3)]);
+            g
+        }
+        Setup::LiveMember => {
+            _live = Some(consumer(
+                &group,
+                &w.topic,
+                Behaviour {
+                    per_sec: Some(1),
+                    commits: false,
+                },
+            ));
+            group
+        }
+        _ => group,
+    };
+    if r.class.starts_with("a breach") {
+        commit(&group, &[(&w.topic, 0, 2)]);
+    }
+    vars.insert("{G}", group.clone());
+    if let Setup::Config(text) = r.setup {
+        let f = write_file(dir.path(), "c.yaml", &fill(text, w, &vars));
+        vars.insert("{CFG}", f.display().to_string());
+    }
+    let args: Vec<String> = fill(r.args, w, &vars)
+        .split(' ')
+        .map(|a| {
+            if a == "''" {
+                String::new()
+            } else {
+                a.replace('~', " ")
+            }
+        })
+        .collect();
+    let bin = binary();
+    let limit = Duration::from_millis(r.within_ms + 5_000);
+    let mut cmd = match r.setup {
+        Setup::Pipe(reader) => {
+            let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+            let mut c = Command::new("bash");
+            c.arg("-c").arg(format!(
+                "'{}' {} | {reader}; echo \"exit=${{PIPESTATUS[0]}}\" >&2",
+                bin.display(),
+                quoted.join(" ")
+            ));
+            c
+        }
+        _ => {
+            let mut c = Command::new(&bin);
+            c.args(&args);
+            c
+        }
+    };
+    for var in [
+        "KBP_BOOTSTRAP_SERVER",
+        "KBP_CONTEXT",
+        "KBP_CONFIG",
+        "KBP_TIMEOUT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test");
+    if let Setup::Env(k, v) = r.setup {
+        cmd.env(k, v);
+    }
+    let signal = match r.setup {
+        Setup::Signal(sig, after) => Some((sig, after)),
+        _ => None,
+    };
+    let mut o = bounded(cmd, limit, signal);
+    if let Setup::Pipe(_) = r.setup {
+        o.code = o
+            .stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("exit=")?.parse().ok());
+    }
+    let mut bad = Vec::new();
+    if o.code != Some(r.code) {
+        bad.push(format!("exit {:?}, want {}", o.code, r.code));
+    }
+    if !o.stderr.contains(r.says) {
+        bad.push(format!("stderr lacks {:?}", r.says));
+    }
+    let bound = Duration::from_millis(r.within_ms);
+    if o.elapsed > bound {
+        bad.push(format!("took {:?}, bound {bound:?}", o.elapsed));
+    }
+    for dump in ["panicked", "RUST_BACKTRACE", "Error {", "Kafka {"] {
+        if o.stderr.contains(dump) {
+            bad.push(format!("stderr has a Rust dump ({dump})"));
+        }
+    }
+    // A usage error is one line of kbp's (clap's own message is its own format).
+    if o.code.is_some_and(|c| (2..100).contains(&c)) && o.stderr.starts_with("kbp: ") {
+        let errors = o
+            .stderr
+            .lines()
+            .filter(|l| l.starts_with("kbp: ") && !l.starts_with("kbp: warning"))
+            .count();
+        if errors != 1 {
+            bad.push(format!("{errors} error lines"));
+        }
+    }
+    for n in r.never {
+        match n {
+            Never::Commit => {
+                let c = committed(&group, &w.topic);
+                if !c.is_empty() {
+                    bad.push(format!("committed {c:?}"));
+                }
+            }
+            Never::File(f) => {
+                if dir.path().join(f).exists() {
+                    bad.push(format!("{f} was created: a sink ran"));
+                }
+            }
+            Never::Produce => {
+                let n = records_in(out.as_deref().unwrap());
+                if n > 0 {
+                    bad.push(format!("{n} record(s) produced"));
+                }
+            }
+            Never::Shows(s) => {
+                if o.stdout.contains(s) || o.stderr.contains(s) {
+                    bad.push(format!("printed {s:?}"));
+                }
+            }
+            Never::RawEscape => {
+                if o.stdout.contains('\u{1b}') || o.stderr.contains('\u{1b}') {
+                    bad.push("a raw ESC reached the terminal".into());
+                }
+            }
+        }
+    }
+    for t in r.then {
+        match t {
+            Then::Committed(want) => {
+                let mut got = committed(&group, &w.topic);
+                got.sort();
+                if got != *want {
+                    bad.push(format!("committed {got:?}, want {want:?}"));
+                }
+            }
+            Then::Stdout(s) => {
+                if !o.stdout.contains(s) {
+                    bad.push(format!("stdout lacks {s:?}"));
+                }
+            }
+            Then::Stderr(s) => {
+                if !o.stderr.contains(s) {
+                    bad.push(format!("stderr lacks {s:?}"));
+                }
+            }
+        }
+    }
+    if !bad.is_empty() {
+        bad.push(format!(
+            "args {args:?}\nstdout: {}\nstderr: {}",
+            o.stdout.trim(),
+            o.stderr.trim()
+        ));
+    }
+    (bad, o.code, o.elapsed)
+}
+
+#[test]
+fn hostile_inputs_hold() {
+    assert!(ROWS.len() >= 60, "the suite has {} rows", ROWS.len());
+    let topic = unique("hostile");
+    create_topic(&topic, 2);
+    let t0 = now_ms() - 600_000;
+    for p in 0..2 {
+        produce(&topic, p, 10, t0, 1_000);
+    }
+    let world = World {
+        topic,
+        t0,
+        hole: black_hole(),
+        sasl: sasl_bootstrap(),
+    };
+    // A fresh broker's first SCRAM exchange is slow (its JIT, not kbp): take it here, so
+    // the password row measures kbp.
+    let _ = kbp()
+        .args(["-b", &world.sasl, "--timeout", "20s"])
+        .args([
+            "-X",
+            "security.protocol=SASL_PLAINTEXT",
+            "-X",
+            "sasl.mechanism=SCRAM-SHA-512",
+        ])
+        .args([
+            "-X",
+            "sasl.username=kbp",
+            "-X",
+            "sasl.password=warm-up",
+            "lag",
+        ])
+        .run();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Verdict)>> = Mutex::new(vec![]);
+    std::thread::scope(|s| {
+        for _ in 0..6 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(r) = ROWS.get(i) else { return };
+                let verdict = check(r, &world);
+                results.lock().unwrap().push((i, verdict));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|r| r.0);
+    let mut table = String::new();
+    let mut failures = Vec::new();
+    for (i, (bad, code, took)) in &results {
+        let r = &ROWS[*i];
+        let verdict = if bad.is_empty() { "holds" } else { "FAILS" };
+        table.push_str(&format!(
+            "| {} | {} | {:?} | {:.1} s | {verdict} |\n",
+            i + 1,
+            r.class,
+            code,
+            took.as_secs_f64()
+        ));
+        if !bad.is_empty() {
+            failures.push(format!(
+                "row {} ({}):\n  {}",
+                i + 1,
+                r.class,
+                bad.join("\n  ")
+            ));
+        }
+    }
+    eprintln!(
+        "| # | input class | exit | time | verdict |\n| --- | --- | --- | --- | --- |\n{table}"
+    );
+    let _ = std::io::stderr().flush();
+    assert!(
+        failures.is_empty(),
+        "{} of {} rows fail:\n{}",
+        failures.len(),
+        ROWS.len(),
+        failures.join("\n")
+    );
+}
