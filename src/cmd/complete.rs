@@ -64,9 +64,12 @@ fn lookup(names: fn(&Session) -> Result<Vec<String>>) -> Vec<CompletionCandidate
         return vec![];
     };
     let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
+    let spawned = std::thread::Builder::new().spawn(move || {
         let _ = tx.send(Session::connect(&settings).and_then(|s| names(&s)));
     });
+    if spawned.is_err() {
+        return vec![];
+    }
     match rx.recv_timeout(LOOKUP_LIMIT) {
         Ok(Ok(names)) => names.into_iter().map(CompletionCandidate::new).collect(),
         _ => vec![],

@@ -241,7 +241,7 @@ impl Traffic {
             })?;
             producer.flush(Duration::from_secs(5));
             Ok(())
-        });
+        })?;
         let consumer = Flow::spawn(move |stop| {
             let mut positions = HashMap::new();
             let mut committed_at = Instant::now();
@@ -259,7 +259,7 @@ impl Traffic {
             })?;
             member.commit(&positions.drain().collect::<Vec<_>>());
             Ok(())
-        });
+        })?;
         Ok(Traffic {
             producer,
             consumer: Some(consumer),
@@ -294,13 +294,19 @@ struct Flow {
 
 impl Flow {
     /// Runs `body` on its own thread; it should return soon after its flag is set.
-    fn spawn(body: impl FnOnce(&AtomicBool) -> Result<()> + Send + 'static) -> Flow {
+    fn spawn(body: impl FnOnce(&AtomicBool) -> Result<()> + Send + 'static) -> Result<Flow> {
         let stop = Arc::new(AtomicBool::new(false));
         let s = Arc::clone(&stop);
-        Flow {
+        let thread = std::thread::Builder::new()
+            .spawn(move || body(&s))
+            .map_err(|e| Error::Io {
+                context: "starting a demo thread".into(),
+                source: e,
+            })?;
+        Ok(Flow {
             stop,
-            thread: Some(std::thread::spawn(move || body(&s))),
-        }
+            thread: Some(thread),
+        })
     }
 
     fn stop(mut self) -> Result<()> {

@@ -295,6 +295,12 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
         &partitions,
     )?;
     if args.dry_run {
+        // What the run would meet, said without joining.
+        if let Err(Error::LiveGroup(why)) =
+            guard_live_group(&session, &args.group, args.join_live_group)
+        {
+            eprintln!("kbp: warning: a drain would be refused (exit 8): {why}");
+        }
         let shown = plan::plan(
             &session,
             &args.group,

@@ -29,6 +29,13 @@ pub fn kbp() -> Kbp {
 /// tests see; for tests that spawn and signal it themselves.
 pub fn kbp_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kbp"));
+    isolate(&mut cmd);
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// Keeps the user's kbp environment and config file away from a command under test.
+pub fn isolate(cmd: &mut Command) {
     for var in [
         "KBP_BOOTSTRAP_SERVER",
         "KBP_CONTEXT",
@@ -37,9 +44,7 @@ pub fn kbp_command() -> Command {
     ] {
         cmd.env_remove(var);
     }
-    cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test")
-        .stdin(Stdio::null());
-    cmd
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test");
 }
 
 /// Runs `kbp -b <broker> ARGS | READER` in bash; returns kbp's own exit status (as text)

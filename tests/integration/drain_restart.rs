@@ -71,6 +71,11 @@ fn broker_restart_mid_drain_loses_and_skips_nothing() {
         .unwrap_or(0)
         < 800
     {
+        if let Some(st) = drain.try_wait().unwrap() {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(drain.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+            panic!("drain ended before the restart: {st}\n{stderr}");
+        }
         assert!(Instant::now() < deadline, "drain made no progress");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -60,6 +60,8 @@ enum Setup {
     Plain,
     /// A live application member (librdkafka's default range assignor) in `{G}`.
     LiveMember,
+    /// Another kbp drain (slow: `exec:sleep 0.3`) already in `{G}`.
+    DrainMember,
     /// `kill(sig)` after this many milliseconds.
     Signal(i32, u64),
     /// `kbp … | READER` in bash; the code is kbp's own.
@@ -141,11 +143,12 @@ const ROWS: &[Row] = &[
     row("dry run does not write the file", "-b {B} drain -g {G} -t {T} --until end --dry-run --sink file:{DIR}/out", 0, "would process 20 record(s)").never(&[Never::Commit, Never::File("out")]),
     row("dry run does not produce", "-b {B} drain -g {G} -t {T} --until end --dry-run --sink topic:{OUT}", 0, "dry run").never(&[Never::Commit, Never::Produce]),
     row("dry run plan as JSON", "-b {B} drain -g {G} -t {T} --until time:{FROM5} --dry-run --summary json", 0, "").never(NO_COMMIT).then(&[Then::Stdout("\"records\":10,")]),
-    row("dry run does not join a live group", "-b {B} drain -g {G} -t {T} --dry-run", 0, "up to the current log end").setup(Setup::LiveMember),
+    row("dry run does not join a live group, and warns", "-b {B} drain -g {G} -t {T} --dry-run", 0, "a drain would be refused (exit 8)").setup(Setup::LiveMember).then(&[Then::Stderr("up to the current log end")]),
     row("no-commit processes and commits nothing", "-b {B} drain -g {G} -t {T} --sink null --until end --no-commit", 0, "stopped (done)").never(NO_COMMIT),
     row("dry-run and no-commit together", "-b {B} drain -g {G} -t {T} --dry-run --no-commit", 2, "cannot be used with"),
-    row("a live application member is not displaced", "-b {B} drain -g {G} -t {T} --until end --sink null", 8, "not kbp drains").setup(Setup::LiveMember).within(5_000),
-    row("joining anyway with another assignor is an error with its cause", "-b {B} drain -g {G} -t {T} --until end --sink null --join-live-group", 5, "assignor").setup(Setup::LiveMember).within(8_000),
+    row("a live application member is not displaced", "-b {B} drain -g {G} -t {T} --until end --sink null", 8, "not kbp drains").setup(Setup::LiveMember).within(5_000).never(NO_COMMIT),
+    row("joining anyway with another assignor is an error with its cause", "-b {B} drain -g {G} -t {T} --until end --sink null --join-live-group", 5, "assignor").setup(Setup::LiveMember).within(8_000).never(NO_COMMIT),
+    row("another kbp drain in the group is welcome (scale-out)", "-b {B} drain -g {G} -t {T} --until end --sink null", 0, "stopped (done)").setup(Setup::DrainMember).within(30_000).then(&[Then::Committed(&[(0, 10), (1, 10)])]),
     row("-X group.id beside -g", "-b {B} -X group.id=elsewhere drain -g {G} -t {T} --until end", 2, "-X group.id: kbp sets the group itself: use -g/--group").never(NO_COMMIT),
     row("-X group.id in lag too", "-b {B} -X group.id=x lag", 2, "-X group.id"),
     row("-X enable.auto.commit", "-b {B} -X enable.auto.commit=true drain -g {G} -t {T} --until end", 2, "--no-commit").never(NO_COMMIT),
@@ -244,12 +247,17 @@ fn plus_two(ms: i64) -> String {
         .to_string()
 }
 
-fn committed(group: &str, topic: &str) -> Vec<(i32, i64)> {
-    let c: BaseConsumer = ClientConfig::new()
+/// A consumer that never joins: for reading commits and watermarks.
+fn reader(group: &str) -> BaseConsumer {
+    ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
         .set("group.id", group)
         .create()
-        .unwrap();
+        .unwrap()
+}
+
+fn committed(group: &str, topic: &str) -> Vec<(i32, i64)> {
+    let c = reader(group);
     let mut tpl = TopicPartitionList::new();
     for p in 0..2 {
         tpl.add_partition(topic, p);
@@ -266,11 +274,7 @@ fn committed(group: &str, topic: &str) -> Vec<(i32, i64)> {
 }
 
 fn records_in(topic: &str) -> i64 {
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .create()
-        .unwrap();
-    let (_, high) = c
+    let (_, high) = reader("kbp-hostile-reader")
         .fetch_watermarks(topic, 0, Duration::from_secs(10))
         .unwrap();
     high
@@ -298,6 +302,48 @@ fn fill_out(topic: &str) {
         p.send(rec).map_err(|(e, _)| e).unwrap();
     }
     p.flush(Duration::from_secs(10)).unwrap();
+}
+
+/// A `kbp drain` running in the background in a group; killed when dropped.
+struct DrainMember(std::process::Child);
+
+impl DrainMember {
+    /// Starts it and returns once the group lists it as a member.
+    fn join(group: &str, topic: &str) -> DrainMember {
+        let mut cmd = Command::new(binary());
+        isolate(&mut cmd);
+        cmd.args(["-b", bootstrap(), "drain", "-g", group, "-t", topic])
+            .args(["--until", "end", "--sink", "exec:sleep 0.3", "-q"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let member = DrainMember(cmd.spawn().expect("spawn kbp drain"));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let members = || {
+            let out = kbp()
+                .broker()
+                .args(["lag", "-g", group, "-o", "json"])
+                .run();
+            serde_json::from_str::<serde_json::Value>(&out.stdout)
+                .ok()
+                .and_then(|v| v["groups"][0]["members"].as_u64())
+        };
+        while members() != Some(1) {
+            assert!(
+                Instant::now() < deadline,
+                "the first drain never joined {group}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        member
+    }
+}
+
+impl Drop for DrainMember {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 struct Outcome {
@@ -416,11 +462,16 @@ fn check(r: &Row, w: &World) -> Verdict {
         vars.insert("{OUT}", o.clone());
     }
     let mut _live = None;
+    let mut _drain = None;
     let group = match r.setup {
         Setup::EscapeGroup => {
             let g = format!("{group}\u{1b}[2J");
             commit(&g, &[(&w.topic, 0, 3)]);
             g
+        }
+        Setup::DrainMember => {
+            _drain = Some(DrainMember::join(&group, &w.topic));
+            group
         }
         Setup::LiveMember => {
             _live = Some(consumer(
@@ -472,15 +523,7 @@ fn check(r: &Row, w: &World) -> Verdict {
             c
         }
     };
-    for var in [
-        "KBP_BOOTSTRAP_SERVER",
-        "KBP_CONTEXT",
-        "KBP_CONFIG",
-        "KBP_TIMEOUT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test");
+    isolate(&mut cmd);
     if let Setup::Env(k, v) = r.setup {
         cmd.env(k, v);
     }
@@ -620,7 +663,9 @@ fn hostile_inputs_hold() {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, Verdict)>> = Mutex::new(vec![]);
     std::thread::scope(|s| {
-        for _ in 0..6 {
+        // Four at a time: enough to finish in seconds, few enough to leave the machine
+        // (2 cores) to the other tests running beside this one.
+        for _ in 0..4 {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(r) = ROWS.get(i) else { return };
