@@ -235,7 +235,8 @@ pub fn parse_file(path: &Path, text: &str) -> Result<ConfigFile> {
     // (a wrong key at the top level, a second document) kbp finds one.
     serde_yaml::from_str(text).map_err(|e| {
         let mut message = e.to_string();
-        if e.location().is_none() {
+        // serde_yaml leaves the place out at the very start of the file, too.
+        if !message.contains(" at line ") {
             if let Some((line, column)) = locate(text, &message) {
                 message = format!("{message} at line {line} column {column}");
             }

@@ -17,6 +17,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,6 +65,9 @@ enum Setup {
     DrainMember,
     /// `kill(sig)` after this many milliseconds.
     Signal(i32, u64),
+    /// The same, to a kbp that inherited the signal ignored, as a script's background
+    /// job does (`kbp … &` in a non-interactive shell).
+    IgnoredSignal(i32, u64),
     /// `kbp … | READER` in bash; the code is kbp's own.
     Pipe(&'static str),
     /// `{CFG}` is a config file with this text (`{B}` filled in).
@@ -188,6 +192,8 @@ const ROWS: &[Row] = &[
     row("Ctrl-C while diagnose waits for the cluster", "-b {HOLE} --timeout 60s diagnose", 130, "interrupted").setup(Setup::Signal(INT, 1_000)).within(2_000),
     row("Ctrl-C while drain waits for the cluster", "-b {HOLE} --timeout 60s drain -g {G} -t {T} --until end", 130, "interrupted").setup(Setup::Signal(INT, 1_000)).within(2_000).never(NO_COMMIT),
     row("Ctrl-C during a diagnose window", "-b {B} diagnose --window 60s", 130, "interrupted").setup(Setup::Signal(INT, 1_500)).within(2_500),
+    row("kill -INT to lag started in the background by a script", "-b {HOLE} --timeout 60s lag", 130, "interrupted").setup(Setup::IgnoredSignal(INT, 1_000)).within(2_000),
+    row("kill -INT to a drain started in the background by a script", "-b {HOLE} --timeout 60s drain -g {G} -t {T} --until end", 130, "interrupted").setup(Setup::IgnoredSignal(INT, 1_000)).within(2_000).never(NO_COMMIT),
     row("a wrong password with -X debug=all", "-b {SASL} --timeout 10s -X security.protocol=SASL_PLAINTEXT -X sasl.mechanism=SCRAM-SHA-512 -X sasl.username=kbp -X sasl.password=wrong-pw-31337 -X debug=all lag", 3, "authentication").within(3_000).never(&[Never::Shows("wrong-pw-31337")]),
     row("a timeout over an hour", "-b {B} --timeout 2h lag", 2, "longer than the most allowed, 1h"),
     row("a zero timeout", "-b {B} --timeout 0s lag", 2, "above zero"),
@@ -210,7 +216,7 @@ const ROWS: &[Row] = &[
     row("an unclosed IPv6 bracket", "-b [::1:9092 lag", 2, "unclosed"),
     row("an empty bootstrap entry", "-b {B},,{B} lag", 2, "empty entry"),
     row("a bad port in a context", "--config {CFG} lag", 2, "bootstrap-servers").setup(Setup::Config("current-context: c\ncontexts:\n  c:\n    bootstrap-servers: [a:1, b:70000]\n")),
-    row("a YAML key at the top level is placed", "--config {CFG} lag", 2, "line 2 column 1").setup(Setup::Config("contexts: {}\ncurrent_context: c\n")),
+    row("a YAML key at the top level is placed", "--config {CFG} lag", 2, "line 1 column 1").setup(Setup::Config("current_context: c\ncontexts: {}\n")),
     row("a YAML indentation error is placed", "--config {CFG} lag", 2, "line 4 column").setup(Setup::Config("contexts:\n  c:\n    bootstrap-servers: {B}\n   timeout: 5s\n")),
     row("a config timeout over an hour", "--config {CFG} lag", 2, "timeout").setup(Setup::Config("current-context: c\ncontexts:\n  c:\n    bootstrap-servers: {B}\n    timeout: 3h\n")),
     row("an escape sequence in a group name", "-b {B} lag -g {G}", 0, "").setup(Setup::EscapeGroup).never(&[Never::RawEscape]).then(&[Then::Stdout("\\u{1b}[2J")]),
@@ -347,7 +353,9 @@ impl Drop for DrainMember {
 }
 
 struct Outcome {
+    /// `None` when it was ended by a signal, or killed at its bound (`killed`).
     code: Option<i32>,
+    killed: bool,
     stdout: String,
     stderr: String,
     elapsed: Duration,
@@ -381,6 +389,7 @@ fn bounded(mut cmd: Command, limit: Duration, signal: Option<(i32, u64)>) -> Out
         s
     });
     let mut signalled = signal.is_none();
+    let mut killed = false;
     let mut signal_at = None;
     let status = loop {
         if let Some(st) = child.try_wait().unwrap() {
@@ -397,6 +406,7 @@ fn bounded(mut cmd: Command, limit: Duration, signal: Option<(i32, u64)>) -> Out
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
+            killed = true;
             break None;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -404,6 +414,7 @@ fn bounded(mut cmd: Command, limit: Duration, signal: Option<(i32, u64)>) -> Out
     let elapsed = signal_at.map_or_else(|| start.elapsed(), |t| t.elapsed());
     Outcome {
         code: status.and_then(|s| s.code()),
+        killed,
         stdout: String::from_utf8_lossy(&reader.join().unwrap()).into_owned(),
         stderr: String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned(),
         elapsed,
@@ -444,8 +455,8 @@ fn fill(text: &str, w: &World, vars: &HashMap<&str, String>) -> String {
     s
 }
 
-/// A row's failures (none when it holds), exit code and time.
-type Verdict = (Vec<String>, Option<i32>, Duration);
+/// A row's failures (none when it holds), how it ended and how long it took.
+type Verdict = (Vec<String>, String, Duration);
 
 /// Runs one row.
 fn check(r: &Row, w: &World) -> Verdict {
@@ -529,6 +540,16 @@ fn check(r: &Row, w: &World) -> Verdict {
     }
     let signal = match r.setup {
         Setup::Signal(sig, after) => Some((sig, after)),
+        Setup::IgnoredSignal(sig, after) => {
+            // SAFETY: between fork and exec only signal(2), which is async-signal-safe.
+            unsafe {
+                cmd.pre_exec(move || {
+                    libc::signal(sig, libc::SIG_IGN);
+                    Ok(())
+                });
+            }
+            Some((sig, after))
+        }
         _ => None,
     };
     let mut o = bounded(cmd, limit, signal);
@@ -538,9 +559,14 @@ fn check(r: &Row, w: &World) -> Verdict {
             .lines()
             .find_map(|l| l.strip_prefix("exit=")?.parse().ok());
     }
+    let ended = match (o.code, o.killed) {
+        (Some(c), _) => c.to_string(),
+        (None, true) => "hung, killed".into(),
+        (None, false) => "killed by the signal".into(),
+    };
     let mut bad = Vec::new();
     if o.code != Some(r.code) {
-        bad.push(format!("exit {:?}, want {}", o.code, r.code));
+        bad.push(format!("exit {ended}, want {}", r.code));
     }
     if !o.stderr.contains(r.says) {
         bad.push(format!("stderr lacks {:?}", r.says));
@@ -624,7 +650,7 @@ fn check(r: &Row, w: &World) -> Verdict {
             o.stderr.trim()
         ));
     }
-    (bad, o.code, o.elapsed)
+    (bad, ended, o.elapsed)
 }
 
 #[test]
@@ -678,14 +704,14 @@ fn hostile_inputs_hold() {
     results.sort_by_key(|r| r.0);
     let mut table = String::new();
     let mut failures = Vec::new();
-    for (i, (bad, code, took)) in &results {
+    for (i, (bad, ended, took)) in &results {
         let r = &ROWS[*i];
         let verdict = if bad.is_empty() { "holds" } else { "FAILS" };
         table.push_str(&format!(
-            "| {} | {} | {:?} | {:.1} s | {verdict} |\n",
+            "| {} | {} | {} | {:.1} s | {verdict} |\n",
             i + 1,
             r.class,
-            code,
+            ended,
             took.as_secs_f64()
         ));
         if !bad.is_empty() {
