@@ -77,7 +77,7 @@ const OWNED: &[(&str, &str)] = &[
     ),
     (
         "partition.assignment.strategy",
-        "kbp drain sets its own assignor (cooperative-sticky); a group on another one is refused before joining",
+        "kbp drain sets its own assignor (cooperative-sticky); a group whose members cannot use it refuses the drain, which exits 5 saying so",
     ),
     (
         "group.instance.id",

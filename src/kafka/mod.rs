@@ -65,7 +65,7 @@ impl Drop for Session {
 /// Destroys a librdkafka client on a thread of its own and waits at most [`DESTROY_WAIT`]:
 /// rd_kafka_destroy joins the broker threads, and one stuck in a blocking DNS lookup would
 /// hold the exit well past `--timeout`. What is left behind ends with the process.
-pub(crate) fn destroy_bounded<T: Send + 'static>(client: T) {
+fn destroy_bounded<T: Send + 'static>(client: T) {
     let (done, finished) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("kbp-destroy".into())
