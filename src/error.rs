@@ -55,6 +55,14 @@ pub enum Error {
         reason: String,
     },
 
+    /// The group coordinator is loading or moving (a broker just started): worth asking
+    /// again within `--timeout`, a Kafka failure when it lasts.
+    #[error("{operation} failed: {reason}")]
+    Coordinator {
+        operation: &'static str,
+        reason: String,
+    },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -91,7 +99,7 @@ impl Error {
             Error::Usage(_) | Error::ConfigFile { .. } => exit::USAGE,
             Error::Unreachable { .. } | Error::Authentication { .. } => exit::UNREACHABLE,
             Error::NotFound { .. } => exit::NOT_FOUND,
-            Error::Kafka { .. } => exit::KAFKA,
+            Error::Kafka { .. } | Error::Coordinator { .. } => exit::KAFKA,
             Error::Threshold(_) => exit::THRESHOLD,
             Error::Critical(_) => exit::CRITICAL,
             Error::DrainStopped(_) | Error::SinkFailed(_) => exit::DRAIN_FAILED,

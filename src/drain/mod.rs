@@ -200,6 +200,21 @@ fn guard_live_group(session: &Session, group: &str, join_anyway: bool) -> Result
     else {
         return Ok(());
     };
+    match &d.error {
+        None => {}
+        Some(e) if e.code == KafkaCode::GROUP_ID_NOT_FOUND => return Ok(()),
+        Some(e) if e.code == KafkaCode::UNSUPPORTED_FEATURE || join_anyway => {
+            eprintln!("kbp: warning: cannot tell whether group {group} has live members: {e}");
+            return Ok(());
+        }
+        // Not knowing is not "no members": refuse as if it had some.
+        Some(e) => {
+            return Err(Error::kafka(
+                "DescribeConsumerGroups",
+                format!("cannot tell whether group {group} has live members ({e}); pass --join-live-group to join anyway"),
+            ))
+        }
+    }
     let live: Vec<String> = d
         .members
         .iter()

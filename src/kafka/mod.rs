@@ -176,6 +176,12 @@ impl Session {
         const ALL_DOWN: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN as i32;
         const AUTH: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__AUTHENTICATION as i32;
         let reason = self.settings.redactor.redact(&err.to_string());
+        if err.is_coordinator_transient() {
+            return Error::Coordinator {
+                operation: op,
+                reason,
+            };
+        }
         match err.code {
             TIMED_OUT | TRANSPORT | ALL_DOWN => self.unreachable(format!("{op}: {reason}")),
             AUTH => Error::Authentication {
@@ -226,12 +232,34 @@ impl Session {
         if groups.is_empty() {
             return Ok(vec![]);
         }
-        let opts =
-            self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
-        let q = Queue::new(self.rk());
-        admin::describe_groups(self.rk(), groups, &opts, &q);
-        let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
-        Ok(admin::describe_groups_result(&ev[0]))
+        self.patiently(|| {
+            let opts =
+                self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
+            let q = Queue::new(self.rk());
+            admin::describe_groups(self.rk(), groups, &opts, &q);
+            let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
+            let described = admin::describe_groups_result(&ev[0]);
+            match described.iter().find_map(|d| d.error.as_ref()) {
+                Some(e) if e.is_coordinator_transient() => {
+                    Err(self.request_error("DescribeConsumerGroups", e.clone()))
+                }
+                _ => Ok(described),
+            }
+        })
+    }
+
+    /// Runs `call` again while the group coordinator is loading or moving (a broker that
+    /// just started), for at most `--timeout`.
+    fn patiently<T>(&self, mut call: impl FnMut() -> Result<T>) -> Result<T> {
+        let deadline = Instant::now() + self.settings.timeout;
+        loop {
+            match call() {
+                Err(Error::Coordinator { .. }) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Describes listed groups at the lowest request cost: when many are classic, all
@@ -290,19 +318,28 @@ impl Session {
         groups: &[String],
         partitions: Option<&admin::Tpl>,
     ) -> Result<Vec<GroupOffsets>> {
-        let opts =
-            self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
-        let q = Queue::new(self.rk());
-        let mut out = Vec::with_capacity(groups.len());
-        for chunk in groups.chunks(MAX_IN_FLIGHT) {
-            for g in chunk {
-                admin::group_offsets(self.rk(), g, partitions, &opts, &q);
+        self.patiently(|| {
+            let opts =
+                self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
+            let q = Queue::new(self.rk());
+            let mut out = Vec::with_capacity(groups.len());
+            for chunk in groups.chunks(MAX_IN_FLIGHT) {
+                for g in chunk {
+                    admin::group_offsets(self.rk(), g, partitions, &opts, &q);
+                }
+                for ev in self.wait(&q, chunk.len(), "ListConsumerGroupOffsets")? {
+                    out.extend(admin::group_offsets_result(&ev));
+                }
             }
-            for ev in self.wait(&q, chunk.len(), "ListConsumerGroupOffsets")? {
-                out.extend(admin::group_offsets_result(&ev));
+            let transient = out.iter().find_map(|g| match &g.offsets {
+                Err(e) if e.is_coordinator_transient() => Some(e.clone()),
+                _ => None,
+            });
+            match transient {
+                Some(e) => Err(self.request_error("ListConsumerGroupOffsets", e)),
+                None => Ok(out),
             }
-        }
-        Ok(out)
+        })
     }
 
     /// ListOffsets for many partitions in one call (librdkafka batches per leader).

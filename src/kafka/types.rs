@@ -147,6 +147,12 @@ impl KafkaCode {
     pub const UNKNOWN_TOPIC_OR_PART: i32 = 3;
     /// librdkafka's own: no broker supports the request (e.g. its mock cluster's groups).
     pub const UNSUPPORTED_FEATURE: i32 = -165;
+
+    /// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR: the group
+    /// coordinator is loading or moving, which passes.
+    pub fn is_coordinator_transient(&self) -> bool {
+        matches!(self.code, 14..=16)
+    }
 }
 
 /// Committed offsets of one group: `None` where the partition has no commit.
