@@ -378,6 +378,7 @@ impl Engine {
                 self.stop(StopReason::SinkClosed);
                 (false, "", None)
             }
+            Outcome::Interrupted => (false, "", None),
         };
         if let Some(error) = error {
             let tp = &self.parts[c.slot as usize].tp;

@@ -372,6 +372,7 @@ pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArg
         dlq,
         rate,
         abort: Arc::clone(&signals.abort),
+        signals: Arc::clone(&signals.count),
         closing: Arc::clone(&closing),
         workers: args.workers,
     });

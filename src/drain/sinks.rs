@@ -8,7 +8,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -24,6 +24,10 @@ pub enum SinkError {
     Closed,
     /// This record failed; it may be retried.
     Failed(String),
+    /// The command processing it was ended by SIGINT or SIGTERM. When the operator's Ctrl-C
+    /// did that (it reaches a command spawned at that instant, before it has its own
+    /// process group), the record was not processed; otherwise it is a failure.
+    Interrupted(String),
 }
 
 pub trait Sink: Send + Sync {
@@ -295,10 +299,12 @@ impl Sink for ExecSink {
             let _ = stdin.write_all(record.value.as_deref().unwrap_or_default());
         }
         let status = child.wait().map_err(|e| SinkError::Failed(e.to_string()))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(SinkError::Failed(format!("command exited with {status}")))
+        match status.signal() {
+            _ if status.success() => Ok(()),
+            Some(libc::SIGINT | libc::SIGTERM) => {
+                Err(SinkError::Interrupted(format!("command ended by {status}")))
+            }
+            _ => Err(SinkError::Failed(format!("command exited with {status}"))),
         }
     }
 }
@@ -359,6 +365,16 @@ mod tests {
         );
         assert!(matches!(
             ExecSink::new("exit 3".into()).write(&rec()),
+            Err(SinkError::Failed(_))
+        ));
+        for signal in ["INT", "TERM"] {
+            assert!(matches!(
+                ExecSink::new(format!("kill -{signal} $$")).write(&rec()),
+                Err(SinkError::Interrupted(_))
+            ));
+        }
+        assert!(matches!(
+            ExecSink::new("kill -KILL $$".into()).write(&rec()),
             Err(SinkError::Failed(_))
         ));
     }

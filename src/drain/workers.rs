@@ -2,7 +2,7 @@
 //! and reports each outcome to the poll loop. Workers never touch Kafka; what they
 //! report is all the engine knows, so a record is committed only after `Done`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -51,6 +51,9 @@ pub enum Outcome {
     },
     /// The sink is gone (e.g. the pipe's reader exited): the record was not processed.
     SinkClosed,
+    /// The operator's signal ended the command processing it while the drain stops: not
+    /// processed, so not committed, and read again by the next run.
+    Interrupted,
 }
 
 /// The engine's number for an assigned partition: the per-record paths index a vector
@@ -80,6 +83,8 @@ pub struct Pool {
     pub rate: Option<Mutex<TokenBucket>>,
     /// Set on a second Ctrl-C: abandon retries and waits at once.
     pub abort: Arc<AtomicBool>,
+    /// SIGINT/SIGTERM received so far (the drain is stopping when above zero).
+    pub signals: Arc<AtomicUsize>,
     /// Set when intake has stopped and the lanes are closed: exit when they run dry.
     pub closing: Arc<AtomicBool>,
     /// How many workers share the lanes (sizes their batches).
@@ -165,6 +170,19 @@ impl Pool {
         }
     }
 
+    /// Whether kbp got the signal too. Its signal thread may count it a moment after the
+    /// child died of it, so a signal-ended child gets that moment.
+    fn stopping_on_signal(&self) -> bool {
+        let deadline = Instant::now() + Duration::from_millis(200);
+        while self.signals.load(Ordering::SeqCst) == 0 {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        true
+    }
+
     fn process(&self, record: &Record, jitter: &mut Jitter) -> Outcome {
         let mut attempt = 0;
         loop {
@@ -177,6 +195,12 @@ impl Pool {
                 }
                 Err(SinkError::Closed) => return Outcome::SinkClosed,
                 Err(SinkError::Failed(e)) => e,
+                Err(SinkError::Interrupted(e)) => {
+                    if self.stopping_on_signal() {
+                        return Outcome::Interrupted;
+                    }
+                    e
+                }
             };
             if attempt < self.retries && !self.abort.load(Ordering::Relaxed) {
                 self.sleep(self.backoff.delay(attempt, jitter.next_unit()));
@@ -266,4 +290,49 @@ pub enum OrderingMode {
     Key,
     /// Fully parallel
     Unordered,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drain::sinks::ExecSink;
+
+    fn pool(signals: usize) -> Pool {
+        Pool {
+            sink: Arc::new(ExecSink::new("kill -INT $$".into())),
+            retries: 0,
+            backoff: Backoff::new(Duration::from_millis(1), Duration::from_millis(1)).unwrap(),
+            on_failure: OnFailure::Skip,
+            dlq: None,
+            rate: None,
+            abort: Arc::new(AtomicBool::new(false)),
+            signals: Arc::new(AtomicUsize::new(signals)),
+            closing: Arc::new(AtomicBool::new(false)),
+            workers: 1,
+        }
+    }
+
+    #[test]
+    fn a_command_ended_by_the_operators_signal_is_neither_processed_nor_skipped() {
+        let r = Record {
+            topic: "t".into(),
+            partition: 0,
+            offset: 3,
+            timestamp: None,
+            key: None,
+            value: Some(b"v".to_vec()),
+            headers: vec![],
+        };
+        let mut jitter = Jitter::new(1);
+        // kbp got the Ctrl-C too: the record was not processed, and is read again.
+        assert!(matches!(
+            pool(1).process(&r, &mut jitter),
+            Outcome::Interrupted
+        ));
+        // Only the command got it: an ordinary failure, here skipped.
+        assert!(matches!(
+            pool(0).process(&r, &mut jitter),
+            Outcome::Skipped { .. }
+        ));
+    }
 }
