@@ -131,49 +131,64 @@ pub fn parse_topic(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// librdkafka's port when a bootstrap entry names none.
+pub const DEFAULT_PORT: u16 = 9092;
+
 /// A bootstrap list: `host:port` entries separated by commas, IPv6 hosts in brackets, an
 /// optional `PROTOCOL://` prefix (as librdkafka takes it). A port is 1–65535; librdkafka
 /// would otherwise wrap `99999` into another port.
 pub fn check_bootstrap(list: &str) -> Result<(), String> {
-    for entry in list.split(',').map(str::trim) {
-        let bad = |why: &str| Err(format!("'{}': {why}", entry.escape_debug()));
-        if entry.is_empty() {
-            return bad("empty entry (expected HOST:PORT[,HOST:PORT...])");
-        }
-        let addr = entry.split_once("://").map_or(entry, |(_, rest)| rest);
-        let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
-            match rest.split_once(']') {
-                Some((h, "")) => (h, None),
-                Some((h, p)) => match p.strip_prefix(':') {
-                    Some(p) => (h, Some(p)),
-                    None => return bad("expected [IPV6]:PORT"),
-                },
-                None => return bad("unclosed '[' (expected [IPV6]:PORT)"),
-            }
-        } else {
-            match addr.rsplit_once(':') {
-                Some((h, _)) if h.contains(':') => {
-                    return bad("an IPv6 address needs brackets: [IPV6]:PORT")
-                }
-                Some((h, p)) => (h, Some(p)),
-                None => (addr, None),
-            }
-        };
-        let host_ok = !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%'));
-        if !host_ok {
-            return bad("not a host name or address");
-        }
-        if let Some(p) = port {
-            match p.parse::<u32>() {
-                Ok(n) if (1..=65535).contains(&n) => {}
-                _ => return bad(&format!("port '{p}' is not from 1 to 65535")),
-            }
-        }
+    bootstrap_entries(list).map(drop)
+}
+
+/// The (host, port) of each entry of a bootstrap list, `[` `]` taken off IPv6 hosts and
+/// [`DEFAULT_PORT`] where none is given; the first malformed entry is the error.
+pub fn bootstrap_entries(list: &str) -> Result<Vec<(String, u16)>, String> {
+    list.split(',')
+        .map(str::trim)
+        .map(bootstrap_entry)
+        .collect()
+}
+
+fn bootstrap_entry(entry: &str) -> Result<(String, u16), String> {
+    let bad = |why: &str| Err(format!("'{}': {why}", entry.escape_debug()));
+    if entry.is_empty() {
+        return bad("empty entry (expected HOST:PORT[,HOST:PORT...])");
     }
-    Ok(())
+    let addr = entry.split_once("://").map_or(entry, |(_, rest)| rest);
+    let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, "")) => (h, None),
+            Some((h, p)) => match p.strip_prefix(':') {
+                Some(p) => (h, Some(p)),
+                None => return bad("expected [IPV6]:PORT"),
+            },
+            None => return bad("unclosed '[' (expected [IPV6]:PORT)"),
+        }
+    } else {
+        match addr.rsplit_once(':') {
+            Some((h, _)) if h.contains(':') => {
+                return bad("an IPv6 address needs brackets: [IPV6]:PORT")
+            }
+            Some((h, p)) => (h, Some(p)),
+            None => (addr, None),
+        }
+    };
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '%'));
+    if !host_ok {
+        return bad("not a host name or address");
+    }
+    let port = match port {
+        None => DEFAULT_PORT,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n >= 1 => n,
+            _ => return bad(&format!("port '{p}' is not from 1 to 65535")),
+        },
+    };
+    Ok((host.to_string(), port))
 }
 
 #[cfg(test)]
@@ -270,5 +285,9 @@ mod tests {
         ] {
             assert!(check_bootstrap(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            bootstrap_entries("SSL://b:9093,[::1],k").unwrap(),
+            vec![("b".into(), 9093), ("::1".into(), 9092), ("k".into(), 9092)]
+        );
     }
 }

@@ -15,11 +15,10 @@ const CHECK_WAIT: Duration = Duration::from_secs(2);
 
 /// `Err(reason)` when every bootstrap entry is certainly unreachable.
 pub fn check(bootstrap: &str, timeout: Duration) -> Result<(), String> {
-    let entries: Vec<String> = bootstrap
-        .split(',')
-        .map(|e| e.trim().to_string())
-        .filter(|e| !e.is_empty())
-        .collect();
+    // config.rs has refused malformed lists; anything unreadable is left to librdkafka.
+    let Ok(entries) = crate::values::bootstrap_entries(bootstrap) else {
+        return Ok(());
+    };
     let wait = timeout.min(CHECK_WAIT);
     let (tx, rx) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
@@ -38,11 +37,15 @@ pub fn check(bootstrap: &str, timeout: Duration) -> Result<(), String> {
 
 /// `Some(reasons)` when every entry failed for certain; `None` when one answered or the
 /// outcome is unknown.
-fn verdict(entries: &[String], wait: Duration) -> Option<String> {
+fn verdict(entries: &[(String, u16)], wait: Duration) -> Option<String> {
     let mut reasons = Vec::new();
-    for entry in entries {
-        let target = host_port(entry)?;
-        let addrs: Vec<SocketAddr> = match target.to_socket_addrs() {
+    for (host, port) in entries {
+        let entry = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let addrs: Vec<SocketAddr> = match (host.as_str(), *port).to_socket_addrs() {
             Ok(a) => a.collect(),
             Err(e) => {
                 reasons.push(format!("{entry}: cannot resolve host ({e})"));
@@ -62,24 +65,6 @@ fn verdict(entries: &[String], wait: Duration) -> Option<String> {
         }
     }
     (!reasons.is_empty()).then(|| reasons.join("; "))
-}
-
-/// `host:port` as the resolver takes it, from a bootstrap entry (`PROTO://`, brackets and
-/// librdkafka's default port 9092 handled); `None` for what it cannot read.
-fn host_port(entry: &str) -> Option<String> {
-    let addr = entry.split_once("://").map_or(entry, |(_, rest)| rest);
-    if let Some(rest) = addr.strip_prefix('[') {
-        let (host, port) = rest.split_once(']')?;
-        let port = port.strip_prefix(':').unwrap_or("9092");
-        return Some(format!(
-            "[{host}]:{}",
-            if port.is_empty() { "9092" } else { port }
-        ));
-    }
-    Some(match addr.rsplit_once(':') {
-        Some((host, port)) => format!("{host}:{port}"),
-        None => format!("{addr}:9092"),
-    })
 }
 
 #[cfg(test)]
@@ -107,13 +92,5 @@ mod tests {
             Duration::from_secs(2)
         )
         .is_ok());
-    }
-
-    #[test]
-    fn entries_become_resolver_targets() {
-        assert_eq!(host_port("SSL://b:9093").unwrap(), "b:9093");
-        assert_eq!(host_port("b").unwrap(), "b:9092");
-        assert_eq!(host_port("[::1]:7").unwrap(), "[::1]:7");
-        assert_eq!(host_port("[::1]").unwrap(), "[::1]:9092");
     }
 }
