@@ -68,8 +68,10 @@ enum Setup {
     /// The same, to a kbp that inherited the signal ignored, as a script's background
     /// job does (`kbp … &` in a non-interactive shell).
     IgnoredSignal(i32, u64),
-    /// `kbp … | READER` in bash; the code is kbp's own.
+    /// `kbp … | READER` in bash; the code is kbp's own. `{G}` lags `{T}` by 8 records.
     Pipe(&'static str),
+    /// `{OUT}` holds a tombstone, an empty value and a value with a newline.
+    Tombstones,
     /// `{CFG}` is a config file with this text (`{B}` filled in).
     Config(&'static str),
     /// The group `{G}` is named with an escape sequence and has a commit on `{T}`.
@@ -223,7 +225,7 @@ const ROWS: &[Row] = &[
     row("an escape sequence in a missing group's name", "-b {B} lag -g hostile\u{1b}[2J", 4, "\\u{1b}[2J").never(&[Never::RawEscape]),
     row("the effective protocol of a context", "--config {CFG} config contexts", 0, "").setup(Setup::Config("contexts:\n  c:\n    bootstrap-servers: {B}\n    security-protocol: PLAINTEXT\n    properties:\n      security.protocol: SASL_SSL\n")).then(&[Then::Stdout("SASL_SSL")]),
     row("a password on the command line is warned about", "-b {B} -X sasl.password=hunter2-hostile config view", 0, "password-file").never(&[Never::Shows("hunter2-hostile")]),
-    row("length-prefixed output tells a tombstone from an empty value", "-b {B} drain -g {G} -t {OUT} --until end --format length-prefixed -q", 0, "").then(&[Then::Stdout("-1\n0\n\n3\na\nb\n")]),
+    row("length-prefixed output tells a tombstone from an empty value", "-b {B} drain -g {G} -t {OUT} --until end --format length-prefixed -q", 0, "").setup(Setup::Tombstones).then(&[Then::Stdout("-1\n0\n\n3\na\nb\n")]),
     row("an unknown librdkafka property", "-b {B} -X no.such.property=1 lag", 2, "no.such.property"),
     row("a missing config file", "--config /nonexistent/kbp.yaml lag", 2, "/nonexistent/kbp.yaml"),
     row("a missing context", "-b {B} --context nope lag", 2, "--context nope"),
@@ -286,13 +288,14 @@ fn records_in(topic: &str) -> i64 {
     high
 }
 
-/// `{OUT}`: one partition holding a tombstone, an empty value and a value with a newline.
+/// `{OUT}`: a topic of one partition, empty.
 fn out_topic() -> String {
     let t = unique("hostile-out");
     create_topic(&t, 1);
     t
 }
 
+/// Fills `{OUT}` with a tombstone, an empty value and a value with a newline.
 fn fill_out(topic: &str) {
     let p: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
@@ -467,7 +470,7 @@ fn check(r: &Row, w: &World) -> Verdict {
     let needs_out = r.args.contains("{OUT}");
     let out = needs_out.then(out_topic);
     if let Some(o) = &out {
-        if r.class.starts_with("length-prefixed") {
+        if let Setup::Tombstones = r.setup {
             fill_out(o);
         }
         vars.insert("{OUT}", o.clone());
@@ -497,7 +500,7 @@ fn check(r: &Row, w: &World) -> Verdict {
         }
         _ => group,
     };
-    if r.class.starts_with("a breach") {
+    if let Setup::Pipe(_) = r.setup {
         commit(&group, &[(&w.topic, 0, 2)]);
     }
     vars.insert("{G}", group.clone());
