@@ -5,11 +5,13 @@
 //! → `output` (the only stdout writer); `error` maps every failure to an exit code.
 
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod diagnose;
 pub mod drain;
 pub mod error;
+pub mod human;
 pub mod kafka;
 pub mod output;
 pub mod signals;

@@ -374,7 +374,7 @@ pub fn build(
     brokers.sort_by_key(|b| b.id);
     brokers.extend(down.iter().map(|id| row(*id, None)));
     BrokersReport {
-        timestamp_ms: crate::cmd::lag::now_ms(),
+        timestamp_ms: crate::clock::now_ms(),
         cluster_id: cluster.and_then(|c| c.cluster_id),
         controller,
         brokers,

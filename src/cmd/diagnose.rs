@@ -20,7 +20,8 @@ use crate::diagnose::group::GroupDiagnosis;
 use crate::diagnose::{self, Finding, MemberView, Sample, Severity};
 use crate::error::{Error, Result};
 use crate::kafka::{GroupState, GroupType, Session};
-use crate::output::{compact_duration, Format, Progress};
+use crate::human::compact_duration;
+use crate::output::{Format, Progress};
 
 /// The JSON/YAML document of `kbp diagnose` (docs/json-schema.md, docs/diagnose.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -123,7 +124,7 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Di
             time_lag: sel.time_lag && i + 1 == n,
         };
         let snap = lag::gather_with(session, &lag_sel, progress, true)?;
-        let sample = sample_of(&snap, &lag_sel, lag::now_ms());
+        let sample = sample_of(&snap, &lag_sel, crate::clock::now_ms());
         if i + 1 == n {
             notes = sample.lag.warnings.clone();
         }

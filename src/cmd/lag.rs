@@ -7,7 +7,7 @@
 //! (missing commit, negative lag, offsets lost to retention) are unit-tested without Kafka.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,14 +130,7 @@ pub fn state_of_arg(s: GroupStateArg) -> GroupState {
 
 pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<LagReport> {
     let snapshot = gather(session, sel, progress)?;
-    Ok(build(&snapshot, sel, now_ms()))
-}
-
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    Ok(build(&snapshot, sel, crate::clock::now_ms()))
 }
 
 /// All the cluster reads, in a fixed number of batched rounds.
@@ -522,7 +515,7 @@ pub fn check_thresholds(
                 breaches.push(format!(
                     "group {}: time lag {} above --fail-time-above {}",
                     g.group,
-                    crate::output::compact_duration(t),
+                    crate::human::compact_duration(t),
                     humantime::format_duration(limit)
                 ));
             }

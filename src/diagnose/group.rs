@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::trend::{self, Context, Point};
 use super::{list_some, percent, rate, Finding, MemberView, Sample, Severity, Status};
 use crate::cmd::lag::{GroupLag, PartitionLag};
-use crate::output::compact_duration;
+use crate::human::{compact_duration, or_dash};
 
 /// A hot partition holds at least this share of its topic's lag or traffic...
 const HOT_SHARE: f64 = 0.5;
@@ -774,10 +774,6 @@ fn lag_summary(d: &GroupDiagnosis, span_ms: u64) -> Finding {
         "",
         String::new(),
     )
-}
-
-fn or_dash<T: ToString>(v: Option<T>) -> String {
-    crate::output::or_dash(v)
 }
 
 #[cfg(test)]

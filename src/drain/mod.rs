@@ -518,7 +518,7 @@ fn report_progress(
             let remaining = match e.remaining() {
                 Some(left) if rate > 0.0 => format!(
                     ", {left} to go (ETA {})",
-                    output::compact_duration((left as f64 / rate * 1000.0) as u64)
+                    crate::human::compact_duration((left as f64 / rate * 1000.0) as u64)
                 ),
                 Some(left) => format!(", {left} to go"),
                 None => String::new(),

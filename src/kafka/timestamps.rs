@@ -147,7 +147,7 @@ fn read_share(
         format!(
             "kbp-timelag-{}-{}",
             std::process::id(),
-            crate::cmd::lag::now_ms()
+            crate::clock::now_ms()
         ),
     );
     let consumer: BaseConsumer<KbpContext> = config

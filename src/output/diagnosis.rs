@@ -1,7 +1,8 @@
 //! How `kbp diagnose` and `kbp brokers` look on a terminal: findings as prose (worst
 //! first, grouped by group, each with evidence, cause and remedy), then the tables.
 
-use super::{compact_duration, duration_cell, or_dash, Block, Render, Table, View};
+use crate::human::{compact_duration, or_dash};
+use super::{duration_cell, Block, Render, Table, View};
 use crate::cmd::brokers::BrokersReport;
 use crate::cmd::diagnose::DiagnoseReport;
 use crate::diagnose::{rate, Status};

@@ -18,6 +18,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::human::{compact_duration, or_dash};
 pub use progress::Progress;
 
 /// Every output format; commands accept the subset that suits them.
@@ -155,19 +156,6 @@ pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Resu
     }
 }
 
-/// A duration as operators read it in a narrow column: `850ms`, `42s`, `3m07s`, `4h05m`, `2d03h`.
-pub fn compact_duration(ms: u64) -> String {
-    let s = ms / 1000;
-    match s {
-        0 if ms == 0 => "0s".into(),
-        0 => format!("{ms}ms"),
-        1..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        3600..=86_399 => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
-        _ => format!("{}d{:02}h", s / 86_400, s % 86_400 / 3600),
-    }
-}
-
 /// A duration cell: humanised for people, raw milliseconds in CSV.
 pub fn duration_cell(view: View, ms: Option<u64>) -> String {
     match view {
@@ -176,28 +164,8 @@ pub fn duration_cell(view: View, ms: Option<u64>) -> String {
     }
 }
 
-/// `-` for a missing value, as kafka-consumer-groups prints it.
-pub fn or_dash<T: ToString>(v: Option<T>) -> String {
-    v.map_or_else(|| "-".to_string(), |v| v.to_string())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn compact_durations() {
-        assert_eq!(compact_duration(0), "0s");
-        assert_eq!(compact_duration(850), "850ms");
-        assert_eq!(compact_duration(42_300), "42s");
-        assert_eq!(compact_duration(187_000), "3m07s");
-        assert_eq!(compact_duration(4 * 3_600_000 + 5 * 60_000), "4h05m");
-        assert_eq!(compact_duration(2 * 86_400_000 + 3 * 3_600_000), "2d03h");
-    }
-}
-
-#[cfg(test)]
-mod printable_tests {
     use super::printable;
 
     #[test]

@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::{compact_duration, duration_cell, or_dash, Metric, Render, Table, View};
+use crate::human::{compact_duration, or_dash};
+use super::{duration_cell, Metric, Render, Table, View};
 use crate::cmd::lag::{lag_by_topic, LagReport};
 use crate::config::{ContextRow, EffectiveView};
 
