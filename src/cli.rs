@@ -9,7 +9,6 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::ArgValueCandidates;
 
-use crate::cmd::complete::{group_names, topic_names};
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
 use crate::kafka::consumer::StartFrom;
 use crate::values::{
@@ -70,6 +69,20 @@ pub struct GlobalArgs {
     pub verbose: bool,
 }
 
+impl GlobalArgs {
+    /// The connection flags as the config layer takes them.
+    pub fn overrides(&self) -> crate::config::Overrides {
+        crate::config::Overrides {
+            bootstrap_server: self.bootstrap_server.clone(),
+            context: self.context.clone(),
+            config: self.config.clone(),
+            property: self.property.clone(),
+            timeout: self.timeout,
+            verbose: self.verbose,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show how far behind consumer groups are, per partition and per group
@@ -113,7 +126,7 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct Scope {
     /// Consumer group to inspect, repeatable (default: all groups)
-    #[arg(short, long = "group", value_name = "GROUP", value_parser = parse_group, add = ArgValueCandidates::new(group_names))]
+    #[arg(short, long = "group", value_name = "GROUP", value_parser = parse_group)]
     pub groups: Vec<String>,
 
     /// Inspect every consumer group (the default when no --group is given)
@@ -121,7 +134,7 @@ pub struct Scope {
     pub all_groups: bool,
 
     /// Only partitions of this topic, repeatable
-    #[arg(short, long = "topic", value_name = "TOPIC", value_parser = parse_topic, add = ArgValueCandidates::new(topic_names))]
+    #[arg(short, long = "topic", value_name = "TOPIC", value_parser = parse_topic)]
     pub topics: Vec<String>,
 }
 
@@ -225,11 +238,11 @@ pub struct BrokersArgs {
 #[derive(Debug, Args)]
 pub struct DrainArgs {
     /// Consumer group to drain as (joins it)
-    #[arg(short, long, value_parser = parse_group, add = ArgValueCandidates::new(group_names))]
+    #[arg(short, long, value_parser = parse_group)]
     pub group: String,
 
     /// Topic to drain (an exact name), repeatable
-    #[arg(short, long = "topic", value_name = "TOPIC", required = true, value_parser = parse_topic, add = ArgValueCandidates::new(topic_names))]
+    #[arg(short, long = "topic", value_name = "TOPIC", required = true, value_parser = parse_topic)]
     pub topics: Vec<String>,
 
     /// Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]

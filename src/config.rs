@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -197,6 +196,32 @@ impl Redactor {
     }
 }
 
+/// What the command line says about the connection (flags and `KBP_*` environment,
+/// already merged by clap); the config file's context fills in the rest. `cli` builds it,
+/// so this module never depends on the command-line definition.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub bootstrap_server: Option<String>,
+    pub context: Option<String>,
+    pub config: Option<PathBuf>,
+    pub property: Vec<(String, String)>,
+    pub timeout: Option<Duration>,
+    pub verbose: bool,
+}
+
+impl Overrides {
+    /// Another context of the same config file, with none of this command line's
+    /// connection flags: `--sink topic:NAME@CONTEXT` reaches another cluster.
+    pub fn context_only(&self, context: &str) -> Overrides {
+        Overrides {
+            context: Some(context.to_string()),
+            config: self.config.clone(),
+            verbose: self.verbose,
+            ..Overrides::default()
+        }
+    }
+}
+
 /// Where the config file is looked for when neither `--config` nor `KBP_CONFIG` names one.
 pub fn default_config_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
@@ -207,7 +232,7 @@ pub fn default_config_path() -> Option<PathBuf> {
 }
 
 /// Loads the config file: the explicit one must exist, the default one may be absent.
-pub fn load_file(global: &GlobalArgs) -> Result<(Option<PathBuf>, ConfigFile)> {
+pub fn load_file(global: &Overrides) -> Result<(Option<PathBuf>, ConfigFile)> {
     let (path, explicit) = match &global.config {
         Some(p) => (p.clone(), true),
         None => match default_config_path() {
@@ -266,13 +291,13 @@ fn locate(text: &str, message: &str) -> Option<(usize, usize)> {
 }
 
 /// The one merge: flags and environment (already combined by clap) over the chosen context.
-pub fn resolve(global: &GlobalArgs, require_bootstrap: bool) -> Result<Settings> {
+pub fn resolve(global: &Overrides, require_bootstrap: bool) -> Result<Settings> {
     let (path, file) = load_file(global)?;
     merge(global, path, &file, require_bootstrap)
 }
 
 pub fn merge(
-    global: &GlobalArgs,
+    global: &Overrides,
     path: Option<PathBuf>,
     file: &ConfigFile,
     require_bootstrap: bool,
@@ -528,7 +553,7 @@ contexts:
     #[test]
     fn current_context_and_secret_from_env() {
         std::env::set_var("KBP_TEST_SECRET_PW", "hunter2-xyz");
-        let s = merge(&GlobalArgs::default(), Some("c.yaml".into()), &file(), true).unwrap();
+        let s = merge(&Overrides::default(), Some("c.yaml".into()), &file(), true).unwrap();
         assert_eq!(s.bootstrap, "a:9092,b:9092");
         assert!(s
             .properties
@@ -546,7 +571,7 @@ contexts:
 
     #[test]
     fn flags_win_over_context() {
-        let g = GlobalArgs {
+        let g = Overrides {
             bootstrap_server: Some("x:1".into()),
             context: Some("dev".into()),
             property: vec![("client.id".into(), "mine".into())],
@@ -564,7 +589,7 @@ contexts:
 
     #[test]
     fn x_bootstrap_servers_is_the_bootstrap() {
-        let g = GlobalArgs {
+        let g = Overrides {
             property: vec![("bootstrap.servers".into(), "k:9".into())],
             ..Default::default()
         };
@@ -604,14 +629,14 @@ contexts:
 
     #[test]
     fn missing_context_and_missing_bootstrap_are_usage_errors() {
-        let g = GlobalArgs {
+        let g = Overrides {
             context: Some("nope".into()),
             ..Default::default()
         };
         let e = merge(&g, None, &file(), true).unwrap_err();
         assert_eq!(e.exit_code(), crate::error::exit::USAGE);
         assert!(e.to_string().contains("--context nope"));
-        let e = merge(&GlobalArgs::default(), None, &ConfigFile::default(), true).unwrap_err();
+        let e = merge(&Overrides::default(), None, &ConfigFile::default(), true).unwrap_err();
         assert!(e.to_string().contains("no bootstrap server"));
     }
 
@@ -622,7 +647,7 @@ contexts:
             "current-context: a\ncontexts:\n  a:\n    bootstrap-servers: x:1\n    sasl: {mechanism: PLAIN, username: u, password-env: KBP_TEST_UNSET_VAR_Q}\n",
         )
         .unwrap();
-        let e = merge(&GlobalArgs::default(), None, &f, true)
+        let e = merge(&Overrides::default(), None, &f, true)
             .unwrap_err()
             .to_string();
         assert!(e.contains("KBP_TEST_UNSET_VAR_Q is not set"), "{e}");
@@ -630,7 +655,7 @@ contexts:
 
     #[test]
     fn sensitive_x_properties_are_redacted() {
-        let g = GlobalArgs {
+        let g = Overrides {
             bootstrap_server: Some("b:1".into()),
             property: vec![("sasl.password".into(), "pw-123456".into())],
             ..Default::default()

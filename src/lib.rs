@@ -92,7 +92,7 @@ pub fn finish(outcome: Result<()>) -> i32 {
 pub fn dispatch(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Lag(args) => {
-            let settings = config::resolve(&cli.global, true)?;
+            let settings = config::resolve(&cli.global.overrides(), true)?;
             let session = kafka::Session::connect(&settings)?;
             let progress = Progress::spinner(false, cli.global.verbose);
             let report = cmd::lag::run(&session, &cmd::lag::Selection::from(args), &progress)?;
@@ -103,12 +103,12 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             verdict_after(shown, verdict)
         }
         Command::Drain(args) => {
-            let settings = config::resolve(&cli.global, true)?;
-            drain::run(&settings, &cli.global, args)
+            let settings = config::resolve(&cli.global.overrides(), true)?;
+            drain::run(&settings, &cli.global.overrides(), args)
         }
         Command::Diagnose(args) => {
             let sel = cmd::diagnose::Selection::from_args(args)?;
-            let settings = config::resolve(&cli.global, true)?;
+            let settings = config::resolve(&cli.global.overrides(), true)?;
             let session = kafka::Session::connect_with_stats(&settings)?;
             let progress = Progress::spinner(false, cli.global.verbose);
             let report = cmd::diagnose::run(&session, &sel, &progress)?;
@@ -117,14 +117,14 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             verdict_after(shown, cmd::diagnose::check(&report, args.fail_on))
         }
         Command::Brokers(args) => {
-            let settings = config::resolve(&cli.global, true)?;
+            let settings = config::resolve(&cli.global.overrides(), true)?;
             let session = kafka::Session::connect_with_stats(&settings)?;
             let progress = Progress::spinner(false, cli.global.verbose);
             let report = cmd::brokers::run(&session, &args.into(), &progress)?;
             progress.finish();
             output::emit(&report, args.output.unwrap_or(Format::Table))
         }
-        Command::Config(command) => cmd::config::run(&cli.global, command),
+        Command::Config(command) => cmd::config::run(&cli.global.overrides(), command),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Completions(args) => output::text(&cmd::complete::script(args.shell)),
         Command::Man => output::text(&cmd::man::page()?),

@@ -9,8 +9,8 @@ use std::ffi::OsString;
 use std::sync::{mpsc, OnceLock};
 use std::time::Duration;
 
-use clap::{CommandFactory, FromArgMatches};
-use clap_complete::{CompleteEnv, CompletionCandidate, Shell};
+use clap::{Command, CommandFactory, FromArgMatches};
+use clap_complete::{ArgValueCandidates, CompleteEnv, CompletionCandidate, Shell};
 
 use crate::cli::{Cli, GlobalArgs};
 use crate::config::{self, Settings};
@@ -35,9 +35,23 @@ pub fn from_env(args: &[OsString]) -> Result<bool> {
     };
     let _ = LINE.set(line);
     let cwd = std::env::current_dir().ok();
-    CompleteEnv::with_factory(Cli::command)
+    CompleteEnv::with_factory(command)
         .try_complete(args.to_vec(), cwd.as_deref())
         .map_err(|e| Error::usage(format!("COMPLETE: {}", e.to_string().trim())))
+}
+
+/// kbp's command with the cluster lookups attached to every `--group` and `--topic`, so
+/// the definition in cli.rs never reaches the cluster (nor this module).
+pub fn command() -> Command {
+    fn attach(cmd: Command) -> Command {
+        cmd.mut_args(|arg| match arg.get_long() {
+            Some("group") => arg.add(ArgValueCandidates::new(group_names)),
+            Some("topic") => arg.add(ArgValueCandidates::new(topic_names)),
+            _ => arg,
+        })
+        .mut_subcommands(attach)
+    }
+    attach(Cli::command())
 }
 
 /// The completion script for `shell`, as `kbp completions` prints it.
@@ -84,7 +98,7 @@ fn settings_of(line: &[OsString]) -> Option<Settings> {
         .try_get_matches_from(rejoin(line))
         .ok()?;
     let global = GlobalArgs::from_arg_matches(&matches).ok()?;
-    let mut settings = config::resolve(&global, true).ok()?;
+    let mut settings = config::resolve(&global.overrides(), true).ok()?;
     settings.timeout = settings.timeout.min(LOOKUP_LIMIT);
     Some(settings)
 }
@@ -180,6 +194,24 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(s.bootstrap, "127.0.0.1:9092");
+    }
+
+    #[test]
+    fn every_group_and_topic_flag_completes_from_the_cluster() {
+        fn flags(cmd: &Command, out: &mut Vec<(String, bool)>) {
+            for arg in cmd.get_arguments() {
+                if let Some(long @ ("group" | "topic")) = arg.get_long() {
+                    let attached = arg.get::<ArgValueCandidates>().is_some();
+                    out.push((format!("{} --{long}", cmd.get_name()), attached));
+                }
+            }
+            cmd.get_subcommands().for_each(|sc| flags(sc, out));
+        }
+        let mut found = Vec::new();
+        flags(&command(), &mut found);
+        // lag, diagnose and drain each have --group and --topic.
+        assert!(found.len() >= 6, "{found:?}");
+        assert!(found.iter().all(|(_, attached)| *attached), "{found:?}");
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! `kbp config view|contexts`: what kbp would connect with, secrets redacted.
 
-use crate::cli::{ConfigCommand, DocFormat, GlobalArgs, ListFormat};
+use crate::cli::{ConfigCommand, DocFormat, ListFormat};
+use crate::config::Overrides;
 use crate::config;
 use crate::error::Result;
 use crate::output::{self, views::Contexts, Format};
 
-pub fn run(global: &GlobalArgs, command: &ConfigCommand) -> Result<()> {
+pub fn run(global: &Overrides, command: &ConfigCommand) -> Result<()> {
     match command {
         ConfigCommand::View { output } => {
             let settings = config::resolve(global, false)?;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 
-use crate::cli::{Cli, DemoArgs, GlobalArgs};
+use crate::cli::{Cli, DemoArgs};
 use crate::config::{self, ConfigFile, Settings};
 use crate::error::{Error, Result};
 use crate::kafka::mock::{DemoCluster, DemoMember, DemoProducer};
@@ -130,7 +130,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     // One broker is enough to bootstrap from, and keeps the command lines short.
     let first = all.split(',').next().unwrap_or(&all).to_string();
     let settings = config::merge(
-        &GlobalArgs {
+        &config::Overrides {
             bootstrap_server: Some(all.clone()),
             ..Default::default()
         },

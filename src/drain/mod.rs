@@ -256,7 +256,7 @@ fn drain_identity(settings: &Settings) -> (Settings, String) {
 
 fn open_sink(
     settings: &Settings,
-    global: &crate::cli::GlobalArgs,
+    global: &crate::config::Overrides,
     args: &DrainArgs,
 ) -> Result<Arc<dyn Sink>> {
     Ok(match &args.sink {
@@ -270,15 +270,7 @@ fn open_sink(
         SinkSpec::Topic(t, context) => {
             let target = match context {
                 // That context's own connection: none of this cluster's flags apply.
-                Some(ctx) => crate::config::resolve(
-                    &crate::cli::GlobalArgs {
-                        context: Some(ctx.clone()),
-                        config: global.config.clone(),
-                        verbose: global.verbose,
-                        ..Default::default()
-                    },
-                    true,
-                )?,
+                Some(ctx) => crate::config::resolve(&global.context_only(ctx), true)?,
                 None => settings.clone(),
             };
             Arc::new(TopicSink {
@@ -290,7 +282,7 @@ fn open_sink(
 }
 
 /// `global` resolves another context for `--sink topic:NAME@CONTEXT`.
-pub fn run(settings: &Settings, global: &crate::cli::GlobalArgs, args: &DrainArgs) -> Result<()> {
+pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainArgs) -> Result<()> {
     // Every flag is checked before Kafka is asked.
     let flow = flow::Hysteresis::new(args.high_water, args.low_water, Duration::from_millis(50))
         .map_err(Error::usage)?;

@@ -2,14 +2,13 @@
 
 use std::time::Duration;
 
-use kbp::cli::GlobalArgs;
 use kbp::config;
 use kbp::kafka::{GroupState, GroupType, OffsetSpec, Session, TopicPartition};
 
 use crate::common::*;
 
 fn session() -> Session {
-    let global = GlobalArgs {
+    let global = config::Overrides {
         bootstrap_server: Some(bootstrap().to_string()),
         timeout: Some(Duration::from_secs(15)),
         ..Default::default()
