@@ -21,9 +21,9 @@ use std::ffi::OsString;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
-use error::{exit, Result};
-use output::{Format, Progress};
+use cli::Cli;
+use cmd::{dispatch, finish};
+use error::exit;
 
 /// Runs kbp with `args` (including the program name); returns the exit code.
 pub fn run<I, T>(args: I) -> i32
@@ -65,68 +65,4 @@ fn one_line(rendered: &str) -> String {
         .map(str::trim)
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// A report's verdict (a threshold, a finding) outlives its output: a reader that closed
-/// stdout early (`| head`) must not turn a breach into exit 0. Other output errors win.
-fn verdict_after(shown: Result<()>, verdict: Result<()>) -> Result<()> {
-    match shown {
-        Err(e) if !e.is_broken_pipe() => Err(e),
-        _ => verdict,
-    }
-}
-
-/// The exit code of a command's outcome; a failure is printed as its one line on stderr.
-pub fn finish(outcome: Result<()>) -> i32 {
-    match outcome {
-        Ok(()) => exit::OK,
-        Err(e) if e.is_broken_pipe() => exit::OK,
-        Err(e) => {
-            eprintln!("kbp: {}", output::printable(&e.to_string()));
-            e.exit_code()
-        }
-    }
-}
-
-/// Runs a parsed command line: what `run` does after parsing, and what each `kbp demo` step runs.
-pub fn dispatch(cli: &Cli) -> Result<()> {
-    match &cli.command {
-        Command::Lag(args) => {
-            let settings = config::resolve(&cli.global.overrides(), true)?;
-            let session = kafka::Session::connect(&settings)?;
-            let progress = Progress::spinner(false, cli.global.verbose);
-            let report = cmd::lag::run(&session, &cmd::lag::Selection::from(args), &progress)?;
-            progress.finish();
-            let shown = output::emit(&report, args.output.unwrap_or(Format::Table));
-            let verdict =
-                cmd::lag::check_thresholds(&report, args.fail_above, args.fail_time_above);
-            verdict_after(shown, verdict)
-        }
-        Command::Drain(args) => {
-            let settings = config::resolve(&cli.global.overrides(), true)?;
-            drain::run(&settings, &cli.global.overrides(), args)
-        }
-        Command::Diagnose(args) => {
-            let sel = cmd::diagnose::Selection::from_args(args)?;
-            let settings = config::resolve(&cli.global.overrides(), true)?;
-            let session = kafka::Session::connect_with_stats(&settings)?;
-            let progress = Progress::spinner(false, cli.global.verbose);
-            let report = cmd::diagnose::run(&session, &sel, &progress)?;
-            progress.finish();
-            let shown = output::emit(&report, args.output.unwrap_or(Format::Table));
-            verdict_after(shown, cmd::diagnose::check(&report, args.fail_on))
-        }
-        Command::Brokers(args) => {
-            let settings = config::resolve(&cli.global.overrides(), true)?;
-            let session = kafka::Session::connect_with_stats(&settings)?;
-            let progress = Progress::spinner(false, cli.global.verbose);
-            let report = cmd::brokers::run(&session, &args.into(), &progress)?;
-            progress.finish();
-            output::emit(&report, args.output.unwrap_or(Format::Table))
-        }
-        Command::Config(command) => cmd::config::run(&cli.global.overrides(), command),
-        Command::Demo(args) => cmd::demo::run(args),
-        Command::Completions(args) => output::text(&cmd::complete::script(args.shell)),
-        Command::Man => output::text(&cmd::man::page()?),
-    }
 }

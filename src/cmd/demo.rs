@@ -2,7 +2,7 @@
 //! cluster, so that a fresh clone shows every command working with no Kafka installed.
 //!
 //! The story is a list of [`Step`]s. A command step prints the kbp command line it stands
-//! for and runs exactly that line through [`crate::dispatch`]: what the user sees is the
+//! for and runs exactly that line through [`super::dispatch`]: what the user sees is the
 //! real output of the real code path, against real (mock) brokers. The traffic, a steady
 //! producer and a slower group member, runs on threads of its own, paced by `--speed`.
 
@@ -181,7 +181,7 @@ fn run_step(bootstrap: &str, args: &[String]) -> Result<()> {
     // The steps target the mock cluster only: never the user's config file or contexts.
     cli.global.config = Some("/dev/null".into());
     cli.global.context = None;
-    match crate::finish(crate::dispatch(&cli)) {
+    match super::finish(super::dispatch(&cli)) {
         0 => Ok(()),
         code => Err(Error::DemoStep {
             command: shown,
