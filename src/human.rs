@@ -1,4 +1,4 @@
-//! Numbers as operators read them: compact durations and `-` for what is unknown.
+//! Numbers as operators read them: compact durations, rates, and `-` for what is unknown.
 //!
 //! Tables (`output`) and the prose of findings (`diagnose`) must spell a duration the same
 //! way, so the spelling lives below both.
@@ -21,6 +21,19 @@ pub fn or_dash<T: ToString>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_string(), |v| v.to_string())
 }
 
+/// Records per second as operators read them: `0.5/s`, `12/s`, `3.4k/s`.
+pub fn rate(r: f64) -> String {
+    if r >= 10_000.0 {
+        format!("{:.0}k/s", r / 1000.0)
+    } else if r >= 1000.0 {
+        format!("{:.1}k/s", r / 1000.0)
+    } else if r >= 10.0 || r == 0.0 {
+        format!("{r:.0}/s")
+    } else {
+        format!("{r:.1}/s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +46,12 @@ mod tests {
         assert_eq!(compact_duration(187_000), "3m07s");
         assert_eq!(compact_duration(4 * 3_600_000 + 5 * 60_000), "4h05m");
         assert_eq!(compact_duration(2 * 86_400_000 + 3 * 3_600_000), "2d03h");
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(rate(3400.0), "3.4k/s");
+        assert_eq!(rate(2.25), "2.2/s");
+        assert_eq!(rate(120.0), "120/s");
     }
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod human;
 pub mod kafka;
 pub mod output;
+pub mod report;
 pub mod signals;
 pub mod values;
 

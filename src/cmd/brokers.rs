@@ -9,60 +9,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::cli::BrokersArgs;
-use crate::diagnose::metrics::{self, BrokerMetrics, Series};
+use crate::diagnose::metrics::{self, Series};
 use crate::error::{Error, Result};
 use crate::kafka::{BrokerLatency, ClusterDescription, Node, Session, TopicDescription};
 use crate::output::Progress;
-
-/// The JSON/YAML document of `kbp brokers` (docs/json-schema.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BrokersReport {
-    pub timestamp_ms: u64,
-    pub cluster_id: Option<String>,
-    /// `null` when the cluster would not say (DescribeCluster unavailable).
-    pub controller: Option<i32>,
-    /// Brokers up, then brokers that replicas name but that are not up.
-    pub brokers: Vec<BrokerRow>,
-    /// Ids of brokers that replicas name but that are not up.
-    pub down: Vec<i32>,
-    /// Brokers the cluster should have: those up, those down, or `--expect-brokers`.
-    pub expected: usize,
-    /// Partitions of all topics, internal ones included.
-    pub partitions: usize,
-    /// `topic/partition` with fewer in-sync replicas than replicas.
-    pub under_replicated: Vec<String>,
-    /// `topic/partition` without a leader.
-    pub offline: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BrokerRow {
-    pub id: i32,
-    pub host: Option<String>,
-    pub port: Option<u16>,
-    pub rack: Option<String>,
-    pub up: bool,
-    pub controller: bool,
-    pub leaders: usize,
-    pub replicas: usize,
-    /// Under-replicated partitions this broker leads.
-    pub under_replicated_led: usize,
-    /// Round trip of kbp's requests to this broker, from librdkafka's statistics.
-    pub requests: u64,
-    pub rtt_avg_ms: Option<f64>,
-    pub rtt_p99_ms: Option<f64>,
-    /// Throttle time the broker asked for (quotas), when it did.
-    pub throttle_avg_ms: Option<f64>,
-    pub throttle_max_ms: Option<f64>,
-    pub metrics: Option<BrokerMetrics>,
-}
+use crate::report::brokers::{BrokerMetrics, BrokerRow, BrokersReport};
 
 /// What to measure: the metrics endpoints, and the brokers the cluster should have.
 #[derive(Debug, Clone, Default)]

@@ -11,38 +11,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
-
 use crate::cli::{DiagnoseArgs, FailOn};
-use crate::cmd::brokers::{self, BrokersReport, Measurement};
+use crate::cmd::brokers::{self, Measurement};
 use crate::cmd::lag;
-use crate::diagnose::group::GroupDiagnosis;
-use crate::diagnose::{self, Finding, MemberView, Sample, Severity};
+use crate::diagnose::{self, MemberView, Sample};
 use crate::error::{Error, Result};
 use crate::kafka::{GroupState, GroupType, Session};
 use crate::human::compact_duration;
 use crate::output::{Format, Progress};
-
-/// The JSON/YAML document of `kbp diagnose` (docs/json-schema.md, docs/diagnose.md).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DiagnoseReport {
-    /// When the last sample was taken, milliseconds since the epoch.
-    pub timestamp_ms: u64,
-    /// Milliseconds between the first and the last sample (0 with `--once`).
-    pub window_ms: u64,
-    pub samples: usize,
-    /// The worst severity of any finding; the exit code follows it (`--fail-on`).
-    pub worst: Severity,
-    /// Worst scope first (a group, or the cluster), then worst finding first.
-    pub findings: Vec<Finding>,
-    /// Worst first.
-    pub groups: Vec<GroupDiagnosis>,
-    pub cluster: BrokersReport,
-    /// What kbp could not see (e.g. group APIs missing), one line each; also on stderr.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-}
+use crate::report::brokers::BrokersReport;
+use crate::report::diagnosis::{DiagnoseReport, Severity};
 
 #[derive(Debug, Clone)]
 pub struct Selection {
@@ -261,6 +239,7 @@ pub fn check(report: &DiagnoseReport, fail_on: FailOn) -> Result<()> {
 mod tests {
     use super::*;
     use crate::error::exit;
+    use crate::report::diagnosis::Finding;
 
     fn report(severities: &[Severity]) -> DiagnoseReport {
         let findings: Vec<Finding> = severities

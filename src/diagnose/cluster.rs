@@ -3,8 +3,9 @@
 //! `--metrics-url`) saturated request handlers or network threads, a long request queue,
 //! slow produce requests and slow log flushes.
 
-use super::{list_some, Finding, Severity};
-use crate::cmd::brokers::{BrokerRow, BrokersReport};
+use super::list_some;
+use crate::report::brokers::{BrokerRow, BrokersReport};
+use crate::report::diagnosis::{Finding, Severity};
 
 /// A broker leads this many times the mean number of leaders per broker: skewed.
 const LEADER_SKEW: f64 = 1.5;
@@ -312,7 +313,7 @@ fn broker_rules(b: &BrokerRow) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnose::metrics::BrokerMetrics;
+    use crate::report::brokers::BrokerMetrics;
 
     fn broker(id: i32, leaders: usize) -> BrokerRow {
         BrokerRow {

@@ -5,12 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
 use super::trend::{self, Context, Point};
-use super::{list_some, percent, rate, Finding, MemberView, Sample, Severity, Status};
-use crate::cmd::lag::{GroupLag, PartitionLag};
-use crate::human::{compact_duration, or_dash};
+use super::{list_some, percent, MemberView, Sample};
+use crate::human::{compact_duration, or_dash, rate};
+use crate::report::diagnosis::{Finding, GroupDiagnosis, PartitionDiagnosis, Severity, Status};
+use crate::report::lag::{GroupLag, PartitionLag};
 
 /// A hot partition holds at least this share of its topic's lag or traffic...
 const HOT_SHARE: f64 = 0.5;
@@ -23,61 +22,6 @@ const HOT_MIN_RATE: f64 = 1.0;
 const SLOWER_BY: f64 = 1.05;
 /// Rebalance churn: this many membership changes or unstable samples in one window.
 const CHURN_MIN: usize = 2;
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GroupDiagnosis {
-    pub group: String,
-    pub state: String,
-    pub protocol: String,
-    pub members: usize,
-    /// The worst partition status.
-    pub status: Status,
-    pub severity: Severity,
-    pub total_lag: u64,
-    /// Lag now minus lag at the first sample, over the partitions seen in both.
-    pub lag_change: i64,
-    /// Records per second written to the group's partitions over the window.
-    pub produce_rate: Option<f64>,
-    /// Records per second the group's committed offsets advanced over the window.
-    pub consume_rate: Option<f64>,
-    /// Time to catch up at current rates; `null` when caught up, never, or unknown (see `eta`).
-    pub eta_ms: Option<u64>,
-    /// `caught-up`, `never`, `unknown`, or the ETA as a duration.
-    pub eta: String,
-    pub max_time_lag_ms: Option<u64>,
-    pub unowned_partitions: usize,
-    /// Members that own no partition.
-    pub idle_members: usize,
-    pub records_lost: u64,
-    /// Membership changes seen between samples (joins plus leaves).
-    pub membership_changes: usize,
-    /// Samples in which the group was rebalancing.
-    pub unstable_samples: usize,
-    pub partitions: Vec<PartitionDiagnosis>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PartitionDiagnosis {
-    pub topic: String,
-    pub partition: i32,
-    pub status: Status,
-    pub lag: Option<u64>,
-    pub lag_change: Option<i64>,
-    pub current_offset: Option<i64>,
-    pub log_start_offset: Option<i64>,
-    pub log_end_offset: Option<i64>,
-    pub produce_rate: Option<f64>,
-    pub consume_rate: Option<f64>,
-    /// How long the committed offset has not moved, within the window.
-    pub unchanged_ms: u64,
-    pub time_lag_ms: Option<u64>,
-    pub records_lost: Option<u64>,
-    pub owner: Option<String>,
-    /// Samples this partition was seen in.
-    pub samples: usize,
-}
 
 /// One group's samples, oldest first: the group's rows and members where it was seen.
 struct Seen<'a> {
@@ -779,7 +723,7 @@ fn lag_summary(d: &GroupDiagnosis, span_ms: u64) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::lag::LagReport;
+    use crate::report::lag::LagReport;
 
     /// A partition row: (topic, partition, committed, end, owner).
     type Row<'a> = (&'a str, i32, Option<i64>, i64, Option<&'a str>);

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use crate::report::brokers::BrokerMetrics;
 
 /// One sample of a scrape, with its name and `name` label folded into a search key.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,33 +20,6 @@ pub struct Series {
     pub key: String,
     pub labels: BTreeMap<String, String>,
     pub value: f64,
-}
-
-/// A broker's metrics as `kbp brokers` reports them; `null` where the endpoint has none.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BrokerMetrics {
-    pub url: String,
-    /// Fraction of time the request handler threads were idle (0..1).
-    pub request_handler_idle: Option<f64>,
-    /// Fraction of time the network processor threads were idle (0..1).
-    pub network_processor_idle: Option<f64>,
-    pub request_queue_size: Option<f64>,
-    pub produce_p99_ms: Option<f64>,
-    /// Consumer fetches (FetchConsumer), including the fetch.max.wait.ms long poll.
-    pub fetch_p99_ms: Option<f64>,
-    pub bytes_in_per_sec: Option<f64>,
-    pub bytes_out_per_sec: Option<f64>,
-    pub log_flush_per_sec: Option<f64>,
-    pub log_flush_p99_ms: Option<f64>,
-    pub under_replicated_partitions: Option<f64>,
-    /// Sum of the broker's partition log sizes.
-    pub disk_used_bytes: Option<f64>,
-    /// Log size per log directory, when the exporter labels it.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub log_dirs: BTreeMap<String, f64>,
-    /// Why the endpoint could not be read.
-    pub error: Option<String>,
 }
 
 /// Parses the Prometheus text format with the `prometheus-parse` crate.

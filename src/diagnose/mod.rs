@@ -12,123 +12,8 @@ pub mod trend;
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
-use crate::cmd::lag::LagReport;
-
-/// How bad a finding is; the report's exit code follows the worst one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Ok,
-    Warn,
-    Crit,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Ok => "ok",
-            Severity::Warn => "warn",
-            Severity::Crit => "crit",
-        }
-    }
-}
-
-/// A partition's trend over the window, in Burrow's vocabulary plus CAUGHT-UP and UNKNOWN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING-KEBAB-CASE")]
-pub enum Status {
-    /// Lag is zero (or only transaction markers are left).
-    CaughtUp,
-    /// Lag, but commits move and it is not rising; or an idle log.
-    Ok,
-    /// Commits move, but lag rose at every sample.
-    Warn,
-    /// A member owns the partition, lag > 0, and the committed offset did not move.
-    Stall,
-    /// Nobody owns it, the committed offset did not move, and the log end did.
-    Stop,
-    /// The committed offset went backwards and has not caught up since.
-    Rewind,
-    /// No committed offset, or a single sample with lag: no trend to judge.
-    Unknown,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::CaughtUp => "CAUGHT-UP",
-            Status::Ok => "OK",
-            Status::Warn => "WARN",
-            Status::Stall => "STALL",
-            Status::Stop => "STOP",
-            Status::Rewind => "REWIND",
-            Status::Unknown => "UNKNOWN",
-        }
-    }
-
-    pub fn severity(self) -> Severity {
-        match self {
-            Status::Stop | Status::Stall => Severity::Crit,
-            Status::Warn | Status::Rewind => Severity::Warn,
-            Status::CaughtUp | Status::Ok | Status::Unknown => Severity::Ok,
-        }
-    }
-
-    /// Worst first: the order in which a group's status is picked from its partitions.
-    pub fn rank(self) -> u8 {
-        match self {
-            Status::Stop => 6,
-            Status::Stall => 5,
-            Status::Rewind => 4,
-            Status::Warn => 3,
-            Status::Unknown => 2,
-            Status::Ok => 1,
-            Status::CaughtUp => 0,
-        }
-    }
-}
-
-/// One thing kbp found: what is wrong, the numbers that show it, why, and what to do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Finding {
-    pub severity: Severity,
-    /// The rule's name, e.g. `stop`, `falling-behind`, `broker-down` (docs/diagnose.md).
-    pub rule: String,
-    /// The group it is about; `null` for cluster findings.
-    pub group: Option<String>,
-    /// What exactly: `orders/3`, `broker 2`, `group billing`.
-    pub subject: String,
-    pub symptom: String,
-    pub evidence: String,
-    pub cause: String,
-    pub remedy: String,
-}
-
-impl Finding {
-    pub fn new(severity: Severity, rule: &str, group: Option<&str>, subject: String) -> Finding {
-        Finding {
-            severity,
-            rule: rule.to_string(),
-            group: group.map(String::from),
-            subject,
-            symptom: String::new(),
-            evidence: String::new(),
-            cause: String::new(),
-            remedy: String::new(),
-        }
-    }
-
-    pub fn says(mut self, symptom: String, evidence: String, cause: &str, remedy: String) -> Self {
-        self.symptom = symptom;
-        self.evidence = evidence;
-        self.cause = cause.to_string();
-        self.remedy = remedy;
-        self
-    }
-}
+use crate::report::diagnosis::{Finding, Severity};
+use crate::report::lag::LagReport;
 
 /// A member as one sample saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,19 +58,6 @@ pub(crate) fn percent(part: f64, whole: f64) -> String {
     format!("{:.0}%", 100.0 * part / whole)
 }
 
-/// Records per second as operators read them: `0.5/s`, `12/s`, `3.4k/s`.
-pub fn rate(r: f64) -> String {
-    if r >= 10_000.0 {
-        format!("{:.0}k/s", r / 1000.0)
-    } else if r >= 1000.0 {
-        format!("{:.1}k/s", r / 1000.0)
-    } else if r >= 10.0 || r == 0.0 {
-        format!("{r:.0}/s")
-    } else {
-        format!("{r:.1}/s")
-    }
-}
-
 /// At most `n` items, then "and N more".
 pub(crate) fn list_some(items: &[String], n: usize) -> String {
     if items.len() <= n {
@@ -225,17 +97,7 @@ mod tests {
     }
 
     #[test]
-    fn status_names_and_severities() {
-        assert_eq!(
-            serde_json::to_string(&Status::CaughtUp).unwrap(),
-            "\"CAUGHT-UP\""
-        );
-        assert_eq!(Status::Stop.severity(), Severity::Crit);
-        assert_eq!(Status::Rewind.severity(), Severity::Warn);
-        assert!(Status::Stop.rank() > Status::Stall.rank());
-        assert_eq!(rate(3400.0), "3.4k/s");
-        assert_eq!(rate(2.25), "2.2/s");
-        assert_eq!(rate(120.0), "120/s");
+    fn lists_are_cut_after_n() {
         assert_eq!(
             list_some(&["a".into(), "b".into(), "c".into()], 2),
             "a; b; and 1 more"

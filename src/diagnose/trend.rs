@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Status;
+use crate::report::diagnosis::Status;
 
 /// One sample of one partition. `lag` follows `kbp lag`'s rules (never negative).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,9 +3,9 @@
 
 use crate::human::{compact_duration, or_dash};
 use super::{duration_cell, Block, Render, Table, View};
-use crate::cmd::brokers::BrokersReport;
-use crate::cmd::diagnose::DiagnoseReport;
-use crate::diagnose::{rate, Status};
+use crate::human::rate;
+use crate::report::brokers::BrokersReport;
+use crate::report::diagnosis::{DiagnoseReport, Status};
 
 impl Render for DiagnoseReport {
     fn tables(&self, view: View) -> Vec<Table> {
@@ -356,7 +356,7 @@ impl Render for BrokersReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cmd::brokers;
+    use crate::report::brokers::BrokerRow;
     use crate::output::{write, Format};
 
     fn render<R: Render>(r: &R, f: Format) -> String {
@@ -367,20 +367,34 @@ mod tests {
 
     #[test]
     fn brokers_table_and_csv() {
-        let r = brokers::build(
-            None,
-            &[crate::kafka::Node {
+        let r = BrokersReport {
+            timestamp_ms: 0,
+            cluster_id: None,
+            controller: None,
+            brokers: vec![BrokerRow {
                 id: 1,
-                host: "h".into(),
-                port: 9092,
+                host: Some("h".into()),
+                port: Some(9092),
                 rack: None,
+                up: true,
+                controller: false,
+                leaders: 0,
+                replicas: 0,
+                under_replicated_led: 0,
+                requests: 0,
+                rtt_avg_ms: None,
+                rtt_p99_ms: None,
+                throttle_avg_ms: None,
+                throttle_max_ms: None,
+                metrics: None,
             }],
-            &[],
-            &Default::default(),
-            Default::default(),
-            None,
-            vec![],
-        );
+            down: vec![],
+            expected: 1,
+            partitions: 0,
+            under_replicated: vec![],
+            offline: vec![],
+            warnings: vec![],
+        };
         let t = render(&r, Format::Table);
         assert!(
             t.starts_with("cluster -: controller -, 1 broker(s) up, 0 partition(s)"),

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::human::{compact_duration, or_dash};
 use super::{duration_cell, Metric, Render, Table, View};
-use crate::cmd::lag::{lag_by_topic, LagReport};
+use crate::report::lag::{lag_by_topic, LagReport};
 use crate::config::{ContextRow, EffectiveView};
 
 impl Render for LagReport {

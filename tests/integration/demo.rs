@@ -7,7 +7,7 @@ use std::fs::File;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use kbp::cmd::lag::LagReport;
+use kbp::report::lag::LagReport;
 
 use crate::common::*;
 

@@ -6,9 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use kbp::cmd::diagnose::DiagnoseReport;
-use kbp::diagnose::group::{GroupDiagnosis, PartitionDiagnosis};
-use kbp::diagnose::{Finding, Severity, Status};
+use kbp::report::diagnosis::DiagnoseReport;
+use kbp::report::diagnosis::{GroupDiagnosis, PartitionDiagnosis};
+use kbp::report::diagnosis::{Finding, Severity, Status};
 
 use crate::common::*;
 
@@ -420,7 +420,7 @@ fn bad_diagnose_and_brokers_flags_exit_2_before_connecting() {
 #[test]
 fn brokers_reports_the_test_broker() {
     let topic = topic_with("dg-brokers", 3, 5);
-    let r: kbp::cmd::brokers::BrokersReport = kbp()
+    let r: kbp::report::brokers::BrokersReport = kbp()
         .broker()
         .args(["brokers", "--window", "1s", "-o", "json"])
         .expect(0)
@@ -443,7 +443,7 @@ fn brokers_reports_the_test_broker() {
     let t = kbp().broker().args(["brokers", "--window", "0s"]).expect(0);
     assert!(t.stdout.starts_with("cluster "), "{}", t.stdout);
     // An endpoint that does not answer is reported, not fatal.
-    let r: kbp::cmd::brokers::BrokersReport = kbp()
+    let r: kbp::report::brokers::BrokersReport = kbp()
         .broker()
         .args([
             "brokers",

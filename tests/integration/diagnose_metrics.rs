@@ -4,8 +4,8 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use kbp::cmd::brokers::BrokersReport;
-use kbp::cmd::diagnose::DiagnoseReport;
+use kbp::report::brokers::BrokersReport;
+use kbp::report::diagnosis::DiagnoseReport;
 
 use crate::common::*;
 

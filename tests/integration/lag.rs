@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use kbp::cmd::lag::{GroupLag, LagReport, PartitionLag};
+use kbp::report::lag::{GroupLag, LagReport, PartitionLag};
 
 use crate::common::*;
 
