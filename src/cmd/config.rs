@@ -1,8 +1,8 @@
 //! `kbp config view|contexts`: what kbp would connect with, secrets redacted.
 
 use crate::cli::{ConfigCommand, DocFormat, ListFormat};
-use crate::config::Overrides;
 use crate::config;
+use crate::config::Overrides;
 use crate::error::Result;
 use crate::output::{self, views::Contexts, Format};
 

@@ -48,8 +48,7 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             let report = lag::run(&session, &lag::Selection::from(args), &progress)?;
             progress.finish();
             let shown = output::emit(&report, args.output.unwrap_or(Format::Table));
-            let verdict =
-                lag::check_thresholds(&report, args.fail_above, args.fail_time_above);
+            let verdict = lag::check_thresholds(&report, args.fail_above, args.fail_time_above);
             verdict_after(shown, verdict)
         }
         Command::Drain(args) => {

@@ -1,9 +1,9 @@
 //! How `kbp diagnose` and `kbp brokers` look on a terminal: findings as prose (worst
 //! first, grouped by group, each with evidence, cause and remedy), then the tables.
 
-use crate::human::{compact_duration, or_dash};
 use super::{duration_cell, Block, Render, Table, View};
 use crate::human::rate;
+use crate::human::{compact_duration, or_dash};
 use crate::report::brokers::BrokersReport;
 use crate::report::diagnosis::{DiagnoseReport, Status};
 
@@ -356,8 +356,8 @@ impl Render for BrokersReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::brokers::BrokerRow;
     use crate::output::{write, Format};
+    use crate::report::brokers::BrokerRow;
 
     fn render<R: Render>(r: &R, f: Format) -> String {
         let mut out = Vec::new();

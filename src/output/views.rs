@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::human::{compact_duration, or_dash};
 use super::{duration_cell, Metric, Render, Table, View};
-use crate::report::lag::{lag_by_topic, LagReport};
 use crate::config::{ContextRow, EffectiveView};
+use crate::human::{compact_duration, or_dash};
+use crate::report::lag::{lag_by_topic, LagReport};
 
 impl Render for LagReport {
     fn tables(&self, view: View) -> Vec<Table> {

@@ -7,8 +7,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use kbp::report::diagnosis::DiagnoseReport;
-use kbp::report::diagnosis::{GroupDiagnosis, PartitionDiagnosis};
 use kbp::report::diagnosis::{Finding, Severity, Status};
+use kbp::report::diagnosis::{GroupDiagnosis, PartitionDiagnosis};
 
 use crate::common::*;
 

@@ -1,235 +1,16 @@
-//! `kbp lag`: how far behind each consumer group is, per partition and per group.
+//! Pure: the `kbp lag` report from a [`Snapshot`], and its verdict against thresholds.
 //!
-//! Gathering costs a fixed number of batched calls, not one round per group and member as
-//! kafka-consumer-groups does: list groups, describe them all at once, fetch committed
-//! offsets concurrently, list start and end offsets for every partition at once, then read
-//! the records at the committed offsets for exact time lag. [`build`] is pure, so the rules
-//! (missing commit, negative lag, offsets lost to retention) are unit-tested without Kafka.
+//! Every rule of the report lives here, so unit tests pin it down without a broker.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use crate::cli::{GroupStateArg, LagArgs};
+use super::{Selection, Snapshot};
 use crate::error::{Error, Result};
 use crate::kafka::{
-    GroupDescription, GroupOffsets, GroupState, KafkaCode, ListedOffset, OffsetSpec, RecordTime,
-    Session, TopicPartition,
+    GroupDescription, GroupOffsets, GroupState, KafkaCode, ListedOffset, RecordTime, TopicPartition,
 };
-use crate::output::Progress;
 use crate::report::lag::{Coordinator, GroupLag, LagReport, PartitionLag};
-
-/// What `build` needs from the cluster, gathered by `gather`.
-#[derive(Debug, Default)]
-pub struct Snapshot {
-    pub descriptions: Vec<GroupDescription>,
-    pub offsets: Vec<GroupOffsets>,
-    pub starts: HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
-    pub ends: HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
-    pub times: HashMap<(TopicPartition, i64), RecordTime>,
-    pub warnings: Vec<String>,
-}
-
-pub struct Selection {
-    pub groups: Vec<String>,
-    pub topics: Vec<String>,
-    pub states: Vec<GroupState>,
-    pub only_with_lag: bool,
-    pub time_lag: bool,
-}
-
-impl From<&LagArgs> for Selection {
-    fn from(a: &LagArgs) -> Self {
-        Selection {
-            groups: a.scope.groups.clone(),
-            topics: a.scope.topics.clone(),
-            states: a.states.iter().map(|s| state_of_arg(*s)).collect(),
-            only_with_lag: a.only_with_lag,
-            time_lag: !a.no_time_lag,
-        }
-    }
-}
-
-pub fn state_of_arg(s: GroupStateArg) -> GroupState {
-    match s {
-        GroupStateArg::Stable => GroupState::Stable,
-        GroupStateArg::Empty => GroupState::Empty,
-        GroupStateArg::PreparingRebalance => GroupState::PreparingRebalance,
-        GroupStateArg::CompletingRebalance => GroupState::CompletingRebalance,
-        GroupStateArg::Dead => GroupState::Dead,
-        GroupStateArg::Unknown => GroupState::Unknown,
-    }
-}
-
-pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<LagReport> {
-    let snapshot = gather(session, sel, progress)?;
-    Ok(build(&snapshot, sel, crate::clock::now_ms()))
-}
-
-/// All the cluster reads, in a fixed number of batched rounds.
-pub fn gather(session: &Session, sel: &Selection, progress: &Progress) -> Result<Snapshot> {
-    gather_with(session, sel, progress, false)
-}
-
-/// [`gather`]; with `lenient`, a cluster that refuses to list or describe groups (one
-/// without those APIs, such as librdkafka's mock cluster) yields a warning and groups
-/// without state or members instead of an error. `kbp diagnose` samples this way.
-pub fn gather_with(
-    session: &Session,
-    sel: &Selection,
-    progress: &Progress,
-    lenient: bool,
-) -> Result<Snapshot> {
-    let mut snap = Snapshot::default();
-    let listed = if sel.groups.is_empty() {
-        progress.set("listing groups");
-        match tolerate(session.list_groups(&sel.states), lenient)? {
-            Ok((listed, errors)) => {
-                snap.warnings.extend(
-                    errors
-                        .iter()
-                        .map(|e| format!("a broker could not list its groups: {e}")),
-                );
-                Some(listed)
-            }
-            Err(e) => {
-                snap.warnings.push(format!(
-                    "cannot list consumer groups ({e}); name them with --group"
-                ));
-                Some(vec![])
-            }
-        }
-    } else {
-        None
-    };
-    let names: Vec<String> = match &listed {
-        Some(l) => l.iter().map(|g| g.group.clone()).collect(),
-        None => {
-            let mut n = sel.groups.clone();
-            n.sort();
-            n.dedup();
-            n
-        }
-    };
-    // With --topic, committed offsets are asked for those topics' partitions only.
-    let mut selected: Vec<TopicPartition> = Vec::new();
-    if !sel.topics.is_empty() {
-        let mut missing = Vec::new();
-        for t in session.describe_topics(&sel.topics)? {
-            if t.error
-                .as_ref()
-                .is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART)
-            {
-                missing.push(t.name);
-            } else {
-                selected.extend(
-                    t.partitions
-                        .iter()
-                        .map(|p| TopicPartition::new(t.name.clone(), p.partition)),
-                );
-            }
-        }
-        if !missing.is_empty() {
-            return Err(Error::NotFound {
-                what: "topic",
-                names: missing.join(", "),
-            });
-        }
-    }
-    if names.is_empty() {
-        return Ok(snap);
-    }
-    progress.set(&format!("describing {} groups", names.len()));
-    let described = match &listed {
-        Some(l) => session.describe_listed(l),
-        None => session.describe_groups(&names),
-    };
-    snap.descriptions = match tolerate(described, lenient)? {
-        Ok(d) => d,
-        Err(e) => {
-            snap.warnings.push(format!(
-                "cannot describe consumer groups ({e}); state and members unknown"
-            ));
-            names.iter().map(|g| GroupDescription::unknown(g)).collect()
-        }
-    };
-    progress.set(&format!(
-        "fetching committed offsets of {} groups",
-        names.len()
-    ));
-    snap.offsets = if selected.is_empty() {
-        session.group_offsets(&names)?
-    } else {
-        session.group_offsets_in(&names, &selected)?
-    };
-
-    if !sel.groups.is_empty() {
-        let missing: Vec<&str> = snap
-            .descriptions
-            .iter()
-            .filter(|d| is_missing(d, snap.offsets.iter().find(|o| o.group == d.group)))
-            .map(|d| d.group.as_str())
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::NotFound {
-                what: "consumer group",
-                names: missing.join(", "),
-            });
-        }
-    }
-
-    let partitions: Vec<TopicPartition> = rows_of(&snap, sel)
-        .into_iter()
-        .flat_map(|(_, tps)| tps)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    progress.set(&format!(
-        "listing offsets of {} partitions",
-        partitions.len()
-    ));
-    snap.starts = session.list_offsets(&partitions, OffsetSpec::Earliest)?;
-    snap.ends = session.list_offsets(&partitions, OffsetSpec::Latest)?;
-
-    if sel.time_lag {
-        let wanted: Vec<(TopicPartition, i64, i64)> = snap
-            .offsets
-            .iter()
-            .filter_map(|g| g.offsets.as_ref().ok())
-            .flatten()
-            .filter(|(tp, _)| sel.topics.is_empty() || sel.topics.contains(&tp.topic))
-            .filter_map(|(tp, off)| {
-                let end = snap.ends.get(tp)?.as_ref().ok()?.offset;
-                let start = snap
-                    .starts
-                    .get(tp)
-                    .and_then(|s| s.as_ref().ok())
-                    .map_or(0, |s| s.offset);
-                Some((tp.clone(), (*off)?.max(start), end))
-            })
-            .collect();
-        progress.set(&format!("reading {} records for time lag", wanted.len()));
-        snap.times = session.record_times(&wanted)?;
-        let unknown = snap
-            .times
-            .values()
-            .filter(|t| **t == RecordTime::Unknown)
-            .count();
-        if unknown > 0 {
-            snap.warnings.push(format!("time lag unknown for {unknown} partition offsets (not read within --timeout or no timestamp)"));
-        }
-    }
-    Ok(snap)
-}
-
-/// With `lenient`, a failure of the cluster's answer (not of reaching it) is handed back
-/// as a value for the caller to note.
-fn tolerate<T>(r: Result<T>, lenient: bool) -> Result<Result<T, Error>> {
-    match r {
-        Err(e @ Error::Kafka { .. }) if lenient => Ok(Err(e)),
-        Err(e) => Err(e),
-        Ok(v) => Ok(Ok(v)),
-    }
-}
 
 /// A cluster without DescribeGroups (librdkafka's mock cluster): the offsets still give
 /// the lag, and one warning says what is unknown instead of one per group.
@@ -240,7 +21,7 @@ fn cannot_describe(d: &GroupDescription) -> bool {
 }
 
 /// A named group that Kafka does not know: Dead or GROUP_ID_NOT_FOUND, and nothing committed.
-fn is_missing(d: &GroupDescription, offsets: Option<&GroupOffsets>) -> bool {
+pub(super) fn is_missing(d: &GroupDescription, offsets: Option<&GroupOffsets>) -> bool {
     let unknown = d
         .error
         .as_ref()
@@ -253,7 +34,7 @@ fn is_missing(d: &GroupDescription, offsets: Option<&GroupOffsets>) -> bool {
 }
 
 /// Per group, the partitions it has committed or been assigned, after the topic filter.
-fn rows_of(snap: &Snapshot, sel: &Selection) -> Vec<(String, BTreeSet<TopicPartition>)> {
+pub(super) fn rows_of(snap: &Snapshot, sel: &Selection) -> Vec<(String, BTreeSet<TopicPartition>)> {
     let committed: HashMap<&str, &GroupOffsets> =
         snap.offsets.iter().map(|o| (o.group.as_str(), o)).collect();
     snap.descriptions
