@@ -9,6 +9,7 @@ pub mod complete;
 pub mod config;
 pub mod demo;
 pub mod diagnose;
+pub mod drain;
 pub mod lag;
 pub mod man;
 
@@ -53,7 +54,7 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
         }
         Command::Drain(args) => {
             let settings = crate::config::resolve(&cli.global.overrides(), true)?;
-            crate::drain::run(&settings, &cli.global.overrides(), args)
+            self::drain::run(&settings, &cli.global.overrides(), args)
         }
         Command::Diagnose(args) => {
             let sel = diagnose::Selection::from_args(args)?;
