@@ -15,12 +15,16 @@ use crate::drain::engine::{self, Engine, Limits, StopReason};
 use crate::drain::sinks::{self, Sink, SinkError};
 use crate::drain::spec::{SinkSpec, Until};
 use crate::drain::workers::{Forward, OnFailure, OrderingMode, Pool};
-use crate::drain::{backoff, flow, lanes, plan, rate, DrainSummary, CLIENT_ID};
+use crate::drain::{backoff, flow, lanes, plan, rate, DrainSummary};
 use crate::error::{Error, Result};
 use crate::kafka::consumer::{ConsumerSpec, Fields, Record};
 use crate::kafka::producer::Forwarder;
 use crate::kafka::{KafkaCode, Session, TopicPartition};
 use crate::output::{self, Format, Progress};
+
+/// How kbp drain members name themselves, so the live-group guard tells them from the
+/// group's applications (`client.id` is `kbp-drain`, or `kbp-drain-ID` with `-X client.id=ID`).
+pub const CLIENT_ID: &str = "kbp-drain";
 
 struct TopicSink {
     forwarder: Forwarder,

@@ -73,10 +73,6 @@ use serde::Serialize;
 
 use engine::{Counters, PartitionSummary, StopReason};
 
-/// How kbp drain members name themselves, so the live-group guard tells them from the
-/// group's applications (`client.id` is `kbp-drain`, or `kbp-drain-ID` with `-X client.id=ID`).
-pub const CLIENT_ID: &str = "kbp-drain";
-
 /// The summary of a drain (`--summary json` on stdout, a table on stderr otherwise).
 #[derive(Debug, Serialize)]
 pub struct DrainSummary {
