@@ -28,7 +28,7 @@ pub mod exit {
     /// Ended by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal, as shells report it.
     pub const SIGINT: i32 = 130;
     pub const SIGTERM: i32 = 143;
-    /// Unexpected local failure (I/O on our own files, a bug).
+    /// Unexpected local failure: I/O on kbp's own output, a report it cannot encode, a bug.
     pub const INTERNAL: i32 = 70;
 }
 
@@ -63,11 +63,23 @@ pub enum Error {
         reason: String,
     },
 
+    /// Local I/O: `context` says on what (`writing output`, `--sink file:F`, a thread).
     #[error("{context}: {source}")]
     Io {
         context: String,
         source: std::io::Error,
     },
+
+    /// A report that serde could not encode: a bug in kbp, not in the cluster.
+    #[error("cannot encode the report as {format}: {reason}")]
+    Encoding {
+        format: &'static str,
+        reason: String,
+    },
+
+    /// A bug or a broken invariant in kbp itself (a thread of ours panicked).
+    #[error("internal error: {0}")]
+    Internal(String),
 
     #[error("drain stopped on a failed record: {0}")]
     DrainStopped(String),
@@ -104,7 +116,7 @@ impl Error {
             Error::Critical(_) => exit::CRITICAL,
             Error::DrainStopped(_) | Error::SinkFailed(_) => exit::DRAIN_FAILED,
             Error::LiveGroup(_) => exit::LIVE_GROUP,
-            Error::Io { .. } => exit::INTERNAL,
+            Error::Io { .. } | Error::Encoding { .. } | Error::Internal(_) => exit::INTERNAL,
             Error::DemoStep { code, .. } => *code,
         }
     }
@@ -120,18 +132,21 @@ impl Error {
         }
     }
 
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// An I/O failure of kbp's own output (stdout, stderr, the summary).
+    pub fn output(source: std::io::Error) -> Self {
+        Error::io("writing output", source)
+    }
+
     /// True when stdout was closed by the reader (`kbp lag | head`): not an error.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)
-    }
-}
-
-impl From<std::io::Error> for Error {
-    fn from(source: std::io::Error) -> Self {
-        Error::Io {
-            context: "writing output".into(),
-            source,
-        }
     }
 }
 

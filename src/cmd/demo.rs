@@ -314,7 +314,7 @@ impl Flow {
         match self.thread.take().map(JoinHandle::join) {
             None => Ok(()),
             Some(Ok(outcome)) => outcome,
-            Some(Err(_)) => Err(Error::kafka("demo traffic", "a thread panicked")),
+            Some(Err(_)) => Err(Error::Internal("the demo traffic thread panicked".into())),
         }
     }
 

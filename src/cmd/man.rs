@@ -9,13 +9,17 @@ use clap_mangen::roff::{bold, roman, Roff};
 use clap_mangen::Man;
 
 use crate::cli::Cli;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The preamble every clap_mangen render starts with; the page needs it once.
 const PREAMBLE: &str = ".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n";
 
 /// The whole page, as docs/kbp.1 holds it.
 pub fn page() -> Result<String> {
+    render().map_err(|e| Error::Internal(format!("rendering the man page: {e}")))
+}
+
+fn render() -> std::io::Result<String> {
     let cli = Cli::command().disable_help_subcommand(true);
     let man = Man::new(cli.clone());
     let mut out = Vec::new();
@@ -43,7 +47,7 @@ pub fn page() -> Result<String> {
 }
 
 /// `.SH "KBP LAG"` with the subcommand's own options; nested subcommands follow.
-fn options_section(sub: &Command, parent: &str, out: &mut Vec<u8>) -> Result<()> {
+fn options_section(sub: &Command, parent: &str, out: &mut Vec<u8>) -> std::io::Result<()> {
     let name = format!("{parent} {}", sub.get_name());
     let own = sub
         .clone()

@@ -21,9 +21,12 @@ fn encode<R: Serialize>(report: &R, out: &mut dyn Write, pretty: bool) -> Result
         serde_json::to_writer(&mut *out, report)
     };
     written.map_err(|e| match e.io_error_kind() {
-        Some(kind) => Error::from(std::io::Error::from(kind)),
-        None => Error::kafka("JSON encoding", e),
+        Some(kind) => Error::output(kind.into()),
+        None => Error::Encoding {
+            format: "JSON",
+            reason: e.to_string(),
+        },
     })?;
-    writeln!(out)?;
+    writeln!(out).map_err(Error::output)?;
     Ok(())
 }

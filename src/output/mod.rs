@@ -17,7 +17,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::human::{compact_duration, or_dash};
 pub use progress::Progress;
 
@@ -98,8 +98,7 @@ pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write(report, format, &mut out)?;
-    out.flush()?;
-    Ok(())
+    out.flush().map_err(Error::output)
 }
 
 /// `text` safe for a terminal: control characters (an escape sequence in a group name
@@ -123,20 +122,19 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
 /// Writes text as it is to stdout: generated scripts and pages, and the demo's narration.
 pub fn text(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
-    Ok(())
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(Error::output)
 }
 
 /// Writes `report` to stderr: for summaries that must not mix with data on stdout.
 pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
     let mut err = std::io::stderr().lock();
     for w in report.warnings() {
-        writeln!(err, "kbp: warning: {}", printable(w))?;
+        writeln!(err, "kbp: warning: {}", printable(w)).map_err(Error::output)?;
     }
     write(report, format, &mut err)?;
-    err.flush()?;
-    Ok(())
+    err.flush().map_err(Error::output)
 }
 
 pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Result<()> {
@@ -149,7 +147,7 @@ pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Resu
         Format::Csv => csv::write(report.tables(View::Csv).last(), out),
         Format::Prometheus => match report.metrics() {
             Some(m) => prometheus::write(&m, out),
-            None => Err(crate::error::Error::usage(
+            None => Err(Error::usage(
                 "-o prometheus is not available for this command",
             )),
         },

@@ -3,9 +3,13 @@
 use std::io::Write;
 
 use super::Metric;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub fn write(metrics: &[Metric], out: &mut dyn Write) -> Result<()> {
+    exposition(metrics, out).map_err(Error::output)
+}
+
+fn exposition(metrics: &[Metric], out: &mut dyn Write) -> std::io::Result<()> {
     for m in metrics {
         writeln!(out, "# HELP {} {}", m.name, m.help)?;
         writeln!(out, "# TYPE {} gauge", m.name)?;

@@ -6,9 +6,13 @@ use std::io::Write;
 use comfy_table::{presets::NOTHING, CellAlignment, ContentArrangement};
 
 use super::{printable, Block};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 pub fn write(blocks: &[Block], out: &mut dyn Write) -> Result<()> {
+    lines(blocks, out).map_err(Error::output)
+}
+
+fn lines(blocks: &[Block], out: &mut dyn Write) -> std::io::Result<()> {
     for (i, b) in blocks.iter().enumerate() {
         if i > 0 {
             writeln!(out)?;
