@@ -212,6 +212,21 @@ fn with_status(d: &GroupDiagnosis, s: Status) -> Vec<&PartitionDiagnosis> {
     d.partitions.iter().filter(|p| p.status == s).collect()
 }
 
+/// The partitions a rule is about, each with its evidence line (`topic/partition: what`);
+/// None when there are none, and the rule says nothing.
+fn partitions_where(
+    d: &GroupDiagnosis,
+    about: impl Fn(&PartitionDiagnosis) -> bool,
+    what: impl Fn(&PartitionDiagnosis) -> String,
+) -> Option<(Vec<&PartitionDiagnosis>, Vec<String>)> {
+    let ps: Vec<&PartitionDiagnosis> = d.partitions.iter().filter(|p| about(p)).collect();
+    let evidence = ps
+        .iter()
+        .map(|p| format!("{}/{}: {}", p.topic, p.partition, what(p)))
+        .collect();
+    (!ps.is_empty()).then_some((ps, evidence))
+}
+
 fn topics_of(ps: &[&PartitionDiagnosis]) -> Vec<String> {
     ps.iter()
         .map(|p| p.topic.clone())
@@ -234,25 +249,20 @@ fn drain_command(group: &str, topics: &[String]) -> String {
 }
 
 fn stopped(d: &GroupDiagnosis) -> Option<Finding> {
-    let ps = with_status(d, Status::Stop);
-    if ps.is_empty() {
-        return None;
-    }
-    let evidence: Vec<String> = ps
-        .iter()
-        .map(|p| {
+    let (ps, evidence) = partitions_where(
+        d,
+        |p| p.status == Status::Stop,
+        |p| {
             format!(
-                "{}/{}: committed {} unchanged for {}, log end now {} ({} in), lag {}",
-                p.topic,
-                p.partition,
+                "committed {} unchanged for {}, log end now {} ({} in), lag {}",
                 or_dash(p.current_offset),
                 compact_duration(p.unchanged_ms),
                 or_dash(p.log_end_offset),
                 rate(p.produce_rate.unwrap_or(0.0)),
                 or_dash(p.lag)
             )
-        })
-        .collect();
+        },
+    )?;
     Some(
         Finding::new(Severity::Crit, "stop", Some(&d.group), subject(&ps)).says(
             format!(
@@ -279,24 +289,19 @@ fn stopped(d: &GroupDiagnosis) -> Option<Finding> {
 }
 
 fn stalled(d: &GroupDiagnosis) -> Option<Finding> {
-    let ps = with_status(d, Status::Stall);
-    if ps.is_empty() {
-        return None;
-    }
-    let evidence: Vec<String> = ps
-        .iter()
-        .map(|p| {
+    let (ps, evidence) = partitions_where(
+        d,
+        |p| p.status == Status::Stall,
+        |p| {
             format!(
-                "{}/{}: owned by {}, committed {} unchanged for {}, lag {}",
-                p.topic,
-                p.partition,
+                "owned by {}, committed {} unchanged for {}, lag {}",
                 or_dash(p.owner.clone()),
                 or_dash(p.current_offset),
                 compact_duration(p.unchanged_ms),
                 or_dash(p.lag)
             )
-        })
-        .collect();
+        },
+    )?;
     Some(
         Finding::new(Severity::Crit, "stall", Some(&d.group), subject(&ps)).says(
             format!(
@@ -427,27 +432,18 @@ fn falling_behind(
 }
 
 fn records_lost(d: &GroupDiagnosis) -> Option<Finding> {
-    let ps: Vec<&PartitionDiagnosis> = d
-        .partitions
-        .iter()
-        .filter(|p| p.records_lost.is_some())
-        .collect();
-    if ps.is_empty() {
-        return None;
-    }
-    let evidence: Vec<String> = ps
-        .iter()
-        .map(|p| {
+    let (ps, evidence) = partitions_where(
+        d,
+        |p| p.records_lost.is_some(),
+        |p| {
             format!(
-                "{}/{}: committed {} < log start {} ({} records)",
-                p.topic,
-                p.partition,
+                "committed {} < log start {} ({} records)",
                 or_dash(p.current_offset),
                 or_dash(p.log_start_offset),
                 or_dash(p.records_lost)
             )
-        })
-        .collect();
+        },
+    )?;
     Some(
         Finding::new(Severity::Crit, "records-lost", Some(&d.group), subject(&ps)).says(
             format!(
@@ -785,6 +781,17 @@ mod tests {
         }
     }
 
+    /// `n` samples a second apart of group g, Stable, whose member a owns `owned`
+    /// partitions; `rows(i)` are the partitions at sample i.
+    fn stable(n: u64, owned: usize, rows: impl Fn(i64) -> Vec<Row<'static>>) -> Vec<Sample> {
+        (0..n)
+            .map(|i| {
+                let g = group_lag("g", "Stable", 1, &rows(i as i64));
+                sample(i, g, vec![member("a", owned)])
+            })
+            .collect()
+    }
+
     fn run(samples: &[Sample], parts: &[(&str, usize)]) -> (GroupDiagnosis, Vec<Finding>) {
         let tp = parts.iter().map(|(t, n)| (t.to_string(), *n)).collect();
         diagnose("g", samples, &tp).expect("group seen")
@@ -817,24 +824,13 @@ mod tests {
 
     #[test]
     fn slower_consumer_warns_with_eta_never_and_suggests_more_consumers() {
-        let s: Vec<Sample> = (0..4)
-            .map(|i| {
-                let i64_ = i as i64;
-                sample(
-                    i,
-                    group_lag(
-                        "g",
-                        "Stable",
-                        1,
-                        &[
-                            ("t", 0, Some(50 * i64_), 100 + 100 * i64_, Some("a")),
-                            ("t", 1, Some(50 * i64_), 100 + 100 * i64_, Some("a")),
-                        ],
-                    ),
-                    vec![member("a", 2)],
-                )
-            })
-            .collect();
+        let s: Vec<Sample> = stable(4, 2, |i| {
+            [
+                ("t", 0, Some(50 * i), 100 + 100 * i, Some("a")),
+                ("t", 1, Some(50 * i), 100 + 100 * i, Some("a")),
+            ]
+            .to_vec()
+        });
         let (d, f) = run(&s, &[("t", 2)]);
         assert_eq!(d.status, Status::Warn);
         assert_eq!((d.produce_rate, d.consume_rate), (Some(200.0), Some(100.0)));
@@ -852,21 +848,9 @@ mod tests {
 
     #[test]
     fn catching_up_gives_an_eta() {
-        let s: Vec<Sample> = (0..3)
-            .map(|i| {
-                let i64_ = i as i64;
-                sample(
-                    i,
-                    group_lag(
-                        "g",
-                        "Stable",
-                        1,
-                        &[("t", 0, Some(100 * i64_), 1000 + 10 * i64_, Some("a"))],
-                    ),
-                    vec![member("a", 1)],
-                )
-            })
-            .collect();
+        let s: Vec<Sample> = stable(3, 1, |i| {
+            [("t", 0, Some(100 * i), 1000 + 10 * i, Some("a"))].to_vec()
+        });
         let (d, f) = run(&s, &[("t", 1)]);
         // lag 820, net 90/s.
         assert_eq!(d.eta_ms, Some(9_111));
@@ -910,23 +894,13 @@ mod tests {
 
     #[test]
     fn stale_commits_of_an_unsubscribed_topic_are_not_stop() {
-        let s: Vec<Sample> = (0..3)
-            .map(|i| {
-                sample(
-                    i,
-                    group_lag(
-                        "g",
-                        "Stable",
-                        1,
-                        &[
-                            ("new", 0, Some(5), 5, Some("a")),
-                            ("old", 0, Some(10), 20 + i as i64, None),
-                        ],
-                    ),
-                    vec![member("a", 1)],
-                )
-            })
-            .collect();
+        let s: Vec<Sample> = stable(3, 1, |i| {
+            [
+                ("new", 0, Some(5), 5, Some("a")),
+                ("old", 0, Some(10), 20 + i, None),
+            ]
+            .to_vec()
+        });
         let (d, f) = run(&s, &[("new", 1), ("old", 1)]);
         assert_eq!(d.status, Status::Ok);
         assert!(
@@ -937,15 +911,7 @@ mod tests {
 
     #[test]
     fn member_holding_still_commits_stalls() {
-        let s: Vec<Sample> = (0..3)
-            .map(|i| {
-                sample(
-                    i,
-                    group_lag("g", "Stable", 1, &[("t", 0, Some(10), 50, Some("a"))]),
-                    vec![member("a", 1)],
-                )
-            })
-            .collect();
+        let s: Vec<Sample> = stable(3, 1, |_| [("t", 0, Some(10), 50, Some("a"))].to_vec());
         let (d, f) = run(&s, &[("t", 1)]);
         assert_eq!(d.status, Status::Stall);
         assert_eq!(rules(&f), vec![("stall", Severity::Crit)]);
@@ -997,25 +963,14 @@ mod tests {
 
     #[test]
     fn hot_partition_by_lag_and_by_traffic() {
-        let s: Vec<Sample> = (0..3)
-            .map(|i| {
-                let i64_ = i as i64;
-                sample(
-                    i,
-                    group_lag(
-                        "g",
-                        "Stable",
-                        1,
-                        &[
-                            ("t", 0, Some(100 * i64_), 900 + 100 * i64_ + 10, Some("a")),
-                            ("t", 1, Some(i64_), 10 + i64_, Some("a")),
-                            ("t", 2, Some(i64_), 10 + i64_, Some("a")),
-                        ],
-                    ),
-                    vec![member("a", 3)],
-                )
-            })
-            .collect();
+        let s: Vec<Sample> = stable(3, 3, |i| {
+            [
+                ("t", 0, Some(100 * i), 900 + 100 * i + 10, Some("a")),
+                ("t", 1, Some(i), 10 + i, Some("a")),
+                ("t", 2, Some(i), 10 + i, Some("a")),
+            ]
+            .to_vec()
+        });
         let (_, f) = run(&s, &[("t", 3)]);
         let hot: Vec<&Finding> = f.iter().filter(|f| f.rule == "hot-partition").collect();
         assert_eq!(hot.len(), 1, "{f:?}");
@@ -1034,23 +989,13 @@ mod tests {
 
     #[test]
     fn even_spread_is_not_hot() {
-        let s: Vec<Sample> = (0..2)
-            .map(|i| {
-                sample(
-                    i,
-                    group_lag(
-                        "g",
-                        "Stable",
-                        1,
-                        &[
-                            ("t", 0, Some(0), 300, Some("a")),
-                            ("t", 1, Some(0), 280, Some("a")),
-                        ],
-                    ),
-                    vec![member("a", 2)],
-                )
-            })
-            .collect();
+        let s: Vec<Sample> = stable(2, 2, |_| {
+            [
+                ("t", 0, Some(0), 300, Some("a")),
+                ("t", 1, Some(0), 280, Some("a")),
+            ]
+            .to_vec()
+        });
         let (_, f) = run(&s, &[("t", 2)]);
         assert!(f.iter().all(|f| f.rule != "hot-partition"), "{f:?}");
     }
