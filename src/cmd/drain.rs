@@ -291,8 +291,8 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
     });
     let workers = if inline { 0 } else { args.workers };
     let handles = pool.spawn(workers, Arc::clone(&lanes), done_tx)?;
-    let engine = Arc::new(Mutex::new(Engine::new(
-        engine::Settings {
+    let engine = Arc::new(Mutex::new(Engine::new(engine::EngineConfig {
+        settings: engine::Settings {
             ordering: args.ordering,
             workers: args.workers,
             commit_interval: args.commit_interval,
@@ -301,13 +301,13 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
             limits,
         },
         flow,
-        Arc::clone(&lanes),
-        Arc::clone(&sink),
+        lanes: Arc::clone(&lanes),
+        sink: Arc::clone(&sink),
         inline,
-        done_rx,
-        Arc::clone(&signals.count),
-        Arc::clone(&signals.abort),
-    )));
+        completions: done_rx,
+        signals: Arc::clone(&signals.count),
+        abort: Arc::clone(&signals.abort),
+    })));
 
     let progress = Progress::spinner(args.quiet, settings.verbose);
     let spec = ConsumerSpec {
