@@ -11,16 +11,17 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{DrainArgs, SummaryFormat};
 use crate::config::Settings;
-use crate::drain::engine::{self, Engine, Limits, StopReason};
+use crate::drain::engine::{self, Engine, Limits};
 use crate::drain::sinks::{self, Sink, SinkError};
 use crate::drain::spec::{SinkSpec, Until};
 use crate::drain::workers::{Forward, OnFailure, OrderingMode, Pool};
-use crate::drain::{backoff, flow, lanes, plan, rate, DrainSummary};
+use crate::drain::{backoff, flow, lanes, plan, rate};
 use crate::error::{Error, Result};
 use crate::kafka::consumer::{ConsumerSpec, Fields, Record};
 use crate::kafka::producer::Forwarder;
 use crate::kafka::{KafkaCode, Session, TopicPartition};
 use crate::output::{self, Format, Progress};
+use crate::report::drain::{DrainSummary, StopReason};
 
 /// How kbp drain members name themselves, so the live-group guard tells them from the
 /// group's applications (`client.id` is `kbp-drain`, or `kbp-drain-ID` with `-X client.id=ID`).

@@ -68,22 +68,3 @@ pub(crate) mod test_rng {
         }
     }
 }
-
-use serde::Serialize;
-
-use engine::{Counters, PartitionSummary, StopReason};
-
-/// The summary of a drain (`--summary json` on stdout, a table on stderr otherwise).
-#[derive(Debug, Serialize)]
-pub struct DrainSummary {
-    pub group: String,
-    pub topics: Vec<String>,
-    pub stop_reason: StopReason,
-    pub duration_ms: u64,
-    pub no_commit: bool,
-    #[serde(flatten)]
-    pub counters: Counters,
-    pub partitions: Vec<PartitionSummary>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<String>,
-}

@@ -6,46 +6,11 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
-
 use super::spec::Until;
 use crate::error::{Error, Result};
 use crate::kafka::consumer::StartFrom;
 use crate::kafka::{OffsetSpec, RecordTime, Session, TopicPartition};
-
-/// One partition's bounds.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct PartitionPlan {
-    pub topic: String,
-    pub partition: i32,
-    /// The group's commit, if any.
-    pub committed: Option<i64>,
-    /// The first offset the drain would process.
-    pub start: i64,
-    /// The first offset it would not process; `None` without `--until` (runs on).
-    pub stop: Option<i64>,
-    /// Records from start to stop, or to the current log end without `--until`.
-    pub records: u64,
-    /// Timestamps (ms) of the first and last of those records, when they could be read.
-    pub first_timestamp: Option<i64>,
-    pub last_timestamp: Option<i64>,
-    pub log_start: i64,
-    pub log_end: i64,
-    /// Where it would start without a commit (`--from`).
-    #[serde(skip)]
-    pub fresh: i64,
-}
-
-/// The `--dry-run` report: what a drain would do, per partition.
-#[derive(Debug, Serialize)]
-pub struct DrainPlan {
-    pub group: String,
-    pub topics: Vec<String>,
-    /// The `--until` as given, or null.
-    pub until: Option<String>,
-    pub records: u64,
-    pub partitions: Vec<PartitionPlan>,
-}
+use crate::report::drain::{DrainPlan, PartitionPlan};
 
 /// Every partition of the drained topics, with its offsets.
 pub struct Bounds {

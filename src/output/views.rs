@@ -261,7 +261,7 @@ impl Render for EffectiveView {
     }
 }
 
-impl Render for crate::drain::DrainSummary {
+impl Render for crate::report::drain::DrainSummary {
     fn tables(&self, _view: View) -> Vec<Table> {
         let c = &self.counters;
         let head = Table {
@@ -336,7 +336,7 @@ impl Render for crate::drain::DrainSummary {
     }
 }
 
-impl Render for crate::drain::plan::DrainPlan {
+impl Render for crate::report::drain::DrainPlan {
     fn tables(&self, view: View) -> Vec<Table> {
         let time = |ms: Option<i64>| match (ms, view) {
             (Some(ms), View::Csv) => ms.to_string(),

@@ -6,4 +6,5 @@
 
 pub mod brokers;
 pub mod diagnosis;
+pub mod drain;
 pub mod lag;

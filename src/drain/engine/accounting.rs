@@ -4,45 +4,10 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
-
-use super::{Engine, Part, StopReason};
+use super::{Engine, Part};
 use crate::drain::workers::{Completion, Outcome, Slot, Work};
 use crate::kafka::TopicPartition;
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct PartitionSummary {
-    pub topic: String,
-    pub partition: i32,
-    /// The first offset this run saw (committed position or first record).
-    pub start_offset: Option<i64>,
-    /// The last offset this run committed.
-    pub committed_offset: Option<i64>,
-    pub processed: u64,
-    pub skipped: u64,
-    pub dead_lettered: u64,
-    pub failed: u64,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Counters {
-    pub processed: u64,
-    pub skipped: u64,
-    pub dead_lettered: u64,
-    pub failed: u64,
-    pub retries: u64,
-    /// Times the whole assignment was paused because the queue stayed full.
-    pub pauses: u64,
-    /// Times one partition was paused (and read again later) for holding more than its
-    /// share of the queue, with `--ordering partition`.
-    pub partition_pauses: u64,
-    pub rebalances: u64,
-    pub commits: u64,
-    pub commit_failures: u64,
-    /// Commits refused mid-rebalance and sent again (not failures).
-    pub commit_retries: u64,
-    pub max_queued: usize,
-}
+use crate::report::drain::{PartitionSummary, StopReason};
 
 impl Engine {
     /// Per partition, sorted; only partitions this run committed or saw records of.

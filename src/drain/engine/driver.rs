@@ -6,11 +6,12 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::shares::Share;
-use super::{Engine, StopReason};
+use super::Engine;
 use crate::drain::lanes::Lane;
 use crate::drain::workers::{lane_of, Slot, Work};
 use crate::kafka::consumer::{CommitError, Driver, Record, Tick};
 use crate::kafka::TopicPartition;
+use crate::report::drain::StopReason;
 
 impl Engine {
     /// Books a fetched record; `None` when there is nothing to hand to a worker: it was

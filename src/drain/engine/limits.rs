@@ -6,11 +6,10 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use super::Engine;
 use crate::kafka::consumer::{Record, Tick};
 use crate::kafka::TopicPartition;
+use crate::report::drain::StopReason;
 
 /// Where each partition stops (`--until`).
 #[derive(Debug, Clone, Default)]
@@ -24,25 +23,6 @@ pub struct Limits {
     /// Where a partition without a commit starts (log start or end, per `--from`), so
     /// an empty partition counts as having reached its limit.
     pub default_start: HashMap<TopicPartition, i64>,
-}
-
-/// Why the drain stopped; part of the summary.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum StopReason {
-    Running,
-    /// Every assigned partition reached its `--until` limit.
-    Done,
-    MaxRecords,
-    Idle,
-    Interrupted,
-    /// The sink's reader went away (`| head`).
-    SinkClosed,
-    /// A record failed after its retries with `--on-failure stop`.
-    Failed,
-    /// The sink could not make written records durable (a full disk): nothing past the
-    /// last commit counts as processed.
-    SinkFailed,
 }
 
 /// What is known of the partitions other drains of the group hold.

@@ -29,9 +29,9 @@ mod shares;
 #[cfg(test)]
 mod testing;
 
-pub use accounting::{Counters, PartitionSummary};
-pub use limits::{Limits, StopReason};
+pub use limits::Limits;
 
+use crate::report::drain::{Counters, PartitionSummary, StopReason};
 use limits::Elsewhere;
 use shares::Steering;
 
