@@ -82,7 +82,8 @@ pub fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
-fn config() -> ClientConfig {
+/// A client of the test broker.
+pub fn client_config() -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", bootstrap());
     c
@@ -97,7 +98,7 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 pub fn create_topic(name: &str, partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> = config().create().unwrap();
+    let admin: AdminClient<DefaultClientContext> = client_config().create().unwrap();
     let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
     let res = block_on(admin.create_topics(
         [&topic],
@@ -108,7 +109,7 @@ pub fn create_topic(name: &str, partitions: i32) {
         r.unwrap_or_else(|(t, e)| panic!("create topic {t}: {e}"));
     }
     // Wait until the metadata shows every partition with a leader.
-    let consumer: BaseConsumer = config().create().unwrap();
+    let consumer: BaseConsumer = client_config().create().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(md) = consumer.fetch_metadata(Some(name), Duration::from_secs(5)) {
@@ -127,19 +128,37 @@ pub fn create_topic(name: &str, partitions: i32) {
 
 /// Produces `count` records to one partition; record i has timestamp `first_ts + i * step_ms`.
 pub fn produce(topic: &str, partition: i32, count: usize, first_ts: i64, step_ms: i64) {
-    let producer: BaseProducer = config()
+    produce_each(topic, partition, count, |i| {
+        (
+            format!("k{i}"),
+            format!("record-{i}"),
+            Some(first_ts + i as i64 * step_ms),
+        )
+    });
+}
+
+/// Produces `count` records to one partition, record i as `record(i)` says: its key, its
+/// value and its timestamp (`None`: the producer's clock).
+pub fn produce_each(
+    topic: &str,
+    partition: i32,
+    count: usize,
+    record: impl Fn(usize) -> (String, String, Option<i64>),
+) {
+    let producer: BaseProducer = client_config()
         .set("linger.ms", "5")
         .set("acks", "all")
         .create()
         .unwrap();
     for i in 0..count {
-        let payload = format!("record-{i}");
-        let key = format!("k{i}");
-        let rec = BaseRecord::to(topic)
+        let (key, payload, ts) = record(i);
+        let mut rec = BaseRecord::to(topic)
             .partition(partition)
             .payload(&payload)
-            .key(&key)
-            .timestamp(first_ts + i as i64 * step_ms);
+            .key(&key);
+        if let Some(ts) = ts {
+            rec = rec.timestamp(ts);
+        }
         send(&producer, rec);
     }
     producer.flush(Duration::from_secs(30)).expect("flush");
@@ -160,17 +179,28 @@ pub fn send(producer: &BaseProducer, mut rec: BaseRecord<'_, String, String>) {
 
 /// A new topic whose partitions each hold `per_partition` records (values `record-<i>`).
 pub fn topic_with(prefix: &str, partitions: i32, per_partition: usize) -> String {
+    topic_stamped(prefix, partitions, per_partition, now_ms() - 60_000, 1)
+}
+
+/// [`topic_with`], record i of each partition stamped `first_ts + i * step_ms`.
+pub fn topic_stamped(
+    prefix: &str,
+    partitions: i32,
+    per_partition: usize,
+    first_ts: i64,
+    step_ms: i64,
+) -> String {
     let topic = unique(prefix);
     create_topic(&topic, partitions);
     for p in 0..partitions {
-        produce(&topic, p, per_partition, now_ms() - 60_000, 1);
+        produce(&topic, p, per_partition, first_ts, step_ms);
     }
     topic
 }
 
 /// Commits offsets for `group` without joining it (a "simple" consumer); the group is Empty.
 pub fn commit(group: &str, offsets: &[(&str, i32, i64)]) {
-    let consumer: BaseConsumer = config()
+    let consumer: BaseConsumer = client_config()
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .create()
@@ -184,7 +214,7 @@ pub fn commit(group: &str, offsets: &[(&str, i32, i64)]) {
 
 /// Moves the log start offset of a partition, as retention would.
 pub fn delete_records(topic: &str, partition: i32, before: i64) {
-    let admin: AdminClient<DefaultClientContext> = config().create().unwrap();
+    let admin: AdminClient<DefaultClientContext> = client_config().create().unwrap();
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(topic, partition, Offset::Offset(before))
         .unwrap();
@@ -193,8 +223,7 @@ pub fn delete_records(topic: &str, partition: i32, before: i64) {
 
 /// A live group member polling in a thread until dropped.
 pub struct Member {
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
+    _polling: Background,
     pub client_id: String,
 }
 
@@ -225,13 +254,8 @@ impl Member {
         let client_id = unique("member");
         let consumer = group_consumer(group, &client_id, protocol, "latest");
         consumer.subscribe(topics).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while wait_assignment && consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
-            assert!(
-                Instant::now() < deadline,
-                "member of {group} got no assignment"
-            );
-            consumer.poll(Duration::from_millis(100));
+        if wait_assignment {
+            await_assignment(&consumer, &format!("member of {group}"));
         }
         if !commits.is_empty() {
             let mut tpl = TopicPartitionList::new();
@@ -242,14 +266,12 @@ impl Member {
                 .commit(&tpl, CommitMode::Sync)
                 .expect("member commit");
         }
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let handle = std::thread::spawn(move || {
+        let polling = Background::spawn(move |stop| {
             // Pause so the member reads nothing (and commits nothing) on its own.
             if let Ok(a) = consumer.assignment() {
                 let _ = consumer.pause(&a);
             }
-            while !flag.load(Ordering::Relaxed) {
+            while !stop.load(Ordering::Relaxed) {
                 consumer.poll(Duration::from_millis(100));
                 if let Ok(a) = consumer.assignment() {
                     let _ = consumer.pause(&a);
@@ -258,25 +280,24 @@ impl Member {
             consumer.unsubscribe();
         });
         Member {
-            stop,
-            handle: Some(handle),
+            _polling: polling,
             client_id,
         }
     }
 }
 
-impl Drop for Member {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
+/// Polls a subscribed consumer until it owns partitions; fails after a minute.
+fn await_assignment(consumer: &BaseConsumer, who: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "{who} got no assignment");
+        consumer.poll(Duration::from_millis(100));
     }
 }
 
 /// A group consumer with manual commits and quick failure detection (classic protocol).
 fn group_consumer(group: &str, client_id: &str, protocol: &str, reset: &str) -> BaseConsumer {
-    let mut c = config();
+    let mut c = client_config();
     c.set("group.id", group)
         .set("client.id", client_id)
         .set("group.protocol", protocol)
@@ -289,14 +310,16 @@ fn group_consumer(group: &str, client_id: &str, protocol: &str, reset: &str) -> 
     c.create().unwrap()
 }
 
-/// Runs `body` in a thread until the returned handle is dropped (or `stop`ped).
-pub struct Background {
+/// Runs `body` in a thread until the returned handle is dropped, or `stop`ped, which
+/// returns what `body` returned.
+pub struct Background<T = ()> {
     stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
+    handle: Option<JoinHandle<T>>,
 }
 
-impl Background {
-    fn spawn(body: impl FnOnce(Arc<AtomicBool>) + Send + 'static) -> Background {
+impl<T: Send + 'static> Background<T> {
+    /// `body` runs until the flag it is given is set.
+    pub fn spawn(body: impl FnOnce(Arc<AtomicBool>) -> T + Send + 'static) -> Background<T> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         Background {
@@ -305,11 +328,15 @@ impl Background {
         }
     }
 
-    pub fn stop(mut self) {
-        self.halt();
+    pub fn stop(mut self) -> T {
+        self.stop.store(true, Ordering::Relaxed);
+        let h = self.handle.take().expect("stopped once");
+        h.join().expect("background thread panicked")
     }
+}
 
-    fn halt(&mut self) {
+impl<T> Drop for Background<T> {
+    fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(h) = self.handle.take() {
             let _ = h.join();
@@ -317,9 +344,67 @@ impl Background {
     }
 }
 
-impl Drop for Background {
-    fn drop(&mut self) {
-        self.halt();
+/// Calls `take` every `pause` in a thread; `stop` returns the samples, the last of them
+/// taken after the stop.
+pub fn sample_every<T: Send + 'static>(
+    pause: Duration,
+    mut take: impl FnMut() -> T + Send + 'static,
+) -> Background<Vec<T>> {
+    Background::spawn(move |stop| {
+        let mut samples = vec![];
+        while !stop.load(Ordering::Relaxed) {
+            samples.push(take());
+            std::thread::sleep(pause);
+        }
+        samples.push(take());
+        samples
+    })
+}
+
+/// Reads the committed offsets of a group with OffsetFetch, without joining it.
+pub struct Probe {
+    consumer: BaseConsumer,
+    topic: String,
+    partitions: i32,
+}
+
+impl Probe {
+    pub fn new(group: &str, topic: &str, partitions: i32) -> Probe {
+        let consumer: BaseConsumer = client_config()
+            .set("group.id", group)
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        Probe {
+            consumer,
+            topic: topic.to_string(),
+            partitions,
+        }
+    }
+
+    /// Committed offset per partition, `None` where the group has none.
+    pub fn now(&self) -> Vec<Option<i64>> {
+        let mut tpl = TopicPartitionList::new();
+        for p in 0..self.partitions {
+            tpl.add_partition(&self.topic, p);
+        }
+        let got = self
+            .consumer
+            .committed_offsets(tpl, Duration::from_secs(10))
+            .expect("OffsetFetch");
+        (0..self.partitions)
+            .map(
+                |p| match got.find_partition(&self.topic, p).map(|e| e.offset()) {
+                    Some(Offset::Offset(o)) => Some(o),
+                    _ => None,
+                },
+            )
+            .collect()
+    }
+
+    /// Samples `now` every 50 ms until stopped.
+    pub fn sample(self) -> Background<Vec<Vec<Option<i64>>>> {
+        sample_every(Duration::from_millis(50), move || self.now())
     }
 }
 
@@ -328,7 +413,7 @@ pub fn traffic(topic: &str, rates: &[(i32, u32)]) -> Background {
     let topic = topic.to_string();
     let rates = rates.to_vec();
     Background::spawn(move |stop| {
-        let producer: BaseProducer = config().set("linger.ms", "5").create().unwrap();
+        let producer: BaseProducer = client_config().set("linger.ms", "5").create().unwrap();
         let start = Instant::now();
         let mut sent: Vec<u64> = vec![0; rates.len()];
         while !stop.load(Ordering::Relaxed) {
@@ -367,14 +452,7 @@ pub struct Behaviour {
 pub fn consumer(group: &str, topic: &str, b: Behaviour) -> Background {
     let consumer = group_consumer(group, &unique("consumer"), "classic", "earliest");
     consumer.subscribe(&[topic]).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while consumer.assignment().map(|a| a.count()).unwrap_or(0) == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "consumer of {group} got no assignment"
-        );
-        consumer.poll(Duration::from_millis(100));
-    }
+    await_assignment(&consumer, &format!("consumer of {group}"));
     Background::spawn(move |stop| {
         let start = Instant::now();
         let mut done = 0u64;

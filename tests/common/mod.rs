@@ -1,16 +1,22 @@
-//! Test support: the Kafka fixtures, a fluent runner for the real `kbp` binary, and
-//! Apache's kafka-consumer-groups for cross-checks.
+//! Test support: the Kafka fixtures, a fluent runner for the real `kbp` binary (run to
+//! its end, or started as a process to watch), readers of what sinks wrote, and Apache's
+//! kafka-consumer-groups for cross-checks.
 #![allow(dead_code)]
 
 #[path = "fixtures.rs"]
 mod fixtures;
+#[path = "process.rs"]
+mod process;
+#[path = "records.rs"]
+mod records;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use fixtures::*;
+pub use process::*;
+pub use records::*;
 
 /// Runs the real `kbp` binary: `kbp().args([..]).run()`.
 pub struct Kbp {
@@ -135,6 +141,20 @@ impl Run {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("kbp {:?}: bad JSON ({e}):\n{}", self.args, self.stdout))
     }
+
+    /// The one-line JSON summary: the last line on stdout (`--summary json`).
+    pub fn summary(&self) -> serde_json::Value {
+        summary_line(&format!("kbp {:?}", self.args), &self.stdout, &self.stderr)
+    }
+}
+
+/// The last line of `stdout` as JSON; `who` ran it.
+pub fn summary_line(who: &str, stdout: &str, stderr: &str) -> serde_json::Value {
+    let last = stdout
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("{who}: no summary on stdout; stderr:\n{stderr}"));
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{who}: bad summary {last}: {e}"))
 }
 
 /// Apache's kafka-consumer-groups `--describe` rows for `group`: (topic, partition) →
@@ -241,33 +261,4 @@ impl Drop for OwnBroker {
             .env("KBP_KAFKA_RUN", &self.run)
             .output();
     }
-}
-
-/// Lines of a text file written by an exec sink, split on whitespace.
-pub fn exec_lines(path: &Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split_whitespace().map(str::to_string).collect())
-        .collect()
-}
-
-/// An exec sink that sleeps `delay`, then appends "PARTITION OFFSET" to `log`: the log
-/// holds exactly the records the sink finished.
-pub fn logging_sink(log: &Path, delay: &str) -> String {
-    format!(
-        "exec:sleep {delay}; echo \"$KBP_PARTITION $KBP_OFFSET\" >> '{}'",
-        log.display()
-    )
-}
-
-/// Offsets per partition in an exec sink's log.
-pub fn logged(log: &Path) -> BTreeMap<i32, Vec<i64>> {
-    let mut m: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
-    for l in exec_lines(log) {
-        m.entry(l[0].parse().unwrap())
-            .or_default()
-            .push(l[1].parse().unwrap());
-    }
-    m
 }

@@ -3,9 +3,7 @@
 //! must serve other kbp processes until Ctrl-C. No broker is needed here.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::process::Child;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kbp::report::lag::LagReport;
 
@@ -123,59 +121,24 @@ fn a_bad_speed_is_a_usage_error() {
     assert!(r.stderr.contains("--speed"), "{}", r.stderr);
 }
 
-/// `kbp demo --serve` with its output in files; SIGKILLed if a test leaves it running.
-struct Served {
-    child: Child,
-    stdout: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Served {
-    fn start() -> Served {
-        let dir = tempfile::tempdir().unwrap();
-        let stdout = dir.path().join("stdout");
-        let child = kbp_command()
-            .args(["demo", "--serve", "--speed", "4"])
-            .stdout(File::create(&stdout).unwrap())
-            .stderr(File::create(dir.path().join("stderr")).unwrap())
-            .spawn()
-            .unwrap();
-        Served {
-            child,
-            stdout,
-            _dir: dir,
-        }
-    }
-
-    fn stdout(&self) -> String {
-        std::fs::read_to_string(&self.stdout).unwrap_or_default()
-    }
-
-    /// The address it prints for other terminals.
-    fn bootstrap(&self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let out = self.stdout();
-            if let Some(b) = out.lines().find_map(|l| l.strip_prefix("bootstrap: ")) {
-                return b.trim().to_string();
-            }
-            assert!(Instant::now() < deadline, "no bootstrap line:\n{out}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The address `kbp demo --serve` prints for other terminals.
+fn served_bootstrap(served: &Proc) -> String {
+    poll(Duration::from_secs(30), Duration::from_millis(50), || {
+        let out = served.stdout();
+        out.lines()
+            .find_map(|l| l.strip_prefix("bootstrap: "))
+            .map(|b| b.trim().to_string())
+            .ok_or_else(|| format!("no bootstrap line:\n{out}"))
+    })
 }
 
 #[test]
 fn serve_keeps_the_cluster_up_for_other_commands_until_ctrl_c() {
-    let mut served = Served::start();
-    let bootstrap = served.bootstrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut served = kbp()
+        .args(["demo", "--serve", "--speed", "4"])
+        .start(dir.path(), "serve");
+    let bootstrap = served_bootstrap(&served);
     // Another process reaches it: kbp lag sees the group fall behind the producer.
     let lag = || -> LagReport {
         kbp()
@@ -210,7 +173,7 @@ fn serve_keeps_the_cluster_up_for_other_commands_until_ctrl_c() {
         .args(["-b", &bootstrap, "drain", "-g", "demo-slow", "-t", "orders"])
         .args(["--until", "end", "--sink", "null", "--summary", "json"])
         .expect(0);
-    let summary: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let summary: serde_json::Value = r.json();
     assert!(
         summary["processed"].as_u64().unwrap() >= before,
         "{summary}"
@@ -219,19 +182,8 @@ fn serve_keeps_the_cluster_up_for_other_commands_until_ctrl_c() {
     assert!(after < before, "drained: {before} then {after}");
 
     // Ctrl-C: a clean exit at once, and the cluster is gone.
-    // SAFETY: kill(2) on our own child, which has not been waited for yet.
-    assert_eq!(
-        unsafe { libc::kill(served.child.id() as i32, libc::SIGINT) },
-        0
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(st) = served.child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "still serving after SIGINT");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    served.signal(libc::SIGINT);
+    let status = served.wait(Duration::from_secs(10));
     assert_eq!(status.code(), Some(0), "{}", served.stdout());
     assert!(served.stdout().contains("kbp demo: stopped"));
     kbp()

@@ -2,9 +2,7 @@
 //! live producers and consumers, runs the binary over a short window, and checks the
 //! verdict, the key numbers and the exit code.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kbp::report::diagnosis::DiagnoseReport;
 use kbp::report::diagnosis::{Finding, Severity, Status};
@@ -212,43 +210,23 @@ fn group_reset_backwards_is_rewind() {
     let topic = topic_with("dg-rewind", 1, 100);
     let g = unique("dg-rewind");
     commit(&g, &[(&topic, 0, 100)]);
-    let mut child = kbp_command()
-        .args([
-            "-b",
-            bootstrap(),
-            "-v",
-            "diagnose",
-            "-g",
-            &g,
-            "--window",
-            "4s",
-        ])
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = kbp()
+        .broker()
+        .args(["-v", "diagnose", "-g", &g, "--window", "4s"])
         .args(["--samples", "4", "-o", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .start(dir.path(), "diagnose");
     // Reset once the first sample is in: kbp -v logs when it waits for the second.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut log = String::new();
-    while !log.contains("sample 2/4 in") {
-        assert!(Instant::now() < deadline, "no second sample: {log}");
-        if stderr.read_line(&mut log).unwrap() == 0 {
-            panic!("kbp ended early: {log}");
-        }
-    }
-    commit(&g, &[(&topic, 0, 20)]);
-    let rest = std::thread::spawn(move || {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut stderr, &mut s).unwrap();
-        s
+    wait_until("the second sample", Duration::from_secs(30), || {
+        assert!(d.running(), "kbp ended early: {}", d.stderr());
+        d.stderr().contains("sample 2/4 in")
     });
-    let out = child.wait_with_output().unwrap();
+    commit(&g, &[(&topic, 0, 20)]);
+    let status = d.wait(Duration::from_secs(60));
     let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: log + &rest.join().unwrap(),
+        code: status.code().unwrap_or(-1),
+        stdout: d.stdout(),
+        stderr: d.stderr(),
         elapsed: Duration::ZERO,
         args: vec![],
     };
@@ -327,23 +305,9 @@ fn more_consumers_than_partitions_leaves_members_idle() {
     let _a = Member::join(&g, &[&topic], "classic", &[(&topic, 0, 0)]);
     let _b = Member::join_idle(&g, &[&topic], "classic");
     let _c = Member::join_idle(&g, &[&topic], "classic");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let lag: serde_json::Value = kbp()
-            .broker()
-            .args(["lag", "-g", &g, "-o", "json"])
-            .expect(0)
-            .json();
-        let grp = &lag["groups"][0];
-        if grp["members"] == 3 && grp["state"] == "Stable" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "group never had 3 stable members: {lag}"
-        );
-        std::thread::sleep(Duration::from_millis(300));
-    }
+    wait_for_group(&g, Duration::from_secs(60), |grp| {
+        grp["members"] == 3 && grp["state"] == "Stable"
+    });
     let r = diagnose(&g, "2s", "3");
     let d = group(&r, &g);
     assert_eq!((d.members, d.idle_members), (3, 2), "{d:#?}");

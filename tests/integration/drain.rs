@@ -13,23 +13,6 @@ fn committed(group: &str) -> BTreeMap<(String, i32), Option<i64>> {
         .collect()
 }
 
-fn lines_of(path: &std::path::Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
-        .collect()
-}
-
-fn summary(r: &Run) -> serde_json::Value {
-    let last = r
-        .stdout
-        .lines()
-        .last()
-        .unwrap_or_else(|| panic!("no summary on stdout; stderr:\n{}", r.stderr));
-    serde_json::from_str(last).unwrap_or_else(|e| panic!("bad summary {last}: {e}"))
-}
-
 #[test]
 fn until_end_to_a_file_processes_and_commits_everything() {
     let topic = topic_with("drain-file", 3, 100);
@@ -42,11 +25,11 @@ fn until_end_to_a_file_processes_and_commits_everything() {
         .drain_until_end(&group, &topic, &sink)
         .args(["--summary", "json", "-q"])
         .expect(0);
-    let s = summary(&r);
+    let s = r.summary();
     assert_eq!(s["processed"], 300, "{s}");
     assert_eq!(s["stop_reason"], "done");
     assert_eq!(s["commit_failures"], 0);
-    let lines = lines_of(&out);
+    let lines = json_lines(&out, false);
     assert_eq!(lines.len(), 300);
     let mut seen: HashMap<(i64, i64), usize> = HashMap::new();
     for l in &lines {
@@ -69,7 +52,7 @@ fn until_end_to_a_file_processes_and_commits_everything() {
         .drain_until_end(&group, &topic, "null")
         .args(["--summary", "json", "-q"])
         .expect(0);
-    assert_eq!(summary(&r)["processed"], 0);
+    assert_eq!(r.summary()["processed"], 0);
 }
 
 #[test]
@@ -109,7 +92,7 @@ fn slow_sink_pauses_and_resumes_within_the_bound() {
             "-q",
         ])
         .expect(0);
-    let s = summary(&r);
+    let s = r.summary();
     assert_eq!(s["processed"], 300, "{s}");
     let pauses = s["pauses"].as_u64().unwrap() + s["partition_pauses"].as_u64().unwrap();
     assert!(pauses >= 2, "paused under backpressure: {s}");
@@ -145,7 +128,7 @@ fn stop_on_failure_never_commits_past_the_failed_record() {
             "-q",
         ])
         .expect(6);
-    let s = summary(&r);
+    let s = r.summary();
     assert_eq!(s["stop_reason"], "failed", "{s}");
     assert_eq!(
         s["retries"], 0,
@@ -187,7 +170,7 @@ fn skip_and_dead_letter_go_on() {
             "-q",
         ])
         .expect(0);
-    let s = summary(&r);
+    let s = r.summary();
     assert_eq!(
         (s["processed"].as_u64(), s["skipped"].as_u64()),
         (Some(19), Some(1)),
@@ -220,7 +203,7 @@ fn skip_and_dead_letter_go_on() {
             "-q",
         ])
         .expect(0);
-    assert_eq!(summary(&r)["dead_lettered"], 1);
+    assert_eq!(r.summary()["dead_lettered"], 1);
     // The dead letter carries the error and its origin.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("dlq.jsonl");
@@ -240,7 +223,7 @@ fn skip_and_dead_letter_go_on() {
             "-q",
         ])
         .expect(0);
-    let lines = lines_of(&out);
+    let lines = json_lines(&out, false);
     assert_eq!(lines.len(), 1);
     let h = &lines[0]["headers"];
     assert_eq!(h["kbp.origin.topic"], topic.as_str());
@@ -262,7 +245,7 @@ fn partition_ordering_holds_with_many_workers() {
         .args(["--workers", "8", "-q"])
         .expect(0);
     let mut last: HashMap<i64, i64> = HashMap::new();
-    for l in lines_of(&out) {
+    for l in json_lines(&out, false) {
         let (p, o) = (
             l["partition"].as_i64().unwrap(),
             l["offset"].as_i64().unwrap(),
@@ -299,7 +282,7 @@ fn partition_ordering_with_a_slow_sink_keeps_every_partition_moving() {
             "-q",
         ])
         .expect(0);
-    let s = summary(&r);
+    let s = r.summary();
     assert_eq!(s["processed"], 600);
     assert!(s["partition_pauses"].as_u64().unwrap() > 0, "{s}");
     let done: Vec<(i64, i64)> = exec_lines(&out)
@@ -378,7 +361,7 @@ fn consumer_protocol_group_drains_and_commits() {
         .drain_until_end(&group, &topic, "null")
         .args(["-X", "group.protocol=consumer", "--summary", "json", "-q"])
         .expect(0);
-    assert_eq!(summary(&r)["processed"], 120);
+    assert_eq!(r.summary()["processed"], 120);
     let lag: serde_json::Value = serde_json::from_str(
         &kbp()
             .broker()
@@ -425,7 +408,7 @@ fn topic_sink_copies_records_to_another_context() {
             "-q",
         ])
         .expect(0);
-    assert_eq!(summary(&r)["processed"], 60);
+    assert_eq!(r.summary()["processed"], 60);
     let out = dir.path().join("copy.jsonl");
     let file = format!("file:{}", out.display());
     kbp()
@@ -443,7 +426,7 @@ fn topic_sink_copies_records_to_another_context() {
             "-q",
         ])
         .expect(0);
-    let mut values: Vec<String> = lines_of(&out)
+    let mut values: Vec<String> = json_lines(&out, false)
         .iter()
         .map(|l| l["value"].as_str().unwrap().to_string())
         .collect();

@@ -9,264 +9,15 @@
 //! (and cross-checked with Apache's kafka-consumer-groups).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
-
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::common::*;
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// A `kbp` child process with stdout and stderr in files (no pipe can fill up and block
-/// it), in its own process group so that exec-sink children left behind by a kill can be
-/// cleaned up with the group.
-struct Proc {
-    child: Child,
-    name: String,
-    stdout: PathBuf,
-    stderr: PathBuf,
-    started: Instant,
-    exited: Option<(ExitStatus, Instant)>,
-}
-
-fn spawn(dir: &Path, name: &str, args: &[&str]) -> Proc {
-    let stdout = dir.join(format!("{name}.stdout"));
-    let stderr = dir.join(format!("{name}.stderr"));
-    let mut cmd = kbp_command();
-    cmd.arg("-b")
-        .arg(bootstrap())
-        .args(args)
-        .stdout(File::create(&stdout).unwrap())
-        .stderr(File::create(&stderr).unwrap())
-        .process_group(0);
-    let child = cmd.spawn().expect("spawn kbp");
-    Proc {
-        child,
-        name: name.to_string(),
-        stdout,
-        stderr,
-        started: Instant::now(),
-        exited: None,
-    }
-}
-
-impl Proc {
-    fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-
-    fn signal(&self, sig: i32) {
-        assert!(self.exited.is_none(), "{}: signal after exit", self.name);
-        // SAFETY: kill(2) on our own child's pid; it is not reaped yet (exited is None).
-        let rc = unsafe { libc::kill(self.pid(), sig) };
-        assert_eq!(rc, 0, "kill({}, {sig})", self.pid());
-    }
-
-    fn running(&mut self) -> bool {
-        if self.exited.is_none() {
-            if let Some(st) = self.child.try_wait().unwrap() {
-                self.exited = Some((st, Instant::now()));
-            }
-        }
-        self.exited.is_none()
-    }
-
-    /// Waits for the exit; on timeout kills it and fails with its stderr.
-    fn wait(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        while self.running() {
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "{}: still running after {limit:?}; stderr:\n{}",
-                    self.name,
-                    self.stderr()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        self.exited.unwrap().0
-    }
-
-    fn stdout(&self) -> String {
-        std::fs::read_to_string(&self.stdout).unwrap_or_default()
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-
-    /// The one-line JSON summary: the last line on stdout (`--summary json`).
-    fn summary(&self) -> serde_json::Value {
-        let out = self.stdout();
-        let last = out.lines().last().unwrap_or_else(|| {
-            panic!(
-                "{}: no summary on stdout; stderr:\n{}",
-                self.name,
-                self.stderr()
-            )
-        });
-        serde_json::from_str(last)
-            .unwrap_or_else(|e| panic!("{}: bad summary {last}: {e}", self.name))
-    }
-
-    fn expect_code(&mut self, code: i32, limit: Duration) {
-        let st = self.wait(limit);
-        assert_eq!(
-            st.code(),
-            Some(code),
-            "{}: exit {st:?}\nstdout:\n{}\nstderr:\n{}",
-            self.name,
-            self.stdout(),
-            self.stderr()
-        );
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if self.running() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-        // Exec-sink children orphaned by a kill or by exit(130): same process group.
-        // SAFETY: a negative pid signals the group we created for this child.
-        unsafe {
-            libc::kill(-self.pid(), libc::SIGKILL);
-        }
-    }
-}
-
-/// Polls `cond` every 10 ms until it holds; fails after `limit`. For waiting on progress
-/// only, never as the assertion itself.
-fn wait_until(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !cond() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn client() -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", bootstrap());
-    c
-}
-
-/// Reads the committed offsets of a group with OffsetFetch, without joining it.
-struct Probe {
-    consumer: BaseConsumer,
-    topic: String,
-    partitions: i32,
-}
-
-impl Probe {
-    fn new(group: &str, topic: &str, partitions: i32) -> Probe {
-        let consumer: BaseConsumer = client()
-            .set("group.id", group)
-            .set("enable.auto.commit", "false")
-            .create()
-            .unwrap();
-        Probe {
-            consumer,
-            topic: topic.to_string(),
-            partitions,
-        }
-    }
-
-    /// Committed offset per partition, `None` where the group has none.
-    fn now(&self) -> Vec<Option<i64>> {
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..self.partitions {
-            tpl.add_partition(&self.topic, p);
-        }
-        let got = self
-            .consumer
-            .committed_offsets(tpl, Duration::from_secs(10))
-            .expect("OffsetFetch");
-        (0..self.partitions)
-            .map(
-                |p| match got.find_partition(&self.topic, p).map(|e| e.offset()) {
-                    Some(Offset::Offset(o)) => Some(o),
-                    _ => None,
-                },
-            )
-            .collect()
-    }
-}
-
-/// Samples a group's committed offsets in a background thread until stopped.
-struct Sampler {
-    stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<Vec<Vec<Option<i64>>>>,
-}
-
-impl Sampler {
-    fn start(group: &str, topic: &str, partitions: i32) -> Sampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let (group, topic) = (group.to_string(), topic.to_string());
-        let handle = std::thread::spawn(move || {
-            let probe = Probe::new(&group, &topic, partitions);
-            let mut samples = vec![];
-            while !flag.load(Ordering::Relaxed) {
-                samples.push(probe.now());
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            samples.push(probe.now());
-            samples
-        });
-        Sampler { stop, handle }
-    }
-
-    fn finish(self) -> Vec<Vec<Option<i64>>> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().expect("sampler thread")
-    }
-}
-
-/// Samples Apache's kafka-consumer-groups view of a group until stopped (each call starts
-/// a JVM, so only a few samples).
-struct ApacheSampler {
-    stop: Arc<AtomicBool>,
-    handle: std::thread::JoinHandle<Vec<BTreeMap<(String, i32), ApacheRow>>>,
-}
-
-impl ApacheSampler {
-    fn start(group: &str) -> ApacheSampler {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let group = group.to_string();
-        let handle = std::thread::spawn(move || {
-            let mut samples = vec![];
-            while !flag.load(Ordering::Relaxed) {
-                samples.push(apache_describe(&group));
-            }
-            samples
-        });
-        ApacheSampler { stop, handle }
-    }
-
-    fn finish(self) -> Vec<BTreeMap<(String, i32), ApacheRow>> {
-        self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().expect("apache sampler thread")
-    }
-}
 
 /// Fails unless each partition's committed offset never moves backwards across samples.
 fn assert_monotonic(what: &str, samples: &[Vec<Option<i64>>]) {
@@ -292,37 +43,6 @@ fn assert_monotonic(what: &str, samples: &[Vec<Option<i64>>]) {
     }
 }
 
-/// (partition, offset) of every line of a file sink's JSON lines. A run killed with
-/// SIGKILL may leave a torn last line (no newline): allowed only when `torn_tail_ok`.
-fn records_in(path: &Path, topic: &str, torn_tail_ok: bool) -> Vec<(i32, i64)> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    let tail = lines.pop().unwrap_or("");
-    assert!(
-        tail.is_empty() || torn_tail_ok,
-        "{}: last line has no newline: {tail:?}",
-        path.display()
-    );
-    lines
-        .iter()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l)
-                .unwrap_or_else(|e| panic!("{}: bad line {l:?}: {e}", path.display()));
-            assert_eq!(v["topic"], topic, "{l}");
-            (
-                v["partition"].as_i64().unwrap() as i32,
-                v["offset"].as_i64().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn line_count(path: &Path) -> usize {
-    std::fs::read(path)
-        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
-        .unwrap_or(0)
-}
-
 /// Lets a KIP-848 group fence a dead member after 3 s instead of the broker's 10 s, so a
 /// restart after `kill -9` gets the partitions back quickly.
 fn fast_session(group: &str) {
@@ -345,27 +65,6 @@ fn fast_session(group: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Produces `count` records to one partition with the key `key(i)` and value `v{i}`.
-fn produce_keyed(topic: &str, partition: i32, count: usize, key: impl Fn(usize) -> String) {
-    let producer: BaseProducer = client()
-        .set("linger.ms", "5")
-        .set("acks", "all")
-        .create()
-        .unwrap();
-    for i in 0..count {
-        let payload = format!("v{i}");
-        let k = key(i);
-        send(
-            &producer,
-            BaseRecord::to(topic)
-                .partition(partition)
-                .payload(&payload)
-                .key(&k),
-        );
-    }
-    producer.flush(Duration::from_secs(30)).expect("flush");
 }
 
 /// `DRAIN_PROOF_DEBUG=cgrp,...` adds `-v -X debug=...` to the drains of some tests, whose
@@ -415,34 +114,13 @@ fn drain_proof_sigkill_at_any_point_then_restart_loses_nothing() {
     let rate = format!("{RATE}/s");
     let high = HIGH.to_string();
     let interval = format!("{}ms", INTERVAL.as_millis());
-    let args = |sink: &str| -> Vec<String> {
-        [
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            sink,
-            "--commit-interval",
-            &interval,
-            "--rate",
-            &rate,
-            "--high-water",
-            &high,
-            "--low-water",
-            "100",
-            "--summary",
-            "json",
-            "-q",
-            "-X",
-            "group.protocol=consumer",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    let drain = |sink: &str| {
+        kbp()
+            .broker()
+            .drain_until_end(&group, &topic, sink)
+            .args(["--commit-interval", &interval, "--rate", &rate])
+            .args(["--high-water", &high, "--low-water", "100"])
+            .args(["--summary", "json", "-q", "-X", "group.protocol=consumer"])
     };
     // A run killed at any point re-reads at most what it processed since its last
     // commit: up to one commit interval (plus the commit's own latency, generously 1 s)
@@ -467,9 +145,7 @@ fn drain_proof_sigkill_at_any_point_then_restart_loses_nothing() {
         let before = probe.now();
         let out = dir.path().join(format!("run-{run}.jsonl"));
         let sink = format!("file:{}", out.display());
-        let a = args(&sink);
-        let a: Vec<&str> = a.iter().map(String::as_str).collect();
-        let mut d = spawn(dir.path(), &format!("run-{run}"), &a);
+        let mut d = drain(&sink).start(dir.path(), &format!("run-{run}"));
         let kill = plan.get(run).copied();
         match kill {
             Some(Kill::After(t)) => {
@@ -501,7 +177,7 @@ fn drain_proof_sigkill_at_any_point_then_restart_loses_nothing() {
                 d.stderr()
             );
             if d.running() {
-                d.child.kill().unwrap();
+                d.kill();
             }
         }
         let status = d.wait(Duration::from_secs(60));
@@ -636,49 +312,26 @@ fn second_drain_joins_and_leaves(protocol: &str) {
     let out_a = dir.path().join("a.jsonl");
     let out_b = dir.path().join("b.jsonl");
     let proto = format!("group.protocol={protocol}");
-    let args = |out: &Path, until: bool| -> Vec<String> {
+    let drain = |out: &Path| {
         let sink = format!("file:{}", out.display());
-        let mut a: Vec<String> = [
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--rate",
-            "200/s",
-            "--sink",
-            &sink,
-            "--summary",
-            "json",
-            "-q",
-            "-X",
-            &proto,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        if until {
-            a.extend(["--until".to_string(), "end".to_string()]);
-        }
-        a
-    };
-    let args = |out: &Path, until: bool| -> Vec<String> {
-        let mut a = args(out, until);
-        a.extend(debug_args());
-        a
+        kbp()
+            .broker()
+            .args(["drain", "-g", &group, "-t", &topic, "--rate", "200/s"])
+            .args(["--sink", &sink, "--summary", "json", "-q", "-X", &proto])
+            .args(debug_args())
     };
     let started = Instant::now();
     let probe = Probe::new(&group, &topic, PARTS);
     let committed_total = || probe.now().iter().map(|c| c.unwrap_or(0)).sum::<i64>();
-    let sampler = Sampler::start(&group, &topic, PARTS);
-    let apache = ApacheSampler::start(&group);
+    let sampler = Probe::new(&group, &topic, PARTS).sample();
+    let apache = {
+        let group = group.clone();
+        sample_every(Duration::ZERO, move || apache_describe(&group))
+    };
 
-    let a_args = args(&out_a, true);
-    let mut a = spawn(
-        dir.path(),
-        "first",
-        &a_args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let mut a = drain(&out_a)
+        .args(["--until", "end"])
+        .start(dir.path(), "first");
     wait_until(
         "the first drain to commit 300 records",
         Duration::from_secs(30),
@@ -687,21 +340,9 @@ fn second_drain_joins_and_leaves(protocol: &str) {
             committed_total() >= 300
         },
     );
-    let b_args = args(&out_b, false);
-    let mut b = spawn(
-        dir.path(),
-        "second",
-        &b_args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let mut b = drain(&out_b).start(dir.path(), "second");
     let joined_at = committed_total();
-    wait_until(
-        "the second drain to write 100 records",
-        Duration::from_secs(30),
-        || {
-            assert!(b.running(), "second drain exited early: {}", b.stderr());
-            line_count(&out_b) >= 100
-        },
-    );
+    b.wait_for_lines(&out_b, 100, Duration::from_secs(30));
     assert!(
         a.running(),
         "the first drain must still be running when the second leaves"
@@ -710,8 +351,8 @@ fn second_drain_joins_and_leaves(protocol: &str) {
     b.expect_code(0, Duration::from_secs(20));
     let left_at = committed_total();
     a.expect_code(0, Duration::from_secs(40));
-    let samples = sampler.finish();
-    let apache_samples = apache.finish();
+    let samples = sampler.stop();
+    let apache_samples = apache.stop();
 
     if !debug_args().is_empty() {
         eprintln!(
@@ -816,37 +457,19 @@ fn drain_proof_sigint_finishes_in_flight_and_commits_exactly_the_processed_prefi
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("sink.log");
     let sink = logging_sink(&log, "0.2");
-    let mut d = spawn(
-        dir.path(),
-        "drain",
-        &[
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            &sink,
-            "--workers",
-            "4",
-            "--summary",
-            "json",
-            "-q",
-        ],
-    );
+    let mut d = kbp()
+        .broker()
+        .drain_until_end(&group, &topic, &sink)
+        .args(["--workers", "4", "--summary", "json", "-q"])
+        .start(dir.path(), "drain");
     // About 2 s of processing (4 partitions in parallel at most, 0.2 s a record).
-    wait_until("20 records processed", Duration::from_secs(30), || {
-        assert!(d.running(), "drain ended early: {}", d.stderr());
-        line_count(&log) >= 20
-    });
+    d.wait_for_lines(&log, 20, Duration::from_secs(30));
     let before_signal = line_count(&log);
     let signalled = Instant::now();
     d.signal(libc::SIGINT);
     // Generous, so that a slow stop still reaches the checks below and is measured.
     d.expect_code(0, Duration::from_secs(40));
-    let took = d.exited.unwrap().1 - signalled;
+    let took = d.exited_at().unwrap() - signalled;
     let s = d.summary();
     let done = logged(&log);
     let probe = Probe::new(&group, &topic, PARTS);
@@ -938,19 +561,10 @@ fn drain_proof_second_sigint_exits_130_at_once_committing_nothing_unprocessed() 
         "exec:if [ \"$KBP_OFFSET\" -ge 5 ]; then sleep 30; fi; echo \"$KBP_PARTITION $KBP_OFFSET\" >> '{}'",
         log.display()
     );
-    let mut d = spawn(
-        dir.path(),
-        "drain",
-        &[
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            &sink,
+    let mut d = kbp()
+        .broker()
+        .drain_until_end(&group, &topic, &sink)
+        .args([
             "--workers",
             "4",
             "--commit-interval",
@@ -958,8 +572,8 @@ fn drain_proof_second_sigint_exits_130_at_once_committing_nothing_unprocessed() 
             "--summary",
             "json",
             "-q",
-        ],
-    );
+        ])
+        .start(dir.path(), "drain");
     let probe = Probe::new(&group, &topic, PARTS);
     wait_until(
         "offsets 0..5 of every partition processed and committed",
@@ -979,7 +593,7 @@ fn drain_proof_second_sigint_exits_130_at_once_committing_nothing_unprocessed() 
     let second = Instant::now();
     d.signal(libc::SIGINT);
     d.expect_code(130, Duration::from_secs(10));
-    let took = d.exited.unwrap().1 - second;
+    let took = d.exited_at().unwrap() - second;
     let committed = probe.now();
     let done = logged(&log);
     eprintln!(
@@ -1022,19 +636,10 @@ fn drain_proof_ctrl_c_to_the_process_group_still_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("sink.log");
     let sink = logging_sink(&log, "0.3");
-    let mut d = spawn(
-        dir.path(),
-        "drain",
-        &[
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            &sink,
+    let mut d = kbp()
+        .broker()
+        .drain_until_end(&group, &topic, &sink)
+        .args([
             "--workers",
             "4",
             "--retries",
@@ -1044,12 +649,9 @@ fn drain_proof_ctrl_c_to_the_process_group_still_stops_gracefully() {
             "--summary",
             "json",
             "-q",
-        ],
-    );
-    wait_until("12 records processed", Duration::from_secs(30), || {
-        assert!(d.running(), "drain ended early: {}", d.stderr());
-        line_count(&log) >= 12
-    });
+        ])
+        .start(dir.path(), "drain");
+    d.wait_for_lines(&log, 12, Duration::from_secs(30));
     // What a terminal does: the signal goes to the process group (kbp is its leader).
     // SAFETY: kill(2) on the process group we created for this child.
     assert_eq!(unsafe { libc::kill(-d.pid(), libc::SIGINT) }, 0);
@@ -1093,7 +695,9 @@ fn drain_proof_key_ordering_keeps_each_key_in_order_and_runs_keys_in_parallel() 
     const KEYS: usize = 4;
     let topic = unique("proof-keys");
     create_topic(&topic, 1);
-    produce_keyed(&topic, 0, N, |i| format!("key{}", i % KEYS));
+    produce_each(&topic, 0, N, |i| {
+        (format!("key{}", i % KEYS), format!("v{i}"), None)
+    });
     let group = unique("g-proof-keys");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("sink.log");
@@ -1104,28 +708,19 @@ fn drain_proof_key_ordering_keeps_each_key_in_order_and_runs_keys_in_parallel() 
         log.display()
     );
     let started = Instant::now();
-    let mut d = spawn(
-        dir.path(),
-        "drain",
-        &[
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
+    let mut d = kbp()
+        .broker()
+        .drain_until_end(&group, &topic, &sink)
+        .args([
             "--ordering",
             "key",
             "--workers",
             "8",
-            "--sink",
-            &sink,
             "--summary",
             "json",
             "-q",
-        ],
-    );
+        ])
+        .start(dir.path(), "drain");
     d.expect_code(0, Duration::from_secs(45));
     let s = d.summary();
     let lines = exec_lines(&log);
@@ -1181,19 +776,10 @@ fn drain_proof_retries_with_backoff_until_each_record_succeeds() {
          else touch $m.0; exit 1; fi",
         marks.display()
     );
-    let mut d = spawn(
-        dir.path(),
-        "drain",
-        &[
-            "drain",
-            "-g",
-            &group,
-            "-t",
-            &topic,
-            "--until",
-            "end",
-            "--sink",
-            &sink,
+    let mut d = kbp()
+        .broker()
+        .drain_until_end(&group, &topic, &sink)
+        .args([
             "--retries",
             "3",
             "--backoff-initial",
@@ -1203,8 +789,8 @@ fn drain_proof_retries_with_backoff_until_each_record_succeeds() {
             "--summary",
             "json",
             "-q",
-        ],
-    );
+        ])
+        .start(dir.path(), "drain");
     d.expect_code(0, Duration::from_secs(45));
     let s = d.summary();
     eprintln!("{s}");

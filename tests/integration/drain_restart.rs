@@ -2,9 +2,7 @@
 //! broker of its own (its own run dir), so the shared test broker is never disturbed.
 
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
-
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::common::*;
 
@@ -39,12 +37,10 @@ fn broker_restart_mid_drain_loses_and_skips_nothing() {
         &format!("bootstrap.servers={b}"),
     ]);
     let out = dir.path().join("out.jsonl");
-    let mut drain = Command::new(env!("CARGO_BIN_EXE_kbp"))
+    let sink = format!("file:{}", out.display());
+    let mut drain = kbp()
+        .args(["-b", &b, "--timeout", "30s"])
         .args([
-            "-b",
-            &b,
-            "--timeout",
-            "30s",
             "drain",
             "-g",
             "restart-g",
@@ -52,55 +48,26 @@ fn broker_restart_mid_drain_loses_and_skips_nothing() {
             "restart",
             "--until",
             "end",
+        ])
+        .args([
             "--rate",
             "400/s",
             "-q",
             "--summary",
             "json",
+            "--sink",
+            &sink,
         ])
-        .arg("--sink")
-        .arg(format!("file:{}", out.display()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .start(dir.path(), "drain");
     // Restart once the drain is well under way.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::read_to_string(&out)
-        .map(|s| s.lines().count())
-        .unwrap_or(0)
-        < 800
-    {
-        if let Some(st) = drain.try_wait().unwrap() {
-            let mut stderr = String::new();
-            std::io::Read::read_to_string(drain.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-            panic!("drain ended before the restart: {st}\n{stderr}");
-        }
-        assert!(Instant::now() < deadline, "drain made no progress");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    drain.wait_for_lines(&out, 800, Duration::from_secs(30));
     broker.sh(&["stop"]);
     std::thread::sleep(Duration::from_secs(1));
     broker.sh(&["start"]);
-    let status = drain.wait().unwrap();
-    let mut stdout = String::new();
-    std::io::Read::read_to_string(drain.stdout.as_mut().unwrap(), &mut stdout).unwrap();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(drain.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-    assert!(status.success(), "drain failed: {status}\n{stderr}");
-    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    drain.expect_code(0, Duration::from_secs(120));
+    let summary = drain.summary();
     assert_eq!(summary["stop_reason"], "done", "{summary}");
-    let seen: HashSet<(i64, i64)> = std::fs::read_to_string(&out)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (
-                v["partition"].as_i64().unwrap(),
-                v["offset"].as_i64().unwrap(),
-            )
-        })
-        .collect();
+    let seen: HashSet<(i32, i64)> = records_in(&out, "restart", false).into_iter().collect();
     let produced: usize = 3000;
     assert_eq!(
         seen.len(),

@@ -18,16 +18,14 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::common::*;
 
@@ -255,34 +253,21 @@ fn plus_two(ms: i64) -> String {
         .to_string()
 }
 
-/// A consumer that never joins: for reading commits and watermarks.
-fn reader(group: &str) -> BaseConsumer {
-    ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .set("group.id", group)
-        .create()
-        .unwrap()
-}
-
+/// What `group` committed on `topic`'s 2 partitions.
 fn committed(group: &str, topic: &str) -> Vec<(i32, i64)> {
-    let c = reader(group);
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..2 {
-        tpl.add_partition(topic, p);
-    }
-    let found = c.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
-    found
-        .elements()
-        .iter()
-        .filter_map(|e| match e.offset() {
-            Offset::Offset(o) => Some((e.partition(), o)),
-            _ => None,
-        })
+    (0..)
+        .zip(Probe::new(group, topic, 2).now())
+        .filter_map(|(p, c)| Some((p, c?)))
         .collect()
 }
 
-fn records_in(topic: &str) -> i64 {
-    let (_, high) = reader("kbp-hostile-reader")
+/// Records in partition 0 of `topic`: its log end.
+fn log_end(topic: &str) -> i64 {
+    let reader: BaseConsumer = client_config()
+        .set("group.id", "kbp-hostile-reader")
+        .create()
+        .unwrap();
+    let (_, high) = reader
         .fetch_watermarks(topic, 0, Duration::from_secs(10))
         .unwrap();
     high
@@ -297,10 +282,7 @@ fn out_topic() -> String {
 
 /// Fills `{OUT}` with a tombstone, an empty value and a value with a newline.
 fn fill_out(topic: &str) {
-    let p: BaseProducer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap())
-        .create()
-        .unwrap();
+    let p: BaseProducer = client_config().create().unwrap();
     let key = "k".to_string();
     let values: [Option<&str>; 3] = [None, Some(""), Some("a\nb")];
     for v in values {
@@ -313,46 +295,17 @@ fn fill_out(topic: &str) {
     p.flush(Duration::from_secs(10)).unwrap();
 }
 
-/// A `kbp drain` running in the background in a group; killed when dropped.
-struct DrainMember(std::process::Child);
-
-impl DrainMember {
-    /// Starts it and returns once the group lists it as a member.
-    fn join(group: &str, topic: &str) -> DrainMember {
-        let mut cmd = Command::new(binary());
-        isolate(&mut cmd);
-        cmd.args(["-b", bootstrap(), "drain", "-g", group, "-t", topic])
-            .args(["--until", "end", "--sink", "exec:sleep 0.3", "-q"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let member = DrainMember(cmd.spawn().expect("spawn kbp drain"));
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let members = || {
-            let out = kbp()
-                .broker()
-                .args(["lag", "-g", group, "-o", "json"])
-                .run();
-            serde_json::from_str::<serde_json::Value>(&out.stdout)
-                .ok()
-                .and_then(|v| v["groups"][0]["members"].as_u64())
-        };
-        while members() != Some(1) {
-            assert!(
-                Instant::now() < deadline,
-                "the first drain never joined {group}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        member
-    }
-}
-
-impl Drop for DrainMember {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Another kbp drain (slow) in `group`, returned once the group lists it as a member;
+/// killed when dropped.
+fn drain_member(dir: &Path, group: &str, topic: &str) -> Proc {
+    let mut cmd = Command::new(binary());
+    isolate(&mut cmd);
+    cmd.args(["-b", bootstrap(), "drain", "-g", group, "-t", topic])
+        .args(["--until", "end", "--sink", "exec:sleep 0.3", "-q"])
+        .stdin(Stdio::null());
+    let member = Proc::start(dir, "member", cmd);
+    wait_for_group(group, Duration::from_secs(30), |g| g["members"] == 1);
+    member
 }
 
 struct Outcome {
@@ -371,6 +324,8 @@ fn binary() -> PathBuf {
 }
 
 /// Runs `cmd` until it exits or `limit` passes (then kills it); `signal` is sent first.
+/// Its output goes to pipes, not to a [`Proc`]'s files: kbp's stdout behaves as on the
+/// operator's pipe.
 fn bounded(mut cmd: Command, limit: Duration, signal: Option<(i32, u64)>) -> Outcome {
     let start = Instant::now();
     let mut child = cmd
@@ -484,7 +439,7 @@ fn check(r: &Row, w: &World) -> Verdict {
             g
         }
         Setup::DrainMember => {
-            _drain = Some(DrainMember::join(&group, &w.topic));
+            _drain = Some(drain_member(dir.path(), &group, &w.topic));
             group
         }
         Setup::LiveMember => {
@@ -608,7 +563,7 @@ fn check(r: &Row, w: &World) -> Verdict {
                 }
             }
             Never::Produce => {
-                let n = records_in(out.as_deref().unwrap());
+                let n = log_end(out.as_deref().unwrap());
                 if n > 0 {
                     bad.push(format!("{n} record(s) produced"));
                 }
@@ -659,12 +614,8 @@ fn check(r: &Row, w: &World) -> Verdict {
 #[test]
 fn hostile_inputs_hold() {
     assert!(ROWS.len() >= 60, "the suite has {} rows", ROWS.len());
-    let topic = unique("hostile");
-    create_topic(&topic, 2);
     let t0 = now_ms() - 600_000;
-    for p in 0..2 {
-        produce(&topic, p, 10, t0, 1_000);
-    }
+    let topic = topic_stamped("hostile", 2, 10, t0, 1_000);
     let world = World {
         topic,
         t0,

@@ -11,12 +11,8 @@ const HOUR: i64 = 3_600_000;
 /// A topic with `partitions` partitions, each holding `per_partition` records stamped one
 /// second apart starting an hour ago.
 fn topic_with_records(prefix: &str, partitions: i32, per_partition: usize) -> (String, i64) {
-    let topic = unique(prefix);
-    create_topic(&topic, partitions);
     let first_ts = now_ms() - HOUR;
-    for p in 0..partitions {
-        produce(&topic, p, per_partition, first_ts, 1000);
-    }
+    let topic = topic_stamped(prefix, partitions, per_partition, first_ts, 1000);
     (topic, first_ts)
 }
 
