@@ -13,6 +13,7 @@ pub mod error;
 pub mod kafka;
 pub mod output;
 pub mod signals;
+pub mod sys;
 pub mod values;
 
 use std::ffi::OsString;
