@@ -220,10 +220,8 @@ fn serve_keeps_the_cluster_up_for_other_commands_until_ctrl_c() {
 
     // Ctrl-C: a clean exit at once, and the cluster is gone.
     // SAFETY: kill(2) on our own child, which has not been waited for yet.
-    assert_eq!(
-        unsafe { libc::kill(served.child.id() as i32, libc::SIGINT) },
-        0
-    );
+    let rc = unsafe { libc::kill(served.child.id() as i32, libc::SIGINT) };
+    assert_eq!(rc, 0);
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(st) = served.child.try_wait().unwrap() {
