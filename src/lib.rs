@@ -16,6 +16,7 @@ pub mod kafka;
 pub mod output;
 pub mod report;
 pub mod signals;
+pub mod sys;
 pub mod values;
 
 use std::ffi::OsString;

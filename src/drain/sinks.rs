@@ -7,7 +7,7 @@
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -140,7 +140,7 @@ pub struct StdoutSink {
 impl StdoutSink {
     pub fn new(lines: LineFormat, values: ValueFormat) -> Self {
         let out = io::stdout();
-        let pipe = is_fifo(out.as_raw_fd());
+        let pipe = is_fifo(out.as_fd());
         StdoutSink {
             out: Mutex::new(out),
             lines,
@@ -162,38 +162,35 @@ impl Sink for StdoutSink {
             Ok(()) => {}
         }
         if self.pipe {
-            wait_for_reader(out.as_raw_fd())?;
+            wait_for_reader(out.as_fd())?;
         }
         Ok(())
     }
 }
 
-fn is_fifo(fd: i32) -> bool {
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    unsafe { libc::fstat(fd, &mut st) == 0 && (st.st_mode & libc::S_IFMT) == libc::S_IFIFO }
+fn is_fifo(fd: BorrowedFd<'_>) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    // A duplicate to ask through: fstat(2) on the same open pipe.
+    let Ok(dup) = fd.try_clone_to_owned() else {
+        return false;
+    };
+    File::from(dup)
+        .metadata()
+        .is_ok_and(|m| m.file_type().is_fifo())
 }
 
 /// Waits until the pipe is empty (the reader took everything) or the reader is gone.
-fn wait_for_reader(fd: i32) -> Result<(), SinkError> {
+fn wait_for_reader(fd: BorrowedFd<'_>) -> Result<(), SinkError> {
     let mut nap = Duration::from_micros(20);
     loop {
-        let mut pending: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one int; on a pipe it counts unread bytes from either end.
-        if unsafe { libc::ioctl(fd, libc::FIONREAD, &mut pending) } != 0 {
+        // On a pipe FIONREAD counts unread bytes from either end.
+        let Some(pending) = crate::sys::unread_bytes(fd) else {
             return Ok(()); // not measurable: written and flushed is the best we know
-        }
+        };
         if pending == 0 {
             return Ok(());
         }
-        let mut pfd = libc::pollfd {
-            fd,
-            events: 0,
-            revents: 0,
-        };
-        // POLLERR on a pipe's write end means no reader is left.
-        if unsafe { libc::poll(&mut pfd, 1, 0) } > 0
-            && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0
-        {
+        if crate::sys::peer_gone(fd) {
             return Err(SinkError::Closed);
         }
         std::thread::sleep(nap);

@@ -3,83 +3,95 @@
 //! DescribeCluster and DescribeTopics.
 //!
 //! Every call follows one pattern: options → own result queue → call → poll the queue →
-//! copy the result into owned Rust values → destroy. The raw pointers never leave this
-//! file; each owner type frees its object exactly once in `Drop`. Several calls may be in
-//! flight on one queue at once, which is how kbp asks for many groups' offsets in parallel.
+//! copy the result into owned Rust values → destroy. Objects kbp creates are
+//! [`NativePtr`]s, freed once; a [`Queue`] and its events borrow their client
+//! ([`ClientRef`]), so none can outlive it. Unsafe blocks hold only the C calls and the
+//! reads of what they return; the conversions around them are safe Rust. Several calls
+//! may be in flight on one queue at once, which is how kbp asks for many groups' offsets
+//! in parallel.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
+use std::marker::PhantomData;
 use std::os::raw::c_char;
-use std::ptr::NonNull;
 use std::time::Duration;
 
 use rdkafka_sys as sys;
 use sys::rd_kafka_admin_op_t as Op;
+use sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR as NO_ERROR;
 
+use super::native::{cstr, slice, ClientRef, NativePtr};
 use super::types::*;
 
-/// An owned result queue.
-pub(super) struct Queue(NonNull<sys::rd_kafka_queue_t>);
+/// An owned result queue on a borrowed client; the admin calls below launch on it.
+pub(super) struct Queue<'c> {
+    queue: NativePtr<sys::rd_kafka_queue_t>,
+    client: ClientRef<'c>,
+}
 
-impl Queue {
-    pub fn new(rk: *mut sys::rd_kafka_t) -> Queue {
-        // SAFETY: rk is a live client owned by the session for the queue's whole life.
-        let q = unsafe { sys::rd_kafka_queue_new(rk) };
-        Queue(NonNull::new(q).expect("rd_kafka_queue_new returned NULL"))
+impl<'c> Queue<'c> {
+    pub fn new(client: ClientRef<'c>) -> Queue<'c> {
+        // SAFETY: the client is live for 'c, which the queue cannot outlive; the new queue
+        // is ours.
+        let queue = unsafe { NativePtr::from_ptr(sys::rd_kafka_queue_new(client.ptr())) }
+            .expect("rd_kafka_queue_new returned NULL");
+        Queue { queue, client }
     }
 
-    pub fn ptr(&self) -> *mut sys::rd_kafka_queue_t {
-        self.0.as_ptr()
-    }
-
-    pub fn poll(&self, wait: Duration) -> Option<Event> {
+    pub fn poll(&self, wait: Duration) -> Option<Event<'c>> {
         let ms = wait.as_millis().min(i32::MAX as u128) as i32;
-        // SAFETY: the queue is live; a non-NULL event is owned by us from here on.
-        NonNull::new(unsafe { sys::rd_kafka_queue_poll(self.ptr(), ms) }).map(Event)
+        // SAFETY: the queue is live; a non-NULL event is ours from here on.
+        let ev = unsafe { NativePtr::from_ptr(sys::rd_kafka_queue_poll(self.queue.ptr(), ms)) }?;
+        Some(Event {
+            ev,
+            _client: PhantomData,
+        })
+    }
+
+    fn rk(&self) -> *mut sys::rd_kafka_t {
+        self.client.ptr()
+    }
+
+    fn ptr(&self) -> *mut sys::rd_kafka_queue_t {
+        self.queue.ptr()
     }
 }
 
-impl Drop for Queue {
-    fn drop(&mut self) {
-        unsafe { sys::rd_kafka_queue_destroy(self.ptr()) }
-    }
+/// An owned admin result event, from a queue on a client that lives for `'c`.
+pub(super) struct Event<'c> {
+    ev: NativePtr<sys::rd_kafka_event_t>,
+    _client: PhantomData<ClientRef<'c>>,
 }
 
-/// An owned admin result event.
-pub(super) struct Event(NonNull<sys::rd_kafka_event_t>);
-
-impl Event {
+impl Event<'_> {
     fn ptr(&self) -> *mut sys::rd_kafka_event_t {
-        self.0.as_ptr()
+        self.ev.ptr()
     }
 
     /// The request-level error (timeout, transport, authorization), if any.
     pub fn error(&self) -> Option<KafkaCode> {
+        // SAFETY: the event is live.
         let code = unsafe { sys::rd_kafka_event_error(self.ptr()) };
-        if code == sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        if code == NO_ERROR {
             return None;
         }
-        let message =
-            unsafe { cstr(sys::rd_kafka_event_error_string(self.ptr())) }.unwrap_or_default();
-        Some(code_of(code, message))
-    }
-}
-
-impl Drop for Event {
-    fn drop(&mut self) {
-        unsafe { sys::rd_kafka_event_destroy(self.ptr()) }
+        // SAFETY: the event is live and owns the string, which is copied here.
+        let message = unsafe { cstr(sys::rd_kafka_event_error_string(self.ptr())) };
+        Some(code_of(code, message.unwrap_or_default()))
     }
 }
 
 /// Owned admin options, with the request timeout that bounds the call.
-pub(super) struct Options(NonNull<sys::rd_kafka_AdminOptions_t>);
+pub(super) struct Options(NativePtr<sys::rd_kafka_AdminOptions_t>);
 
 impl Options {
-    pub fn new(rk: *mut sys::rd_kafka_t, op: Op, timeout: Duration) -> Result<Options, String> {
-        let opts = NonNull::new(unsafe { sys::rd_kafka_AdminOptions_new(rk, op) })
+    pub fn new(client: ClientRef<'_>, op: Op, timeout: Duration) -> Result<Options, String> {
+        // SAFETY: the client is live; the options are ours (they keep no link to it).
+        let opts = unsafe { NativePtr::from_ptr(sys::rd_kafka_AdminOptions_new(client.ptr(), op)) }
+            .map(Options)
             .ok_or_else(|| "rd_kafka_AdminOptions_new returned NULL".to_string())?;
-        let opts = Options(opts);
         let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
         let mut err = [0 as c_char; 512];
+        // SAFETY: the options are live; librdkafka writes at most `err.len()` bytes.
         let rc = unsafe {
             sys::rd_kafka_AdminOptions_set_request_timeout(
                 opts.ptr(),
@@ -88,23 +100,23 @@ impl Options {
                 err.len(),
             )
         };
-        if rc != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            return Err(unsafe { cstr(err.as_ptr()) }.unwrap_or_default());
+        if rc != NO_ERROR {
+            return Err(buf_str(&err));
         }
         Ok(opts)
     }
 
     fn ptr(&self) -> *mut sys::rd_kafka_AdminOptions_t {
-        self.0.as_ptr()
+        self.0.ptr()
     }
 
-    fn check(err: *mut sys::rd_kafka_error_t) -> Result<(), String> {
-        if err.is_null() {
-            return Ok(());
+    /// `Err` with librdkafka's message when a setter returned an error object.
+    fn check(err: Option<NativePtr<sys::rd_kafka_error_t>>) -> Result<(), String> {
+        match err {
+            None => Ok(()),
+            // SAFETY: the error object is ours and live until `err` drops.
+            Some(err) => Err(unsafe { error_of(err.ptr()) }.message),
         }
-        let msg = unsafe { cstr(sys::rd_kafka_error_string(err)) }.unwrap_or_default();
-        unsafe { sys::rd_kafka_error_destroy(err) };
-        Err(msg)
     }
 
     pub fn match_states(&self, states: &[GroupState]) -> Result<(), String> {
@@ -112,264 +124,343 @@ impl Options {
             return Ok(());
         }
         let raw: Vec<_> = states.iter().map(|s| state_code(*s)).collect();
+        // SAFETY: the options are live; librdkafka copies `raw` and returns NULL or an
+        // error object that is ours.
         Self::check(unsafe {
-            sys::rd_kafka_AdminOptions_set_match_consumer_group_states(
+            NativePtr::from_ptr(sys::rd_kafka_AdminOptions_set_match_consumer_group_states(
                 self.ptr(),
                 raw.as_ptr(),
                 raw.len(),
-            )
+            ))
         })
     }
 
     pub fn match_types(&self, types: &[GroupType]) -> Result<(), String> {
         let raw: Vec<_> = types.iter().map(|t| type_code(*t)).collect();
+        // SAFETY: as in `match_states`.
         Self::check(unsafe {
-            sys::rd_kafka_AdminOptions_set_match_consumer_group_types(
+            NativePtr::from_ptr(sys::rd_kafka_AdminOptions_set_match_consumer_group_types(
                 self.ptr(),
                 raw.as_ptr(),
                 raw.len(),
-            )
+            ))
         })
     }
 
     pub fn read_uncommitted(&self) -> Result<(), String> {
+        // SAFETY: the options are live; NULL or an error object that is ours comes back.
         Self::check(unsafe {
-            sys::rd_kafka_AdminOptions_set_isolation_level(
+            NativePtr::from_ptr(sys::rd_kafka_AdminOptions_set_isolation_level(
                 self.ptr(),
                 sys::rd_kafka_IsolationLevel_t::RD_KAFKA_ISOLATION_LEVEL_READ_UNCOMMITTED,
-            )
+            ))
         })
     }
 }
 
-impl Drop for Options {
-    fn drop(&mut self) {
-        unsafe { sys::rd_kafka_AdminOptions_destroy(self.ptr()) }
-    }
-}
-
 /// An owned topic-partition list.
-pub(super) struct Tpl(NonNull<sys::rd_kafka_topic_partition_list_t>);
+pub(super) struct Tpl(NativePtr<sys::rd_kafka_topic_partition_list_t>);
 
 impl Tpl {
     pub fn new<'a>(items: impl IntoIterator<Item = (&'a TopicPartition, i64)>) -> Tpl {
-        let list =
-            NonNull::new(unsafe { sys::rd_kafka_topic_partition_list_new(16) }).expect("tpl alloc");
-        let tpl = Tpl(list);
+        // SAFETY: a new list, ours to destroy.
+        let list = unsafe { NativePtr::from_ptr(sys::rd_kafka_topic_partition_list_new(16)) };
+        let tpl = Tpl(list.expect("tpl alloc"));
         for (tp, offset) in items {
             let topic = CString::new(tp.topic.as_str()).unwrap_or_default();
-            let el = unsafe {
-                sys::rd_kafka_topic_partition_list_add(tpl.ptr(), topic.as_ptr(), tp.partition)
-            };
-            unsafe { (*el).offset = offset };
+            // SAFETY: the list is live and copies the name; the element it returns is valid
+            // until the next add, and is written at once.
+            unsafe {
+                let el = sys::rd_kafka_topic_partition_list_add(
+                    tpl.0.ptr(),
+                    topic.as_ptr(),
+                    tp.partition,
+                );
+                (*el).offset = offset;
+            }
         }
         tpl
     }
 
-    pub fn ptr(&self) -> *mut sys::rd_kafka_topic_partition_list_t {
-        self.0.as_ptr()
+    fn ptr(&self) -> *mut sys::rd_kafka_topic_partition_list_t {
+        self.0.ptr()
     }
 
     #[cfg(test)]
     pub fn read(&self) -> Vec<(TopicPartition, i64, Option<KafkaCode>)> {
+        // SAFETY: the list is live and not changed while read.
         unsafe { read_tpl(self.ptr()) }
-    }
-}
-
-impl Drop for Tpl {
-    fn drop(&mut self) {
-        unsafe { sys::rd_kafka_topic_partition_list_destroy(self.ptr()) }
     }
 }
 
 // ---- the calls: each launches on a queue; the session waits; `*_result` converts ----
 
-pub(super) fn list_groups(rk: *mut sys::rd_kafka_t, opts: &Options, q: &Queue) {
-    unsafe { sys::rd_kafka_ListConsumerGroups(rk, opts.ptr(), q.ptr()) }
+pub(super) fn list_groups(opts: &Options, q: &Queue<'_>) {
+    // SAFETY: client, options and queue are live; the result arrives on the queue.
+    unsafe { sys::rd_kafka_ListConsumerGroups(q.rk(), opts.ptr(), q.ptr()) }
 }
 
 /// Valid listings, and the per-broker errors (a broker that could not answer).
-pub(super) fn list_groups_result(ev: &Event) -> (Vec<GroupListing>, Vec<KafkaCode>) {
-    unsafe {
-        let res = sys::rd_kafka_event_ListConsumerGroups_result(ev.ptr());
-        if res.is_null() {
-            return (vec![], vec![]);
-        }
-        let mut n = 0usize;
-        let valid = sys::rd_kafka_ListConsumerGroups_result_valid(res, &mut n);
-        let listings = slice(valid, n)
-            .iter()
-            .map(|&g| GroupListing {
-                group: cstr(sys::rd_kafka_ConsumerGroupListing_group_id(g)).unwrap_or_default(),
-                state: state_of(sys::rd_kafka_ConsumerGroupListing_state(g)),
-                group_type: type_of(sys::rd_kafka_ConsumerGroupListing_type(g)),
-                simple: sys::rd_kafka_ConsumerGroupListing_is_simple_consumer_group(g) != 0,
-            })
-            .collect();
-        let mut m = 0usize;
-        let errs = sys::rd_kafka_ListConsumerGroups_result_errors(res, &mut m);
-        let errors = slice(errs, m).iter().map(|&e| error_of(e)).collect();
-        (listings, errors)
+pub(super) fn list_groups_result(ev: &Event<'_>) -> (Vec<GroupListing>, Vec<KafkaCode>) {
+    // SAFETY: the event is live; NULL means it holds another result.
+    let res = unsafe { sys::rd_kafka_event_ListConsumerGroups_result(ev.ptr()) };
+    if res.is_null() {
+        return (vec![], vec![]);
     }
+    let (mut n, mut m) = (0usize, 0usize);
+    // SAFETY: `res` is live; both arrays (and what they point to) live as long as the event.
+    let (valid, errs) = unsafe {
+        let valid = sys::rd_kafka_ListConsumerGroups_result_valid(res, &mut n);
+        let errs = sys::rd_kafka_ListConsumerGroups_result_errors(res, &mut m);
+        (slice(valid, n), slice(errs, m))
+    };
+    let listings = valid
+        .iter()
+        .map(|&g| {
+            // SAFETY: the listing is live with the event; its name is copied here.
+            let (group, state, group_type, simple) = unsafe {
+                (
+                    cstr(sys::rd_kafka_ConsumerGroupListing_group_id(g)),
+                    sys::rd_kafka_ConsumerGroupListing_state(g),
+                    sys::rd_kafka_ConsumerGroupListing_type(g),
+                    sys::rd_kafka_ConsumerGroupListing_is_simple_consumer_group(g),
+                )
+            };
+            GroupListing {
+                group: group.unwrap_or_default(),
+                state: state_of(state),
+                group_type: type_of(group_type),
+                simple: simple != 0,
+            }
+        })
+        .collect();
+    let errors = errs
+        .iter()
+        // SAFETY: each error is live with the event.
+        .map(|&e| unsafe { error_of(e) })
+        .collect();
+    (listings, errors)
 }
 
-pub(super) fn describe_groups(
-    rk: *mut sys::rd_kafka_t,
-    groups: &[String],
-    opts: &Options,
-    q: &Queue,
-) {
+pub(super) fn describe_groups(groups: &[String], opts: &Options, q: &Queue<'_>) {
     let owned: Vec<CString> = groups
         .iter()
         .map(|g| CString::new(g.as_str()).unwrap_or_default())
         .collect();
     let mut ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-    // librdkafka copies the names before returning.
+    // SAFETY: client, options, queue and names are live; librdkafka copies the names
+    // before returning.
     unsafe {
-        sys::rd_kafka_DescribeConsumerGroups(rk, ptrs.as_mut_ptr(), ptrs.len(), opts.ptr(), q.ptr())
+        sys::rd_kafka_DescribeConsumerGroups(
+            q.rk(),
+            ptrs.as_mut_ptr(),
+            ptrs.len(),
+            opts.ptr(),
+            q.ptr(),
+        )
     }
 }
 
-pub(super) fn describe_groups_result(ev: &Event) -> Vec<GroupDescription> {
-    unsafe {
-        let res = sys::rd_kafka_event_DescribeConsumerGroups_result(ev.ptr());
-        if res.is_null() {
-            return vec![];
-        }
-        let mut n = 0usize;
+pub(super) fn describe_groups_result(ev: &Event<'_>) -> Vec<GroupDescription> {
+    // SAFETY: the event is live; NULL means it holds another result.
+    let res = unsafe { sys::rd_kafka_event_DescribeConsumerGroups_result(ev.ptr()) };
+    if res.is_null() {
+        return vec![];
+    }
+    let mut n = 0usize;
+    // SAFETY: `res` is live; the descriptions live as long as the event.
+    let groups = unsafe {
         let groups = sys::rd_kafka_DescribeConsumerGroups_result_groups(res, &mut n);
-        slice(groups, n).iter().map(|&g| describe_one(g)).collect()
+        slice(groups, n)
+    };
+    groups
+        .iter()
+        // SAFETY: each description is live with the event.
+        .map(|&g| unsafe { describe_one(g) })
+        .collect()
+}
+
+/// # Safety
+/// `g` is a live group description for the whole call.
+unsafe fn describe_one(g: *const sys::rd_kafka_ConsumerGroupDescription_t) -> GroupDescription {
+    // SAFETY: `g` is live (the caller's contract).
+    let count = unsafe { sys::rd_kafka_ConsumerGroupDescription_member_count(g) };
+    let members = (0..count)
+        // SAFETY: `i` is below the member count; each member lives as long as `g`.
+        .map(|i| unsafe { member_of(sys::rd_kafka_ConsumerGroupDescription_member(g, i)) })
+        .collect();
+    // SAFETY: `g` is live; its strings, coordinator and error are copied here.
+    let (group, state, group_type, simple, assignor, coordinator, error) = unsafe {
+        let err = sys::rd_kafka_ConsumerGroupDescription_error(g);
+        (
+            cstr(sys::rd_kafka_ConsumerGroupDescription_group_id(g)),
+            sys::rd_kafka_ConsumerGroupDescription_state(g),
+            sys::rd_kafka_ConsumerGroupDescription_type(g),
+            sys::rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g),
+            cstr(sys::rd_kafka_ConsumerGroupDescription_partition_assignor(g)),
+            node_of(sys::rd_kafka_ConsumerGroupDescription_coordinator(g)),
+            (!err.is_null()).then(|| error_of(err)),
+        )
+    };
+    GroupDescription {
+        group: group.unwrap_or_default(),
+        state: state_of(state),
+        group_type: type_of(group_type),
+        simple: simple != 0,
+        assignor: assignor.unwrap_or_default(),
+        coordinator,
+        members,
+        error,
     }
 }
 
-unsafe fn describe_one(g: *const sys::rd_kafka_ConsumerGroupDescription_t) -> GroupDescription {
-    let err = sys::rd_kafka_ConsumerGroupDescription_error(g);
-    let members = (0..sys::rd_kafka_ConsumerGroupDescription_member_count(g))
-        .map(|i| {
-            let m = sys::rd_kafka_ConsumerGroupDescription_member(g, i);
-            let assigned = |a: *const sys::rd_kafka_MemberAssignment_t| {
-                if a.is_null() {
-                    return None;
-                }
-                let parts = sys::rd_kafka_MemberAssignment_partitions(a);
-                Some(if parts.is_null() {
-                    vec![]
-                } else {
-                    read_tpl(parts).into_iter().map(|(tp, _, _)| tp).collect()
-                })
-            };
-            Member {
-                consumer_id: cstr(sys::rd_kafka_MemberDescription_consumer_id(m))
-                    .unwrap_or_default(),
-                group_instance_id: cstr(sys::rd_kafka_MemberDescription_group_instance_id(m)),
-                client_id: cstr(sys::rd_kafka_MemberDescription_client_id(m)).unwrap_or_default(),
-                host: cstr(sys::rd_kafka_MemberDescription_host(m)).unwrap_or_default(),
-                assignment: assigned(sys::rd_kafka_MemberDescription_assignment(m))
-                    .unwrap_or_default(),
-                target_assignment: assigned(sys::rd_kafka_MemberDescription_target_assignment(m)),
-            }
-        })
-        .collect();
-    GroupDescription {
-        group: cstr(sys::rd_kafka_ConsumerGroupDescription_group_id(g)).unwrap_or_default(),
-        state: state_of(sys::rd_kafka_ConsumerGroupDescription_state(g)),
-        group_type: type_of(sys::rd_kafka_ConsumerGroupDescription_type(g)),
-        simple: sys::rd_kafka_ConsumerGroupDescription_is_simple_consumer_group(g) != 0,
-        assignor: cstr(sys::rd_kafka_ConsumerGroupDescription_partition_assignor(g))
-            .unwrap_or_default(),
-        coordinator: node_of(sys::rd_kafka_ConsumerGroupDescription_coordinator(g)),
-        members,
-        error: if err.is_null() {
-            None
-        } else {
-            Some(error_of(err))
-        },
+/// # Safety
+/// `m` is a live member description for the whole call.
+unsafe fn member_of(m: *const sys::rd_kafka_MemberDescription_t) -> Member {
+    // SAFETY: `m` is live (the caller's contract); its strings and assignments are copied
+    // here.
+    let (consumer_id, group_instance_id, client_id, host, assignment, target) = unsafe {
+        (
+            cstr(sys::rd_kafka_MemberDescription_consumer_id(m)),
+            cstr(sys::rd_kafka_MemberDescription_group_instance_id(m)),
+            cstr(sys::rd_kafka_MemberDescription_client_id(m)),
+            cstr(sys::rd_kafka_MemberDescription_host(m)),
+            assignment_of(sys::rd_kafka_MemberDescription_assignment(m)),
+            assignment_of(sys::rd_kafka_MemberDescription_target_assignment(m)),
+        )
+    };
+    Member {
+        consumer_id: consumer_id.unwrap_or_default(),
+        group_instance_id,
+        client_id: client_id.unwrap_or_default(),
+        host: host.unwrap_or_default(),
+        assignment: assignment.unwrap_or_default(),
+        target_assignment: target,
     }
+}
+
+/// The partitions of an assignment; `None` when there is none.
+///
+/// # Safety
+/// `a` is NULL or a live assignment for the whole call.
+unsafe fn assignment_of(a: *const sys::rd_kafka_MemberAssignment_t) -> Option<Vec<TopicPartition>> {
+    if a.is_null() {
+        return None;
+    }
+    // SAFETY: `a` is live (the caller's contract); the list lives as long as it.
+    let parts = unsafe { sys::rd_kafka_MemberAssignment_partitions(a) };
+    if parts.is_null() {
+        return Some(vec![]);
+    }
+    // SAFETY: as above.
+    let read = unsafe { read_tpl(parts) };
+    Some(read.into_iter().map(|(tp, _, _)| tp).collect())
 }
 
 /// One group per call (a librdkafka limit); callers launch many on one queue. `None`
 /// asks for every partition the group has committed.
-pub(super) fn group_offsets(
-    rk: *mut sys::rd_kafka_t,
-    group: &str,
-    partitions: Option<&Tpl>,
-    opts: &Options,
-    q: &Queue,
-) {
+pub(super) fn group_offsets(group: &str, partitions: Option<&Tpl>, opts: &Options, q: &Queue<'_>) {
     let name = CString::new(group).unwrap_or_default();
-    let parts = partitions.map_or(std::ptr::null(), |t| t.ptr() as *const _);
+    let parts = partitions.map_or(std::ptr::null(), |t| t.ptr().cast_const());
+    // SAFETY: the name and list are live for the call and copied; the request is ours.
+    let req = unsafe {
+        NativePtr::from_ptr(sys::rd_kafka_ListConsumerGroupOffsets_new(
+            name.as_ptr(),
+            parts,
+        ))
+    }
+    .expect("rd_kafka_ListConsumerGroupOffsets_new returned NULL");
+    let mut reqs = [req.ptr()];
+    // SAFETY: client, request, options and queue are live; librdkafka copies the request
+    // (which `req` destroys afterwards).
     unsafe {
-        // librdkafka copies the partition list.
-        let req = sys::rd_kafka_ListConsumerGroupOffsets_new(name.as_ptr(), parts);
-        let mut reqs = [req];
-        sys::rd_kafka_ListConsumerGroupOffsets(rk, reqs.as_mut_ptr(), 1, opts.ptr(), q.ptr());
-        sys::rd_kafka_ListConsumerGroupOffsets_destroy(req);
+        sys::rd_kafka_ListConsumerGroupOffsets(q.rk(), reqs.as_mut_ptr(), 1, opts.ptr(), q.ptr())
     }
 }
 
-pub(super) fn group_offsets_result(ev: &Event) -> Vec<GroupOffsets> {
-    unsafe {
-        let res = sys::rd_kafka_event_ListConsumerGroupOffsets_result(ev.ptr());
-        if res.is_null() {
-            return vec![];
-        }
-        let mut n = 0usize;
+pub(super) fn group_offsets_result(ev: &Event<'_>) -> Vec<GroupOffsets> {
+    // SAFETY: the event is live; NULL means it holds another result.
+    let res = unsafe { sys::rd_kafka_event_ListConsumerGroupOffsets_result(ev.ptr()) };
+    if res.is_null() {
+        return vec![];
+    }
+    let mut n = 0usize;
+    // SAFETY: `res` is live; the group results live as long as the event.
+    let groups = unsafe {
         let groups = sys::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &mut n);
         slice(groups, n)
-            .iter()
-            .map(|&g| {
-                let group = cstr(sys::rd_kafka_group_result_name(g)).unwrap_or_default();
+    };
+    groups
+        .iter()
+        .map(|&g| {
+            // SAFETY: the group result is live with the event; what it holds is copied here.
+            let (group, offsets) = unsafe {
                 let err = sys::rd_kafka_group_result_error(g);
-                let offsets = if !err.is_null() {
-                    Err(error_of(err))
-                } else {
-                    let parts = sys::rd_kafka_group_result_partitions(g);
-                    Ok(if parts.is_null() {
-                        vec![]
-                    } else {
-                        read_tpl(parts)
-                            .into_iter()
-                            .map(|(tp, off, _)| (tp, committed(off)))
-                            .collect()
-                    })
+                let parts = sys::rd_kafka_group_result_partitions(g);
+                let offsets = match (err.is_null(), parts.is_null()) {
+                    (false, _) => Err(error_of(err)),
+                    (true, true) => Ok(vec![]),
+                    (true, false) => Ok(read_tpl(parts)),
                 };
-                GroupOffsets { group, offsets }
-            })
-            .collect()
-    }
+                (cstr(sys::rd_kafka_group_result_name(g)), offsets)
+            };
+            GroupOffsets {
+                group: group.unwrap_or_default(),
+                offsets: offsets.map(|parts| {
+                    parts
+                        .into_iter()
+                        .map(|(tp, off, _)| (tp, committed(off)))
+                        .collect()
+                }),
+            }
+        })
+        .collect()
 }
 
-pub(super) fn list_offsets(rk: *mut sys::rd_kafka_t, tpl: &Tpl, opts: &Options, q: &Queue) {
-    unsafe { sys::rd_kafka_ListOffsets(rk, tpl.ptr(), opts.ptr(), q.ptr()) }
+pub(super) fn list_offsets(tpl: &Tpl, opts: &Options, q: &Queue<'_>) {
+    // SAFETY: client, list, options and queue are live; librdkafka copies the list.
+    unsafe { sys::rd_kafka_ListOffsets(q.rk(), tpl.ptr(), opts.ptr(), q.ptr()) }
 }
 
 pub(super) fn list_offsets_result(
-    ev: &Event,
+    ev: &Event<'_>,
 ) -> Vec<(TopicPartition, Result<ListedOffset, KafkaCode>)> {
-    unsafe {
-        let res = sys::rd_kafka_event_ListOffsets_result(ev.ptr());
-        if res.is_null() {
-            return vec![];
-        }
-        let mut n = 0usize;
+    // SAFETY: the event is live; NULL means it holds another result.
+    let res = unsafe { sys::rd_kafka_event_ListOffsets_result(ev.ptr()) };
+    if res.is_null() {
+        return vec![];
+    }
+    let mut n = 0usize;
+    // SAFETY: `res` is live; the infos live as long as the event.
+    let infos = unsafe {
         let infos = sys::rd_kafka_ListOffsets_result_infos(res, &mut n);
         slice(infos, n)
-            .iter()
-            .map(|&info| {
-                let p = &*sys::rd_kafka_ListOffsetsResultInfo_topic_partition(info);
-                let tp = TopicPartition::new(cstr(p.topic).unwrap_or_default(), p.partition);
-                let r = if p.err != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-                    Err(code_of(p.err, String::new()))
-                } else {
-                    Ok(ListedOffset {
-                        offset: p.offset,
-                        timestamp: sys::rd_kafka_ListOffsetsResultInfo_timestamp(info),
-                    })
-                };
-                (tp, r)
-            })
-            .collect()
-    }
+    };
+    infos
+        .iter()
+        .map(|&info| {
+            // SAFETY: the info and its partition are live with the event; the topic name is
+            // copied here.
+            let (topic, p, timestamp) = unsafe {
+                let p = *sys::rd_kafka_ListOffsetsResultInfo_topic_partition(info);
+                (
+                    cstr(p.topic),
+                    p,
+                    sys::rd_kafka_ListOffsetsResultInfo_timestamp(info),
+                )
+            };
+            let tp = TopicPartition::new(topic.unwrap_or_default(), p.partition);
+            let r = if p.err != NO_ERROR {
+                Err(code_of(p.err, String::new()))
+            } else {
+                Ok(ListedOffset {
+                    offset: p.offset,
+                    timestamp,
+                })
+            };
+            (tp, r)
+        })
+        .collect()
 }
 
 pub(super) fn spec_offset(spec: OffsetSpec) -> i64 {
@@ -382,94 +473,128 @@ pub(super) fn spec_offset(spec: OffsetSpec) -> i64 {
     }) as i64
 }
 
-pub(super) fn describe_cluster(rk: *mut sys::rd_kafka_t, opts: &Options, q: &Queue) {
-    unsafe { sys::rd_kafka_DescribeCluster(rk, opts.ptr(), q.ptr()) }
+pub(super) fn describe_cluster(opts: &Options, q: &Queue<'_>) {
+    // SAFETY: client, options and queue are live.
+    unsafe { sys::rd_kafka_DescribeCluster(q.rk(), opts.ptr(), q.ptr()) }
 }
 
-pub(super) fn describe_cluster_result(ev: &Event) -> Option<ClusterDescription> {
-    unsafe {
-        let res = sys::rd_kafka_event_DescribeCluster_result(ev.ptr());
-        if res.is_null() {
-            return None;
-        }
-        let mut n = 0usize;
-        let nodes = sys::rd_kafka_DescribeCluster_result_nodes(res, &mut n);
-        Some(ClusterDescription {
-            cluster_id: cstr(sys::rd_kafka_DescribeCluster_result_cluster_id(res)),
-            controller: node_of(sys::rd_kafka_DescribeCluster_result_controller(res)),
-            nodes: slice(nodes, n).iter().filter_map(|&p| node_of(p)).collect(),
-        })
+pub(super) fn describe_cluster_result(ev: &Event<'_>) -> Option<ClusterDescription> {
+    // SAFETY: the event is live; NULL means it holds another result.
+    let res = unsafe { sys::rd_kafka_event_DescribeCluster_result(ev.ptr()) };
+    if res.is_null() {
+        return None;
     }
+    let mut n = 0usize;
+    // SAFETY: `res` is live; its id, controller and nodes live as long as the event and
+    // are copied here.
+    let (cluster_id, controller, nodes) = unsafe {
+        let nodes = sys::rd_kafka_DescribeCluster_result_nodes(res, &mut n);
+        let nodes: Vec<Node> = slice(nodes, n).iter().filter_map(|&p| node_of(p)).collect();
+        (
+            cstr(sys::rd_kafka_DescribeCluster_result_cluster_id(res)),
+            node_of(sys::rd_kafka_DescribeCluster_result_controller(res)),
+            nodes,
+        )
+    };
+    Some(ClusterDescription {
+        cluster_id,
+        controller,
+        nodes,
+    })
 }
 
-pub(super) fn describe_topics(
-    rk: *mut sys::rd_kafka_t,
-    topics: &[String],
-    opts: &Options,
-    q: &Queue,
-) {
+pub(super) fn describe_topics(topics: &[String], opts: &Options, q: &Queue<'_>) {
     let owned: Vec<CString> = topics
         .iter()
         .map(|t| CString::new(t.as_str()).unwrap_or_default())
         .collect();
     let mut ptrs: Vec<*const c_char> = owned.iter().map(|c| c.as_ptr()).collect();
-    unsafe {
-        let coll = sys::rd_kafka_TopicCollection_of_topic_names(ptrs.as_mut_ptr(), ptrs.len());
-        sys::rd_kafka_DescribeTopics(rk, coll, opts.ptr(), q.ptr());
-        sys::rd_kafka_TopicCollection_destroy(coll);
+    // SAFETY: the names are live for the call and copied; the collection is ours.
+    let coll = unsafe {
+        NativePtr::from_ptr(sys::rd_kafka_TopicCollection_of_topic_names(
+            ptrs.as_mut_ptr(),
+            ptrs.len(),
+        ))
+    }
+    .expect("rd_kafka_TopicCollection_of_topic_names returned NULL");
+    // SAFETY: client, collection, options and queue are live; librdkafka copies the
+    // collection.
+    unsafe { sys::rd_kafka_DescribeTopics(q.rk(), coll.ptr(), opts.ptr(), q.ptr()) }
+}
+
+pub(super) fn describe_topics_result(ev: &Event<'_>) -> Vec<TopicDescription> {
+    // SAFETY: the event is live; NULL means it holds another result.
+    let res = unsafe { sys::rd_kafka_event_DescribeTopics_result(ev.ptr()) };
+    if res.is_null() {
+        return vec![];
+    }
+    let mut n = 0usize;
+    // SAFETY: `res` is live; the descriptions live as long as the event.
+    let topics = unsafe {
+        let topics = sys::rd_kafka_DescribeTopics_result_topics(res, &mut n);
+        slice(topics, n)
+    };
+    topics
+        .iter()
+        // SAFETY: each description is live with the event.
+        .map(|&t| unsafe { topic_of(t) })
+        .collect()
+}
+
+/// # Safety
+/// `t` is a live topic description for the whole call.
+unsafe fn topic_of(t: *const sys::rd_kafka_TopicDescription_t) -> TopicDescription {
+    let mut pn = 0usize;
+    // SAFETY: `t` is live (the caller's contract); its name and error are copied here, its
+    // partitions live as long as it.
+    let (name, internal, error, parts) = unsafe {
+        let err = sys::rd_kafka_TopicDescription_error(t);
+        let parts = sys::rd_kafka_TopicDescription_partitions(t, &mut pn);
+        (
+            cstr(sys::rd_kafka_TopicDescription_name(t)),
+            sys::rd_kafka_TopicDescription_is_internal(t),
+            (!err.is_null()).then(|| error_of(err)),
+            slice(parts, pn),
+        )
+    };
+    TopicDescription {
+        name: name.unwrap_or_default(),
+        internal: internal != 0,
+        partitions: parts
+            .iter()
+            // SAFETY: each partition info lives as long as `t`.
+            .map(|&p| unsafe { partition_of(p) })
+            .collect(),
+        error: error.filter(|e| e.code != 0),
     }
 }
 
-pub(super) fn describe_topics_result(ev: &Event) -> Vec<TopicDescription> {
+/// # Safety
+/// `p` is a live partition info for the whole call.
+unsafe fn partition_of(p: *const sys::rd_kafka_TopicPartitionInfo_t) -> PartitionInfo {
+    let (mut rn, mut isrn) = (0usize, 0usize);
+    // SAFETY: `p` is live (the caller's contract); its leader and nodes live as long as it
+    // and are read here.
     unsafe {
-        let res = sys::rd_kafka_event_DescribeTopics_result(ev.ptr());
-        if res.is_null() {
-            return vec![];
+        let replicas = sys::rd_kafka_TopicPartitionInfo_replicas(p, &mut rn);
+        let isr = sys::rd_kafka_TopicPartitionInfo_isr(p, &mut isrn);
+        PartitionInfo {
+            partition: sys::rd_kafka_TopicPartitionInfo_partition(p),
+            leader: node_of(sys::rd_kafka_TopicPartitionInfo_leader(p)).map(|n| n.id),
+            replicas: node_ids(slice(replicas, rn)),
+            isr: node_ids(slice(isr, isrn)),
         }
-        let mut n = 0usize;
-        let topics = sys::rd_kafka_DescribeTopics_result_topics(res, &mut n);
-        slice(topics, n)
-            .iter()
-            .map(|&t| {
-                let err = sys::rd_kafka_TopicDescription_error(t);
-                let err = if err.is_null() {
-                    None
-                } else {
-                    Some(error_of(err)).filter(|e| e.code != 0)
-                };
-                let mut pn = 0usize;
-                let parts = sys::rd_kafka_TopicDescription_partitions(t, &mut pn);
-                let ids = |f: unsafe extern "C" fn(
-                    *const sys::rd_kafka_TopicPartitionInfo_t,
-                    *mut usize,
-                )
-                    -> *mut *const sys::rd_kafka_Node_t,
-                           p: *const sys::rd_kafka_TopicPartitionInfo_t| {
-                    let mut c = 0usize;
-                    let nodes = f(p, &mut c);
-                    slice(nodes, c)
-                        .iter()
-                        .map(|&n| sys::rd_kafka_Node_id(n))
-                        .collect::<Vec<i32>>()
-                };
-                TopicDescription {
-                    name: cstr(sys::rd_kafka_TopicDescription_name(t)).unwrap_or_default(),
-                    internal: sys::rd_kafka_TopicDescription_is_internal(t) != 0,
-                    partitions: slice(parts, pn)
-                        .iter()
-                        .map(|&p| PartitionInfo {
-                            partition: sys::rd_kafka_TopicPartitionInfo_partition(p),
-                            leader: node_of(sys::rd_kafka_TopicPartitionInfo_leader(p))
-                                .map(|n| n.id),
-                            replicas: ids(sys::rd_kafka_TopicPartitionInfo_replicas, p),
-                            isr: ids(sys::rd_kafka_TopicPartitionInfo_isr, p),
-                        })
-                        .collect(),
-                    error: err,
-                }
-            })
-            .collect()
     }
+}
+
+/// # Safety
+/// Every pointer in `nodes` is a live node.
+unsafe fn node_ids(nodes: &[*const sys::rd_kafka_Node_t]) -> Vec<i32> {
+    nodes
+        .iter()
+        // SAFETY: the node is live (the caller's contract).
+        .map(|&n| unsafe { sys::rd_kafka_Node_id(n) })
+        .collect()
 }
 
 /// Every classic group of the cluster described in one ListGroups + DescribeGroups round
@@ -478,60 +603,95 @@ pub(super) fn describe_topics_result(ev: &Event) -> Vec<TopicDescription> {
 /// group; this costs a few per broker. KIP-848 groups come back Dead here: the caller
 /// describes those with DescribeConsumerGroups. `Err` carries librdkafka's error code.
 pub(super) fn describe_classic_all(
-    rk: *mut sys::rd_kafka_t,
+    client: ClientRef<'_>,
     timeout: Duration,
 ) -> Result<(Vec<GroupDescription>, bool), KafkaCode> {
     let mut list: *const sys::rd_kafka_group_list = std::ptr::null();
     let ms = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
-    let rc = unsafe { sys::rd_kafka_list_groups(rk, std::ptr::null(), &mut list, ms) };
+    // SAFETY: the client is live; librdkafka leaves `list` NULL or points it at a list
+    // that is ours, taken over at once.
+    let (rc, list) = unsafe {
+        let rc = sys::rd_kafka_list_groups(client.ptr(), std::ptr::null(), &mut list, ms);
+        (rc, NativePtr::from_ptr(list.cast_mut()))
+    };
     let partial = rc == sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__PARTIAL;
-    if rc != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR && !partial {
-        if !list.is_null() {
-            unsafe { sys::rd_kafka_group_list_destroy(list) };
-        }
+    if rc != NO_ERROR && !partial {
         return Err(code_of(rc, String::new()));
     }
-    let groups = unsafe {
-        let l = &*list;
-        let out = slice(l.groups, l.group_cnt.max(0) as usize)
-            .iter()
-            .filter(|g| g.err == sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
-            .map(|g| {
-                let members = slice(g.members, g.member_cnt.max(0) as usize)
-                    .iter()
-                    .map(|m| Member {
-                        consumer_id: cstr(m.member_id).unwrap_or_default(),
-                        group_instance_id: None,
-                        client_id: cstr(m.client_id).unwrap_or_default(),
-                        host: cstr(m.client_host).unwrap_or_default(),
-                        assignment: parse_assignment(slice(
-                            m.member_assignment as *const u8,
-                            m.member_assignment_size.max(0) as usize,
-                        )),
-                        target_assignment: None,
-                    })
-                    .collect();
-                GroupDescription {
-                    group: cstr(g.group).unwrap_or_default(),
-                    state: state_named(&cstr(g.state).unwrap_or_default()),
-                    group_type: GroupType::Classic,
-                    simple: cstr(g.protocol_type).unwrap_or_default().is_empty(),
-                    assignor: cstr(g.protocol).unwrap_or_default(),
-                    coordinator: Some(Node {
-                        id: g.broker.id,
-                        host: cstr(g.broker.host).unwrap_or_default(),
-                        port: g.broker.port as u16,
-                        rack: None,
-                    }),
-                    members,
-                    error: None,
-                }
-            })
-            .collect();
-        sys::rd_kafka_group_list_destroy(list);
-        out
+    let Some(list) = list else {
+        return Ok((vec![], partial));
     };
+    // SAFETY: the list holds `group_cnt` groups, live as long as it.
+    let infos = unsafe { slice(list.groups, list.group_cnt.max(0) as usize) };
+    let groups = infos
+        .iter()
+        .filter(|g| g.err == NO_ERROR)
+        // SAFETY: each group's strings and members live as long as the list.
+        .map(|g| unsafe { classic_group_of(g) })
+        .collect();
     Ok((groups, partial))
+}
+
+/// # Safety
+/// `g` is a group of a live `rd_kafka_group_list`: its strings and members are valid for
+/// the whole call.
+unsafe fn classic_group_of(g: &sys::rd_kafka_group_info) -> GroupDescription {
+    // SAFETY: the caller's contract; the strings are copied here.
+    let (group, state, protocol_type, protocol, host, members) = unsafe {
+        (
+            cstr(g.group),
+            cstr(g.state),
+            cstr(g.protocol_type),
+            cstr(g.protocol),
+            cstr(g.broker.host),
+            slice(g.members, g.member_cnt.max(0) as usize),
+        )
+    };
+    GroupDescription {
+        group: group.unwrap_or_default(),
+        state: state_named(&state.unwrap_or_default()),
+        group_type: GroupType::Classic,
+        simple: protocol_type.unwrap_or_default().is_empty(),
+        assignor: protocol.unwrap_or_default(),
+        coordinator: Some(Node {
+            id: g.broker.id,
+            host: host.unwrap_or_default(),
+            port: g.broker.port as u16,
+            rack: None,
+        }),
+        members: members
+            .iter()
+            // SAFETY: each member's strings and assignment live as long as the list.
+            .map(|m| unsafe { classic_member_of(m) })
+            .collect(),
+        error: None,
+    }
+}
+
+/// # Safety
+/// `m` is a member of a live `rd_kafka_group_list`: its strings and assignment bytes are
+/// valid for the whole call.
+unsafe fn classic_member_of(m: &sys::rd_kafka_group_member_info) -> Member {
+    // SAFETY: the caller's contract; strings are copied and the bytes parsed here.
+    let (consumer_id, client_id, host, assignment) = unsafe {
+        (
+            cstr(m.member_id),
+            cstr(m.client_id),
+            cstr(m.client_host),
+            parse_assignment(slice(
+                m.member_assignment.cast_const().cast::<u8>(),
+                m.member_assignment_size.max(0) as usize,
+            )),
+        )
+    };
+    Member {
+        consumer_id: consumer_id.unwrap_or_default(),
+        group_instance_id: None,
+        client_id: client_id.unwrap_or_default(),
+        host: host.unwrap_or_default(),
+        assignment,
+        target_assignment: None,
+    }
 }
 
 /// The classic consumer protocol's member assignment: version (i16), then
@@ -636,8 +796,10 @@ pub(super) fn type_code(t: GroupType) -> sys::rd_kafka_consumer_group_type_t {
 }
 
 pub(super) fn code_of(code: sys::rd_kafka_resp_err_t, message: String) -> KafkaCode {
+    // SAFETY: err2name takes any code and returns a static string.
     let name = unsafe { cstr(sys::rd_kafka_err2name(code)) }.unwrap_or_default();
     let message = if message.is_empty() {
+        // SAFETY: err2str takes any code and returns a static string.
         unsafe { cstr(sys::rd_kafka_err2str(code)) }.unwrap_or_default()
     } else {
         message
@@ -649,62 +811,65 @@ pub(super) fn code_of(code: sys::rd_kafka_resp_err_t, message: String) -> KafkaC
     }
 }
 
+/// A message librdkafka wrote into a buffer of ours: up to the first NUL.
+fn buf_str(buf: &[c_char]) -> String {
+    let bytes: Vec<u8> = buf
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// # Safety
+/// `e` is a live error object for the whole call.
 unsafe fn error_of(e: *const sys::rd_kafka_error_t) -> KafkaCode {
-    KafkaCode {
-        code: sys::rd_kafka_error_code(e) as i32,
-        name: cstr(sys::rd_kafka_error_name(e)).unwrap_or_default(),
-        message: cstr(sys::rd_kafka_error_string(e)).unwrap_or_default(),
+    // SAFETY: `e` is live (the caller's contract); its strings are copied here.
+    unsafe {
+        KafkaCode {
+            code: sys::rd_kafka_error_code(e) as i32,
+            name: cstr(sys::rd_kafka_error_name(e)).unwrap_or_default(),
+            message: cstr(sys::rd_kafka_error_string(e)).unwrap_or_default(),
+        }
     }
 }
 
+/// # Safety
+/// `n` is NULL or a live node for the whole call.
 unsafe fn node_of(n: *const sys::rd_kafka_Node_t) -> Option<Node> {
     if n.is_null() {
         return None;
     }
-    Some(Node {
-        id: sys::rd_kafka_Node_id(n),
-        host: cstr(sys::rd_kafka_Node_host(n)).unwrap_or_default(),
-        port: sys::rd_kafka_Node_port(n),
-        rack: cstr(sys::rd_kafka_Node_rack(n)),
-    })
+    // SAFETY: `n` is live (the caller's contract); its strings are copied here.
+    unsafe {
+        Some(Node {
+            id: sys::rd_kafka_Node_id(n),
+            host: cstr(sys::rd_kafka_Node_host(n)).unwrap_or_default(),
+            port: sys::rd_kafka_Node_port(n),
+            rack: cstr(sys::rd_kafka_Node_rack(n)),
+        })
+    }
 }
 
+/// # Safety
+/// `list` is a live partition list, not changed during the call.
 unsafe fn read_tpl(
     list: *const sys::rd_kafka_topic_partition_list_t,
 ) -> Vec<(TopicPartition, i64, Option<KafkaCode>)> {
-    let list = &*list;
-    slice(
-        list.elems as *const sys::rd_kafka_topic_partition_t,
-        list.cnt.max(0) as usize,
-    )
-    .iter()
-    .map(|p| {
-        let err = (p.err != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR)
-            .then(|| code_of(p.err, String::new()));
-        (
-            TopicPartition::new(cstr(p.topic).unwrap_or_default(), p.partition),
-            p.offset,
-            err,
-        )
-    })
-    .collect()
-}
-
-/// A C array as a slice; empty for NULL.
-unsafe fn slice<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
-    if ptr.is_null() || len == 0 {
-        &[]
-    } else {
-        std::slice::from_raw_parts(ptr, len)
-    }
-}
-
-pub(super) unsafe fn cstr(p: *const c_char) -> Option<String> {
-    if p.is_null() {
-        None
-    } else {
-        Some(CStr::from_ptr(p).to_string_lossy().into_owned())
-    }
+    // SAFETY: the list is live (the caller's contract) and holds `cnt` elements.
+    let elems = unsafe {
+        let list = &*list;
+        slice(list.elems.cast_const(), list.cnt.max(0) as usize)
+    };
+    elems
+        .iter()
+        .map(|p| {
+            let err = (p.err != NO_ERROR).then(|| code_of(p.err, String::new()));
+            // SAFETY: the topic name is a C string owned by the live list.
+            let topic = unsafe { cstr(p.topic) }.unwrap_or_default();
+            (TopicPartition::new(topic, p.partition), p.offset, err)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -724,6 +889,7 @@ mod tests {
         ] {
             assert_eq!(state_of(state_code(s)), s);
             // librdkafka's own name for the state matches ours.
+            // SAFETY: the name function returns a static string for any state.
             let name =
                 unsafe { cstr(sys::rd_kafka_consumer_group_state_name(state_code(s))) }.unwrap();
             assert_eq!(name, s.as_str());
@@ -734,6 +900,7 @@ mod tests {
     fn types_round_trip_through_librdkafka_codes() {
         for t in [GroupType::Classic, GroupType::Consumer, GroupType::Unknown] {
             assert_eq!(type_of(type_code(t)), t);
+            // SAFETY: the name function returns a static string for any type.
             let name =
                 unsafe { cstr(sys::rd_kafka_consumer_group_type_name(type_code(t))) }.unwrap();
             assert_eq!(name.to_ascii_lowercase(), t.as_str());
@@ -819,12 +986,5 @@ mod tests {
             assert_eq!(state_named(s.as_str()), s);
         }
         assert_eq!(state_named("Assigning"), GroupState::Unknown);
-    }
-
-    #[test]
-    fn null_arrays_are_empty() {
-        let s: &[u8] = unsafe { slice(std::ptr::null(), 3) };
-        assert!(s.is_empty());
-        assert_eq!(unsafe { cstr(std::ptr::null()) }, None);
     }
 }

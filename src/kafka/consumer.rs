@@ -14,6 +14,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 use super::batch::{Fetched, RecordQueue};
 use super::context::KbpContext;
+use super::native::ClientRef;
 use super::types::TopicPartition;
 use super::{client_config, config_error};
 use crate::config::Settings;
@@ -413,8 +414,11 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
     let consumer: BaseConsumer<DrainContext> = config
         .create_with_context(context)
         .map_err(|e| config_error(settings, e))?;
+    // SAFETY: the queue goes before the consumer: `records` is declared after it, and
+    // `_release` takes the context's copy out first.
+    let records = unsafe { RecordQueue::new(ClientRef::new(consumer.client())) };
     let records = Arc::new(
-        RecordQueue::new(consumer.client().native_ptr())
+        records
             .ok_or_else(|| Error::kafka("create a record queue", "rd_kafka_queue_new failed"))?,
     );
     *consumer

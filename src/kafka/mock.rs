@@ -10,7 +10,6 @@
 //! `admin.rs`.
 
 use std::ffi::CString;
-use std::ptr::NonNull;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
@@ -21,6 +20,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use rdkafka_sys as sys;
 
 use super::context::KbpContext;
+use super::native::{cstr, ClientRef, NativePtr};
 use super::types::TopicPartition;
 use super::{client_config, config_error};
 use crate::config::Settings;
@@ -28,8 +28,9 @@ use crate::error::{Error, Result};
 
 /// A mock cluster of several brokers, alive until dropped.
 pub struct DemoCluster {
-    cluster: NonNull<sys::rd_kafka_mock_cluster_t>,
-    /// librdkafka hangs the mock cluster off a client handle, which must outlive it.
+    cluster: NativePtr<sys::rd_kafka_mock_cluster_t>,
+    /// librdkafka hangs the mock cluster off a client handle, which must outlive it: it is
+    /// declared after the cluster, so it is dropped after it.
     _handle: BaseProducer,
     bootstrap: String,
 }
@@ -40,29 +41,30 @@ impl DemoCluster {
         let handle: BaseProducer = rdkafka::ClientConfig::new()
             .create()
             .map_err(|e| Error::kafka("starting the mock cluster", e))?;
-        // SAFETY: the handle is live and kept in the struct until after the cluster is destroyed.
-        let cluster = NonNull::new(unsafe {
-            sys::rd_kafka_mock_cluster_new(handle.client().native_ptr(), brokers - 1)
-        })
+        let client = ClientRef::new(handle.client());
+        // SAFETY: the handle is live and kept in the struct until after the cluster is
+        // destroyed; the new cluster is ours.
+        let cluster = unsafe {
+            NativePtr::from_ptr(sys::rd_kafka_mock_cluster_new(client.ptr(), brokers - 1))
+        }
         .ok_or_else(|| Error::kafka("starting the mock cluster", "librdkafka returned NULL"))?;
         // The mock names broker 0 as its controller but numbers its brokers from 1, so
         // admin requests (which go to the controller) would wait forever. Broker 0 joins.
         // SAFETY: the cluster is live.
-        let err = unsafe { sys::rd_kafka_mock_broker_add(cluster.as_ptr(), 0) };
+        let err = unsafe { sys::rd_kafka_mock_broker_add(cluster.ptr(), 0) };
         if err != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
-            // SAFETY: created above and not shared yet.
-            unsafe { sys::rd_kafka_mock_cluster_destroy(cluster.as_ptr()) };
+            // `cluster` is destroyed here, before `handle`.
             return Err(Error::kafka(
                 "adding the mock controller",
                 super::admin::code_of(err, String::new()),
             ));
         }
-        // SAFETY: the cluster is live; librdkafka returns a string it owns.
-        let bootstrap =
-            unsafe { super::admin::cstr(sys::rd_kafka_mock_cluster_bootstraps(cluster.as_ptr())) }
-                .unwrap_or_default();
+        // SAFETY: the cluster is live; librdkafka returns a string it owns, copied here.
+        let bootstrap = unsafe { cstr(sys::rd_kafka_mock_cluster_bootstraps(cluster.ptr())) }
+            .unwrap_or_default();
         // A member joining an empty group gets its partitions at once, not after 3 s.
-        unsafe { sys::rd_kafka_mock_group_initial_rebalance_delay_ms(cluster.as_ptr(), 0) };
+        // SAFETY: the cluster is live.
+        unsafe { sys::rd_kafka_mock_group_initial_rebalance_delay_ms(cluster.ptr(), 0) };
         Ok(DemoCluster {
             cluster,
             _handle: handle,
@@ -80,7 +82,7 @@ impl DemoCluster {
         // SAFETY: the cluster is live; librdkafka copies the name.
         let err = unsafe {
             sys::rd_kafka_mock_topic_create(
-                self.cluster.as_ptr(),
+                self.cluster.ptr(),
                 c_name.as_ptr(),
                 partitions,
                 replication,
@@ -93,13 +95,6 @@ impl DemoCluster {
                 super::admin::code_of(e, String::new()),
             )),
         }
-    }
-}
-
-impl Drop for DemoCluster {
-    fn drop(&mut self) {
-        // SAFETY: created by rd_kafka_mock_cluster_new, destroyed exactly once, before its handle.
-        unsafe { sys::rd_kafka_mock_cluster_destroy(self.cluster.as_ptr()) }
     }
 }
 

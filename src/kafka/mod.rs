@@ -10,6 +10,7 @@ mod batch;
 pub mod consumer;
 mod context;
 pub mod mock;
+mod native;
 mod preflight;
 pub mod producer;
 mod timestamps;
@@ -29,6 +30,7 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 use admin::{Options, Queue};
 use context::KbpContext;
+use native::ClientRef;
 pub use timestamps::RecordTime;
 pub use types::*;
 
@@ -122,18 +124,24 @@ impl Session {
         self.settings.timeout
     }
 
-    fn rk(&self) -> *mut sys::rd_kafka_t {
-        self.client.client().native_ptr()
+    /// The client handle for the FFI calls in this module; no raw pointer leaves it.
+    fn client_ref(&self) -> ClientRef<'_> {
+        ClientRef::new(self.client.client())
     }
 
     fn options(&self, op: sys::rd_kafka_admin_op_t) -> Result<Options> {
-        Options::new(self.rk(), op, self.settings.timeout)
+        Options::new(self.client_ref(), op, self.settings.timeout)
             .map_err(|e| Error::kafka("admin options", e))
     }
 
     /// Waits for `expected` results on `q`, serving librdkafka's error and log callbacks
     /// meanwhile so that an authentication failure ends the wait at once.
-    fn wait(&self, q: &Queue, expected: usize, op: &'static str) -> Result<Vec<admin::Event>> {
+    fn wait<'c>(
+        &self,
+        q: &Queue<'c>,
+        expected: usize,
+        op: &'static str,
+    ) -> Result<Vec<admin::Event<'c>>> {
         let connecting = !self.answered.load(Ordering::Relaxed);
         let deadline = if connecting {
             self.connect_deadline
@@ -205,8 +213,8 @@ impl Session {
             .map_err(|e| Error::kafka("ListConsumerGroups", e))?;
         opts.match_types(&[GroupType::Classic, GroupType::Consumer])
             .map_err(|e| Error::kafka("ListConsumerGroups", e))?;
-        let q = Queue::new(self.rk());
-        admin::list_groups(self.rk(), &opts, &q);
+        let q = Queue::new(self.client_ref());
+        admin::list_groups(&opts, &q);
         let ev = self.wait(&q, 1, "ListConsumerGroups")?;
         let (mut groups, errors) = admin::list_groups_result(&ev[0]);
         if groups.is_empty() {
@@ -235,8 +243,8 @@ impl Session {
         self.patiently(|| {
             let opts =
                 self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
-            let q = Queue::new(self.rk());
-            admin::describe_groups(self.rk(), groups, &opts, &q);
+            let q = Queue::new(self.client_ref());
+            admin::describe_groups(groups, &opts, &q);
             let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
             let described = admin::describe_groups_result(&ev[0]);
             match described.iter().find_map(|d| d.error.as_ref()) {
@@ -273,7 +281,7 @@ impl Session {
             .collect();
         let mut out = Vec::with_capacity(listed.len());
         if classic.len() >= CLASSIC_ROUND_MIN {
-            match admin::describe_classic_all(self.rk(), self.settings.timeout) {
+            match admin::describe_classic_all(self.client_ref(), self.settings.timeout) {
                 Ok((all, _partial)) => out.extend(
                     all.into_iter()
                         .filter(|d| classic.contains(d.group.as_str())),
@@ -321,11 +329,11 @@ impl Session {
         self.patiently(|| {
             let opts =
                 self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
-            let q = Queue::new(self.rk());
+            let q = Queue::new(self.client_ref());
             let mut out = Vec::with_capacity(groups.len());
             for chunk in groups.chunks(MAX_IN_FLIGHT) {
                 for g in chunk {
-                    admin::group_offsets(self.rk(), g, partitions, &opts, &q);
+                    admin::group_offsets(g, partitions, &opts, &q);
                 }
                 for ev in self.wait(&q, chunk.len(), "ListConsumerGroupOffsets")? {
                     out.extend(admin::group_offsets_result(&ev));
@@ -358,16 +366,16 @@ impl Session {
         unique.sort();
         unique.dedup();
         let tpl = admin::Tpl::new(unique.iter().map(|tp| (tp, admin::spec_offset(spec))));
-        let q = Queue::new(self.rk());
-        admin::list_offsets(self.rk(), &tpl, &opts, &q);
+        let q = Queue::new(self.client_ref());
+        admin::list_offsets(&tpl, &opts, &q);
         let ev = self.wait(&q, 1, "ListOffsets")?;
         Ok(admin::list_offsets_result(&ev[0]).into_iter().collect())
     }
 
     pub fn describe_cluster(&self) -> Result<ClusterDescription> {
         let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER)?;
-        let q = Queue::new(self.rk());
-        admin::describe_cluster(self.rk(), &opts, &q);
+        let q = Queue::new(self.client_ref());
+        admin::describe_cluster(&opts, &q);
         let ev = self.wait(&q, 1, "DescribeCluster")?;
         admin::describe_cluster_result(&ev[0])
             .ok_or_else(|| Error::kafka("DescribeCluster", "empty result"))
@@ -378,8 +386,8 @@ impl Session {
             return Ok(vec![]);
         }
         let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBETOPICS)?;
-        let q = Queue::new(self.rk());
-        admin::describe_topics(self.rk(), topics, &opts, &q);
+        let q = Queue::new(self.client_ref());
+        admin::describe_topics(topics, &opts, &q);
         let ev = self.wait(&q, 1, "DescribeTopics")?;
         Ok(admin::describe_topics_result(&ev[0]))
     }

@@ -1,0 +1,54 @@
+//! The two POSIX calls std does not offer, behind safe functions.
+//!
+//! The stdout sink counts a record as processed once the reader has taken it out of the
+//! pipe, which needs the pipe's unread byte count (the FIONREAD ioctl) and whether its
+//! reader is gone (poll). Everything else (`fstat`, signals…) comes from std.
+
+use std::os::fd::{AsRawFd, BorrowedFd};
+
+/// Bytes written to `fd` and not read yet (FIONREAD); `None` when the fd cannot say.
+pub fn unread_bytes(fd: BorrowedFd<'_>) -> Option<usize> {
+    let mut pending: libc::c_int = 0;
+    // SAFETY: `fd` is open for the borrow; FIONREAD writes one int to `pending`.
+    let rc = unsafe { libc::ioctl(fd.as_raw_fd(), libc::FIONREAD, &mut pending) };
+    (rc == 0).then(|| usize::try_from(pending).unwrap_or(0))
+}
+
+/// Whether `fd`'s other end is gone, without waiting: on a pipe's write end, poll reports
+/// POLLERR (or POLLHUP) once no reader is left.
+pub fn peer_gone(fd: BorrowedFd<'_>) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for an fd open for the borrow; a zero timeout never blocks.
+    let ready = unsafe { libc::poll(&mut pfd, 1, 0) };
+    ready > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    use std::process::{Command, Stdio};
+
+    #[test]
+    fn a_pipe_s_write_end_sees_unread_bytes_and_a_gone_reader() {
+        // `sleep` never reads its stdin: what is written stays in the pipe.
+        let mut child = Command::new("sleep")
+            .arg("30")
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        assert_eq!(unread_bytes(pipe.as_fd()), Some(0));
+        pipe.write_all(b"hello").unwrap();
+        assert_eq!(unread_bytes(pipe.as_fd()), Some(5));
+        assert!(!peer_gone(pipe.as_fd()));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(peer_gone(pipe.as_fd()));
+    }
+}
