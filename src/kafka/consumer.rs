@@ -418,8 +418,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
     // `_release` takes the context's copy out first.
     let records = unsafe { RecordQueue::new(ClientRef::new(consumer.client())) };
     let records = Arc::new(
-        records
-            .ok_or_else(|| Error::kafka("create a record queue", "rd_kafka_queue_new failed"))?,
+        records.ok_or_else(|| Error::Internal("rd_kafka_queue_new returned NULL".into()))?,
     );
     *consumer
         .context()

@@ -109,8 +109,9 @@ pub(super) fn read(
             handles
                 .into_iter()
                 .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::kafka("time lag reader", "panicked")))
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::Internal("the time lag reader panicked".into()))
+                    })
                 })
                 .collect()
         });
