@@ -77,6 +77,22 @@ impl DemoCluster {
         &self.bootstrap
     }
 
+    /// The next `n` OffsetFetch requests are answered NOT_COORDINATOR, as while a group's
+    /// coordinator moves to another broker: fault injection for tests.
+    pub fn move_coordinators(&self, n: usize) {
+        const OFFSET_FETCH: i16 = 9;
+        let errors = vec![sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NOT_COORDINATOR; n];
+        // SAFETY: the cluster is live; librdkafka copies `n` codes from the array.
+        unsafe {
+            sys::rd_kafka_mock_push_request_errors_array(
+                self.cluster.ptr(),
+                OFFSET_FETCH,
+                errors.len(),
+                errors.as_ptr(),
+            )
+        };
+    }
+
     pub fn create_topic(&self, name: &str, partitions: i32, replication: i32) -> Result<()> {
         let c_name = CString::new(name).map_err(|_| Error::usage("topic name contains NUL"))?;
         // SAFETY: the cluster is live; librdkafka copies the name.

@@ -19,9 +19,11 @@ pub mod types;
 use std::collections::{HashMap, HashSet};
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, Producer};
 use rdkafka_sys as sys;
@@ -50,6 +52,12 @@ pub struct Session {
     /// A producer-type handle is librdkafka's lightest client; it carries the admin calls.
     /// Destroyed in `Drop`, bounded.
     client: ManuallyDrop<BaseProducer<KbpContext>>,
+    /// ListConsumerGroupOffsets goes through a consumer-type client with a group of its
+    /// own, made on first use: librdkafka 2.12 answers a NOT_COORDINATOR (a coordinator
+    /// moving) by asking the client's group to look its coordinator up again, and on the
+    /// producer-type client, which has no group, that crashes the process
+    /// (librdkafka#5040). The group is never joined and never committed to.
+    offsets_client: OnceLock<BaseConsumer<KbpContext>>,
     /// Until the cluster first answers, every call shares one `--timeout` (the connection
     /// phase).
     answered: AtomicBool,
@@ -60,19 +68,37 @@ impl Drop for Session {
     fn drop(&mut self) {
         // SAFETY: `client` is never used again: this is the session's drop.
         let client = unsafe { ManuallyDrop::take(&mut self.client) };
-        destroy_bounded(client);
+        let offsets = self.offsets_client.take();
+        destroy_bounded(move || {
+            if let Some(consumer) = &offsets {
+                close_quickly(consumer);
+            }
+            drop((client, offsets));
+        });
     }
 }
 
-/// Destroys a librdkafka client on a thread of its own and waits at most [`DESTROY_WAIT`]:
-/// rd_kafka_destroy joins the broker threads, and one stuck in a blocking DNS lookup would
-/// hold the exit well past `--timeout`. What is left behind ends with the process.
-fn destroy_bounded<T: Send + 'static>(client: T) {
+/// Closes a consumer that has a group.id in 1 ms poll steps, within 2 s: rdkafka's Drop
+/// would close it in 100 ms steps, a tenth of a second added to every command.
+fn close_quickly(consumer: &BaseConsumer<KbpContext>) {
+    if consumer.close_queue().is_ok() {
+        let closing = Instant::now() + Duration::from_secs(2);
+        while !consumer.closed() && Instant::now() < closing {
+            let _ = consumer.poll(Duration::from_millis(1));
+        }
+    }
+}
+
+/// Runs `destroy` (closing and dropping librdkafka clients) on a thread of its own and
+/// waits at most [`DESTROY_WAIT`]: rd_kafka_destroy joins the broker threads, and one stuck
+/// in a blocking DNS lookup would hold the exit well past `--timeout`. What is left behind
+/// ends with the process.
+fn destroy_bounded(destroy: impl FnOnce() + Send + 'static) {
     let (done, finished) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("kbp-destroy".into())
         .spawn(move || {
-            drop(client);
+            destroy();
             let _ = done.send(());
         });
     if spawned.is_ok() {
@@ -114,6 +140,7 @@ impl Session {
         Ok(Session {
             settings: settings.clone(),
             client: ManuallyDrop::new(client),
+            offsets_client: OnceLock::new(),
             answered: AtomicBool::new(false),
             connect_deadline,
         })
@@ -129,8 +156,48 @@ impl Session {
         ClientRef::new(self.client.client())
     }
 
+    /// The client for ListConsumerGroupOffsets (see `offsets_client`), made on first use.
+    fn offsets_client_ref(&self) -> Result<ClientRef<'_>> {
+        if self.offsets_client.get().is_none() {
+            let mut config = client_config(&self.settings, "kbp");
+            let group = format!(
+                "kbp-offsets-{}-{}",
+                std::process::id(),
+                crate::clock::now_ms()
+            );
+            config.set("group.id", group);
+            let client = config
+                .create_with_context(KbpContext::new(&self.settings))
+                .map_err(|e| config_error(&self.settings, e))?;
+            // Only this thread can have set it: a session is not shared while it queries.
+            let _ = self.offsets_client.set(client);
+        }
+        let client = self
+            .offsets_client
+            .get()
+            .ok_or_else(|| Error::Internal("the offsets client was not kept".into()))?;
+        Ok(ClientRef::new(client.client()))
+    }
+
+    /// Serves the callbacks (errors, logs, statistics) of every client of the session; an
+    /// authentication failure on any of them is an error at once.
+    fn serve(&self) -> Result<()> {
+        self.client.poll(Duration::ZERO);
+        self.client.context().check_auth(&self.settings.bootstrap)?;
+        if let Some(offsets) = self.offsets_client.get() {
+            // Errors come back as values here, and through the context as for the other.
+            let _ = offsets.poll(Duration::ZERO);
+            offsets.context().check_auth(&self.settings.bootstrap)?;
+        }
+        Ok(())
+    }
+
     fn options(&self, op: sys::rd_kafka_admin_op_t) -> Result<Options> {
-        Options::new(self.client_ref(), op, self.settings.timeout)
+        self.options_on(self.client_ref(), op)
+    }
+
+    fn options_on(&self, client: ClientRef<'_>, op: sys::rd_kafka_admin_op_t) -> Result<Options> {
+        Options::new(client, op, self.settings.timeout)
             .map_err(|e| Error::kafka("admin options", e))
     }
 
@@ -150,8 +217,7 @@ impl Session {
         };
         let mut events = Vec::with_capacity(expected);
         while events.len() < expected {
-            self.client.poll(Duration::ZERO);
-            self.client.context().check_auth(&self.settings.bootstrap)?;
+            self.serve()?;
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(self.unreachable(format!(
@@ -327,9 +393,12 @@ impl Session {
         partitions: Option<&admin::Tpl>,
     ) -> Result<Vec<GroupOffsets>> {
         self.patiently(|| {
-            let opts =
-                self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS)?;
-            let q = Queue::new(self.client_ref());
+            let client = self.offsets_client_ref()?;
+            let opts = self.options_on(
+                client,
+                sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+            )?;
+            let q = Queue::new(client);
             let mut out = Vec::with_capacity(groups.len());
             for chunk in groups.chunks(MAX_IN_FLIGHT) {
                 for g in chunk {

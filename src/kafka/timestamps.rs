@@ -20,7 +20,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::context::KbpContext;
 use super::types::TopicPartition;
-use super::{client_config, config_error, Session};
+use super::{client_config, close_quickly, config_error, Session};
 use crate::config::Settings;
 use crate::error::{Error, Result};
 
@@ -255,13 +255,7 @@ fn read_share(
             }
         }
     }
-    // rdkafka's Drop would close in 100 ms poll steps; close here with short ones.
-    if consumer.close_queue().is_ok() {
-        let closing = Instant::now() + Duration::from_secs(2);
-        while !consumer.closed() && Instant::now() < closing {
-            consumer.poll(Duration::from_millis(1));
-        }
-    }
+    close_quickly(&consumer);
     for (t, m) in &parts {
         for (partition, p) in m {
             for w in &p.wanted[p.next..] {

@@ -160,3 +160,27 @@ fn describe_cluster_and_topics() {
     let missing = t.iter().find(|d| d.name == "adm-no-such-topic").unwrap();
     assert_eq!(missing.error.as_ref().map(|e| e.code), Some(3));
 }
+
+/// librdkafka 2.12 answers a NOT_COORDINATOR to ListConsumerGroupOffsets by asking the
+/// client's own consumer group to look up its coordinator, and a client without one
+/// crashed the process (librdkafka#5040): `kbp lag` during a coordinator move, or a drain
+/// right after a broker restart. On the mock cluster, where the coordinator moves at will.
+#[test]
+fn a_moving_coordinator_is_asked_again_not_a_crash() {
+    let cluster = kbp::kafka::mock::DemoCluster::start(2).unwrap();
+    cluster.create_topic("moving", 1, 1).unwrap();
+    let overrides = config::Overrides {
+        bootstrap_server: Some(cluster.bootstrap().to_string()),
+        timeout: Some(Duration::from_secs(10)),
+        ..Default::default()
+    };
+    let settings = config::merge(&overrides, None, &Default::default(), true).unwrap();
+    let session = Session::connect(&settings).unwrap();
+    let partition = [TopicPartition::new("moving", 0)];
+    // Answered once, so the moves below hit a session that is already connected.
+    session.group_offsets_in(&["g".into()], &partition).unwrap();
+    cluster.move_coordinators(2);
+    let got = session.group_offsets_in(&["g".into()], &partition).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].offsets.as_ref().map(Vec::len), Ok(0), "{got:?}");
+}
