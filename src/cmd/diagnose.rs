@@ -8,7 +8,7 @@
 //! or describe groups (librdkafka's mock cluster, some Kafka-compatible brokers) gets a
 //! one-line note and a diagnosis from offsets alone.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::cli::{DiagnoseArgs, FailOn};
@@ -101,8 +101,7 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Di
             only_with_lag: false,
             time_lag: sel.time_lag && i + 1 == n,
         };
-        let snap = lag::gather_with(session, &lag_sel, progress, true)?;
-        let sample = sample_of(&snap, &lag_sel, crate::clock::now_ms());
+        let sample = take_sample(session, &lag_sel, progress)?;
         if i + 1 == n {
             notes = sample.lag.warnings.clone();
         }
@@ -116,6 +115,59 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Di
         &measured.topic_partitions,
         notes,
     ))
+}
+
+/// One look at the cluster through `kbp lag`'s gathering, tolerant of clusters that cannot
+/// list or describe groups (their lag still counts).
+pub fn take_sample(session: &Session, sel: &lag::Selection, progress: &Progress) -> Result<Sample> {
+    let snap = lag::gather_with(session, sel, progress, true)?;
+    Ok(sample_of(&snap, sel, crate::clock::now_ms()))
+}
+
+/// The samples of the last `span`: the rolling window that `kbp serve` and `--watch` judge
+/// with exactly `kbp diagnose`'s rules ([`build`]). Older samples are dropped as new ones
+/// come, so memory follows the number of groups and partitions, not the time running.
+#[derive(Debug)]
+pub struct Window {
+    span: Duration,
+    samples: VecDeque<Sample>,
+}
+
+impl Window {
+    pub fn new(span: Duration) -> Window {
+        Window {
+            span,
+            samples: VecDeque::new(),
+        }
+    }
+
+    /// Adds the newest sample and forgets those older than the span before it; the one
+    /// just before the span stays, so a window always covers the whole span.
+    pub fn push(&mut self, sample: Sample) {
+        let start = sample.t_ms.saturating_sub(self.span.as_millis() as u64);
+        self.samples.push_back(sample);
+        while self.samples.len() > 2 && self.samples[1].t_ms <= start {
+            self.samples.pop_front();
+        }
+    }
+
+    pub fn samples(&mut self) -> &[Sample] {
+        self.samples.make_contiguous()
+    }
+
+    pub fn latest(&self) -> Option<&Sample> {
+        self.samples.back()
+    }
+
+    /// `kbp diagnose`'s report over the window.
+    pub fn judge(
+        &mut self,
+        cluster: BrokersReport,
+        topic_partitions: &BTreeMap<String, usize>,
+        notes: Vec<String>,
+    ) -> DiagnoseReport {
+        build(self.samples(), cluster, topic_partitions, notes)
+    }
 }
 
 /// One sample from one of `kbp lag`'s snapshots.
@@ -287,6 +339,39 @@ mod tests {
             e.to_string(),
             "diagnosis crit: group g: crit thing (and 2 more finding(s))"
         );
+    }
+
+    fn at(t_ms: u64) -> Sample {
+        Sample {
+            t_ms,
+            lag: crate::report::lag::LagReport {
+                timestamp_ms: t_ms,
+                groups: vec![],
+                warnings: vec![],
+            },
+            members: BTreeMap::new(),
+            undescribed: vec![],
+        }
+    }
+
+    #[test]
+    fn the_window_keeps_its_span_and_no_more() {
+        let mut w = Window::new(Duration::from_secs(10));
+        for t in (0..=60).step_by(5) {
+            w.push(at(t * 1000));
+        }
+        let kept: Vec<u64> = w.samples().iter().map(|s| s.t_ms / 1000).collect();
+        // 50 stays: the window starts at 50 and must cover it.
+        assert_eq!(kept, vec![50, 55, 60]);
+        let mut w = Window::new(Duration::from_secs(10));
+        w.push(at(0));
+        w.push(at(60_000));
+        assert_eq!(
+            w.samples().len(),
+            2,
+            "two samples make a trend, however far apart"
+        );
+        assert_eq!(w.latest().map(|s| s.t_ms), Some(60_000));
     }
 
     #[test]
