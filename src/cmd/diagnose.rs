@@ -18,7 +18,7 @@ use crate::diagnose::{self, MemberView, Sample};
 use crate::error::{Error, Result};
 use crate::human::compact_duration;
 use crate::kafka::{GroupState, GroupType, Session};
-use crate::output::{Format, Progress};
+use crate::output::Progress;
 use crate::report::brokers::BrokersReport;
 use crate::report::diagnosis::{DiagnoseReport, Severity};
 
@@ -36,11 +36,6 @@ pub struct Selection {
 impl Selection {
     /// Checks the flags before anything connects: a bad value is a usage error.
     pub fn from_args(a: &DiagnoseArgs) -> Result<Selection> {
-        if a.output == Some(Format::Prometheus) {
-            return Err(Error::usage(
-                "-o prometheus is not available for kbp diagnose (use json, yaml, table or wide)",
-            ));
-        }
         if !a.once && a.samples < 2 {
             return Err(Error::usage(format!(
                 "--samples {}: at least 2 are needed for a trend (--once takes one snapshot)",

@@ -8,7 +8,7 @@ mod csv;
 mod diagnosis;
 mod json;
 mod progress;
-mod prometheus;
+pub mod prometheus;
 mod table;
 pub mod views;
 mod yaml;
@@ -146,7 +146,7 @@ pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Resu
         Format::Yaml => yaml::write(report, out),
         Format::Csv => csv::write(report.tables(View::Csv).last(), out),
         Format::Prometheus => match report.metrics() {
-            Some(m) => prometheus::write(&m, out),
+            Some(m) => prometheus::write(m, out),
             None => Err(Error::usage(
                 "-o prometheus is not available for this command",
             )),

@@ -1,5 +1,7 @@
 //! How each command's report looks as tables and metrics.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{duration_cell, Metric, Render, Table, View};
@@ -151,9 +153,15 @@ impl Render for LagReport {
         let mut time = Vec::new();
         let mut sum = Vec::new();
         let mut members = Vec::new();
+        let mut max_time = Vec::new();
+        // Log offsets belong to the partition, whichever groups read it.
+        let mut log: BTreeMap<(&str, i32), (Option<i64>, Option<i64>)> = BTreeMap::new();
         for g in &self.groups {
             if g.described {
                 members.push((vec![("consumergroup", g.group.clone())], g.members as f64));
+            }
+            if let Some(t) = g.max_time_lag_ms {
+                max_time.push((vec![("consumergroup", g.group.clone())], t as f64 / 1000.0));
             }
             for (topic, total) in lag_by_topic(g) {
                 sum.push((
@@ -174,8 +182,19 @@ impl Render for LagReport {
                 if let Some(t) = p.time_lag_ms {
                     time.push((part(&g.group, &p.topic, p.partition), t as f64 / 1000.0));
                 }
+                let seen = log.entry((&p.topic, p.partition)).or_default();
+                seen.0 = seen.0.or(p.log_end_offset);
+                seen.1 = seen.1.or(p.log_start_offset);
             }
         }
+        let offsets = |pick: fn(&(Option<i64>, Option<i64>)) -> Option<i64>| {
+            log.iter()
+                .filter_map(|((t, p), o)| {
+                    let labels = vec![("topic", t.to_string()), ("partition", p.to_string())];
+                    Some((labels, pick(o)? as f64))
+                })
+                .collect()
+        };
         Some(vec![
             Metric {
                 name: "kafka_consumergroup_lag",
@@ -202,6 +221,21 @@ impl Render for LagReport {
                 help:
                     "Age of the oldest unconsumed record (now minus its timestamp), per partition.",
                 samples: time,
+            },
+            Metric {
+                name: "kafka_consumergroup_max_lag_seconds",
+                help: "Age of the oldest unconsumed record over all of the group's partitions.",
+                samples: max_time,
+            },
+            Metric {
+                name: "kafka_topic_partition_current_offset",
+                help: "Log end offset of the partition (the next offset to be written).",
+                samples: offsets(|o| o.0),
+            },
+            Metric {
+                name: "kafka_topic_partition_oldest_offset",
+                help: "Log start offset of the partition (the oldest offset still kept).",
+                samples: offsets(|o| o.1),
             },
         ])
     }

@@ -365,7 +365,6 @@ fn once_takes_one_snapshot_and_judges_no_trend() {
 fn bad_diagnose_and_brokers_flags_exit_2_before_connecting() {
     for args in [
         vec!["diagnose", "--samples", "1"],
-        vec!["diagnose", "-o", "prometheus"],
         vec!["diagnose", "--window", "100ms", "--samples", "6"],
         vec!["brokers", "--metrics-url", "localhost:9404"],
         vec!["brokers", "--metrics-url", "x=http://a:1/"],
