@@ -48,9 +48,10 @@ pub struct GlobalArgs {
     )]
     pub bootstrap_server: Option<String>,
 
-    /// Context of the config file to use (default: its current-context)
-    #[arg(long, env = "KBP_CONTEXT", global = true, value_name = "NAME")]
-    pub context: Option<String>,
+    /// Context of the config file to use (default: its current-context); kbp serve takes
+    /// several, one per cluster
+    #[arg(long, env = "KBP_CONTEXT", global = true, value_name = "NAME", action = clap::ArgAction::Append)]
+    pub context: Vec<String>,
 
     /// Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]
     #[arg(long, env = "KBP_CONFIG", global = true, value_name = "FILE")]
@@ -70,11 +71,12 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
-    /// The connection flags as the config layer takes them.
+    /// The connection flags as the config layer takes them, for the last `--context`
+    /// (commands other than `kbp serve` refuse more than one).
     pub fn overrides(&self) -> crate::config::Overrides {
         crate::config::Overrides {
             bootstrap_server: self.bootstrap_server.clone(),
-            context: self.context.clone(),
+            context: self.context.last().cloned(),
             config: self.config.clone(),
             property: self.property.clone(),
             timeout: self.timeout,
@@ -93,6 +95,8 @@ pub enum Command {
     Brokers(BrokersArgs),
     /// Clear a backlog safely: bounded, paused under backpressure, committing only what was processed
     Drain(Box<DrainArgs>),
+    /// Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background
+    Serve(ServeArgs),
     /// Inspect the configuration kbp would use
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -136,6 +140,28 @@ pub struct Scope {
     /// Only partitions of this topic, repeatable
     #[arg(short, long = "topic", value_name = "TOPIC", value_parser = parse_topic)]
     pub topics: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub scope: Scope,
+
+    /// Address for /metrics, /healthz and /readyz (port 0: any free port, printed on start)
+    #[arg(long, default_value = "127.0.0.1:9308", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+
+    /// How often each cluster is read; scrapes answer from the last refresh
+    #[arg(long, default_value = "15s", value_name = "DURATION", value_parser = parse_period)]
+    pub interval: Duration,
+
+    /// The span the verdicts, rates and ETA judge (as kbp diagnose --window)
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_period)]
+    pub window: Duration,
+
+    /// Skip reading records for the time lag metrics (faster, no per-partition fetches)
+    #[arg(long)]
+    pub no_time_lag: bool,
 }
 
 /// The brokers a command measures (`kbp brokers`, `kbp diagnose`).

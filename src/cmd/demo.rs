@@ -180,7 +180,7 @@ fn run_step(bootstrap: &str, args: &[String]) -> Result<()> {
         .map_err(|e| Error::usage(format!("demo step `{shown}`: {}", e.to_string().trim())))?;
     // The steps target the mock cluster only: never the user's config file or contexts.
     cli.global.config = Some("/dev/null".into());
-    cli.global.context = None;
+    cli.global.context.clear();
     match super::finish(super::dispatch(&cli)) {
         0 => Ok(()),
         code => Err(Error::DemoStep {

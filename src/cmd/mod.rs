@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod drain;
 pub mod lag;
 pub mod man;
+pub mod serve;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit, Result};
@@ -41,6 +42,12 @@ pub fn finish(outcome: Result<()>) -> i32 {
 
 /// Runs a parsed command line: what `run` does after parsing, and what each `kbp demo` step runs.
 pub fn dispatch(cli: &Cli) -> Result<()> {
+    if cli.global.context.len() > 1 && !matches!(cli.command, Command::Serve(_)) {
+        return Err(crate::error::Error::usage(format!(
+            "--context given {} times: only kbp serve watches several clusters",
+            cli.global.context.len()
+        )));
+    }
     match &cli.command {
         Command::Lag(args) => {
             let settings = crate::config::resolve(&cli.global.overrides(), true)?;
@@ -74,6 +81,7 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             progress.finish();
             output::emit(&report, args.output.unwrap_or(Format::Table))
         }
+        Command::Serve(args) => self::serve::run(&cli.global, args),
         Command::Config(command) => self::config::run(&cli.global.overrides(), command),
         Command::Demo(args) => demo::run(args),
         Command::Completions(args) => output::text(&complete::script(args.shell)),

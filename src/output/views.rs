@@ -9,6 +9,13 @@ use crate::config::{ContextRow, EffectiveView};
 use crate::human::{compact_duration, or_dash};
 use crate::report::lag::{lag_by_topic, LagReport};
 
+/// A partition's log offsets, as any group's row saw them.
+#[derive(Default)]
+struct LogOffsets {
+    start: Option<i64>,
+    end: Option<i64>,
+}
+
 impl Render for LagReport {
     fn tables(&self, view: View) -> Vec<Table> {
         let wide = view != View::Table;
@@ -155,7 +162,7 @@ impl Render for LagReport {
         let mut members = Vec::new();
         let mut max_time = Vec::new();
         // Log offsets belong to the partition, whichever groups read it.
-        let mut log: BTreeMap<(&str, i32), (Option<i64>, Option<i64>)> = BTreeMap::new();
+        let mut log: BTreeMap<(&str, i32), LogOffsets> = BTreeMap::new();
         for g in &self.groups {
             if g.described {
                 members.push((vec![("consumergroup", g.group.clone())], g.members as f64));
@@ -183,11 +190,11 @@ impl Render for LagReport {
                     time.push((part(&g.group, &p.topic, p.partition), t as f64 / 1000.0));
                 }
                 let seen = log.entry((&p.topic, p.partition)).or_default();
-                seen.0 = seen.0.or(p.log_end_offset);
-                seen.1 = seen.1.or(p.log_start_offset);
+                seen.end = seen.end.or(p.log_end_offset);
+                seen.start = seen.start.or(p.log_start_offset);
             }
         }
-        let offsets = |pick: fn(&(Option<i64>, Option<i64>)) -> Option<i64>| {
+        let offsets = |pick: fn(&LogOffsets) -> Option<i64>| {
             log.iter()
                 .filter_map(|((t, p), o)| {
                     let labels = vec![("topic", t.to_string()), ("partition", p.to_string())];
@@ -230,12 +237,12 @@ impl Render for LagReport {
             Metric {
                 name: "kafka_topic_partition_current_offset",
                 help: "Log end offset of the partition (the next offset to be written).",
-                samples: offsets(|o| o.0),
+                samples: offsets(|o| o.end),
             },
             Metric {
                 name: "kafka_topic_partition_oldest_offset",
                 help: "Log start offset of the partition (the oldest offset still kept).",
-                samples: offsets(|o| o.1),
+                samples: offsets(|o| o.start),
             },
         ])
     }

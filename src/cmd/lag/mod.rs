@@ -33,6 +33,7 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
 }
 
+#[derive(Debug, Clone)]
 pub struct Selection {
     pub groups: Vec<String>,
     pub topics: Vec<String>,

@@ -1,0 +1,108 @@
+//! `kbp serve`: a Prometheus exporter of lag, exact time lag and diagnose's verdicts.
+//!
+//! Each cluster (one per `--context`) has a refresher thread of its own that reads it every
+//! `--interval` through `kbp diagnose`'s sampling, keeps the samples of the last `--window`
+//! and judges them with the same rules ([`crate::cmd::diagnose::Window`]), so a verdict on
+//! `/metrics` is the one `kbp diagnose --window` gives. The HTTP side (`http.rs`) answers
+//! from what the last refresh left in [`state::Shared`]: a scrape never waits for Kafka.
+//! A failed refresh keeps the last values with `kbp_up 0` and a growing staleness, and the
+//! next one recovers by itself.
+
+mod http;
+mod refresh;
+mod state;
+
+use std::sync::Arc;
+
+use crate::cli::{GlobalArgs, ServeArgs};
+use crate::cmd::lag;
+use crate::config::{self, Settings};
+use crate::error::{Error, Result};
+
+/// One cluster to watch: its label and its merged settings.
+struct Target {
+    cluster: String,
+    settings: Settings,
+}
+
+pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
+    let targets = targets(global)?;
+    let selection = lag::Selection {
+        groups: args.scope.groups.clone(),
+        topics: args.scope.topics.clone(),
+        states: vec![],
+        only_with_lag: false,
+        time_lag: !args.no_time_lag,
+    };
+    let shared = Arc::new(state::Shared::new(
+        targets.iter().map(|t| t.cluster.clone()).collect(),
+        args.interval,
+    ));
+    // Bound before any cluster is asked: a port in use is the operator's to fix first.
+    let server = http::Server::bind(args.listen, Arc::clone(&shared))?;
+    eprintln!(
+        "kbp serve: http://{}/metrics, {} cluster(s), refreshed every {}, verdicts over {}",
+        server.local_addr(),
+        targets.len(),
+        humantime::format_duration(args.interval),
+        humantime::format_duration(args.window),
+    );
+    let signals = crate::signals::graceful("stopping (Ctrl-C again to exit at once)")?;
+    let mut refreshers = Vec::new();
+    for (index, target) in targets.into_iter().enumerate() {
+        refreshers.push(refresh::spawn(
+            Arc::clone(&shared),
+            index,
+            target.settings,
+            selection.clone(),
+            args.window,
+        )?);
+    }
+    let served = server.run(Arc::clone(&signals.count));
+    // The refreshers stop at their next wake-up; one stuck in a Kafka call ends with the
+    // process, bounded by --timeout.
+    drop(refreshers);
+    drop(signals);
+    served
+}
+
+/// The clusters of the command line: each `--context` (labelled with its name), or the
+/// one the flags and the current context give (labelled `default`).
+fn targets(global: &GlobalArgs) -> Result<Vec<Target>> {
+    let overrides = global.overrides();
+    if global.context.len() <= 1 {
+        let cluster = global
+            .context
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "default".into());
+        let settings = config::resolve(&overrides, true)?;
+        return Ok(vec![Target { cluster, settings }]);
+    }
+    if global.bootstrap_server.is_some() {
+        return Err(Error::usage(
+            "--bootstrap-server with several --context: each context names its own cluster",
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    global
+        .context
+        .iter()
+        .map(|name| {
+            if !seen.insert(name) {
+                return Err(Error::usage(format!("--context {name} given twice")));
+            }
+            let settings = config::resolve(
+                &config::Overrides {
+                    context: Some(name.clone()),
+                    ..overrides.clone()
+                },
+                true,
+            )?;
+            Ok(Target {
+                cluster: name.clone(),
+                settings,
+            })
+        })
+        .collect()
+}
