@@ -103,7 +103,7 @@ impl Shared {
         for name in &names {
             // Down until the first refresh says otherwise; no errors yet (rate() needs a 0).
             health.up.get_or_create(&cluster_label(name)).set(0);
-            health.errors.get_or_create(&cluster_label(name));
+            let _ = health.errors.get_or_create(&cluster_label(name));
         }
         Shared {
             clusters: names
