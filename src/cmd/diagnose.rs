@@ -94,6 +94,7 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Di
             topics: sel.topics.clone(),
             states: vec![],
             only_with_lag: false,
+            missing_ok: false,
             time_lag: sel.time_lag && i + 1 == n,
         };
         let sample = take_sample(session, &lag_sel, progress)?;

@@ -28,6 +28,8 @@ use crate::error::{Error, Result};
 
 /// A mock cluster of several brokers, alive until dropped.
 pub struct DemoCluster {
+    /// Broker ids run from 0 to `brokers - 1`.
+    brokers: i32,
     cluster: NativePtr<sys::rd_kafka_mock_cluster_t>,
     /// librdkafka hangs the mock cluster off a client handle, which must outlive it: it is
     /// declared after the cluster, so it is dropped after it.
@@ -66,6 +68,7 @@ impl DemoCluster {
         // SAFETY: the cluster is live.
         unsafe { sys::rd_kafka_mock_group_initial_rebalance_delay_ms(cluster.ptr(), 0) };
         Ok(DemoCluster {
+            brokers,
             cluster,
             _handle: handle,
             bootstrap,
@@ -75,6 +78,28 @@ impl DemoCluster {
     /// Every broker's address, comma-separated.
     pub fn bootstrap(&self) -> &str {
         &self.bootstrap
+    }
+
+    /// Takes every broker down (their connections close and new ones are refused) or
+    /// brings them back: a cluster outage for tests.
+    pub fn set_brokers_up(&self, up: bool) -> Result<()> {
+        for id in 0..self.brokers {
+            // SAFETY: the cluster is live; the id is one of its brokers.
+            let err = unsafe {
+                if up {
+                    sys::rd_kafka_mock_broker_set_up(self.cluster.ptr(), id)
+                } else {
+                    sys::rd_kafka_mock_broker_set_down(self.cluster.ptr(), id)
+                }
+            };
+            if err != sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+                return Err(Error::kafka(
+                    "setting a mock broker up or down",
+                    super::admin::code_of(err, String::new()),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The next `n` OffsetFetch requests are answered NOT_COORDINATOR, as while a group's

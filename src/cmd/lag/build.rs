@@ -267,6 +267,7 @@ mod tests {
             topics: vec![],
             states: vec![],
             only_with_lag: false,
+            missing_ok: false,
             time_lag: true,
         }
     }

@@ -117,11 +117,18 @@ pub fn gather_with(
             .filter(|d| is_missing(d, snap.offsets.iter().find(|o| o.group == d.group)))
             .map(|d| d.group.as_str())
             .collect();
-        if !missing.is_empty() {
+        if !missing.is_empty() && !sel.missing_ok {
             return Err(Error::NotFound {
                 what: "consumer group",
                 names: missing.join(", "),
             });
+        }
+        if !missing.is_empty() {
+            let gone: BTreeSet<String> = missing.iter().map(|g| g.to_string()).collect();
+            snap.warnings
+                .push(format!("consumer group not found: {}", missing.join(", ")));
+            snap.descriptions.retain(|d| !gone.contains(&d.group));
+            snap.offsets.retain(|o| !gone.contains(&o.group));
         }
     }
 

@@ -40,6 +40,9 @@ pub struct Selection {
     pub states: Vec<GroupState>,
     pub only_with_lag: bool,
     pub time_lag: bool,
+    /// A named group that does not exist is a warning and no rows, not exit 4: `kbp serve`
+    /// keeps exporting the others when one is deleted.
+    pub missing_ok: bool,
 }
 
 impl From<&LagArgs> for Selection {
@@ -49,6 +52,7 @@ impl From<&LagArgs> for Selection {
             topics: a.scope.topics.clone(),
             states: a.states.iter().map(|s| state_of_arg(*s)).collect(),
             only_with_lag: a.only_with_lag,
+            missing_ok: false,
             time_lag: !a.no_time_lag,
         }
     }

@@ -32,6 +32,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         topics: args.scope.topics.clone(),
         states: vec![],
         only_with_lag: false,
+        missing_ok: true,
         time_lag: !args.no_time_lag,
     };
     let shared = Arc::new(state::Shared::new(

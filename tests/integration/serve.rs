@@ -1,0 +1,269 @@
+//! `kbp serve` as Prometheus sees it: the numbers on /metrics against Apache's tool and
+//! the records' own timestamps, readiness, a cluster that goes away and comes back, and a
+//! graceful stop.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use kbp::config;
+use kbp::kafka::mock::{DemoCluster, DemoMember, DemoProducer};
+use kbp::kafka::TopicPartition;
+
+use crate::common::*;
+
+/// A running `kbp serve` and the address it printed.
+struct Served {
+    proc: Proc,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Served {
+        let dir = tempfile::tempdir().unwrap();
+        let mut proc = kbp()
+            .args(["serve", "--listen", "127.0.0.1:0", "--interval", "1s"])
+            .args(args)
+            .start(dir.path(), "serve");
+        let mut addr = None;
+        wait_until(
+            "kbp serve prints its address",
+            Duration::from_secs(20),
+            || {
+                assert!(proc.running(), "kbp serve exited: {}", proc.stderr());
+                addr = proc
+                    .stderr()
+                    .split_whitespace()
+                    .find_map(|w| w.strip_prefix("http://")?.strip_suffix("/metrics,"))
+                    .map(String::from);
+                addr.is_some()
+            },
+        );
+        Served {
+            proc,
+            addr: addr.unwrap(),
+            _dir: dir,
+        }
+    }
+
+    /// Status and body of a GET.
+    fn get(&self, path: &str) -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build()
+            .into();
+        let mut resp = agent
+            .get(&format!("http://{}{path}", self.addr))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let status = resp.status().as_u16();
+        (status, resp.body_mut().read_to_string().unwrap())
+    }
+
+    fn wait_ready(&self) {
+        wait_until("/readyz answers 200", Duration::from_secs(30), || {
+            self.get("/readyz").0 == 200
+        });
+    }
+
+    /// The samples of `name` on /metrics: labels → value.
+    fn samples(&self, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+        let (status, body) = self.get("/metrics");
+        assert_eq!(status, 200, "{body}");
+        parse(&body, name)
+    }
+
+    fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        self.samples(name)
+            .into_iter()
+            .find(|(l, _)| {
+                labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+            })
+            .map(|(_, v)| v)
+    }
+}
+
+/// The samples of one family in the text format (enough for kbp's own output).
+fn parse(body: &str, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+    body.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            let (metric, labels) = series.split_once('{').unwrap_or((series, "}"));
+            if metric != name {
+                return None;
+            }
+            let labels = labels
+                .trim_end_matches('}')
+                .split("\",")
+                .filter(|kv| !kv.is_empty())
+                .filter_map(|kv| {
+                    let (k, v) = kv.split_once("=\"")?;
+                    Some((k.to_string(), v.trim_end_matches('"').to_string()))
+                })
+                .collect();
+            Some((labels, value.parse().ok()?))
+        })
+        .collect()
+}
+
+#[test]
+fn metrics_match_apaches_lag_and_the_records_timestamps() {
+    let first_ts = now_ms() - 600_000;
+    let topic = topic_stamped("serve", 2, 20, first_ts, 1000);
+    let group = unique("serve-group");
+    commit(&group, &[(&topic, 0, 5), (&topic, 1, 12)]);
+    let served = Served::start(&["-b", bootstrap(), "-g", &group]);
+    served.wait_ready();
+
+    let apache: i64 = apache_describe(&group)
+        .values()
+        .map(|(_, _, lag)| lag.expect("a lag"))
+        .sum();
+    let g = [("cluster", "default"), ("consumergroup", group.as_str())];
+    let sum = served.value(
+        "kafka_consumergroup_lag_sum",
+        &[g[0], g[1], ("topic", topic.as_str())],
+    );
+    assert_eq!(
+        sum,
+        Some(apache as f64),
+        "kafka-consumer-groups says {apache}"
+    );
+
+    // Partition 0's oldest unconsumed record is record 5, stamped first_ts + 5 s.
+    let expected = (now_ms() - (first_ts + 5_000)) as f64 / 1000.0;
+    let seconds = served
+        .value(
+            "kafka_consumergroup_lag_seconds",
+            &[g[0], g[1], ("topic", topic.as_str()), ("partition", "0")],
+        )
+        .expect("time lag of partition 0");
+    // The refresh that read it is at most an interval (1 s) old, plus the time to read.
+    assert!(
+        seconds <= expected && seconds > expected - 3.0,
+        "lag_seconds {seconds}, expected about {expected}"
+    );
+    assert_eq!(
+        served.value("kafka_consumergroup_max_lag_seconds", &g),
+        Some(seconds),
+        "partition 0 holds the oldest record"
+    );
+    let partitions = [("topic", topic.as_str()), ("partition", "1")];
+    assert_eq!(
+        served.value("kafka_topic_partition_current_offset", &partitions),
+        Some(20.0)
+    );
+    assert_eq!(
+        served.value("kafka_topic_partition_oldest_offset", &partitions),
+        Some(0.0)
+    );
+    // Nobody consumes while records sit there: no verdict is CAUGHT-UP.
+    let status = served.samples("kbp_group_status");
+    let mine: Vec<_> = status
+        .iter()
+        .filter(|(l, _)| l.get("consumergroup") == Some(&group))
+        .collect();
+    assert_eq!(mine.len(), 1, "one verdict per group: {mine:?}");
+    assert_ne!(mine[0].0["status"], "CAUGHT-UP");
+    assert_eq!(served.value("kbp_up", &[g[0]]), Some(1.0));
+    assert_eq!(served.get("/healthz"), (200, "ok\n".into()));
+}
+
+#[test]
+fn sigterm_stops_it_within_a_second() {
+    let mut served = Served::start(&["-b", bootstrap(), "-g", &unique("serve-stop")]);
+    served.wait_ready();
+    let t = Instant::now();
+    served.proc.signal(libc::SIGTERM);
+    let status = served.proc.wait(Duration::from_secs(5));
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert_eq!(status.code(), Some(0), "{}", served.proc.stderr());
+}
+
+#[test]
+fn a_port_in_use_is_a_usage_error_before_any_cluster_is_asked() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let r = kbp()
+        .args(["-b", "127.0.0.1:1", "serve", "--listen", &addr])
+        .expect(2);
+    assert!(
+        r.stderr.contains(&format!("--listen {addr}")),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+}
+
+/// The mock cluster can be taken down and brought back at will: the last values stay
+/// with `kbp_up 0`, and the next refresh after the return recovers by itself.
+#[test]
+fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
+    let cluster = DemoCluster::start(2).unwrap();
+    cluster.create_topic("orders", 1, 1).unwrap();
+    let settings = config::merge(
+        &config::Overrides {
+            bootstrap_server: Some(cluster.bootstrap().to_string()),
+            timeout: Some(Duration::from_secs(10)),
+            ..Default::default()
+        },
+        None,
+        &Default::default(),
+        true,
+    )
+    .unwrap();
+    let producer = DemoProducer::new(&settings).unwrap();
+    for i in 0..10 {
+        producer.send("orders", "k", &format!("v{i}")).unwrap();
+    }
+    producer.flush(Duration::from_secs(10));
+    let member = DemoMember::join(&settings, "billing", &["orders"]).unwrap();
+    member.commit(&[(TopicPartition::new("orders", 0), 4)]);
+    drop(member);
+
+    let served = Served::start(&[
+        "-b",
+        cluster.bootstrap(),
+        "-g",
+        "billing",
+        "-t",
+        "orders",
+        "--timeout",
+        "2s",
+    ]);
+    served.wait_ready();
+    let lag = [("consumergroup", "billing"), ("partition", "0")];
+    // The demo member commits asynchronously: a first refresh may come before it lands.
+    wait_until("the lag of billing", Duration::from_secs(10), || {
+        served.value("kafka_consumergroup_lag", &lag) == Some(6.0)
+    });
+
+    cluster.set_brokers_up(false).unwrap();
+    wait_until("kbp_up 0", Duration::from_secs(20), || {
+        served.value("kbp_up", &[]) == Some(0.0)
+    });
+    assert_eq!(served.get("/readyz").0, 503);
+    assert_eq!(
+        served.value("kafka_consumergroup_lag", &lag),
+        Some(6.0),
+        "the last values are still served"
+    );
+    assert!(served.value("kbp_refresh_errors_total", &[]).unwrap() >= 1.0);
+    let stale = served.value("kbp_staleness_seconds", &[]).unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(served.value("kbp_staleness_seconds", &[]).unwrap() > stale);
+
+    cluster.set_brokers_up(true).unwrap();
+    wait_until("kbp_up 1 again", Duration::from_secs(30), || {
+        served.value("kbp_up", &[]) == Some(1.0)
+    });
+    served.wait_ready();
+}
