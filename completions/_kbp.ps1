@@ -47,8 +47,11 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
         'kbp;lag' {
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
+            [CompletionResult]::new('--group-regex', '--group-regex', [CompletionResultType]::ParameterName, 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)')
+            [CompletionResult]::new('--exclude-group-regex', '--exclude-group-regex', [CompletionResultType]::ParameterName, 'Leave out groups whose name matches this regular expression (after --group-regex)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
+            [CompletionResult]::new('--topic-regex', '--topic-regex', [CompletionResultType]::ParameterName, 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only groups in this state, repeatable')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table]')
@@ -74,8 +77,11 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
         'kbp;diagnose' {
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
+            [CompletionResult]::new('--group-regex', '--group-regex', [CompletionResultType]::ParameterName, 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)')
+            [CompletionResult]::new('--exclude-group-regex', '--exclude-group-regex', [CompletionResultType]::ParameterName, 'Leave out groups whose name matches this regular expression (after --group-regex)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
+            [CompletionResult]::new('--topic-regex', '--topic-regex', [CompletionResultType]::ParameterName, 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'How long to watch the cluster')
             [CompletionResult]::new('--samples', '--samples', [CompletionResultType]::ParameterName, 'Samples taken over the window (2 to 10000)')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)')

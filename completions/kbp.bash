@@ -463,7 +463,7 @@ _kbp() {
             return 0
             ;;
         kbp__subcmd__diagnose)
-            opts="-g -t -o -b -X -v -h -V --group --all-groups --topic --window --samples --once --fail-on --metrics-url --expect-brokers --no-time-lag --output --bootstrap-server --context --config --timeout --verbose --help --version"
+            opts="-g -t -o -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --window --samples --once --fail-on --metrics-url --expect-brokers --no-time-lag --output --bootstrap-server --context --config --timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,12 +477,33 @@ _kbp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --exclude-group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -t)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --window)
@@ -843,7 +864,7 @@ _kbp() {
             return 0
             ;;
         kbp__subcmd__lag)
-            opts="-g -t -o -b -X -v -h -V --group --all-groups --topic --only-with-lag --state --output --fail-above --fail-time-above --no-time-lag --bootstrap-server --context --config --timeout --verbose --help --version"
+            opts="-g -t -o -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --only-with-lag --state --output --fail-above --fail-time-above --no-time-lag --bootstrap-server --context --config --timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -857,12 +878,33 @@ _kbp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --exclude-group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -t)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --state)

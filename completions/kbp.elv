@@ -43,8 +43,11 @@ set edit:completion:arg-completer[kbp] = {|@words|
         &'kbp;lag'= {
             cand -g 'Consumer group to inspect, repeatable (default: all groups)'
             cand --group 'Consumer group to inspect, repeatable (default: all groups)'
+            cand --group-regex 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)'
+            cand --exclude-group-regex 'Leave out groups whose name matches this regular expression (after --group-regex)'
             cand -t 'Only partitions of this topic, repeatable'
             cand --topic 'Only partitions of this topic, repeatable'
+            cand --topic-regex 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either'
             cand --state 'Only groups in this state, repeatable'
             cand -o 'Output format [default: table]'
             cand --output 'Output format [default: table]'
@@ -69,8 +72,11 @@ set edit:completion:arg-completer[kbp] = {|@words|
         &'kbp;diagnose'= {
             cand -g 'Consumer group to inspect, repeatable (default: all groups)'
             cand --group 'Consumer group to inspect, repeatable (default: all groups)'
+            cand --group-regex 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)'
+            cand --exclude-group-regex 'Leave out groups whose name matches this regular expression (after --group-regex)'
             cand -t 'Only partitions of this topic, repeatable'
             cand --topic 'Only partitions of this topic, repeatable'
+            cand --topic-regex 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either'
             cand --window 'How long to watch the cluster'
             cand --samples 'Samples taken over the window (2 to 10000)'
             cand --fail-on 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)'

@@ -42,7 +42,10 @@ complete -c kbp -n "__fish_kbp_needs_command" -f -a "completions" -d 'Print a sh
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l group-regex -d 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l exclude-group-regex -d 'Leave out groups whose name matches this regular expression (after --group-regex)' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l topic-regex -d 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l state -d 'Only groups in this state, repeatable' -r -f -a "stable\t''
 empty\t''
 preparing-rebalance\t''
@@ -69,7 +72,10 @@ complete -c kbp -n "__fish_kbp_using_subcommand lag" -s v -l verbose -d 'Forward
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l group-regex -d 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l exclude-group-regex -d 'Leave out groups whose name matches this regular expression (after --group-regex)' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l topic-regex -d 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l window -d 'How long to watch the cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l samples -d 'Samples taken over the window (2 to 10000)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l fail-on -d 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)' -r -f -a "warn\t''
