@@ -23,7 +23,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
         'kbp' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Find backpressure: sample groups and brokers over a window, say why and what to do')
             [CompletionResult]::new('brokers', 'brokers', [CompletionResultType]::ParameterValue, 'Each broker''s leaders, replicas, round-trip time and, with --metrics-url, its pressure')
             [CompletionResult]::new('drain', 'drain', [CompletionResultType]::ParameterValue, 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration kbp would use')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Play the backpressure story on an in-process mock cluster: nothing to install')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)')
@@ -47,8 +48,11 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
         'kbp;lag' {
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
+            [CompletionResult]::new('--group-regex', '--group-regex', [CompletionResultType]::ParameterName, 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)')
+            [CompletionResult]::new('--exclude-group-regex', '--exclude-group-regex', [CompletionResultType]::ParameterName, 'Leave out groups whose name matches this regular expression (after --group-regex)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
+            [CompletionResult]::new('--topic-regex', '--topic-regex', [CompletionResultType]::ParameterName, 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Only groups in this state, repeatable')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table]')
@@ -56,7 +60,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--fail-time-above', '--fail-time-above', [CompletionResultType]::ParameterName, 'Exit with code 1 when a group''s time lag is above DURATION, e.g. 5m')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -74,8 +78,11 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
         'kbp;diagnose' {
             [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
             [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
+            [CompletionResult]::new('--group-regex', '--group-regex', [CompletionResultType]::ParameterName, 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)')
+            [CompletionResult]::new('--exclude-group-regex', '--exclude-group-regex', [CompletionResultType]::ParameterName, 'Leave out groups whose name matches this regular expression (after --group-regex)')
             [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
             [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
+            [CompletionResult]::new('--topic-regex', '--topic-regex', [CompletionResultType]::ParameterName, 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'How long to watch the cluster')
             [CompletionResult]::new('--samples', '--samples', [CompletionResultType]::ParameterName, 'Samples taken over the window (2 to 10000)')
             [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)')
@@ -85,7 +92,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv (partitions) [default: table]')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -108,7 +115,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -146,7 +153,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--summary', '--summary', [CompletionResultType]::ParameterName, 'Final summary (and the --dry-run plan): text on stderr, or json on stdout')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -163,10 +170,37 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'kbp;serve' {
+            [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Consumer group to inspect, repeatable (default: all groups)')
+            [CompletionResult]::new('--group-regex', '--group-regex', [CompletionResultType]::ParameterName, 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)')
+            [CompletionResult]::new('--exclude-group-regex', '--exclude-group-regex', [CompletionResultType]::ParameterName, 'Leave out groups whose name matches this regular expression (after --group-regex)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only partitions of this topic, repeatable')
+            [CompletionResult]::new('--topic-regex', '--topic-regex', [CompletionResultType]::ParameterName, 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either')
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address for /metrics, /healthz and /readyz (port 0: any free port, printed on start)')
+            [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often each cluster is read; scrapes answer from the last refresh')
+            [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'The span the verdicts, rates and ETA judge (as kbp diagnose --window)')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
+            [CompletionResult]::new('--all-groups', '--all-groups', [CompletionResultType]::ParameterName, 'Inspect every consumer group (the default when no --group is given)')
+            [CompletionResult]::new('--no-time-lag', '--no-time-lag', [CompletionResultType]::ParameterName, 'Skip reading records for the time lag metrics (faster, no per-partition fetches)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'kbp;config' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -186,7 +220,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -203,7 +237,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'output')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -234,7 +268,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--speed', '--speed', [CompletionResultType]::ParameterName, 'Pace of the story: 2 plays it twice as fast (rates doubled, waits halved)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -250,7 +284,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
         'kbp;completions' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -265,7 +299,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
         'kbp;man' {
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
-            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
             [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
@@ -282,6 +316,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Find backpressure: sample groups and brokers over a window, say why and what to do')
             [CompletionResult]::new('brokers', 'brokers', [CompletionResultType]::ParameterValue, 'Each broker''s leaders, replicas, round-trip time and, with --metrics-url, its pressure')
             [CompletionResult]::new('drain', 'drain', [CompletionResultType]::ParameterValue, 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration kbp would use')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Play the backpressure story on an in-process mock cluster: nothing to install')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)')
@@ -299,6 +334,9 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             break
         }
         'kbp;help;drain' {
+            break
+        }
+        'kbp;help;serve' {
             break
         }
         'kbp;help;config' {

@@ -43,6 +43,9 @@ _kbp() {
             kbp,man)
                 cmd="kbp__subcmd__man"
                 ;;
+            kbp,serve)
+                cmd="kbp__subcmd__serve"
+                ;;
             kbp__subcmd__config,contexts)
                 cmd="kbp__subcmd__config__subcmd__contexts"
                 ;;
@@ -88,6 +91,9 @@ _kbp() {
             kbp__subcmd__help,man)
                 cmd="kbp__subcmd__help__subcmd__man"
                 ;;
+            kbp__subcmd__help,serve)
+                cmd="kbp__subcmd__help__subcmd__serve"
+                ;;
             kbp__subcmd__help__subcmd__config,contexts)
                 cmd="kbp__subcmd__help__subcmd__config__subcmd__contexts"
                 ;;
@@ -101,7 +107,7 @@ _kbp() {
 
     case "${cmd}" in
         kbp)
-            opts="-b -X -v -h -V --bootstrap-server --context --config --timeout --verbose --help --version lag diagnose brokers drain config demo completions man help"
+            opts="-b -X -v -h -V --bootstrap-server --context --config --timeout --verbose --help --version lag diagnose brokers drain serve config demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,7 +469,7 @@ _kbp() {
             return 0
             ;;
         kbp__subcmd__diagnose)
-            opts="-g -t -o -b -X -v -h -V --group --all-groups --topic --window --samples --once --fail-on --metrics-url --expect-brokers --no-time-lag --output --bootstrap-server --context --config --timeout --verbose --help --version"
+            opts="-g -t -o -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --window --samples --once --fail-on --metrics-url --expect-brokers --no-time-lag --output --bootstrap-server --context --config --timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -477,12 +483,33 @@ _kbp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --exclude-group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -t)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --window)
@@ -675,7 +702,7 @@ _kbp() {
             return 0
             ;;
         kbp__subcmd__help)
-            opts="lag diagnose brokers drain config demo completions man help"
+            opts="lag diagnose brokers drain serve config demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -842,8 +869,22 @@ _kbp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kbp__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kbp__subcmd__lag)
-            opts="-g -t -o -b -X -v -h -V --group --all-groups --topic --only-with-lag --state --output --fail-above --fail-time-above --no-time-lag --bootstrap-server --context --config --timeout --verbose --help --version"
+            opts="-g -t -o -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --only-with-lag --state --output --fail-above --fail-time-above --no-time-lag --bootstrap-server --context --config --timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -857,12 +898,33 @@ _kbp() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --exclude-group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
                 --topic)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -t)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
                     return 0
                     ;;
                 --state)
@@ -923,6 +985,93 @@ _kbp() {
                 return 0
             fi
             case "${prev}" in
+                --bootstrap-server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -X)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kbp__subcmd__serve)
+            opts="-g -t -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --listen --interval --window --no-time-lag --bootstrap-server --context --config --timeout --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -g)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --exclude-group-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --topic)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --topic-regex)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --bootstrap-server)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

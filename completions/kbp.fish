@@ -25,7 +25,7 @@ function __fish_kbp_using_subcommand
 end
 
 complete -c kbp -n "__fish_kbp_needs_command" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_needs_command" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_needs_command" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_needs_command" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_needs_command" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_needs_command" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -36,13 +36,17 @@ complete -c kbp -n "__fish_kbp_needs_command" -f -a "lag" -d 'Show how far behin
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "diagnose" -d 'Find backpressure: sample groups and brokers over a window, say why and what to do'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "brokers" -d 'Each broker\'s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "drain" -d 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "serve" -d 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "config" -d 'Inspect the configuration kbp would use'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "demo" -d 'Play the backpressure story on an in-process mock cluster: nothing to install'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "completions" -d 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "man" -d 'Print the man page (roff)'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l group-regex -d 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l exclude-group-regex -d 'Leave out groups whose name matches this regular expression (after --group-regex)' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l topic-regex -d 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l state -d 'Only groups in this state, repeatable' -r -f -a "stable\t''
 empty\t''
 preparing-rebalance\t''
@@ -58,7 +62,7 @@ prometheus\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l fail-above -d 'Exit with code 1 when a group\'s total lag is above N records' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l fail-time-above -d 'Exit with code 1 when a group\'s time lag is above DURATION, e.g. 5m' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand lag" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -69,7 +73,10 @@ complete -c kbp -n "__fish_kbp_using_subcommand lag" -s v -l verbose -d 'Forward
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l group-regex -d 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l exclude-group-regex -d 'Leave out groups whose name matches this regular expression (after --group-regex)' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l topic-regex -d 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l window -d 'How long to watch the cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l samples -d 'Samples taken over the window (2 to 10000)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l fail-on -d 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)' -r -f -a "warn\t''
@@ -84,7 +91,7 @@ yaml\t''
 csv\t''
 prometheus\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -104,7 +111,7 @@ yaml\t''
 csv\t''
 prometheus\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -141,7 +148,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand drain" -l shutdown-timeout -d 'B
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l summary -d 'Final summary (and the --dry-run plan): text on stderr, or json on stdout' -r -f -a "text\t''
 json\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -152,8 +159,26 @@ complete -c kbp -n "__fish_kbp_using_subcommand drain" -s q -l quiet -d 'No prog
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l group-regex -d 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l exclude-group-regex -d 'Leave out groups whose name matches this regular expression (after --group-regex)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l topic-regex -d 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l listen -d 'Address for /metrics, /healthz and /readyz (port 0: any free port, printed on start)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l interval -d 'How often each cluster is read; scrapes answer from the last refresh' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l window -d 'The span the verdicts, rates and ETA judge (as kbp diagnose --window)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l all-groups -d 'Inspect every consumer group (the default when no --group is given)'
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l no-time-lag -d 'Skip reading records for the time lag metrics (faster, no per-partition fetches)'
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subcommand_from view contexts help" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -166,7 +191,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand config; and not __fish_seen_subc
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s o -l output -r -f -a "json\t''
 yaml\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from view" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -178,7 +203,7 @@ json\t''
 yaml\t''
 csv\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from contexts" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -190,7 +215,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcomma
 complete -c kbp -n "__fish_kbp_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -l speed -d 'Pace of the story: 2 plays it twice as fast (rates doubled, waits halved)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand demo" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand demo" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -199,7 +224,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand demo" -s v -l verbose -d 'Forwar
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand completions" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand completions" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
@@ -207,21 +232,22 @@ complete -c kbp -n "__fish_kbp_using_subcommand completions" -s v -l verbose -d 
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand man" -l context -d 'Context of the config file to use (default: its current-context)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand man" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand man" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
 complete -c kbp -n "__fish_kbp_using_subcommand man" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s V -l version -d 'Print version'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "lag" -d 'Show how far behind consumer groups are, per partition and per group'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "diagnose" -d 'Find backpressure: sample groups and brokers over a window, say why and what to do'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "brokers" -d 'Each broker\'s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "drain" -d 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "config" -d 'Inspect the configuration kbp would use'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "demo" -d 'Play the backpressure story on an in-process mock cluster: nothing to install'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "completions" -d 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain config demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "lag" -d 'Show how far behind consumer groups are, per partition and per group'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "diagnose" -d 'Find backpressure: sample groups and brokers over a window, say why and what to do'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "brokers" -d 'Each broker\'s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "drain" -d 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "serve" -d 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "config" -d 'Inspect the configuration kbp would use'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "demo" -d 'Play the backpressure story on an in-process mock cluster: nothing to install'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "completions" -d 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "view" -d 'Print the merged effective settings, secrets redacted'
 complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "contexts" -d 'List the contexts of the config file'

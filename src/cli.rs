@@ -6,14 +6,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 use clap_complete::ArgValueCandidates;
+use regex::Regex;
 
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
 use crate::kafka::consumer::StartFrom;
 use crate::values::{
     parse_brokers, parse_duration, parse_group, parse_period, parse_positive, parse_queue_bound,
-    parse_retries, parse_samples, parse_span, parse_timeout, parse_topic, parse_workers,
+    parse_regex, parse_retries, parse_samples, parse_span, parse_timeout, parse_topic,
+    parse_workers,
 };
 
 pub use crate::output::Format;
@@ -127,6 +129,10 @@ pub struct CompletionsArgs {
 }
 
 /// Which groups and topics a command looks at (`kbp lag`, `kbp diagnose`).
+///
+/// `--group` names exact groups (a missing one is exit 4); the patterns select among the
+/// cluster's groups and never fail for matching none. Patterns are unanchored, in the
+/// `regex` crate's syntax (`values::parse_regex`).
 #[derive(Debug, Args)]
 pub struct Scope {
     /// Consumer group to inspect, repeatable (default: all groups)
@@ -137,9 +143,23 @@ pub struct Scope {
     #[arg(long, conflicts_with = "groups")]
     pub all_groups: bool,
 
+    /// Only groups whose name matches this regular expression (unanchored: ^billing$ for
+    /// one name)
+    #[arg(long, value_name = "RE", value_parser = parse_regex, value_hint = ValueHint::Other, allow_hyphen_values = true, conflicts_with_all = ["groups", "all_groups"])]
+    pub group_regex: Option<Regex>,
+
+    /// Leave out groups whose name matches this regular expression (after --group-regex)
+    #[arg(long, value_name = "RE", value_parser = parse_regex, value_hint = ValueHint::Other, allow_hyphen_values = true, conflicts_with = "groups")]
+    pub exclude_group_regex: Option<Regex>,
+
     /// Only partitions of this topic, repeatable
     #[arg(short, long = "topic", value_name = "TOPIC", value_parser = parse_topic)]
     pub topics: Vec<String>,
+
+    /// Only partitions of topics whose name matches this regular expression (unanchored);
+    /// with --topic, partitions of either
+    #[arg(long, value_name = "RE", value_parser = parse_regex, value_hint = ValueHint::Other, allow_hyphen_values = true)]
+    pub topic_regex: Option<Regex>,
 }
 
 #[derive(Debug, Args)]

@@ -115,6 +115,30 @@ pub fn parse_group(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// A name pattern (`--group-regex`, `--exclude-group-regex`, `--topic-regex`) in the
+/// `regex` crate's syntax, unanchored as kafka_exporter's `--group.filter`: `billing`
+/// matches `billing-eu`, `^billing$` only `billing`. Compiled here, so a bad pattern is
+/// clap's usage error naming the flag; the reason is regex's last line, without the
+/// caret drawing above it.
+pub fn parse_regex(s: &str) -> Result<regex::Regex, String> {
+    if s.is_empty() {
+        return Err("an empty pattern matches every name".into());
+    }
+    regex::Regex::new(s).map_err(|e| match e {
+        regex::Error::CompiledTooBig(limit) => {
+            format!("the pattern is too large once compiled (over {limit} bytes)")
+        }
+        other => {
+            let text = other.to_string();
+            let reason = text
+                .lines()
+                .find_map(|l| l.strip_prefix("error: "))
+                .unwrap_or_else(|| text.lines().last().unwrap_or_default());
+            format!("not a regular expression: {reason}")
+        }
+    })
+}
+
 /// A topic name as Kafka allows it: 1–249 of `[a-zA-Z0-9._-]`, not `.` or `..`. Names, not
 /// patterns: `^orders.*` is refused here rather than matching nothing later.
 pub fn parse_topic(s: &str) -> Result<String, String> {
@@ -238,6 +262,26 @@ mod tests {
         }
         assert!(parse_samples("1").is_err());
         assert!(parse_positive("0").is_err());
+    }
+
+    #[test]
+    fn patterns_compile_at_parse_time_and_fail_in_one_line() {
+        assert!(parse_regex("^billing-").unwrap().is_match("billing-eu"));
+        assert!(
+            parse_regex("eu").unwrap().is_match("billing-eu"),
+            "unanchored"
+        );
+        for (bad, reason) in [
+            ("(orders", "unclosed group"),
+            ("[a-", "unclosed character class"),
+            ("a{2,1}", "invalid repetition count range"),
+            ("x{99999999}", "too large"),
+            ("", "empty pattern"),
+        ] {
+            let e = parse_regex(bad).unwrap_err();
+            assert!(e.contains(reason), "{bad}: {e}");
+            assert!(!e.contains('\n'), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
+use regex::Regex;
+
 use crate::cli::{DiagnoseArgs, FailOn};
 use crate::cmd::brokers::{self, Measurement};
 use crate::cmd::lag;
@@ -25,7 +27,10 @@ use crate::report::diagnosis::{DiagnoseReport, Severity};
 #[derive(Debug, Clone)]
 pub struct Selection {
     pub groups: Vec<String>,
+    pub group_regex: Option<Regex>,
+    pub exclude_group_regex: Option<Regex>,
     pub topics: Vec<String>,
+    pub topic_regex: Option<Regex>,
     pub window: Duration,
     /// Samples over the window; 1 is a single snapshot (`--once`).
     pub samples: usize,
@@ -49,9 +54,13 @@ impl Selection {
                 a.samples
             )));
         }
+        let scope = lag::Selection::from(&a.scope);
         Ok(Selection {
-            groups: a.scope.groups.clone(),
-            topics: a.scope.topics.clone(),
+            groups: scope.groups,
+            group_regex: scope.group_regex,
+            exclude_group_regex: scope.exclude_group_regex,
+            topics: scope.topics,
+            topic_regex: scope.topic_regex,
             window: if a.once { Duration::ZERO } else { a.window },
             samples: if a.once { 1 } else { a.samples },
             time_lag: !a.no_time_lag,
@@ -61,6 +70,22 @@ impl Selection {
                 window: Duration::ZERO,
             },
         })
+    }
+
+    /// What one sample gathers: `kbp lag`'s selection of the same groups and topics, every
+    /// state and row (the rules judge them all).
+    pub fn lag_selection(&self, time_lag: bool) -> lag::Selection {
+        lag::Selection {
+            groups: self.groups.clone(),
+            group_regex: self.group_regex.clone(),
+            exclude_group_regex: self.exclude_group_regex.clone(),
+            topics: self.topics.clone(),
+            topic_regex: self.topic_regex.clone(),
+            states: vec![],
+            only_with_lag: false,
+            time_lag,
+            missing_ok: false,
+        }
     }
 }
 
@@ -89,14 +114,7 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Di
             session.idle(wait);
         }
         progress.set(&format!("taking sample {}/{n}", i + 1));
-        let lag_sel = lag::Selection {
-            groups: sel.groups.clone(),
-            topics: sel.topics.clone(),
-            states: vec![],
-            only_with_lag: false,
-            missing_ok: false,
-            time_lag: sel.time_lag && i + 1 == n,
-        };
+        let lag_sel = sel.lag_selection(sel.time_lag && i + 1 == n);
         let sample = take_sample(session, &lag_sel, progress)?;
         if i + 1 == n {
             notes = sample.lag.warnings.clone();

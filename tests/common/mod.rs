@@ -162,15 +162,30 @@ pub fn summary_line(who: &str, stdout: &str, stderr: &str) -> serde_json::Value 
 pub type ApacheRow = (Option<i64>, Option<i64>, Option<i64>);
 
 pub fn apache_describe(group: &str) -> std::collections::BTreeMap<(String, i32), ApacheRow> {
-    let out = kafka_sh(&[
+    apache_rows(&["--group", group])
+        .into_iter()
+        .filter(|((g, _, _), _)| g == group)
+        .map(|((_, t, p), row)| ((t, p), row))
+        .collect()
+}
+
+/// kafka-consumer-groups `--describe --all-groups`: (group, topic, partition) → row.
+pub fn apache_describe_all() -> std::collections::BTreeMap<(String, String, i32), ApacheRow> {
+    apache_rows(&["--all-groups"])
+}
+
+/// kafka-consumer-groups `--describe` with `which` (`--group G` or `--all-groups`), its
+/// partition rows parsed; header and note lines are skipped.
+fn apache_rows(which: &[&str]) -> std::collections::BTreeMap<(String, String, i32), ApacheRow> {
+    let mut args = vec![
         "tool",
         "consumer-groups",
         "--bootstrap-server",
         bootstrap(),
         "--describe",
-        "--group",
-        group,
-    ]);
+    ];
+    args.extend_from_slice(which);
+    let out = kafka_sh(&args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -190,11 +205,14 @@ pub fn apache_describe(group: &str) -> std::collections::BTreeMap<(String, i32),
     let mut rows = std::collections::BTreeMap::new();
     for line in text.lines() {
         let cols: Vec<&str> = line.split_whitespace().collect();
-        if cols.len() < 6 || cols[0] != group {
+        let Some(partition) = cols.get(2).and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        if cols.len() < 6 {
             continue;
         }
         rows.insert(
-            (cols[1].to_string(), cols[2].parse().unwrap()),
+            (cols[0].to_string(), cols[1].to_string(), partition),
             (num(cols[3]), num(cols[4]), num(cols[5])),
         );
     }

@@ -362,6 +362,62 @@ fn once_takes_one_snapshot_and_judges_no_trend() {
 }
 
 #[test]
+fn patterns_select_the_groups_and_topics_diagnosed() {
+    let tag = unique("dg-rx");
+    let orders = topic_with(&format!("{tag}-orders"), 2, 10);
+    let audit = topic_with(&format!("{tag}-audit"), 1, 10);
+    let (keep, other, left_out) = (
+        format!("{tag}-keep"),
+        format!("{tag}-other"),
+        format!("{tag}-keep-test"),
+    );
+    for g in [&keep, &other, &left_out] {
+        commit(g, &[(&orders, 0, 10), (&orders, 1, 4), (&audit, 0, 10)]);
+    }
+    // Two samples over a short window: every sample selects the same way.
+    let r = kbp()
+        .broker()
+        .args([
+            "diagnose",
+            "--window",
+            "400ms",
+            "--samples",
+            "2",
+            "-o",
+            "json",
+        ])
+        .args(["--group-regex", &format!("^{tag}-(keep|other)")])
+        .args(["--exclude-group-regex", "-test$"])
+        .args(["--topic-regex", "-orders-"])
+        .run();
+    let r = checked(&r);
+    let names: Vec<&str> = r.groups.iter().map(|g| g.group.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(sorted, [keep.as_str(), other.as_str()], "{r:#?}");
+    for g in &r.groups {
+        assert_eq!(g.total_lag, 6, "the orders rows only: {g:#?}");
+        assert_eq!(g.partitions.len(), 2, "{g:#?}");
+        assert!(g.partitions.iter().all(|p| p.topic == orders), "{g:#?}");
+    }
+    // Matching nothing: a healthy empty report with the note, not "not found".
+    let r = kbp()
+        .broker()
+        .args(["diagnose", "--once", "-o", "json"])
+        .args(["--group-regex", &format!("^{tag}-none")])
+        .run();
+    let report = checked(&r);
+    assert!(report.groups.is_empty());
+    let note = format!("no group matches --group-regex ^{tag}-none");
+    assert!(report.notes.contains(&note), "{:?}", report.notes);
+    assert!(
+        r.stderr.contains(&format!("kbp: warning: {note}")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn bad_diagnose_and_brokers_flags_exit_2_before_connecting() {
     for args in [
         vec!["diagnose", "--samples", "1"],

@@ -479,3 +479,263 @@ fn closed_stdout_exits_0() {
     assert_eq!(status, "0", "stderr: {stderr}");
     assert!(stderr.is_empty(), "nothing on stderr: {stderr}");
 }
+
+/// `kbp lag -o json` with `args`; the report and stderr.
+fn lag_with(args: &[&str]) -> (LagReport, String) {
+    let r = kbp()
+        .broker()
+        .arg("lag")
+        .args(args)
+        .args(["-o", "json"])
+        .expect(0);
+    (r.json(), r.stderr)
+}
+
+fn names(r: &LagReport) -> Vec<&str> {
+    r.groups.iter().map(|g| g.group.as_str()).collect()
+}
+
+/// Three groups and two topics under one run tag (letters, digits and '-' only, so the
+/// tag is its own pattern); every group commits on both topics.
+struct Tagged {
+    tag: String,
+    orders: String,
+    audit: String,
+    eu: String,
+    us: String,
+    fraud: String,
+}
+
+fn tagged() -> Tagged {
+    let tag = unique("rx");
+    let (orders, _) = topic_with_records(&format!("{tag}-orders"), 2, 20);
+    let (audit, _) = topic_with_records(&format!("{tag}-audit"), 1, 10);
+    let t = Tagged {
+        eu: format!("{tag}-billing-eu"),
+        us: format!("{tag}-billing-us"),
+        fraud: format!("{tag}-fraud"),
+        tag,
+        orders,
+        audit,
+    };
+    for (i, g) in [&t.eu, &t.us, &t.fraud].into_iter().enumerate() {
+        let i = i as i64;
+        commit(
+            g,
+            &[
+                (&t.orders, 0, i),
+                (&t.orders, 1, 10 + i),
+                (&t.audit, 0, 2 * i),
+            ],
+        );
+    }
+    t
+}
+
+#[test]
+fn group_patterns_select_and_exclude_among_listed_groups() {
+    let t = tagged();
+    let (r, stderr) = lag_with(&["--group-regex", &format!("^{}-billing-", t.tag)]);
+    assert_eq!(names(&r), [t.eu.as_str(), t.us.as_str()]);
+    assert!(stderr.is_empty(), "{stderr}");
+    // Unanchored: the pattern may match anywhere in the name.
+    let (r, _) = lag_with(&["--group-regex", &format!("{}-billing", &t.tag[3..])]);
+    assert_eq!(names(&r), [t.eu.as_str(), t.us.as_str()]);
+    // The exclusion applies after the inclusion...
+    let (r, _) = lag_with(&[
+        "--group-regex",
+        &format!("^{}-", t.tag),
+        "--exclude-group-regex",
+        "-us$",
+    ]);
+    assert_eq!(names(&r), [t.eu.as_str(), t.fraud.as_str()]);
+    // ...and alone, to every listed group (other tests' groups included).
+    let (r, _) = lag_with(&[
+        "--exclude-group-regex",
+        &format!("^{}-billing", t.tag),
+        "--no-time-lag",
+    ]);
+    assert!(names(&r).contains(&t.fraud.as_str()), "{:?}", names(&r));
+    assert!(!names(&r)
+        .iter()
+        .any(|g| g.starts_with(&format!("{}-billing", t.tag))));
+    // With --state: both filters hold.
+    let (r, _) = lag_with(&[
+        "--group-regex",
+        &format!("^{}-", t.tag),
+        "--state",
+        "stable",
+    ]);
+    assert!(r.groups.is_empty(), "the tagged groups are all Empty");
+    let g = &lag_with(&["--group-regex", &format!("^{}$", t.fraud)])
+        .0
+        .groups[0];
+    assert_eq!(
+        (g.group.as_str(), g.total_lag),
+        (t.fraud.as_str(), 18 + 8 + 6)
+    );
+}
+
+#[test]
+fn topic_pattern_filters_rows_and_adds_to_named_topics() {
+    let t = tagged();
+    let groups = format!("^{}-billing-", t.tag);
+    let rows = |r: &LagReport| -> Vec<(String, String, i32)> {
+        r.groups
+            .iter()
+            .flat_map(|g| {
+                g.partitions
+                    .iter()
+                    .map(|p| (g.group.clone(), p.topic.clone(), p.partition))
+            })
+            .collect()
+    };
+    let (r, _) = lag_with(&["--group-regex", &groups, "--topic-regex", "-audit-"]);
+    assert_eq!(
+        rows(&r),
+        [
+            (t.eu.clone(), t.audit.clone(), 0),
+            (t.us.clone(), t.audit.clone(), 0)
+        ]
+    );
+    assert_eq!(
+        r.groups.iter().map(|g| g.total_lag).collect::<Vec<_>>(),
+        [10, 8],
+        "totals of the audit rows only"
+    );
+    // The time lag of an audit row is read, and only audit rows are in the report.
+    assert!(r.groups.iter().all(|g| g.max_time_lag_ms.is_some()));
+    // --topic and --topic-regex: the partitions of either.
+    let (r, _) = lag_with(&[
+        "--group-regex",
+        &groups,
+        "-t",
+        &t.orders,
+        "--topic-regex",
+        &format!("^{}$", t.audit),
+    ]);
+    assert_eq!(rows(&r).len(), 6, "{:?}", rows(&r));
+    // A named topic still must exist; a pattern never has to match.
+    kbp()
+        .broker()
+        .args(["lag", "--group-regex", &groups, "-t", "no-such-topic-kbp"])
+        .args(["--topic-regex", "-audit-"])
+        .expect(4);
+    let (r, stderr) = lag_with(&["--group-regex", &groups, "--topic-regex", "^no-such-"]);
+    assert!(r.groups.is_empty(), "{r:#?}");
+    assert!(
+        stderr.contains(
+            "kbp: warning: no topic of the selected groups matches --topic-regex ^no-such-"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn patterns_agree_with_kafka_consumer_groups_all_groups_filtered_the_same_way() {
+    let t = tagged();
+    let group_re = regex::Regex::new(&format!("^{}-", t.tag)).unwrap();
+    let exclude_re = regex::Regex::new("-eu$").unwrap();
+    let topic_re = regex::Regex::new("-orders-").unwrap();
+    let (r, _) = lag_with(&[
+        "--group-regex",
+        group_re.as_str(),
+        "--exclude-group-regex",
+        exclude_re.as_str(),
+        "--topic-regex",
+        topic_re.as_str(),
+    ]);
+    let ours: BTreeMap<(String, String, i32), ApacheRow> = r
+        .groups
+        .iter()
+        .flat_map(|g| {
+            g.partitions.iter().map(|p| {
+                (
+                    (g.group.clone(), p.topic.clone(), p.partition),
+                    (p.current_offset, p.log_end_offset, p.lag.map(|l| l as i64)),
+                )
+            })
+        })
+        .collect();
+    let apache: BTreeMap<(String, String, i32), ApacheRow> = apache_describe_all()
+        .into_iter()
+        .filter(|((g, t, _), _)| {
+            group_re.is_match(g) && !exclude_re.is_match(g) && topic_re.is_match(t)
+        })
+        .collect();
+    assert_eq!(ours.len(), 4, "{ours:#?}");
+    assert_eq!(
+        ours, apache,
+        "kbp and kafka-consumer-groups --all-groups disagree"
+    );
+}
+
+#[test]
+fn a_pattern_matching_no_group_is_an_empty_report_not_an_error() {
+    let tag = unique("rx-none");
+    let r = kbp()
+        .broker()
+        .args(["lag", "--group-regex", &format!("^{tag}")])
+        .expect(0);
+    assert_eq!(
+        r.stderr.trim_end(),
+        format!("kbp: warning: no group matches --group-regex ^{tag}")
+    );
+    let (r, stderr) = lag_with(&[
+        "--group-regex",
+        &format!("^{tag}"),
+        "--exclude-group-regex",
+        "x",
+    ]);
+    assert!(r.groups.is_empty());
+    assert!(
+        stderr.contains(&format!(
+            "no group matches --group-regex ^{tag} and not --exclude-group-regex x"
+        )),
+        "{stderr}"
+    );
+    kbp()
+        .broker()
+        .args([
+            "lag",
+            "--group-regex",
+            &format!("^{tag}"),
+            "--fail-above",
+            "0",
+        ])
+        .expect(0);
+}
+
+#[test]
+fn bad_patterns_and_conflicts_exit_2_in_one_line_before_connecting() {
+    for (args, says) in [
+        (vec!["--group-regex", "(billing"], "--group-regex"),
+        (
+            vec!["--exclude-group-regex", "[a-"],
+            "--exclude-group-regex",
+        ),
+        (vec!["--topic-regex", "a{2,1}"], "--topic-regex"),
+        (vec!["--group-regex", ""], "--group-regex"),
+        (vec!["-g", "billing", "--group-regex", "b"], "--group"),
+        (
+            vec!["-g", "billing", "--exclude-group-regex", "b"],
+            "--group",
+        ),
+        (vec!["--all-groups", "--group-regex", "b"], "--all-groups"),
+    ] {
+        for cmd in ["lag", "diagnose"] {
+            // A bootstrap that would refuse: parse errors come first.
+            let r = kbp().args(["-b", "127.0.0.1:1", cmd]).args(&args).expect(2);
+            assert_eq!(r.stderr.lines().count(), 1, "{cmd} {args:?}: {}", r.stderr);
+            assert!(r.stderr.contains(says), "{cmd} {args:?}: {}", r.stderr);
+            assert!(r.stdout.is_empty());
+        }
+    }
+    let r = kbp().args(["lag", "--group-regex", "(billing"]).expect(2);
+    assert!(
+        r.stderr
+            .contains("not a regular expression: unclosed group"),
+        "{}",
+        r.stderr
+    );
+}

@@ -33,6 +33,19 @@ pub(super) fn is_missing(d: &GroupDescription, offsets: Option<&GroupOffsets>) -
     unknown && !committed
 }
 
+/// The note when the group patterns keep none of the listed groups: a pattern is never
+/// "not found" (exit 4 is for named groups), so the report is empty and this says why.
+pub(super) fn no_group_matches(sel: &Selection) -> Option<String> {
+    match (&sel.group_regex, &sel.exclude_group_regex) {
+        (Some(g), None) => Some(format!("no group matches --group-regex {g}")),
+        (Some(g), Some(x)) => Some(format!(
+            "no group matches --group-regex {g} and not --exclude-group-regex {x}"
+        )),
+        (None, Some(x)) => Some(format!("no group is left after --exclude-group-regex {x}")),
+        (None, None) => None,
+    }
+}
+
 /// Per group, the partitions it has committed or been assigned, after the topic filter.
 pub(super) fn rows_of(snap: &Snapshot, sel: &Selection) -> Vec<(String, BTreeSet<TopicPartition>)> {
     let committed: HashMap<&str, &GroupOffsets> =
@@ -48,7 +61,7 @@ pub(super) fn rows_of(snap: &Snapshot, sel: &Selection) -> Vec<(String, BTreeSet
             if let Some(Ok(offs)) = committed.get(d.group.as_str()).map(|o| &o.offsets) {
                 tps.extend(offs.iter().map(|(tp, _)| tp.clone()));
             }
-            tps.retain(|tp| sel.topics.is_empty() || sel.topics.contains(&tp.topic));
+            tps.retain(|tp| sel.keeps_topic(&tp.topic));
             (d.group.clone(), tps)
         })
         .collect()
@@ -72,6 +85,16 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
         })
         .collect();
     let rows = rows_of(snap, sel);
+    if let Some(re) = &sel.topic_regex {
+        let matched = rows
+            .iter()
+            .any(|(_, tps)| tps.iter().any(|tp| re.is_match(&tp.topic)));
+        if !matched && !rows.is_empty() {
+            warnings.push(format!(
+                "no topic of the selected groups matches --topic-regex {re}"
+            ));
+        }
+    }
     let offset = |m: &HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
                   tp: &TopicPartition| {
         m.get(tp).and_then(|r| r.as_ref().ok()).map(|o| o.offset)
@@ -91,7 +114,7 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
             warnings.push(format!("group {}: could not be described: {e}", d.group));
         }
         // A topic filter that leaves nothing, or a group deleted since it was listed.
-        if tps.is_empty() && (!sel.topics.is_empty() || d.state == GroupState::Dead) {
+        if tps.is_empty() && (sel.filters_topics() || d.state == GroupState::Dead) {
             continue;
         }
         let owners: HashMap<&TopicPartition, &crate::kafka::Member> = d
@@ -264,7 +287,10 @@ mod tests {
     fn sel() -> Selection {
         Selection {
             groups: vec![],
+            group_regex: None,
+            exclude_group_regex: None,
             topics: vec![],
+            topic_regex: None,
             states: vec![],
             only_with_lag: false,
             missing_ok: false,
@@ -400,6 +426,141 @@ mod tests {
             10_000,
         );
         assert!(r.groups.is_empty());
+    }
+
+    fn re(p: &str) -> Option<regex::Regex> {
+        Some(crate::values::parse_regex(p).unwrap())
+    }
+
+    #[test]
+    fn group_patterns_include_then_exclude_unanchored() {
+        let groups = ["billing-eu", "billing-us", "fraud-eu", "ebilling"];
+        let kept = |s: Selection| -> Vec<&str> {
+            groups.into_iter().filter(|g| s.keeps_group(g)).collect()
+        };
+        assert_eq!(kept(sel()), groups, "no pattern keeps every group");
+        assert_eq!(
+            kept(Selection {
+                group_regex: re("billing"),
+                ..sel()
+            }),
+            ["billing-eu", "billing-us", "ebilling"],
+            "unanchored, as kafka_exporter's --group.filter"
+        );
+        assert_eq!(
+            kept(Selection {
+                group_regex: re("^billing-"),
+                exclude_group_regex: re("-us$"),
+                ..sel()
+            }),
+            ["billing-eu"]
+        );
+        assert_eq!(
+            kept(Selection {
+                exclude_group_regex: re("eu"),
+                ..sel()
+            }),
+            ["billing-us", "ebilling"]
+        );
+        assert_eq!(
+            kept(Selection {
+                group_regex: re("^fraud"),
+                exclude_group_regex: re("fraud"),
+                ..sel()
+            }),
+            Vec::<&str>::new(),
+            "the exclusion wins"
+        );
+    }
+
+    #[test]
+    fn no_match_notes_name_the_patterns() {
+        assert_eq!(no_group_matches(&sel()), None);
+        let only = Selection {
+            group_regex: re("^pay"),
+            ..sel()
+        };
+        assert_eq!(
+            no_group_matches(&only).as_deref(),
+            Some("no group matches --group-regex ^pay")
+        );
+        let both = Selection {
+            exclude_group_regex: re("-test$"),
+            ..only
+        };
+        assert_eq!(
+            no_group_matches(&both).as_deref(),
+            Some("no group matches --group-regex ^pay and not --exclude-group-regex -test$")
+        );
+        let exclude = Selection {
+            group_regex: None,
+            ..both
+        };
+        assert_eq!(
+            no_group_matches(&exclude).as_deref(),
+            Some("no group is left after --exclude-group-regex -test$")
+        );
+    }
+
+    #[test]
+    fn topic_pattern_keeps_matching_rows_and_adds_to_named_topics() {
+        let s = snapshot();
+        let topics = |r: &LagReport| -> Vec<(String, i32)> {
+            r.groups
+                .iter()
+                .flat_map(|g| g.partitions.iter().map(|p| (p.topic.clone(), p.partition)))
+                .collect()
+        };
+        let r = build(
+            &s,
+            &Selection {
+                topic_regex: re("^aud"),
+                ..sel()
+            },
+            10_000,
+        );
+        assert_eq!(topics(&r), [("audit".to_string(), 0)]);
+        assert_eq!(r.groups[0].total_lag, 0, "totals of the kept rows only");
+        assert!(r.warnings.iter().all(|w| !w.contains("--topic-regex")));
+        // Unanchored: "der" is in "orders".
+        let r = build(
+            &s,
+            &Selection {
+                topic_regex: re("der"),
+                ..sel()
+            },
+            10_000,
+        );
+        assert_eq!(r.groups[0].partitions.len(), 3);
+        assert_eq!(r.groups[0].total_lag, 45);
+        // --topic and --topic-regex: partitions of either.
+        let r = build(
+            &s,
+            &Selection {
+                topics: vec!["orders".into()],
+                topic_regex: re("^audit$"),
+                ..sel()
+            },
+            10_000,
+        );
+        assert_eq!(r.groups[0].partitions.len(), 4);
+        // Matching nothing: an empty report, and a note that says so.
+        let r = build(
+            &s,
+            &Selection {
+                topic_regex: re("^payments"),
+                ..sel()
+            },
+            10_000,
+        );
+        assert!(r.groups.is_empty());
+        assert!(
+            r.warnings.contains(
+                &"no topic of the selected groups matches --topic-regex ^payments".into()
+            ),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]

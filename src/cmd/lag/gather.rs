@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use super::build::{is_missing, rows_of};
+use super::build::{is_missing, no_group_matches, rows_of};
 use super::{Selection, Snapshot};
 use crate::error::{Error, Result};
 use crate::kafka::{GroupDescription, KafkaCode, OffsetSpec, RecordTime, Session, TopicPartition};
@@ -31,12 +31,17 @@ pub fn gather_with(
     let listed = if sel.groups.is_empty() {
         progress.set("listing groups");
         match tolerate(session.list_groups(&sel.states), lenient)? {
-            Ok((listed, errors)) => {
+            Ok((mut listed, errors)) => {
                 snap.warnings.extend(
                     errors
                         .iter()
                         .map(|e| format!("a broker could not list its groups: {e}")),
                 );
+                // Only the kept groups are described and asked for offsets.
+                listed.retain(|g| sel.keeps_group(&g.group));
+                if listed.is_empty() {
+                    snap.warnings.extend(no_group_matches(sel));
+                }
                 Some(listed)
             }
             Err(e) => {
@@ -58,7 +63,8 @@ pub fn gather_with(
             n
         }
     };
-    // With --topic, committed offsets are asked for those topics' partitions only.
+    // With --topic alone, committed offsets are asked for those topics' partitions only;
+    // --topic-regex filters the groups' committed partitions instead (no topic listing).
     let mut selected: Vec<TopicPartition> = Vec::new();
     if !sel.topics.is_empty() {
         let mut missing = Vec::new();
@@ -104,7 +110,7 @@ pub fn gather_with(
         "fetching committed offsets of {} groups",
         names.len()
     ));
-    snap.offsets = if selected.is_empty() {
+    snap.offsets = if selected.is_empty() || sel.topic_regex.is_some() {
         session.group_offsets(&names)?
     } else {
         session.group_offsets_in(&names, &selected)?
@@ -151,7 +157,7 @@ pub fn gather_with(
             .iter()
             .filter_map(|g| g.offsets.as_ref().ok())
             .flatten()
-            .filter(|(tp, _)| sel.topics.is_empty() || sel.topics.contains(&tp.topic))
+            .filter(|(tp, _)| sel.keeps_topic(&tp.topic))
             .filter_map(|(tp, off)| {
                 let end = snap.ends.get(tp)?.as_ref().ok()?.offset;
                 let start = snap

@@ -10,7 +10,9 @@ mod gather;
 
 use std::collections::HashMap;
 
-use crate::cli::{GroupStateArg, LagArgs};
+use regex::Regex;
+
+use crate::cli::{GroupStateArg, LagArgs, Scope};
 use crate::error::Result;
 use crate::kafka::{
     GroupDescription, GroupOffsets, GroupState, KafkaCode, ListedOffset, RecordTime, Session,
@@ -33,10 +35,21 @@ pub struct Snapshot {
     pub warnings: Vec<String>,
 }
 
+/// Which groups, topics and rows a report covers. `kbp lag`, `kbp diagnose` and
+/// `kbp serve` all select through it, so a pattern means the same in each.
 #[derive(Debug, Clone)]
 pub struct Selection {
+    /// Exact names (`--group`); empty: the cluster's groups, listed and kept by the
+    /// patterns below.
     pub groups: Vec<String>,
+    /// Listed groups are kept when they match (`--group-regex`, unanchored)...
+    pub group_regex: Option<Regex>,
+    /// ...and do not match this (`--exclude-group-regex`).
+    pub exclude_group_regex: Option<Regex>,
+    /// Exact topic names (`--topic`): must exist.
     pub topics: Vec<String>,
+    /// Topics matching it are kept too (`--topic-regex`, unanchored).
+    pub topic_regex: Option<Regex>,
     pub states: Vec<GroupState>,
     pub only_with_lag: bool,
     pub time_lag: bool,
@@ -45,15 +58,55 @@ pub struct Selection {
     pub missing_ok: bool,
 }
 
+impl Selection {
+    /// A listed group kept by the patterns (named groups are not filtered: `--group`
+    /// conflicts with them).
+    pub fn keeps_group(&self, group: &str) -> bool {
+        self.group_regex.as_ref().is_none_or(|r| r.is_match(group))
+            && !self
+                .exclude_group_regex
+                .as_ref()
+                .is_some_and(|r| r.is_match(group))
+    }
+
+    /// Whether any topic filter is on (`--topic` or `--topic-regex`).
+    pub fn filters_topics(&self) -> bool {
+        !self.topics.is_empty() || self.topic_regex.is_some()
+    }
+
+    /// A topic whose partitions are reported: any without a topic filter, else one named
+    /// with `--topic` or matching `--topic-regex`.
+    pub fn keeps_topic(&self, topic: &str) -> bool {
+        !self.filters_topics()
+            || self.topics.iter().any(|t| t == topic)
+            || self.topic_regex.as_ref().is_some_and(|r| r.is_match(topic))
+    }
+}
+
+/// The scope alone: every state, every row, with time lag.
+impl From<&Scope> for Selection {
+    fn from(s: &Scope) -> Self {
+        Selection {
+            groups: s.groups.clone(),
+            group_regex: s.group_regex.clone(),
+            exclude_group_regex: s.exclude_group_regex.clone(),
+            topics: s.topics.clone(),
+            topic_regex: s.topic_regex.clone(),
+            states: vec![],
+            only_with_lag: false,
+            time_lag: true,
+            missing_ok: false,
+        }
+    }
+}
+
 impl From<&LagArgs> for Selection {
     fn from(a: &LagArgs) -> Self {
         Selection {
-            groups: a.scope.groups.clone(),
-            topics: a.scope.topics.clone(),
             states: a.states.iter().map(|s| state_of_arg(*s)).collect(),
             only_with_lag: a.only_with_lag,
-            missing_ok: false,
             time_lag: !a.no_time_lag,
+            ..Selection::from(&a.scope)
         }
     }
 }

@@ -28,12 +28,9 @@ struct Target {
 pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
     let targets = targets(global)?;
     let selection = lag::Selection {
-        groups: args.scope.groups.clone(),
-        topics: args.scope.topics.clone(),
-        states: vec![],
-        only_with_lag: false,
-        missing_ok: true,
         time_lag: !args.no_time_lag,
+        missing_ok: true,
+        ..lag::Selection::from(&args.scope)
     };
     let shared = Arc::new(state::Shared::new(
         targets.iter().map(|t| t.cluster.clone()).collect(),
