@@ -209,6 +209,7 @@ fn serve(settings: &Settings, bootstrap: &str, speed: f64) -> Result<()> {
          Try, from another terminal:\n  \
            kbp -b {bootstrap} lag --group {GROUP} --topic {TOPIC}\n  \
            kbp -b {bootstrap} drain -g {GROUP} -t {TOPIC} --until end --sink null\n  \
+           kbp -b {bootstrap} serve -g {GROUP} -t {TOPIC}   (then: curl localhost:9308/metrics)\n  \
            kcat -b {bootstrap} -L\n\
          The mock cluster cannot list or describe groups: name them with --group, and topics with --topic.\n\
          Ctrl-C stops the cluster.\n"
