@@ -169,6 +169,18 @@ fn metrics_match_apaches_lag_and_the_records_timestamps() {
         .collect();
     assert_eq!(mine.len(), 1, "one verdict per group: {mine:?}");
     assert_ne!(mine[0].0["status"], "CAUGHT-UP");
+    // One code path: kbp diagnose over a window of the same steady group says the same.
+    let diagnosed: serde_json::Value = kbp()
+        .broker()
+        .args(["diagnose", "-g", &group, "--window", "2s", "--samples", "3"])
+        .args(["-o", "json", "--fail-on", "never"])
+        .expect(0)
+        .json();
+    assert_eq!(
+        diagnosed["groups"][0]["status"].as_str(),
+        Some(mine[0].0["status"].as_str()),
+        "{diagnosed}"
+    );
     assert_eq!(served.value("kbp_up", &[g[0]]), Some(1.0));
     assert_eq!(served.get("/healthz"), (200, "ok\n".into()));
 }
