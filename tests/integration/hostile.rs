@@ -230,6 +230,11 @@ const ROWS: &[Row] = &[
     row("drain without a topic", "-b {B} drain -g {G}", 2, "--topic"),
     row("an unknown shell", "completions tcsh", 2, "tcsh"),
     row("a demo at speed 0", "demo --speed 0", 2, "factor"),
+    row("serve refreshing every 0s", "-b {B} serve --interval 0s", 2, "--interval"),
+    row("serve on an address that is not one", "-b {B} serve --listen localhost:http", 2, "--listen"),
+    row("serve with a bad group pattern", "-b {B} serve --group-regex (", 2, "--group-regex"),
+    row("two contexts for a command that watches one cluster", "-b {B} --context a --context b lag", 2, "only kbp serve"),
+    row("serve with one bootstrap for two contexts", "-b {B} --context a --context b serve", 2, "--bootstrap-server with several --context"),
 ];
 
 /// A listener that accepts connections and never answers: a cluster that hangs.
