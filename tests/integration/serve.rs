@@ -279,3 +279,32 @@ fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
     });
     served.wait_ready();
 }
+
+/// Sharding across replicas, as docs/metrics.md describes it: complementary group patterns
+/// split the groups between two exporters, each group on exactly one.
+#[test]
+fn replicas_split_the_groups_by_pattern() {
+    let topic = topic_with("serve-shard", 1, 10);
+    let prefix = unique("shard");
+    let groups: Vec<String> = (0..4).map(|i| format!("{prefix}-{i}")).collect();
+    for g in &groups {
+        commit(g, &[(&topic, 0, 3)]);
+    }
+    let low = format!("^{prefix}-[01]$");
+    let high = format!("^{prefix}-[23]$");
+    let a = Served::start(&["-b", bootstrap(), "--group-regex", &low]);
+    let b = Served::start(&["-b", bootstrap(), "--group-regex", &high]);
+    a.wait_ready();
+    b.wait_ready();
+    let exported = |s: &Served| -> Vec<String> {
+        let mut g: Vec<String> = s
+            .samples("kafka_consumergroup_lag_sum")
+            .into_iter()
+            .map(|(l, _)| l["consumergroup"].clone())
+            .collect();
+        g.sort();
+        g
+    };
+    assert_eq!(exported(&a), groups[..2].to_vec());
+    assert_eq!(exported(&b), groups[2..].to_vec());
+}
