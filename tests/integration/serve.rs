@@ -308,3 +308,43 @@ fn replicas_split_the_groups_by_pattern() {
     assert_eq!(exported(&a), groups[..2].to_vec());
     assert_eq!(exported(&b), groups[2..].to_vec());
 }
+
+/// One exporter, several clusters: each `--context` is refreshed on its own and labelled
+/// with its name (here two contexts of the same broker).
+#[test]
+fn each_context_is_a_cluster_label() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_file(
+        dir.path(),
+        "config.yaml",
+        &format!(
+            "contexts:\n  east:\n    bootstrap-servers: {b}\n  west:\n    bootstrap-servers: {b}\n",
+            b = bootstrap()
+        ),
+    );
+    let topic = topic_with("serve-ctx", 1, 10);
+    let group = unique("serve-ctx");
+    commit(&group, &[(&topic, 0, 4)]);
+    let config = config.to_str().unwrap();
+    let served = Served::start(&[
+        "--config",
+        config,
+        "--context",
+        "east",
+        "--context",
+        "west",
+        "-g",
+        &group,
+    ]);
+    served.wait_ready();
+    for cluster in ["east", "west"] {
+        assert_eq!(served.value("kbp_up", &[("cluster", cluster)]), Some(1.0));
+        let lag = [("cluster", cluster), ("consumergroup", group.as_str())];
+        assert_eq!(served.value("kafka_consumergroup_lag", &lag), Some(6.0));
+    }
+    let (_, body) = served.get("/metrics");
+    assert_eq!(
+        body.matches("# TYPE kafka_consumergroup_lag gauge").count(),
+        1
+    );
+}
