@@ -1,12 +1,14 @@
 //! Test support: the Kafka fixtures, a fluent runner for the real `kbp` binary (run to
-//! its end, or started as a process to watch), readers of what sinks wrote, and Apache's
-//! kafka-consumer-groups for cross-checks.
+//! its end, or started as a process to watch), readers of what sinks wrote, Apache's
+//! kafka-consumer-groups for cross-checks, and a real Prometheus server.
 #![allow(dead_code)]
 
 #[path = "fixtures.rs"]
 mod fixtures;
 #[path = "process.rs"]
 mod process;
+#[path = "prometheus.rs"]
+mod prometheus;
 #[path = "records.rs"]
 mod records;
 
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 
 pub use fixtures::*;
 pub use process::*;
+pub use prometheus::*;
 pub use records::*;
 
 /// Runs the real `kbp` binary: `kbp().args([..]).run()`.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::error::Result;
@@ -40,9 +40,10 @@ impl Health {
         let last_refresh = Family::<Labels, Gauge<f64, AtomicU64>>::default();
         let staleness = Family::<Labels, Gauge<f64, AtomicU64>>::default();
         // Help texts without a final period: the registry adds one.
-        // 10 ms to about 80 s: a refresh of a small cluster to one at its --timeout.
-        let duration: HistogramFamily =
-            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.01, 2.0, 14)));
+        // docs/metrics.md: from a small cluster's refresh to one at a long --timeout.
+        let duration: HistogramFamily = Family::new_with_constructor(|| {
+            Histogram::new([0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0])
+        });
         let errors = Family::<Labels, Counter>::default();
         registry.register(
             "kbp_up",
