@@ -348,3 +348,54 @@ fn each_context_is_a_cluster_label() {
         1
     );
 }
+
+/// The proof with real parts: a real Prometheus scrapes `kbp serve` on the real broker.
+/// The group's lag as Prometheus stored it equals kafka-consumer-groups' sum, and its time
+/// lag is the committed record's age within the refresh interval.
+#[test]
+fn a_real_prometheus_stores_what_apache_and_the_records_say() {
+    let first_ts = now_ms() - 300_000;
+    let topic = topic_stamped("serve-prom", 2, 10, first_ts, 1000);
+    let group = unique("serve-prom");
+    commit(&group, &[(&topic, 0, 2), (&topic, 1, 7)]);
+    let served = Served::start(&["-b", bootstrap(), "-g", &group]);
+    served.wait_ready();
+    let prom = Prometheus::start(Scrape::kbp(&[&served.addr]));
+    let t = Duration::from_secs(60);
+
+    let apache: i64 = apache_describe(&group)
+        .values()
+        .map(|(_, _, lag)| lag.expect("a lag"))
+        .sum();
+    let sum = prom.wait_for(
+        &format!(r#"sum(kafka_consumergroup_lag_sum{{consumergroup="{group}"}})"#),
+        |r| r.len() == 1,
+        t,
+    );
+    assert_eq!(
+        sum[0].1, apache as f64,
+        "kafka-consumer-groups says {apache}"
+    );
+
+    // Partition 0's next record is record 2, stamped first_ts + 2 s. Prometheus stamps
+    // the sample with its scrape time, which comes after the refresh that measured it by
+    // less than an interval (1 s) and the refresh itself: scrape time - lag = the record's
+    // timestamp, late by that much at most.
+    let series =
+        format!(r#"kafka_consumergroup_lag_seconds{{consumergroup="{group}",partition="0"}}"#);
+    let expr = format!("timestamp({series}) - {series}");
+    let stamped = prom.wait_for(&expr, |r| r.len() == 1, t)[0].1 * 1000.0;
+    let expected = (first_ts + 2_000) as f64;
+    assert!(
+        stamped >= expected - 5.0 && stamped < expected + 2_000.0,
+        "the record's timestamp as Prometheus sees it: {stamped}, the record's: {expected}"
+    );
+    let up = prom.wait_for(r#"kbp_up{cluster="default"}"#, |r| r.len() == 1, t);
+    assert_eq!(up[0].1, 1.0);
+    let verdict = prom.wait_for(
+        &format!(r#"kbp_group_status{{consumergroup="{group}"}}"#),
+        |r| r.len() == 1,
+        t,
+    );
+    assert_eq!(verdict[0].1, 1.0, "{verdict:?}");
+}
