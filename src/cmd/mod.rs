@@ -12,6 +12,7 @@ pub mod diagnose;
 pub mod drain;
 pub mod lag;
 pub mod man;
+pub mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit, Result};
@@ -43,6 +44,9 @@ pub fn finish(outcome: Result<()>) -> i32 {
 pub fn dispatch(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Lag(args) => {
+            if let Some(every) = args.watch.watch {
+                return watch::lag(&cli.global, args, every);
+            }
             let settings = crate::config::resolve(&cli.global.overrides(), true)?;
             let session = kafka::Session::connect(&settings)?;
             let progress = Progress::spinner(false, cli.global.verbose);
@@ -57,6 +61,9 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             self::drain::run(&settings, &cli.global.overrides(), args)
         }
         Command::Diagnose(args) => {
+            if let Some(every) = args.watch.watch {
+                return watch::diagnose(&cli.global, args, every);
+            }
             let sel = diagnose::Selection::from_args(args)?;
             let settings = crate::config::resolve(&cli.global.overrides(), true)?;
             let session = kafka::Session::connect_with_stats(&settings)?;

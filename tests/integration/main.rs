@@ -15,3 +15,4 @@ mod drain_restart;
 mod generated;
 mod hostile;
 mod lag;
+mod watch;
