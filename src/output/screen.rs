@@ -2,7 +2,8 @@
 //! last one in the alternate screen (fitted to the window, verdicts coloured, cursor
 //! hidden), and the terminal is put back however the watch ends, a signal included.
 //! Anywhere else each refresh is appended: a block headed by its time, one JSON object per
-//! line with `-o json`, one YAML document with `-o yaml`, so the stream can be piped.
+//! line with `-o json`, one YAML document with `-o yaml`, so the stream can be piped. A
+//! signal never cuts a frame in half.
 
 use std::collections::BTreeSet;
 use std::io::{BufWriter, IsTerminal, StdoutLock, Write};
@@ -107,6 +108,9 @@ impl Screen {
             self.warn(&frame.notes);
             return self.append(&lines);
         }
+        if !std::io::stderr().is_terminal() {
+            self.warn(&frame.notes);
+        }
         let notes = frame
             .notes
             .iter()
@@ -135,7 +139,7 @@ impl Screen {
         self.draw(&lines)
     }
 
-    /// Each warning once on stderr, unless the frame on the terminal shows it.
+    /// Each warning once on stderr.
     fn warn(&mut self, notes: &[String]) {
         for n in notes {
             if self.warned.insert(n.clone()) {
