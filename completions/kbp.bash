@@ -469,7 +469,7 @@ _kbp() {
             return 0
             ;;
         kbp__subcmd__diagnose)
-            opts="-g -t -o -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --window --samples --once --fail-on --metrics-url --expect-brokers --no-time-lag --output --bootstrap-server --context --config --timeout --verbose --help --version"
+            opts="-g -t -o -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --window --samples --once --fail-on --metrics-url --expect-brokers --no-time-lag --output --watch --sort --color --bootstrap-server --context --config --timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -538,6 +538,18 @@ _kbp() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "table wide json yaml csv prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "lag time-lag rate name" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --bootstrap-server)
@@ -884,7 +896,7 @@ _kbp() {
             return 0
             ;;
         kbp__subcmd__lag)
-            opts="-g -t -o -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --only-with-lag --state --output --fail-above --fail-time-above --no-time-lag --bootstrap-server --context --config --timeout --verbose --help --version"
+            opts="-g -t -o -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --only-with-lag --state --output --fail-above --fail-time-above --no-time-lag --watch --sort --color --bootstrap-server --context --config --timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -945,6 +957,18 @@ _kbp() {
                     ;;
                 --fail-time-above)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --watch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sort)
+                    COMPREPLY=($(compgen -W "lag time-lag rate name" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 --bootstrap-server)

@@ -61,6 +61,14 @@ csv\t''
 prometheus\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l fail-above -d 'Exit with code 1 when a group\'s total lag is above N records' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l fail-time-above -d 'Exit with code 1 when a group\'s time lag is above DURATION, e.g. 5m' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l watch -d 'Refresh every INTERVAL (5s when not given) until Ctrl-C: redrawn in place on a terminal, appended otherwise (one JSON object per line with -o json)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l sort -d 'With --watch: groups and partitions by time lag, lag, lag growth rate, or name' -r -f -a "lag\t'Records behind, most first'
+time-lag\t'Time lag, oldest first'
+rate\t'How fast the lag grows (produce minus consume rate), fastest first'
+name\t'Group, then topic and partition'"
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -l color -d 'With --watch: colour the verdicts (auto: on a terminal, unless NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
@@ -70,14 +78,14 @@ complete -c kbp -n "__fish_kbp_using_subcommand lag" -l all-groups -d 'Inspect e
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l only-with-lag -d 'Only rows whose lag is above zero'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -l no-time-lag -d 'Skip reading records for TIME-LAG (faster, no per-partition fetches)'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
-complete -c kbp -n "__fish_kbp_using_subcommand lag" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand lag" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kbp -n "__fish_kbp_using_subcommand lag" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l group-regex -d 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l exclude-group-regex -d 'Leave out groups whose name matches this regular expression (after --group-regex)' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l topic-regex -d 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either' -r -f
-complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l window -d 'How long to watch the cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l window -d 'How long to watch the cluster (with --watch: the rolling window rates are measured over)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l samples -d 'Samples taken over the window (2 to 10000)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l fail-on -d 'Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)' -r -f -a "warn\t''
 crit\t''
@@ -90,6 +98,14 @@ json\t''
 yaml\t''
 csv\t''
 prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l watch -d 'Refresh every INTERVAL (5s when not given) until Ctrl-C: redrawn in place on a terminal, appended otherwise (one JSON object per line with -o json)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l sort -d 'With --watch: groups and partitions by time lag, lag, lag growth rate, or name' -r -f -a "lag\t'Records behind, most first'
+time-lag\t'Time lag, oldest first'
+rate\t'How fast the lag grows (produce minus consume rate), fastest first'
+name\t'Group, then topic and partition'"
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l color -d 'With --watch: colour the verdicts (auto: on a terminal, unless NO_COLOR is set)' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
@@ -99,7 +115,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l all-groups -d 'Insp
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l once -d 'One snapshot, only the checks that need no history'
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l no-time-lag -d 'Skip reading records for the exact time lag'
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
-complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-url -d 'A broker\'s Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l expect-brokers -d 'How many brokers the cluster should have (brokers down are reported)' -r

@@ -13,9 +13,9 @@ use regex::Regex;
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
 use crate::kafka::consumer::StartFrom;
 use crate::values::{
-    parse_brokers, parse_duration, parse_group, parse_period, parse_positive, parse_queue_bound,
-    parse_regex, parse_retries, parse_samples, parse_span, parse_timeout, parse_topic,
-    parse_workers,
+    parse_brokers, parse_duration, parse_group, parse_interval, parse_period, parse_positive,
+    parse_queue_bound, parse_regex, parse_retries, parse_samples, parse_span, parse_timeout,
+    parse_topic, parse_workers,
 };
 
 pub use crate::output::Format;
@@ -196,6 +196,42 @@ pub struct BrokerScope {
     pub expect_brokers: Option<usize>,
 }
 
+/// `--watch` and what goes with it (`kbp lag`, `kbp diagnose`).
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Refresh every INTERVAL (5s when not given) until Ctrl-C: redrawn in place on a
+    /// terminal, appended otherwise (one JSON object per line with -o json)
+    #[arg(long, value_name = "INTERVAL", num_args = 0..=1, default_missing_value = "5s", value_parser = parse_interval)]
+    pub watch: Option<Duration>,
+
+    /// With --watch: groups and partitions by time lag, lag, lag growth rate, or name
+    #[arg(long, value_enum, default_value = "time-lag", requires = "watch")]
+    pub sort: WatchSort,
+
+    /// With --watch: colour the verdicts (auto: on a terminal, unless NO_COLOR is set)
+    #[arg(
+        long,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN",
+        requires = "watch"
+    )]
+    pub color: clap::ColorChoice,
+}
+
+/// The order of a `--watch` frame: largest first, ties by lag then name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WatchSort {
+    /// Records behind, most first
+    Lag,
+    /// Time lag, oldest first
+    TimeLag,
+    /// How fast the lag grows (produce minus consume rate), fastest first
+    Rate,
+    /// Group, then topic and partition
+    Name,
+}
+
 #[derive(Debug, Args)]
 pub struct LagArgs {
     #[command(flatten)]
@@ -214,16 +250,19 @@ pub struct LagArgs {
     pub output: Option<Format>,
 
     /// Exit with code 1 when a group's total lag is above N records
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", conflicts_with = "watch")]
     pub fail_above: Option<u64>,
 
     /// Exit with code 1 when a group's time lag is above DURATION, e.g. 5m
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "watch")]
     pub fail_time_above: Option<Duration>,
 
     /// Skip reading records for TIME-LAG (faster, no per-partition fetches)
     #[arg(long)]
     pub no_time_lag: bool,
+
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 #[derive(Debug, Args)]
@@ -231,20 +270,26 @@ pub struct DiagnoseArgs {
     #[command(flatten)]
     pub scope: Scope,
 
-    /// How long to watch the cluster
+    /// How long to watch the cluster (with --watch: the rolling window rates are measured over)
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_period)]
     pub window: Duration,
 
     /// Samples taken over the window (2 to 10000)
-    #[arg(long, default_value_t = 6, value_name = "N", value_parser = parse_samples)]
+    #[arg(long, default_value_t = 6, value_name = "N", value_parser = parse_samples, conflicts_with = "watch")]
     pub samples: usize,
 
     /// One snapshot, only the checks that need no history
-    #[arg(long)]
+    #[arg(long, conflicts_with = "watch")]
     pub once: bool,
 
     /// Exit non-zero when the worst finding is at least this severe (1 warn, 7 crit)
-    #[arg(long, value_enum, default_value = "warn", value_name = "SEVERITY")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "warn",
+        value_name = "SEVERITY",
+        conflicts_with = "watch"
+    )]
     pub fail_on: FailOn,
 
     #[command(flatten)]
@@ -257,6 +302,9 @@ pub struct DiagnoseArgs {
     /// Output format: table, wide, json, yaml, csv (partitions) [default: table]
     #[arg(short, long, value_enum)]
     pub output: Option<Format>,
+
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// The severity from which `kbp diagnose` exits non-zero.

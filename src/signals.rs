@@ -6,7 +6,8 @@
 //! 130 for SIGINT and 143 for SIGTERM: nothing kbp has not committed is lost, because
 //! commands change no state outside [`graceful`] sections. Inside one (`kbp drain` once it
 //! has joined, `kbp demo --serve`), the first signal is counted for the owner to finish
-//! cleanly, and a second one exits at once.
+//! cleanly, and a second one exits at once. Whatever exits, a registered [`on_exit`]
+//! clean-up runs first (`--watch` puts the terminal back).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -15,6 +16,9 @@ use crate::error::{Error, Result};
 
 /// Who handles the next signal: `None` exits at once.
 static GRACEFUL: Mutex<Option<Handlers>> = Mutex::new(None);
+
+/// Runs before a signal ends the process: undoes what a command changed outside it.
+static CLEANUP: Mutex<Option<fn()>> = Mutex::new(None);
 
 #[derive(Clone)]
 struct Handlers {
@@ -65,14 +69,28 @@ fn on_signal(signal: i32) {
         }
         Some(h) => {
             h.abort.store(true, Ordering::SeqCst);
+            cleanup();
             eprintln!("kbp: interrupted again: exiting at once, committing nothing more");
             std::process::exit(exit_code(signal));
         }
         None => {
+            cleanup();
             eprintln!("kbp: interrupted");
             std::process::exit(exit_code(signal));
         }
     }
+}
+
+fn cleanup() {
+    if let Some(f) = *CLEANUP.lock().unwrap_or_else(|p| p.into_inner()) {
+        f();
+    }
+}
+
+/// From now on, `cleanup` runs before a signal ends the process (a terminal left in the
+/// alternate screen with its cursor hidden would stay so); `None` takes it away.
+pub fn on_exit(cleanup: Option<fn()>) {
+    *CLEANUP.lock().unwrap_or_else(|p| p.into_inner()) = cleanup;
 }
 
 /// While alive, the first signal is counted (and `first` printed) instead of exiting.

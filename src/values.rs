@@ -41,6 +41,15 @@ pub fn parse_period(s: &str) -> Result<Duration, String> {
     duration_within(s, Duration::from_secs(86_400))
 }
 
+/// `--watch INTERVAL`: from 100ms (each refresh asks the cluster several things) to a day.
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_period(s)?;
+    if d < Duration::from_millis(100) {
+        return Err(format!("'{s}' is shorter than the least allowed, 100ms"));
+    }
+    Ok(d)
+}
+
 /// A duration of at most a day, zero allowed (`kbp brokers --window 0s`: no measuring).
 pub fn parse_span(s: &str) -> Result<Duration, String> {
     let d = parse_duration(s)?;
@@ -230,6 +239,10 @@ mod tests {
         assert_eq!(parse_timeout("1h").unwrap(), MAX_TIMEOUT);
         for bad in ["0s", "61m", "2h", "-1s"] {
             assert!(parse_timeout(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_interval("100ms").unwrap(), Duration::from_millis(100));
+        for bad in ["99ms", "0s", "2days", "5"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
         }
     }
 

@@ -41,13 +41,15 @@ pub struct Selection {
 impl Selection {
     /// Checks the flags before anything connects: a bad value is a usage error.
     pub fn from_args(a: &DiagnoseArgs) -> Result<Selection> {
-        if !a.once && a.samples < 2 {
+        // A watch samples once per refresh: --samples and --once do not go with it.
+        let sampled = !a.once && a.watch.watch.is_none();
+        if sampled && a.samples < 2 {
             return Err(Error::usage(format!(
                 "--samples {}: at least 2 are needed for a trend (--once takes one snapshot)",
                 a.samples
             )));
         }
-        if !a.once && a.window < Duration::from_millis(100 * (a.samples as u64 - 1)) {
+        if sampled && a.window < Duration::from_millis(100 * (a.samples as u64 - 1)) {
             return Err(Error::usage(format!(
                 "--window {}: too short for {} samples (at least 100ms between samples)",
                 humantime::format_duration(a.window),

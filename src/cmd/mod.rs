@@ -13,6 +13,7 @@ pub mod drain;
 pub mod lag;
 pub mod man;
 pub mod serve;
+pub mod watch;
 
 use crate::cli::{Cli, Command};
 use crate::error::{exit, Result};
@@ -50,6 +51,9 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
     }
     match &cli.command {
         Command::Lag(args) => {
+            if let Some(every) = args.watch.watch {
+                return watch::lag(&cli.global, args, every);
+            }
             let settings = crate::config::resolve(&cli.global.overrides(), true)?;
             let session = kafka::Session::connect(&settings)?;
             let progress = Progress::spinner(false, cli.global.verbose);
@@ -64,6 +68,9 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             self::drain::run(&settings, &cli.global.overrides(), args)
         }
         Command::Diagnose(args) => {
+            if let Some(every) = args.watch.watch {
+                return watch::diagnose(&cli.global, args, every);
+            }
             let sel = diagnose::Selection::from_args(args)?;
             let settings = crate::config::resolve(&cli.global.overrides(), true)?;
             let session = kafka::Session::connect_with_stats(&settings)?;

@@ -174,7 +174,7 @@ fn row<'a>(g: &'a GroupLag, topic: &str, partition: i32) -> Option<&'a Partition
 }
 
 /// Catch-up time at current rates: lag / (consume − produce).
-fn eta(lag: u64, produce: Option<f64>, consume: Option<f64>) -> (Option<u64>, String) {
+pub fn eta(lag: u64, produce: Option<f64>, consume: Option<f64>) -> (Option<u64>, String) {
     if lag == 0 {
         return (None, "caught-up".into());
     }

@@ -1,20 +1,37 @@
 //! How `kbp diagnose` and `kbp brokers` look on a terminal: findings as prose (worst
 //! first, grouped by group, each with evidence, cause and remedy), then the tables.
 
-use super::{duration_cell, Block, Metric, Render, Table, View};
-use crate::human::rate;
+use super::{duration_cell, rate_cell, Block, Metric, Render, Table, View};
 use crate::human::{compact_duration, or_dash};
 use crate::report::brokers::BrokersReport;
-use crate::report::diagnosis::{DiagnoseReport, Status};
+use crate::report::diagnosis::{DiagnoseReport, Finding, Status};
+
+/// A finding as prose: its symptom, then its evidence, cause (with `cause`) and remedy,
+/// each labelled and indented under it.
+pub(super) fn finding_lines(f: &Finding, cause: bool) -> Vec<String> {
+    let mut lines = vec![format!(
+        "{:<5} {}: {}",
+        f.severity.as_str().to_uppercase(),
+        f.group.as_deref().unwrap_or("cluster"),
+        f.symptom
+    )];
+    for (label, text) in [
+        ("evidence", &f.evidence),
+        ("cause", &f.cause),
+        ("remedy", &f.remedy),
+    ] {
+        if !text.is_empty() && (cause || label != "cause") {
+            lines.push(format!("      {label:<9} {text}"));
+        }
+    }
+    lines
+}
 
 impl Render for DiagnoseReport {
     fn tables(&self, view: View) -> Vec<Table> {
         let wide = view != View::Table;
         let ms = |v: Option<u64>| duration_cell(view, v);
-        let r = |v: Option<f64>| match view {
-            View::Csv => or_dash(v.map(|v| format!("{v:.3}"))),
-            _ => or_dash(v.map(rate)),
-        };
+        let r = |v: Option<f64>| rate_cell(view, v);
         let mut groups = Table {
             title: None,
             headers: vec![
@@ -153,21 +170,7 @@ impl Render for DiagnoseReport {
                 lines.push(String::new());
                 scope = Some(&f.group);
             }
-            lines.push(format!(
-                "{:<5} {}: {}",
-                f.severity.as_str().to_uppercase(),
-                f.group.as_deref().unwrap_or("cluster"),
-                f.symptom
-            ));
-            for (label, text) in [
-                ("evidence", &f.evidence),
-                ("cause", &f.cause),
-                ("remedy", &f.remedy),
-            ] {
-                if !text.is_empty() {
-                    lines.push(format!("      {label:<9} {text}"));
-                }
-            }
+            lines.extend(finding_lines(f, true));
         }
         let mut blocks = vec![Block::Text(lines)];
         let mut tables = self.tables(view);

@@ -9,8 +9,10 @@ mod diagnosis;
 mod json;
 mod progress;
 pub mod prometheus;
+mod screen;
 mod table;
 pub mod views;
+mod watch;
 mod yaml;
 
 use std::io::Write;
@@ -18,8 +20,10 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::human::{compact_duration, or_dash};
+use crate::human::{compact_duration, or_dash, rate};
 pub use progress::Progress;
+pub use screen::Screen;
+pub use watch::sparkline;
 
 /// Every output format; commands accept the subset that suits them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -159,6 +163,14 @@ pub fn duration_cell(view: View, ms: Option<u64>) -> String {
     match view {
         View::Csv => or_dash(ms),
         _ => or_dash(ms.map(compact_duration)),
+    }
+}
+
+/// A rate cell: humanised for people (`3.4k/s`), records per second in CSV.
+pub fn rate_cell(view: View, r: Option<f64>) -> String {
+    match view {
+        View::Csv => or_dash(r.map(|v| format!("{v:.3}"))),
+        _ => or_dash(r.map(rate)),
     }
 }
 

@@ -18,3 +18,4 @@ mod hostile;
 mod lag;
 mod prometheus;
 mod serve;
+mod watch;

@@ -13,7 +13,7 @@ use super::state::Shared;
 use crate::cmd::diagnose::{take_sample, Window};
 use crate::cmd::{brokers, lag};
 use crate::config::Settings;
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use crate::kafka::Session;
 use crate::output::{Metric, Progress, Render};
 
@@ -49,6 +49,7 @@ pub fn spawn(
                         }
                     }
                     Err(e) => {
+                        cluster.forget_session_after(&e);
                         eprintln!(
                             "kbp: warning: cluster {}: refresh failed: {}",
                             shared.cluster_name(index),
@@ -76,6 +77,16 @@ struct Watched {
 }
 
 impl Watched {
+    /// After a failure of the cluster (unreachable, or an operation refused) the next
+    /// refresh connects anew, so no request from before an outage outlives it: librdkafka
+    /// 2.12 can abort the process on a coordinator request whose broker went away
+    /// (librdkafka#4605), as `--watch` does for the same reason.
+    fn forget_session_after(&mut self, e: &Error) {
+        if matches!(e.exit_code(), exit::UNREACHABLE | exit::KAFKA) {
+            self.session = None;
+        }
+    }
+
     /// `kbp diagnose`'s sample and cluster measurement, the window judged, as families.
     fn refresh(&mut self) -> Result<Vec<Metric>> {
         let session = match &self.session {
