@@ -90,8 +90,13 @@ impl Watched {
         )?;
         let sample = take_sample(session, &self.selection, &hidden)?;
         let measured = measurement.finish(session, &hidden)?;
-        let mut families = sample.lag.metrics().unwrap_or_default();
+        // Pushed first: the sample before it is reduced to a trace before anything is built.
         self.window.push(sample);
+        let mut families = self
+            .window
+            .latest()
+            .and_then(|s| s.lag.metrics())
+            .unwrap_or_default();
         let verdicts = self
             .window
             .judge(measured.report, &measured.topic_partitions, vec![]);
