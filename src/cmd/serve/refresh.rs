@@ -57,6 +57,7 @@ pub fn spawn(
                         shared.failed(index, started.elapsed());
                     }
                 }
+                crate::sys::release_free_memory();
                 let next = interval.saturating_sub(started.elapsed());
                 match stopped.recv_timeout(next) {
                     Err(RecvTimeoutError::Timeout) => {}

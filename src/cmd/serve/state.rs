@@ -93,8 +93,8 @@ impl Health {
 struct Encoded {
     name: &'static str,
     header: Bytes,
-    /// Labelled with `cluster`; empty when the family has no samples.
-    samples: Bytes,
+    /// Labelled with `cluster`, in chunks; empty when the family has no samples.
+    samples: Vec<Bytes>,
 }
 
 struct Cluster {
@@ -155,7 +155,7 @@ impl Shared {
             .map(|e| Encoded {
                 name: e.name,
                 header: Bytes::from(e.header),
-                samples: Bytes::from(e.samples),
+                samples: e.samples.into_iter().map(Bytes::from).collect(),
             })
             .collect();
         *c.families.lock().unwrap_or_else(|p| p.into_inner()) = families;
@@ -214,12 +214,7 @@ impl Shared {
                 continue;
             }
             page.push(parts[0].header.clone());
-            page.extend(
-                parts
-                    .iter()
-                    .filter(|f| !f.samples.is_empty())
-                    .map(|f| f.samples.clone()),
-            );
+            page.extend(parts.iter().flat_map(|f| f.samples.iter().cloned()));
         }
         *self.page.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(page);
         Ok(())
