@@ -39,6 +39,10 @@ pub use types::*;
 
 /// Most admin requests kbp keeps in flight at once (one ListConsumerGroupOffsets per group).
 const MAX_IN_FLIGHT: usize = 1000;
+/// From this many groups on, committed offsets are asked in batches: below it one call per
+/// group costs a few ms, and librdkafka's mock cluster (the demo) answers OffsetFetch v8
+/// without the groups' commits.
+const BATCH_MIN: usize = 64;
 /// From this many classic groups on, one cluster-wide classic describe round is cheaper.
 const CLASSIC_ROUND_MIN: usize = 8;
 /// How often a measuring session's statistics callback fires; each window holds the round
@@ -367,15 +371,20 @@ impl Session {
     }
 
     /// Committed offsets of each group, of `partitions` only when given (as
-    /// [`Session::group_offsets_in`]): the groups [`Session::group_offsets_batched`]
-    /// answers, then the others one call per group through librdkafka.
+    /// [`Session::group_offsets_in`]): from [`BATCH_MIN`] groups on, the groups
+    /// [`Session::group_offsets_batched`] answers, then the others one call per group
+    /// through librdkafka.
     pub fn group_offsets_via(
         &self,
         groups: &[String],
         coordinators: &HashMap<&str, &Node>,
         partitions: Option<&[TopicPartition]>,
     ) -> Result<Vec<GroupOffsets>> {
-        let mut answered = self.group_offsets_batched(groups, coordinators, partitions);
+        let mut answered = if groups.len() >= BATCH_MIN {
+            self.group_offsets_batched(groups, coordinators, partitions)
+        } else {
+            HashMap::new()
+        };
         let rest: Vec<String> = groups
             .iter()
             .filter(|g| !answered.contains_key(g.as_str()))

@@ -110,7 +110,8 @@ fn group_offsets_many_groups_concurrently() {
 fn batched_group_offsets_match_one_call_per_group() {
     let topic = unique("adm-batch");
     create_topic(&topic, 3);
-    let groups: Vec<String> = (0..40)
+    // Enough groups for kbp to batch them (its BATCH_MIN is 64).
+    let groups: Vec<String> = (0..70)
         .map(|i| format!("{}-{i}", unique("adm-batch-g")))
         .collect();
     for (i, g) in groups.iter().enumerate().skip(1) {
