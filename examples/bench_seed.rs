@@ -1,10 +1,10 @@
 //! Seeds the state `bench/lag.sh` measures: topics `bench-lag-t0..t9` (8 partitions, 2,000
 //! records of 200 bytes each, about 460 KB per partition, timestamps spread over the 6 hours
-//! before the first seeding) and 1,000 consumer groups
-//! `bench-lag-g0000..g0999`; group i commits all 8 partitions of topic `t(i % 10)` at varied
-//! offsets, so there is real lag and ~8,000 committed positions to read for time lag.
+//! before the first seeding) and `KBP_BENCH_GROUPS` consumer groups (default 1,000:
+//! `bench-lag-g0000..g0999`); group i commits all 8 partitions of topic `t(i % 10)` at varied
+//! offsets, so there is real lag and 8 committed positions per group to read for time lag.
 //!
-//! Idempotent: when `bench-lag-g0999` (committed last) already has its 8 commits, and every
+//! Idempotent: when the last group (committed last) already has its 8 commits, and every
 //! topic holds its records, nothing is written. Records of another size (an older seeding)
 //! are an error: reseed a fresh broker (`bash scripts/kafka.sh stop --clean` on its run dir).
 //!
@@ -41,7 +41,8 @@ const PARTITIONS: i32 = 8;
 const RECORDS: i64 = 2_000;
 /// Payload bytes per record (plus a 5-byte key): a modest, realistic event size.
 const PAYLOAD_BYTES: usize = 200;
-const GROUPS: usize = 1_000;
+/// Consumer groups seeded unless `KBP_BENCH_GROUPS` says otherwise.
+const DEFAULT_GROUPS: usize = 1_000;
 const SPAN_MS: i64 = 6 * 3600 * 1000;
 const COMMIT_THREADS: usize = 8;
 
@@ -51,6 +52,20 @@ fn topic(t: usize) -> String {
 
 fn group(i: usize) -> String {
     format!("{PREFIX}-g{i:04}")
+}
+
+/// `KBP_BENCH_GROUPS`, else [`DEFAULT_GROUPS`].
+fn groups() -> usize {
+    match std::env::var("KBP_BENCH_GROUPS") {
+        Err(_) => DEFAULT_GROUPS,
+        Ok(v) => match v.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                eprintln!("bench_seed: KBP_BENCH_GROUPS={v}: expected a positive number of groups");
+                std::process::exit(2);
+            }
+        },
+    }
 }
 
 /// The committed offset of group `i` on partition `p`: spread over 0..=RECORDS, so lag goes
@@ -79,7 +94,7 @@ fn main() {
     let started = Instant::now();
     if seeded() {
         if hold.is_none() {
-            eprintln!("bench_seed: {bootstrap}: state already present ({GROUPS} groups {PREFIX}-g*, {TOPICS} topics {PREFIX}-t*), nothing to do");
+            eprintln!("bench_seed: {bootstrap}: state already present ({} groups {PREFIX}-g*, {TOPICS} topics {PREFIX}-t*), nothing to do", groups());
         }
     } else {
         seed_topics();
@@ -97,7 +112,7 @@ fn main() {
 
 /// The last group has its commits and every topic its records.
 fn seeded() -> bool {
-    let last = GROUPS - 1;
+    let last = groups() - 1;
     let consumer: BaseConsumer = config()
         .set("group.id", group(last))
         .set("enable.auto.commit", "false")
@@ -221,7 +236,7 @@ fn seed_topics() {
 /// the last group commits only after every other group has, so it marks completion.
 fn seed_groups() {
     let next = AtomicUsize::new(0);
-    let last = GROUPS - 1;
+    let last = groups() - 1;
     std::thread::scope(|s| {
         for _ in 0..COMMIT_THREADS {
             s.spawn(|| loop {
@@ -234,7 +249,7 @@ fn seed_groups() {
         }
     });
     commit_group(last);
-    eprintln!("bench_seed: {GROUPS} groups committed");
+    eprintln!("bench_seed: {} groups committed", last + 1);
 }
 
 fn commit_group(i: usize) {

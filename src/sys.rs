@@ -1,8 +1,9 @@
-//! The two POSIX calls std does not offer, behind safe functions.
+//! The C library calls std does not offer, behind safe functions.
 //!
 //! The stdout sink counts a record as processed once the reader has taken it out of the
 //! pipe, which needs the pipe's unread byte count (the FIONREAD ioctl) and whether its
-//! reader is gone (poll). Everything else (`fstat`, signals…) comes from std.
+//! reader is gone (poll); `kbp serve` gives freed memory back after each refresh
+//! (`malloc_trim`). Everything else (`fstat`, signals…) comes from std.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 
@@ -25,6 +26,17 @@ pub fn peer_gone(fd: BorrowedFd<'_>) -> bool {
     // SAFETY: one valid pollfd for an fd open for the borrow; a zero timeout never blocks.
     let ready = unsafe { libc::poll(&mut pfd, 1, 0) };
     ready > 0 && pfd.revents & (libc::POLLERR | libc::POLLHUP) != 0
+}
+
+/// Hands the memory malloc holds free back to the system (glibc's `malloc_trim`). `kbp
+/// serve` calls it after each refresh, whose tens of MB of temporary data would otherwise
+/// stay resident between refreshes; a no-op with other C libraries.
+pub fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointer; it only walks malloc's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use regex::Regex;
 use crate::cli::{DiagnoseArgs, FailOn};
 use crate::cmd::brokers::{self, Measurement};
 use crate::cmd::lag;
+use crate::diagnose::history::{Index, Look, Trace};
 use crate::diagnose::{self, MemberView, Sample};
 use crate::error::{Error, Result};
 use crate::human::compact_duration;
@@ -142,18 +143,21 @@ pub fn take_sample(session: &Session, sel: &lag::Selection, progress: &Progress)
 
 /// The samples of the last `span`: the rolling window that `kbp serve` and `--watch` judge
 /// with exactly `kbp diagnose`'s rules ([`build`]). Older samples are dropped as new ones
-/// come, so memory follows the number of groups and partitions, not the time running.
+/// come, so memory follows the number of groups and partitions, not the time running; and
+/// all but the newest are kept as [`Trace`]s, only what the rules read of them.
 #[derive(Debug)]
 pub struct Window {
     span: Duration,
-    samples: VecDeque<Sample>,
+    older: VecDeque<Trace>,
+    latest: Option<Sample>,
 }
 
 impl Window {
     pub fn new(span: Duration) -> Window {
         Window {
             span,
-            samples: VecDeque::new(),
+            older: VecDeque::new(),
+            latest: None,
         }
     }
 
@@ -161,28 +165,61 @@ impl Window {
     /// just before the span stays, so a window always covers the whole span.
     pub fn push(&mut self, sample: Sample) {
         let start = sample.t_ms.saturating_sub(self.span.as_millis() as u64);
-        self.samples.push_back(sample);
-        while self.samples.len() > 2 && self.samples[1].t_ms <= start {
-            self.samples.pop_front();
+        if let Some(previous) = self.latest.take() {
+            let trace = Trace::of(previous, &sample, self.older.back());
+            self.older.push_back(trace);
+        }
+        self.latest = Some(sample);
+        // The window's second sample is older[1] while two or more traces are kept.
+        while self.older.len() > 1 && self.older[1].t_ms <= start {
+            self.older.pop_front();
         }
     }
 
-    pub fn samples(&mut self) -> &[Sample] {
-        self.samples.make_contiguous()
+    fn latest_t(&self) -> Option<u64> {
+        self.latest.as_ref().map(|s| s.t_ms)
+    }
+
+    /// When each sample of the window was taken, oldest first.
+    pub fn times(&self) -> Vec<u64> {
+        self.older
+            .iter()
+            .map(|t| t.t_ms)
+            .chain(self.latest_t())
+            .collect()
     }
 
     pub fn latest(&self) -> Option<&Sample> {
-        self.samples.back()
+        self.latest.as_ref()
     }
 
     /// `kbp diagnose`'s report over the window.
     pub fn judge(
-        &mut self,
+        &self,
         cluster: BrokersReport,
         topic_partitions: &BTreeMap<String, usize>,
         notes: Vec<String>,
     ) -> DiagnoseReport {
-        build(self.samples(), cluster, topic_partitions, notes)
+        let newest = self.latest.as_ref().map(Index::new);
+        let mut names: BTreeSet<&str> = self.older.iter().flat_map(Trace::group_names).collect();
+        if let Some(s) = &self.latest {
+            names.extend(s.lag.groups.iter().map(|g| g.group.as_str()));
+        }
+        let looks = |g: &str| -> Vec<Look> {
+            self.older
+                .iter()
+                .filter_map(|t| t.look(g))
+                .chain(newest.as_ref().and_then(|i| i.look(g)))
+                .collect()
+        };
+        assemble(
+            names,
+            looks,
+            &self.times(),
+            cluster,
+            topic_partitions,
+            notes,
+        )
     }
 }
 
@@ -236,10 +273,25 @@ pub fn build(
         .iter()
         .flat_map(|s| s.lag.groups.iter().map(|g| g.group.as_str()))
         .collect();
+    let indexed: Vec<Index> = samples.iter().map(Index::new).collect();
+    let looks = |g: &str| -> Vec<Look> { indexed.iter().filter_map(|i| i.look(g)).collect() };
+    let times: Vec<u64> = samples.iter().map(|s| s.t_ms).collect();
+    assemble(names, looks, &times, cluster, topic_partitions, notes)
+}
+
+/// The report from each group's looks over samples taken at `times`.
+fn assemble<'a>(
+    names: BTreeSet<&str>,
+    looks: impl Fn(&str) -> Vec<Look<'a>>,
+    times: &[u64],
+    cluster: BrokersReport,
+    topic_partitions: &BTreeMap<String, usize>,
+    notes: Vec<String>,
+) -> DiagnoseReport {
     let mut groups = Vec::new();
     let mut findings = Vec::new();
     for g in names {
-        if let Some((d, f)) = diagnose::group::diagnose(g, samples, topic_partitions) {
+        if let Some((d, f)) = diagnose::group::judge(g, &looks(g), topic_partitions) {
             groups.push(d);
             findings.extend(f);
         }
@@ -252,12 +304,12 @@ pub fn build(
             .then_with(|| b.status.rank().cmp(&a.status.rank()))
             .then_with(|| a.group.cmp(&b.group))
     });
-    let first = samples.first().map_or(0, |s| s.t_ms);
-    let last = samples.last().map_or(0, |s| s.t_ms);
+    let first = times.first().copied().unwrap_or(0);
+    let last = times.last().copied().unwrap_or(0);
     DiagnoseReport {
         timestamp_ms: last,
         window_ms: last.saturating_sub(first),
-        samples: samples.len(),
+        samples: times.len(),
         worst: findings
             .iter()
             .map(|f| f.severity)
@@ -376,18 +428,191 @@ mod tests {
         for t in (0..=60).step_by(5) {
             w.push(at(t * 1000));
         }
-        let kept: Vec<u64> = w.samples().iter().map(|s| s.t_ms / 1000).collect();
+        let kept: Vec<u64> = w.times().iter().map(|t| t / 1000).collect();
         // 50 stays: the window starts at 50 and must cover it.
         assert_eq!(kept, vec![50, 55, 60]);
         let mut w = Window::new(Duration::from_secs(10));
         w.push(at(0));
         w.push(at(60_000));
         assert_eq!(
-            w.samples().len(),
+            w.times().len(),
             2,
             "two samples make a trend, however far apart"
         );
         assert_eq!(w.latest().map(|s| s.t_ms), Some(60_000));
+    }
+
+    /// Sample `i` of a cluster whose groups change over the window: `gone` leaves after
+    /// sample 2, `late` comes at sample 3, `churn` changes members and state, `moved`
+    /// changes partitions, and `hidden` is not described in sample 1.
+    fn changing(i: u64) -> Sample {
+        use crate::report::lag::{GroupLag, LagReport, PartitionLag};
+        let row = |topic: &str, p: i32, committed: Option<i64>, end: i64, owner: Option<&str>| {
+            PartitionLag {
+                topic: topic.into(),
+                partition: p,
+                current_offset: committed,
+                log_start_offset: Some(0),
+                log_end_offset: Some(end),
+                lag: committed.map(|c| (end - c).max(0) as u64),
+                time_lag_ms: committed.map(|c| if c >= end { 0 } else { 500 }),
+                records_lost: None,
+                consumer_id: owner.map(|o| format!("id-{o}")),
+                host: owner.map(|_| "/127.0.0.1".into()),
+                client_id: owner.map(String::from),
+            }
+        };
+        let group =
+            |name: &str, state: &str, members: usize, partitions: Vec<PartitionLag>| GroupLag {
+                group: name.into(),
+                state: state.into(),
+                protocol: "classic".into(),
+                coordinator: None,
+                members,
+                described: true,
+                total_lag: partitions.iter().filter_map(|p| p.lag).sum(),
+                max_time_lag_ms: partitions.iter().filter_map(|p| p.time_lag_ms).max(),
+                unowned_partitions: partitions
+                    .iter()
+                    .filter(|p| p.consumer_id.is_none())
+                    .count(),
+                records_lost: 0,
+                partitions,
+            };
+        let n = i as i64;
+        let mut groups = vec![
+            group(
+                "steady",
+                "Stable",
+                1,
+                vec![
+                    row("t", 0, Some(10 * n), 100 + 20 * n, Some("a")),
+                    row("t", 1, Some(5), 50, Some("a")),
+                ],
+            ),
+            group(
+                "churn",
+                if i % 2 == 0 {
+                    "Stable"
+                } else {
+                    "PreparingRebalance"
+                },
+                1,
+                vec![row("t", 0, Some(3 * n), 100 + 20 * n, Some("b"))],
+            ),
+            group(
+                "moved",
+                "Empty",
+                0,
+                if i < 2 {
+                    vec![
+                        row("t", 0, Some(1), 100 + 20 * n, None),
+                        row("u", 0, Some(0), 7, None),
+                    ]
+                } else {
+                    vec![
+                        row("u", 0, Some(n), 7, None),
+                        row("t", 0, Some(1), 100 + 20 * n, None),
+                    ]
+                },
+            ),
+            group("hidden", "Empty", 0, vec![row("u", 0, None, 7, None)]),
+        ];
+        if i <= 2 {
+            groups.push(group(
+                "gone",
+                "Empty",
+                0,
+                vec![row("t", 1, Some(n), 50, None)],
+            ));
+        }
+        if i >= 3 {
+            groups.push(group(
+                "late",
+                "Empty",
+                0,
+                vec![row("t", 1, Some(40), 50, None)],
+            ));
+        }
+        let members = [
+            (
+                "steady",
+                vec![MemberView {
+                    id: "id-a".into(),
+                    client_id: "a".into(),
+                    partitions: 2,
+                }],
+            ),
+            (
+                "churn",
+                vec![MemberView {
+                    id: format!("id-b{}", i % 2),
+                    client_id: "b".into(),
+                    partitions: 1,
+                }],
+            ),
+        ];
+        Sample {
+            t_ms: 1_000 * i,
+            lag: LagReport {
+                timestamp_ms: 1_000 * i,
+                groups,
+                warnings: vec![],
+            },
+            members: members
+                .into_iter()
+                .map(|(g, m)| (g.to_string(), m))
+                .collect(),
+            undescribed: if i == 1 {
+                vec!["hidden".into()]
+            } else {
+                vec![]
+            },
+        }
+    }
+
+    #[test]
+    fn a_window_of_traces_judges_as_the_full_samples_do() {
+        let cluster = || {
+            brokers::build(
+                None,
+                &[],
+                &[],
+                &Default::default(),
+                Default::default(),
+                None,
+                vec![],
+            )
+        };
+        let tp: BTreeMap<String, usize> = [("t".to_string(), 2), ("u".to_string(), 1)].into();
+        // The cluster part carries the time it was built at.
+        let json = |mut r: DiagnoseReport| {
+            r.cluster.timestamp_ms = 0;
+            serde_json::to_string_pretty(&r).unwrap()
+        };
+        let samples: Vec<Sample> = (0..6).map(changing).collect();
+        let mut w = Window::new(Duration::from_secs(60));
+        for (i, s) in samples.iter().enumerate() {
+            w.push(s.clone());
+            let want = build(&samples[..=i], cluster(), &tp, vec![]);
+            let got = json(w.judge(cluster(), &tp, vec![]));
+            assert!(got == json(want), "after sample {i}: {got}");
+        }
+        let r = w.judge(cluster(), &tp, vec![]);
+        let names: Vec<&str> = r.groups.iter().map(|g| g.group.as_str()).collect();
+        assert!(
+            names.contains(&"gone") && names.contains(&"late"),
+            "{names:?}"
+        );
+        assert!(r.groups.iter().any(|g| g.membership_changes > 0));
+        // A window that drops its oldest samples judges the ones it kept.
+        let mut w = Window::new(Duration::from_secs(2));
+        for s in &samples {
+            w.push(s.clone());
+        }
+        assert_eq!(w.times(), vec![3_000, 4_000, 5_000]);
+        let want = build(&samples[3..], cluster(), &tp, vec![]);
+        assert!(json(w.judge(cluster(), &tp, vec![])) == json(want));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! and the watch goes on: only Ctrl-C, a closed stdout or a usage error end it.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::cli::{DiagnoseArgs, GlobalArgs, LagArgs, WatchSort};
@@ -145,6 +145,7 @@ fn watch(
 ) -> Result<()> {
     let mut window = Window::new(spec.span);
     let mut session: Option<Session> = None;
+    let mut recent: VecDeque<Sample> = VecDeque::with_capacity(TREND + 1);
     let mut next = Instant::now();
     for n in 1.. {
         let wait = next.saturating_duration_since(Instant::now());
@@ -163,7 +164,16 @@ fn watch(
             report
         });
         match outcome {
-            Ok(report) => screen.show(&frame(report, window.samples(), spec, n))?,
+            Ok(report) => {
+                // The window keeps only its newest sample whole; the trend needs a few.
+                if let Some(latest) = window.latest() {
+                    recent.push_back(latest.clone());
+                }
+                while recent.len() > TREND {
+                    recent.pop_front();
+                }
+                screen.show(&frame(report, recent.make_contiguous(), spec, n))?
+            }
             Err(e) if e.exit_code() == exit::USAGE => return Err(e),
             Err(e) => {
                 if matches!(e.exit_code(), exit::UNREACHABLE | exit::KAFKA) {
@@ -418,11 +428,12 @@ mod tests {
 
     fn watched(n: u64, spec: &Spec) -> WatchFrame {
         let mut w = Window::new(spec.span);
-        for s in samples(n) {
+        let all = samples(n);
+        for s in all.clone() {
             w.push(s);
         }
         let report = w.judge(unmeasured(), &BTreeMap::new(), vec![]);
-        frame(report, w.samples(), spec, n)
+        frame(report, &all[all.len().saturating_sub(TREND)..], spec, n)
     }
 
     #[test]

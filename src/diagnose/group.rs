@@ -5,11 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::history::{self, Look};
 use super::trend::{self, Context, Point};
 use super::{list_some, percent, MemberView, Sample};
 use crate::human::{compact_duration, or_dash, rate};
 use crate::report::diagnosis::{Finding, GroupDiagnosis, PartitionDiagnosis, Severity, Status};
-use crate::report::lag::{GroupLag, PartitionLag};
 
 /// A hot partition holds at least this share of its topic's lag or traffic...
 const HOT_SHARE: f64 = 0.5;
@@ -23,28 +23,29 @@ const SLOWER_BY: f64 = 1.05;
 /// Rebalance churn: this many membership changes or unstable samples in one window.
 const CHURN_MIN: usize = 2;
 
-/// One group's samples, oldest first: the group's rows and members where it was seen.
-struct Seen<'a> {
-    rows: Vec<(u64, &'a GroupLag, Option<&'a [MemberView]>)>,
-}
-
+/// The group over `samples` (found by a scan: for a few samples; a window uses [`judge`]).
 pub fn diagnose(
     group: &str,
     samples: &[Sample],
     topic_partitions: &BTreeMap<String, usize>,
 ) -> Option<(GroupDiagnosis, Vec<Finding>)> {
-    let seen = Seen {
-        rows: samples
-            .iter()
-            .filter_map(|s| {
-                let g = s.lag.groups.iter().find(|g| g.group == group)?;
-                let members = (!s.undescribed.iter().any(|u| u == group))
-                    .then(|| s.members.get(group).map_or(&[][..], |m| m.as_slice()));
-                Some((s.t_ms, g, members))
-            })
-            .collect(),
-    };
-    let &(_, last, last_members) = seen.rows.last()?;
+    let looks: Vec<Look> = samples
+        .iter()
+        .filter_map(|s| history::look(s, group))
+        .collect();
+    judge(group, &looks, topic_partitions)
+}
+
+/// The group from its looks, oldest first: the samples that showed it. None when there
+/// are none, or when the newest is not a full row (a window keeps those in full).
+pub fn judge(
+    group: &str,
+    looks: &[Look],
+    topic_partitions: &BTreeMap<String, usize>,
+) -> Option<(GroupDiagnosis, Vec<Finding>)> {
+    let newest = looks.last()?;
+    let last = newest.rows.full()?;
+    let last_members = newest.members;
     let mut parts = Vec::new();
     let mut trends = Vec::new();
     let owned_topics: BTreeSet<&str> = last
@@ -53,17 +54,16 @@ pub fn diagnose(
         .filter(|p| p.consumer_id.is_some())
         .map(|p| p.topic.as_str())
         .collect();
-    for p in &last.partitions {
-        let points: Vec<Point> = seen
-            .rows
+    for (i, p) in last.partitions.iter().enumerate() {
+        let points: Vec<Point> = looks
             .iter()
-            .filter_map(|(t, g, _)| {
-                let r = row(g, &p.topic, p.partition)?;
+            .filter_map(|l| {
+                let (committed, end, lag) = l.rows.offsets(i, &p.topic, p.partition)?;
                 Some(Point {
-                    t_ms: *t,
-                    committed: r.current_offset,
-                    end: r.log_end_offset,
-                    lag: r.lag,
+                    t_ms: l.t_ms,
+                    committed,
+                    end,
+                    lag,
                 })
             })
             .collect();
@@ -116,7 +116,7 @@ pub fn diagnose(
         .max_by_key(|s| s.rank())
         .unwrap_or(Status::CaughtUp);
 
-    let (membership_changes, unstable_samples, unstable_states) = churn(&seen);
+    let (membership_changes, unstable_samples, unstable_states) = churn(looks);
     let idle: Vec<&MemberView> = last_members
         .unwrap_or(&[])
         .iter()
@@ -154,23 +154,12 @@ pub fn diagnose(
     f.extend(unowned(&d));
     f.extend(idle_members(&d, &idle, topic_partitions));
     f.extend(hot_partitions(&d));
-    f.extend(rebalance_churn(
-        &d,
-        seen.rows.len(),
-        &unstable_states,
-        span_ms,
-    ));
+    f.extend(rebalance_churn(&d, looks.len(), &unstable_states, span_ms));
     if f.iter().all(|x| x.severity == Severity::Ok) {
         f.push(lag_summary(&d, span_ms));
     }
     d.severity = f.iter().map(|x| x.severity).max().unwrap_or(Severity::Ok);
     Some((d, f))
-}
-
-fn row<'a>(g: &'a GroupLag, topic: &str, partition: i32) -> Option<&'a PartitionLag> {
-    g.partitions
-        .iter()
-        .find(|r| r.topic == topic && r.partition == partition)
 }
 
 /// Catch-up time at current rates: lag / (consume − produce).
@@ -189,11 +178,10 @@ pub fn eta(lag: u64, produce: Option<f64>, consume: Option<f64>) -> (Option<u64>
 }
 
 /// Joins plus leaves between consecutive described samples, and the unstable samples.
-fn churn(seen: &Seen) -> (usize, usize, Vec<String>) {
-    let described: Vec<(&GroupLag, &[MemberView])> = seen
-        .rows
+fn churn(looks: &[Look]) -> (usize, usize, Vec<String>) {
+    let described: Vec<(&str, &[MemberView])> = looks
         .iter()
-        .filter_map(|(_, g, m)| Some((*g, (*m)?)))
+        .filter_map(|l| Some((l.rows.state(), l.members?)))
         .collect();
     let ids = |m: &[MemberView]| -> BTreeSet<String> { m.iter().map(|m| m.id.clone()).collect() };
     let changes = described
@@ -202,8 +190,8 @@ fn churn(seen: &Seen) -> (usize, usize, Vec<String>) {
         .sum();
     let unstable: Vec<String> = described
         .iter()
-        .map(|(g, _)| g.state.clone())
-        .filter(|s| s == "PreparingRebalance" || s == "CompletingRebalance")
+        .filter(|(s, _)| *s == "PreparingRebalance" || *s == "CompletingRebalance")
+        .map(|(s, _)| s.to_string())
         .collect();
     (changes, unstable.len(), unstable)
 }
@@ -719,7 +707,7 @@ fn lag_summary(d: &GroupDiagnosis, span_ms: u64) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::lag::LagReport;
+    use crate::report::lag::{GroupLag, LagReport, PartitionLag};
 
     /// A partition row: (topic, partition, committed, end, owner).
     type Row<'a> = (&'a str, i32, Option<i64>, i64, Option<&'a str>);

@@ -7,6 +7,7 @@
 
 pub mod cluster;
 pub mod group;
+pub mod history;
 pub mod metrics;
 pub mod trend;
 

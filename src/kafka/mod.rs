@@ -11,12 +11,13 @@ pub mod consumer;
 mod context;
 pub mod mock;
 mod native;
+mod offset_fetch;
 mod preflight;
 pub mod producer;
 mod timestamps;
 pub mod types;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -38,6 +39,10 @@ pub use types::*;
 
 /// Most admin requests kbp keeps in flight at once (one ListConsumerGroupOffsets per group).
 const MAX_IN_FLIGHT: usize = 1000;
+/// From this many groups on, committed offsets are asked in batches: below it one call per
+/// group costs a few ms, and librdkafka's mock cluster (the demo) answers OffsetFetch v8
+/// without the groups' commits.
+const BATCH_MIN: usize = 64;
 /// From this many classic groups on, one cluster-wide classic describe round is cheaper.
 const CLASSIC_ROUND_MIN: usize = 8;
 /// How often a measuring session's statistics callback fires; each window holds the round
@@ -363,6 +368,107 @@ impl Session {
             .collect();
         out.extend(self.describe_groups(&rest)?);
         Ok(out)
+    }
+
+    /// Committed offsets of each group, of `partitions` only when given (as
+    /// [`Session::group_offsets_in`]): from [`BATCH_MIN`] groups on, the groups
+    /// [`Session::group_offsets_batched`] answers, then the others one call per group
+    /// through librdkafka.
+    pub fn group_offsets_via(
+        &self,
+        groups: &[String],
+        coordinators: &HashMap<&str, &Node>,
+        partitions: Option<&[TopicPartition]>,
+    ) -> Result<Vec<GroupOffsets>> {
+        let mut answered = if groups.len() >= BATCH_MIN {
+            self.group_offsets_batched(groups, coordinators, partitions)
+        } else {
+            HashMap::new()
+        };
+        let rest: Vec<String> = groups
+            .iter()
+            .filter(|g| !answered.contains_key(g.as_str()))
+            .cloned()
+            .collect();
+        let mut others: HashMap<String, GroupOffsets> = match (rest.is_empty(), partitions) {
+            (true, _) => vec![],
+            (false, None) => self.group_offsets(&rest)?,
+            (false, Some(p)) => self.group_offsets_in(&rest, p)?,
+        }
+        .into_iter()
+        .map(|g| (g.group.clone(), g))
+        .collect();
+        Ok(groups
+            .iter()
+            .filter_map(|g| match answered.remove(g.as_str()) {
+                Some(mut offsets) => {
+                    if partitions.is_some() {
+                        offsets.retain(|(_, o)| o.is_some());
+                    }
+                    Some(GroupOffsets {
+                        group: g.clone(),
+                        offsets: Ok(offsets),
+                    })
+                }
+                None => others.remove(g.as_str()),
+            })
+            .collect())
+    }
+
+    /// Committed offsets (every partition with a commit, `None` where `partitions` names
+    /// one without) of the groups whose coordinator `coordinators` names (from their
+    /// descriptions): one OffsetFetch per coordinator and [`offset_fetch::GROUPS_PER_REQUEST`]
+    /// groups, coordinators in parallel, when the listener is plaintext. Only the groups
+    /// answered without an error are in the map.
+    pub fn group_offsets_batched(
+        &self,
+        groups: &[String],
+        coordinators: &HashMap<&str, &Node>,
+        partitions: Option<&[TopicPartition]>,
+    ) -> HashMap<String, Vec<(TopicPartition, Option<i64>)>> {
+        let mut answered = HashMap::new();
+        if !self.plaintext() {
+            return answered;
+        }
+        let mut by_node: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for g in groups {
+            if let Some(node) = coordinators.get(g.as_str()) {
+                by_node.entry(node.address()).or_default().push(g);
+            }
+        }
+        let timeout = self.settings.timeout;
+        let fetched: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = by_node
+                .iter()
+                .map(|(address, gs)| {
+                    scope
+                        .spawn(move || offset_fetch::fetch(address, gs, partitions, "kbp", timeout))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join()).collect()
+        });
+        for (result, address) in fetched.into_iter().zip(by_node.keys()) {
+            match result {
+                Ok(Ok(found)) => answered.extend(found),
+                // Those groups are left to librdkafka.
+                Ok(Err(e)) if self.settings.verbose => {
+                    eprintln!("kbp: batched OffsetFetch to {address}: {e}")
+                }
+                _ => {}
+            }
+        }
+        answered
+    }
+
+    /// Whether the session's listener is plaintext (no TLS, no SASL): then kbp may open
+    /// connections of its own ([`offset_fetch`]).
+    fn plaintext(&self) -> bool {
+        self.settings
+            .properties
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "security.protocol")
+            .is_none_or(|(_, v)| v.eq_ignore_ascii_case("plaintext"))
     }
 
     /// Committed offsets of each group; up to [`MAX_IN_FLIGHT`] requests run concurrently.

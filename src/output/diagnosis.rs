@@ -1,6 +1,8 @@
 //! How `kbp diagnose` and `kbp brokers` look on a terminal: findings as prose (worst
 //! first, grouped by group, each with evidence, cause and remedy), then the tables.
 
+use std::fmt::Write as _;
+
 use super::{duration_cell, rate_cell, Block, Metric, Render, Table, View};
 use crate::human::{compact_duration, or_dash};
 use crate::report::brokers::BrokersReport;
@@ -200,28 +202,51 @@ impl Render for DiagnoseReport {
 
     /// The verdicts, rates and ETA of each group: `kbp serve` exports them beside the lag.
     fn metrics(&self) -> Option<Vec<Metric>> {
-        let group = |g: &str| vec![("consumergroup", g.to_string())];
-        let mut status = Vec::new();
-        let mut partition_status = Vec::new();
-        let (mut produce, mut consume, mut eta, mut lost) = (vec![], vec![], vec![], vec![]);
+        const GROUP: &[&str] = &["consumergroup"];
+        let mut status = Metric::new(
+            "kbp_group_status",
+            "1 for the group's verdict over the window (kbp diagnose's status): CAUGHT-UP, OK, WARN, STALL, STOP, REWIND or UNKNOWN.",
+            &["consumergroup", "status"],
+        );
+        let mut partition_status = Metric::new(
+            "kbp_partition_status",
+            "1 for the partition's verdict over the window (kbp diagnose's status).",
+            &["consumergroup", "topic", "partition", "status"],
+        );
+        let mut produce = Metric::new(
+            "kbp_group_produce_rate",
+            "Records per second written to the group's partitions over the window.",
+            GROUP,
+        );
+        let mut consume = Metric::new(
+            "kbp_group_consume_rate",
+            "Records per second the group's committed offsets advanced over the window.",
+            GROUP,
+        );
+        let mut eta = Metric::new(
+            "kbp_group_eta_seconds",
+            "Time to catch up at the window's rates: 0 when caught up, +Inf when it never will; absent when unknown.",
+            GROUP,
+        );
+        let mut lost = Metric::new(
+            "kbp_group_records_lost",
+            "Records deleted by retention before the group read them (committed offset below the log start).",
+            GROUP,
+        );
+        let mut number = String::new();
         for g in &self.groups {
-            let mut labels = group(&g.group);
-            labels.push(("status", g.status.as_str().to_string()));
-            status.push((labels, 1.0));
+            let group = g.group.as_str();
+            status.push(&[group, g.status.as_str()], 1.0);
             for p in &g.partitions {
-                let labels = vec![
-                    ("consumergroup", g.group.clone()),
-                    ("topic", p.topic.clone()),
-                    ("partition", p.partition.to_string()),
-                    ("status", p.status.as_str().to_string()),
-                ];
-                partition_status.push((labels, 1.0));
+                number.clear();
+                let _ = write!(number, "{}", p.partition);
+                partition_status.push(&[group, &p.topic, &number, p.status.as_str()], 1.0);
             }
             if let Some(r) = g.produce_rate {
-                produce.push((group(&g.group), r));
+                produce.push(&[group], r);
             }
             if let Some(r) = g.consume_rate {
-                consume.push((group(&g.group), r));
+                consume.push(&[group], r);
             }
             let seconds = match (g.eta_ms, g.eta.as_str()) {
                 (Some(ms), _) => Some(ms as f64 / 1000.0),
@@ -230,42 +255,11 @@ impl Render for DiagnoseReport {
                 _ => None,
             };
             if let Some(s) = seconds {
-                eta.push((group(&g.group), s));
+                eta.push(&[group], s);
             }
-            lost.push((group(&g.group), g.records_lost as f64));
+            lost.push(&[group], g.records_lost as f64);
         }
-        Some(vec![
-            Metric {
-                name: "kbp_group_status",
-                help: "1 for the group's verdict over the window (kbp diagnose's status): CAUGHT-UP, OK, WARN, STALL, STOP, REWIND or UNKNOWN.",
-                samples: status,
-            },
-            Metric {
-                name: "kbp_partition_status",
-                help: "1 for the partition's verdict over the window (kbp diagnose's status).",
-                samples: partition_status,
-            },
-            Metric {
-                name: "kbp_group_produce_rate",
-                help: "Records per second written to the group's partitions over the window.",
-                samples: produce,
-            },
-            Metric {
-                name: "kbp_group_consume_rate",
-                help: "Records per second the group's committed offsets advanced over the window.",
-                samples: consume,
-            },
-            Metric {
-                name: "kbp_group_eta_seconds",
-                help: "Time to catch up at the window's rates: 0 when caught up, +Inf when it never will; absent when unknown.",
-                samples: eta,
-            },
-            Metric {
-                name: "kbp_group_records_lost",
-                help: "Records deleted by retention before the group read them (committed offset below the log start).",
-                samples: lost,
-            },
-        ])
+        Some(vec![status, partition_status, produce, consume, eta, lost])
     }
 
     fn warnings(&self) -> &[String] {

@@ -19,36 +19,171 @@ use crate::error::{Error, Result};
 /// What `/metrics` answers with.
 pub const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
+/// Families to encode, each sample's labels led by `leading` when set.
 #[derive(Debug)]
-struct Families(Vec<Metric>);
+struct Families {
+    metrics: Vec<Metric>,
+    leading: Option<(&'static str, String)>,
+}
 
 impl Collector for Families {
     fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
-        for m in self.0.iter().filter(|m| !m.samples.is_empty()) {
+        for m in self.metrics.iter().filter(|m| !m.is_empty()) {
             let mut family = encoder.encode_descriptor(m.name, m.help, None, MetricType::Gauge)?;
-            for (labels, value) in &m.samples {
-                family.encode_family(labels)?.encode_gauge(value)?;
-            }
+            let mut result = Ok(());
+            m.for_each(|labels, value| {
+                if result.is_err() {
+                    return;
+                }
+                result = match &self.leading {
+                    Some((k, v)) => family
+                        .encode_family(&([(*k, v.as_str())], labels))
+                        .and_then(|mut e| e.encode_gauge(&value)),
+                    None => family
+                        .encode_family(&labels)
+                        .and_then(|mut e| e.encode_gauge(&value)),
+                };
+            });
+            result?;
         }
         Ok(())
     }
 }
 
+/// Only the HELP and TYPE lines of a family.
+#[derive(Debug)]
+struct Header {
+    name: &'static str,
+    help: &'static str,
+}
+
+impl Collector for Header {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        encoder
+            .encode_descriptor(self.name, self.help, None, MetricType::Gauge)
+            .map(drop)
+    }
+}
+
 /// The families as exposition text; families without samples are left out.
 pub fn text(metrics: Vec<Metric>) -> Result<String> {
+    encode_collector(Families {
+        metrics,
+        leading: None,
+    })
+}
+
+/// One family as exposition text, apart: its HELP and TYPE lines, and its samples.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    pub name: &'static str,
+    pub header: String,
+    /// The sample lines, in chunks of at most about [`CHUNK`] bytes (a family of tens of
+    /// MB is never copied into a bigger string as it grows); empty without samples.
+    pub samples: Vec<String>,
+}
+
+/// Size of the chunks [`encode_apart`] writes.
+pub const CHUNK: usize = 256 * 1024;
+
+/// A text sink of bounded chunks, each allocated once at its full size.
+#[derive(Default)]
+struct Chunks(Vec<String>);
+
+impl std::fmt::Write for Chunks {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let mut rest = s;
+        while !rest.is_empty() {
+            let room = match self.0.last() {
+                Some(c) => CHUNK.saturating_sub(c.len()),
+                None => 0,
+            };
+            if room == 0 {
+                self.0.push(String::with_capacity(CHUNK));
+                continue;
+            }
+            let mut cut = room.min(rest.len());
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            if cut == 0 {
+                // A character that does not fit: a fresh chunk takes it.
+                self.0.push(String::with_capacity(CHUNK));
+                continue;
+            }
+            let last = self.0.last_mut().expect("a chunk with room");
+            last.push_str(&rest[..cut]);
+            rest = &rest[cut..];
+        }
+        Ok(())
+    }
+}
+
+/// Each family encoded apart, every sample's labels led by `leading` (`kbp serve`'s
+/// `cluster`), so that families of several sources can be merged as text. Each family is
+/// dropped once encoded.
+pub fn encode_apart(metrics: Vec<Metric>, leading: (&'static str, &str)) -> Result<Vec<Encoded>> {
+    metrics
+        .into_iter()
+        .map(|m| {
+            let (name, help) = (m.name, m.help);
+            let header = encode_collector(Header { name, help })?;
+            let mut samples = Chunks::default();
+            encode_into(
+                &mut samples,
+                Families {
+                    metrics: vec![m],
+                    leading: Some((leading.0, leading.1.to_string())),
+                },
+            )?;
+            let mut samples = samples.0;
+            // The header is short, so it sits whole at the start of the first chunk.
+            match samples.first_mut() {
+                Some(first) if first.starts_with(&header) => {
+                    first.replace_range(..header.len(), "");
+                }
+                None => {}
+                Some(_) => {
+                    return Err(Error::Encoding {
+                        format: "Prometheus text",
+                        reason: format!("{name}: the samples do not follow the family's header"),
+                    })
+                }
+            }
+            samples.retain(|c| !c.is_empty());
+            Ok(Encoded {
+                name,
+                header,
+                samples,
+            })
+        })
+        .collect()
+}
+
+fn encode_collector(collector: impl Collector) -> Result<String> {
+    let mut out = String::new();
+    encode_into(&mut out, collector)?;
+    Ok(out)
+}
+
+fn encode_into(out: &mut impl std::fmt::Write, collector: impl Collector) -> Result<()> {
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(Families(metrics)));
-    encode(&registry)
+    registry.register_collector(Box::new(collector));
+    encode_registry(out, &registry)
 }
 
 /// Any registry (live counters and histograms too) as exposition text.
 pub fn encode(registry: &Registry) -> Result<String> {
     let mut out = String::new();
-    prometheus_text::encode(&mut out, registry).map_err(|e| Error::Encoding {
+    encode_registry(&mut out, registry)?;
+    Ok(out)
+}
+
+fn encode_registry(out: &mut impl std::fmt::Write, registry: &Registry) -> Result<()> {
+    prometheus_text::encode(out, registry).map_err(|e| Error::Encoding {
         format: "Prometheus text",
         reason: e.to_string(),
-    })?;
-    Ok(out)
+    })
 }
 
 pub fn write(metrics: Vec<Metric>, out: &mut dyn Write) -> Result<()> {
@@ -60,17 +195,24 @@ pub fn write(metrics: Vec<Metric>, out: &mut dyn Write) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn family(
+        name: &'static str,
+        labels: &'static [&'static str],
+        samples: &[(&[&str], f64)],
+    ) -> Metric {
+        let mut m = Metric::new(name, "Lag.", labels);
+        for (values, v) in samples {
+            m.push(values, *v);
+        }
+        m
+    }
+
     #[test]
     fn exposition_format() {
-        let m = |name, samples| Metric {
-            name,
-            help: "Lag.",
-            samples,
-        };
         let text = text(vec![
-            m("x_lag", vec![(vec![("group", "a\"b\\c\nd".into())], 3.0)]),
-            m("x_empty", vec![]),
-            m("x_eta_seconds", vec![(vec![], f64::INFINITY)]),
+            family("x_lag", &["group"], &[(&["a\"b\\c\nd"], 3.0)]),
+            family("x_empty", &["group"], &[]),
+            family("x_eta_seconds", &[], &[(&[], f64::INFINITY)]),
         ])
         .unwrap();
         assert_eq!(
@@ -78,5 +220,51 @@ mod tests {
             "# HELP x_lag Lag.\n# TYPE x_lag gauge\nx_lag{group=\"a\\\"b\\\\c\\nd\"} 3.0\n\
              # HELP x_eta_seconds Lag.\n# TYPE x_eta_seconds gauge\nx_eta_seconds +Inf\n"
         );
+    }
+
+    #[test]
+    fn families_apart_lead_with_the_label_and_join_to_the_same_text() {
+        let parts = || {
+            vec![
+                family(
+                    "x_lag",
+                    &["group", "partition"],
+                    &[(&["a", "0"], 3.0), (&["b", "1"], 4.0)],
+                ),
+                family("x_empty", &["group"], &[]),
+            ]
+        };
+        let apart = encode_apart(parts(), ("cluster", "c1")).unwrap();
+        assert_eq!(apart[0].header, "# HELP x_lag Lag.\n# TYPE x_lag gauge\n");
+        assert_eq!(
+            apart[0].samples.concat(),
+            "x_lag{cluster=\"c1\",group=\"a\",partition=\"0\"} 3.0\n\
+             x_lag{cluster=\"c1\",group=\"b\",partition=\"1\"} 4.0\n"
+        );
+        assert_eq!((apart[1].name, apart[1].samples.len()), ("x_empty", 0));
+        let whole: String = apart
+            .iter()
+            .filter(|e| !e.samples.is_empty())
+            .map(|e| format!("{}{}", e.header, e.samples.concat()))
+            .collect();
+        let plain = text(parts()).unwrap();
+        assert_eq!(whole.replace("cluster=\"c1\",", ""), plain);
+    }
+
+    #[test]
+    fn big_families_come_in_bounded_chunks_that_join_to_the_text() {
+        let n = 20_000;
+        let mut m = Metric::new("x_lag", "Lag.", &["group", "partition"]);
+        let names: Vec<String> = (0..n).map(|i| format!("grüppe-{i}")).collect();
+        for (i, g) in names.iter().enumerate() {
+            m.push(&[g, "7"], i as f64);
+        }
+        let plain = text(vec![m.clone()]).unwrap();
+        let apart = encode_apart(vec![m], ("cluster", "c")).unwrap();
+        let chunks = &apart[0].samples;
+        assert!(chunks.len() > 2, "{} chunks", chunks.len());
+        assert!(chunks.iter().all(|c| c.len() <= CHUNK && !c.is_empty()));
+        let joined = format!("{}{}", apart[0].header, chunks.concat());
+        assert_eq!(joined.replace("cluster=\"c\",", ""), plain);
     }
 }

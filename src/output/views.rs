@@ -1,6 +1,7 @@
 //! How each command's report looks as tables and metrics.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -148,102 +149,92 @@ impl Render for LagReport {
     }
 
     fn metrics(&self) -> Option<Vec<Metric>> {
-        let part = |g: &str, t: &str, p: i32| {
-            vec![
-                ("consumergroup", g.to_string()),
-                ("topic", t.to_string()),
-                ("partition", p.to_string()),
-            ]
-        };
-        let mut lag = Vec::new();
-        let mut current = Vec::new();
-        let mut time = Vec::new();
-        let mut sum = Vec::new();
-        let mut members = Vec::new();
-        let mut max_time = Vec::new();
+        const GROUP: &[&str] = &["consumergroup"];
+        const PART: &[&str] = &["consumergroup", "topic", "partition"];
+        const TOPIC_PART: &[&str] = &["topic", "partition"];
+        let mut lag = Metric::new(
+            "kafka_consumergroup_lag",
+            "Records the group is behind the log end, per partition.",
+            PART,
+        );
+        let mut sum = Metric::new(
+            "kafka_consumergroup_lag_sum",
+            "Records the group is behind, summed per topic.",
+            &["consumergroup", "topic"],
+        );
+        let mut current = Metric::new(
+            "kafka_consumergroup_current_offset",
+            "Committed offset of the group, per partition.",
+            PART,
+        );
+        let mut members = Metric::new(
+            "kafka_consumergroup_members",
+            "Members of the consumer group.",
+            GROUP,
+        );
+        let mut time = Metric::new(
+            "kafka_consumergroup_lag_seconds",
+            "Age of the oldest unconsumed record (now minus its timestamp), per partition.",
+            PART,
+        );
+        let mut max_time = Metric::new(
+            "kafka_consumergroup_max_lag_seconds",
+            "Age of the oldest unconsumed record over all of the group's partitions.",
+            GROUP,
+        );
+        let mut ends = Metric::new(
+            "kafka_topic_partition_current_offset",
+            "Log end offset of the partition (the next offset to be written).",
+            TOPIC_PART,
+        );
+        let mut starts = Metric::new(
+            "kafka_topic_partition_oldest_offset",
+            "Log start offset of the partition (the oldest offset still kept).",
+            TOPIC_PART,
+        );
         // Log offsets belong to the partition, whichever groups read it.
         let mut log: BTreeMap<(&str, i32), LogOffsets> = BTreeMap::new();
+        let mut number = String::new();
         for g in &self.groups {
+            let group = g.group.as_str();
             if g.described {
-                members.push((vec![("consumergroup", g.group.clone())], g.members as f64));
+                members.push(&[group], g.members as f64);
             }
             if let Some(t) = g.max_time_lag_ms {
-                max_time.push((vec![("consumergroup", g.group.clone())], t as f64 / 1000.0));
+                max_time.push(&[group], t as f64 / 1000.0);
             }
             for (topic, total) in lag_by_topic(g) {
-                sum.push((
-                    vec![
-                        ("consumergroup", g.group.clone()),
-                        ("topic", topic.to_string()),
-                    ],
-                    total as f64,
-                ));
+                sum.push(&[group, topic], total as f64);
             }
             for p in &g.partitions {
+                number.clear();
+                let _ = write!(number, "{}", p.partition);
+                let labels = [group, p.topic.as_str(), number.as_str()];
                 if let Some(l) = p.lag {
-                    lag.push((part(&g.group, &p.topic, p.partition), l as f64));
+                    lag.push(&labels, l as f64);
                 }
                 if let Some(c) = p.current_offset {
-                    current.push((part(&g.group, &p.topic, p.partition), c as f64));
+                    current.push(&labels, c as f64);
                 }
                 if let Some(t) = p.time_lag_ms {
-                    time.push((part(&g.group, &p.topic, p.partition), t as f64 / 1000.0));
+                    time.push(&labels, t as f64 / 1000.0);
                 }
                 let seen = log.entry((&p.topic, p.partition)).or_default();
                 seen.end = seen.end.or(p.log_end_offset);
                 seen.start = seen.start.or(p.log_start_offset);
             }
         }
-        let offsets = |pick: fn(&LogOffsets) -> Option<i64>| {
-            log.iter()
-                .filter_map(|((t, p), o)| {
-                    let labels = vec![("topic", t.to_string()), ("partition", p.to_string())];
-                    Some((labels, pick(o)? as f64))
-                })
-                .collect()
-        };
+        for ((t, p), o) in &log {
+            let partition = p.to_string();
+            if let Some(end) = o.end {
+                ends.push(&[t, &partition], end as f64);
+            }
+            if let Some(start) = o.start {
+                starts.push(&[t, &partition], start as f64);
+            }
+        }
         Some(vec![
-            Metric {
-                name: "kafka_consumergroup_lag",
-                help: "Records the group is behind the log end, per partition.",
-                samples: lag,
-            },
-            Metric {
-                name: "kafka_consumergroup_lag_sum",
-                help: "Records the group is behind, summed per topic.",
-                samples: sum,
-            },
-            Metric {
-                name: "kafka_consumergroup_current_offset",
-                help: "Committed offset of the group, per partition.",
-                samples: current,
-            },
-            Metric {
-                name: "kafka_consumergroup_members",
-                help: "Members of the consumer group.",
-                samples: members,
-            },
-            Metric {
-                name: "kafka_consumergroup_lag_seconds",
-                help:
-                    "Age of the oldest unconsumed record (now minus its timestamp), per partition.",
-                samples: time,
-            },
-            Metric {
-                name: "kafka_consumergroup_max_lag_seconds",
-                help: "Age of the oldest unconsumed record over all of the group's partitions.",
-                samples: max_time,
-            },
-            Metric {
-                name: "kafka_topic_partition_current_offset",
-                help: "Log end offset of the partition (the next offset to be written).",
-                samples: offsets(|o| o.end),
-            },
-            Metric {
-                name: "kafka_topic_partition_oldest_offset",
-                help: "Log start offset of the partition (the oldest offset still kept).",
-                samples: offsets(|o| o.start),
-            },
+            lag, sum, current, members, time, max_time, ends, starts,
         ])
     }
 

@@ -1,9 +1,10 @@
 //! The rdkafka-sys admin wrappers of `kbp::kafka::Session`, each against the real broker.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use kbp::config;
-use kbp::kafka::{GroupState, GroupType, OffsetSpec, Session, TopicPartition};
+use kbp::kafka::{GroupOffsets, GroupState, GroupType, Node, OffsetSpec, Session, TopicPartition};
 
 use crate::common::*;
 
@@ -100,6 +101,94 @@ fn group_offsets_many_groups_concurrently() {
     }
     let none = s.group_offsets(&[unique("adm-no-commits")]).unwrap();
     assert_eq!(none[0].offsets.as_ref().unwrap().len(), 0);
+}
+
+/// The batched OffsetFetch (one request per coordinator) gives what one librdkafka call per
+/// group gives: for groups with and without commits, with a partition filter, and for
+/// groups whose coordinator is unknown or unreachable (asked through librdkafka instead).
+#[test]
+fn batched_group_offsets_match_one_call_per_group() {
+    let topic = unique("adm-batch");
+    create_topic(&topic, 3);
+    // Enough groups for kbp to batch them (its BATCH_MIN is 64).
+    let groups: Vec<String> = (0..70)
+        .map(|i| format!("{}-{i}", unique("adm-batch-g")))
+        .collect();
+    for (i, g) in groups.iter().enumerate().skip(1) {
+        let commits: Vec<(&str, i32, i64)> = (0..(i % 3) as i32 + 1)
+            .map(|p| (topic.as_str(), p, (i * 10) as i64 + p as i64))
+            .collect();
+        commit(g, &commits);
+    }
+    let s = session();
+    let described = s.describe_groups(&groups).unwrap();
+    let coordinators: HashMap<&str, &Node> = described
+        .iter()
+        .filter_map(|d| Some((d.group.as_str(), d.coordinator.as_ref()?)))
+        .collect();
+    assert_eq!(coordinators.len(), groups.len(), "{described:?}");
+    let sorted = |mut v: Vec<GroupOffsets>| {
+        v.sort_by(|a, b| a.group.cmp(&b.group));
+        for g in &mut v {
+            if let Ok(o) = &mut g.offsets {
+                o.sort();
+            }
+        }
+        v
+    };
+    let one_by_one = sorted(s.group_offsets(&groups).unwrap());
+    let batched = s.group_offsets_batched(&groups, &coordinators, None);
+    assert_eq!(
+        batched.len(),
+        groups.len(),
+        "every group answered in the batch"
+    );
+    assert_eq!(
+        sorted(s.group_offsets_via(&groups, &coordinators, None).unwrap()),
+        one_by_one
+    );
+    let g5 = one_by_one.iter().find(|g| g.group == groups[5]).unwrap();
+    assert_eq!(g5.offsets.as_ref().unwrap().len(), 3, "{g5:?}");
+
+    let only = [
+        TopicPartition::new(&topic, 1),
+        TopicPartition::new(&topic, 2),
+    ];
+    let want = sorted(s.group_offsets_in(&groups, &only).unwrap());
+    assert_eq!(
+        sorted(
+            s.group_offsets_via(&groups, &coordinators, Some(&only))
+                .unwrap()
+        ),
+        want
+    );
+
+    // Without a coordinator, or with one that refuses connections: librdkafka's way.
+    let nowhere = Node {
+        id: 99,
+        host: "127.0.0.1".into(),
+        // A port nothing listens on once the listener is dropped.
+        port: std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port(),
+        rack: None,
+    };
+    let mut partly: HashMap<&str, &Node> = coordinators.clone();
+    partly.remove(groups[3].as_str());
+    for g in &groups[10..20] {
+        partly.insert(g, &nowhere);
+    }
+    let batched = s.group_offsets_batched(&groups, &partly, None);
+    assert_eq!(
+        batched.len(),
+        groups.len() - 11,
+        "only the reachable coordinator's groups"
+    );
+    assert_eq!(
+        sorted(s.group_offsets_via(&groups, &partly, None).unwrap()),
+        one_by_one
+    );
 }
 
 #[test]

@@ -5,12 +5,14 @@
 //! every partition at once, then read the records at the committed offsets for exact time
 //! lag. Everything this file decides about the answers is in `build.rs`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::build::{is_missing, no_group_matches, rows_of};
 use super::{Selection, Snapshot};
 use crate::error::{Error, Result};
-use crate::kafka::{GroupDescription, KafkaCode, OffsetSpec, RecordTime, Session, TopicPartition};
+use crate::kafka::{
+    GroupDescription, KafkaCode, Node, OffsetSpec, RecordTime, Session, TopicPartition,
+};
 use crate::output::Progress;
 
 /// All the cluster reads, in a fixed number of batched rounds.
@@ -110,11 +112,14 @@ pub fn gather_with(
         "fetching committed offsets of {} groups",
         names.len()
     ));
-    snap.offsets = if selected.is_empty() || sel.topic_regex.is_some() {
-        session.group_offsets(&names)?
-    } else {
-        session.group_offsets_in(&names, &selected)?
-    };
+    // The descriptions name each group's coordinator: asked directly, in batches.
+    let coordinators: HashMap<&str, &Node> = snap
+        .descriptions
+        .iter()
+        .filter_map(|d| Some((d.group.as_str(), d.coordinator.as_ref()?)))
+        .collect();
+    let only = (!selected.is_empty() && sel.topic_regex.is_none()).then_some(&selected[..]);
+    snap.offsets = session.group_offsets_via(&names, &coordinators, only)?;
 
     if !sel.groups.is_empty() {
         let missing: Vec<&str> = snap

@@ -58,6 +58,7 @@ pub fn spawn(
                         shared.failed(index, started.elapsed());
                     }
                 }
+                crate::sys::release_free_memory();
                 let next = interval.saturating_sub(started.elapsed());
                 match stopped.recv_timeout(next) {
                     Err(RecvTimeoutError::Timeout) => {}
@@ -101,8 +102,13 @@ impl Watched {
         )?;
         let sample = take_sample(session, &self.selection, &hidden)?;
         let measured = measurement.finish(session, &hidden)?;
-        let mut families = sample.lag.metrics().unwrap_or_default();
+        // Pushed first: the sample before it is reduced to a trace before anything is built.
         self.window.push(sample);
+        let mut families = self
+            .window
+            .latest()
+            .and_then(|s| s.lag.metrics())
+            .unwrap_or_default();
         let verdicts = self
             .window
             .judge(measured.report, &measured.topic_partitions, vec![]);

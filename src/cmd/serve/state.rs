@@ -1,12 +1,21 @@
-//! What `kbp serve` knows between refreshes: each cluster's last good metric families,
-//! their exposition text (rendered once per refresh, not per scrape), and kbp's own health.
+//! What `kbp serve` knows between refreshes: each cluster's last good metric families as
+//! exposition text (encoded once per refresh, not per scrape), and kbp's own health.
 //!
-//! Refreshers write, scrapes read. A scrape costs a copy of the rendered text plus the few
-//! health series, whatever the number of groups.
+//! Refreshers write, scrapes read. The page is a list of shared chunks (each family's
+//! header, then each cluster's samples of it), so a scrape copies none of its tens of MB:
+//! it costs the few health series, whatever the number of groups.
 
+use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
 
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -81,10 +90,18 @@ impl Health {
     }
 }
 
+/// One family of one cluster, encoded.
+struct Encoded {
+    name: &'static str,
+    header: Bytes,
+    /// Labelled with `cluster`, in chunks; empty when the family has no samples.
+    samples: Vec<Bytes>,
+}
+
 struct Cluster {
     name: String,
     /// The families of the last good refresh, labelled with `cluster`.
-    families: Mutex<Vec<Metric>>,
+    families: Mutex<Vec<Encoded>>,
     /// Epoch milliseconds of the last good refresh; 0 before the first.
     last_ok_ms: AtomicU64,
     /// Whether the last refresh failed.
@@ -93,7 +110,8 @@ struct Cluster {
 
 pub struct Shared {
     clusters: Vec<Cluster>,
-    rendered: RwLock<Arc<String>>,
+    /// The data part of `/metrics`: chunks shared with the clusters' families.
+    page: RwLock<Arc<Vec<Bytes>>>,
     health: Health,
     interval: Duration,
 }
@@ -116,7 +134,7 @@ impl Shared {
                     failing: false.into(),
                 })
                 .collect(),
-            rendered: RwLock::new(Arc::new(String::new())),
+            page: RwLock::new(Arc::new(Vec::new())),
             health,
             interval,
         }
@@ -131,13 +149,16 @@ impl Shared {
     }
 
     /// A good refresh: its families replace the cluster's (a deleted group's series go).
-    pub fn refreshed(&self, index: usize, mut families: Vec<Metric>, took: Duration) -> Result<()> {
+    pub fn refreshed(&self, index: usize, families: Vec<Metric>, took: Duration) -> Result<()> {
         let c = &self.clusters[index];
-        for m in &mut families {
-            for (labels, _) in &mut m.samples {
-                labels.insert(0, ("cluster", c.name.clone()));
-            }
-        }
+        let families = prometheus::encode_apart(families, ("cluster", &c.name))?
+            .into_iter()
+            .map(|e| Encoded {
+                name: e.name,
+                header: Bytes::from(e.header),
+                samples: e.samples.into_iter().map(Bytes::from).collect(),
+            })
+            .collect();
         *c.families.lock().unwrap_or_else(|p| p.into_inner()) = families;
         let now = crate::clock::now_ms();
         c.last_ok_ms.store(now, Ordering::Relaxed);
@@ -168,24 +189,40 @@ impl Shared {
             .observe(took.as_secs_f64());
     }
 
-    /// Every cluster's families, merged by name so each family is written once.
+    /// Every cluster's families, merged by name so each family is written once: in the
+    /// order they first appear, each cluster's samples in cluster order; a family without
+    /// samples in any cluster is left out. The clusters stay locked until the page is
+    /// swapped, so two refreshers cannot leave an older merge behind.
     fn render(&self) -> Result<()> {
-        let mut merged: Vec<Metric> = Vec::new();
-        for c in &self.clusters {
-            for m in c.families.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-                match merged.iter_mut().find(|f| f.name == m.name) {
-                    Some(f) => f.samples.extend(m.samples.iter().cloned()),
-                    None => merged.push(m.clone()),
-                }
+        let clusters: Vec<_> = self
+            .clusters
+            .iter()
+            .map(|c| c.families.lock().unwrap_or_else(|p| p.into_inner()))
+            .collect();
+        let mut names: Vec<&'static str> = Vec::new();
+        for f in clusters.iter().flat_map(|c| c.iter()) {
+            if !names.contains(&f.name) {
+                names.push(f.name);
             }
         }
-        let text = prometheus::text(merged)?;
-        *self.rendered.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(text);
+        let mut page = Vec::new();
+        for name in names {
+            let parts: Vec<&Encoded> = clusters
+                .iter()
+                .flat_map(|c| c.iter().filter(|f| f.name == name))
+                .collect();
+            if parts.iter().all(|f| f.samples.is_empty()) {
+                continue;
+            }
+            page.push(parts[0].header.clone());
+            page.extend(parts.iter().flat_map(|f| f.samples.iter().cloned()));
+        }
+        *self.page.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(page);
         Ok(())
     }
 
     /// The `/metrics` body: the last refreshes, then kbp's health as of now.
-    pub fn scrape(&self) -> Result<String> {
+    pub fn scrape(&self) -> Result<Page> {
         let now = crate::clock::now_ms();
         for c in &self.clusters {
             let last = c.last_ok_ms.load(Ordering::Relaxed);
@@ -197,12 +234,9 @@ impl Shared {
                     .set(age);
             }
         }
-        let data = Arc::clone(&self.rendered.read().unwrap_or_else(|p| p.into_inner()));
-        let health = prometheus::encode(&self.health.registry)?;
-        let mut body = String::with_capacity(data.len() + health.len());
-        body.push_str(&data);
-        body.push_str(&health);
-        Ok(body)
+        let data = Arc::clone(&self.page.read().unwrap_or_else(|p| p.into_inner()));
+        let health = Bytes::from(prometheus::encode(&self.health.registry)?);
+        Ok(Page::new(data, health))
     }
 
     /// Ready when every cluster's last refresh succeeded and is recent; otherwise why not.
@@ -236,16 +270,83 @@ fn cluster_label(name: &str) -> Labels {
     vec![("cluster", name.to_string())]
 }
 
+/// A `/metrics` answer: the shared chunks of the last refreshes, then the health series;
+/// written chunk by chunk, with its length known up front.
+pub struct Page {
+    data: Arc<Vec<Bytes>>,
+    next: usize,
+    health: Option<Bytes>,
+    left: u64,
+}
+
+impl Page {
+    fn new(data: Arc<Vec<Bytes>>, health: Bytes) -> Page {
+        let left = data.iter().chain([&health]).map(|b| b.len() as u64).sum();
+        Page {
+            data,
+            next: 0,
+            health: Some(health),
+            left,
+        }
+    }
+
+    #[cfg(test)]
+    fn text(&self) -> String {
+        let bytes: Vec<u8> = self
+            .data
+            .iter()
+            .chain(self.health.as_ref())
+            .flat_map(|b| b.iter().copied())
+            .collect();
+        String::from_utf8(bytes).unwrap()
+    }
+}
+
+impl http_body::Body for Page {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, Infallible>>> {
+        let chunk = match self.data.get(self.next) {
+            Some(b) => {
+                let b = b.clone();
+                self.next += 1;
+                Some(b)
+            }
+            None => self.health.take(),
+        };
+        if let Some(b) = &chunk {
+            self.left -= b.len() as u64;
+        }
+        Poll::Ready(chunk.map(|b| Ok(Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.left)
+    }
+}
+
+impl IntoResponse for Page {
+    fn into_response(self) -> Response {
+        Body::new(self).into_response()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn lag(value: f64) -> Vec<Metric> {
-        vec![Metric {
-            name: "kafka_consumergroup_lag",
-            help: "Lag.",
-            samples: vec![(vec![("consumergroup", "g".into())], value)],
-        }]
+        let mut m = Metric::new("kafka_consumergroup_lag", "Lag.", &["consumergroup"]);
+        m.push(&["g"], value);
+        vec![m]
     }
 
     #[test]
@@ -254,7 +355,7 @@ mod tests {
         assert!(s.ready().is_err(), "not ready before the first refresh");
         s.refreshed(0, lag(3.0), Duration::from_millis(20)).unwrap();
         s.refreshed(1, lag(5.0), Duration::from_millis(20)).unwrap();
-        let body = s.scrape().unwrap();
+        let body = s.scrape().unwrap().text();
         assert_eq!(
             body.matches("# TYPE kafka_consumergroup_lag gauge").count(),
             1
@@ -265,7 +366,7 @@ mod tests {
         assert!(s.ready().is_ok());
 
         s.failed(1, Duration::from_secs(10));
-        let body = s.scrape().unwrap();
+        let body = s.scrape().unwrap().text();
         assert!(body.contains("kafka_consumergroup_lag{cluster=\"b\",consumergroup=\"g\"} 5.0"));
         assert!(body.contains("kbp_up{cluster=\"b\"} 0"));
         assert!(body.contains("kbp_refresh_errors_total{cluster=\"b\"} 1"));
@@ -277,6 +378,10 @@ mod tests {
 
         // A group gone from the next refresh is gone from the page.
         s.refreshed(0, vec![], Duration::from_millis(20)).unwrap();
-        assert!(!s.scrape().unwrap().contains("cluster=\"a\",consumergroup"));
+        assert!(!s
+            .scrape()
+            .unwrap()
+            .text()
+            .contains("cluster=\"a\",consumergroup"));
     }
 }
