@@ -379,13 +379,7 @@ impl Render for crate::report::drain::DrainSummary {
 
 impl Render for crate::report::drain::DrainPlan {
     fn tables(&self, view: View) -> Vec<Table> {
-        let time = |ms: Option<i64>| match (ms, view) {
-            (Some(ms), View::Csv) => ms.to_string(),
-            (Some(ms), _) => jiff::Timestamp::from_millisecond(ms)
-                .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
-                .unwrap_or_else(|_| ms.to_string()),
-            (None, _) => "-".into(),
-        };
+        let time = |ms| timestamp_cell(view, ms);
         let head = Table {
             title: Some(format!(
                 "dry run: drain of group {} would process {} record(s) {}; nothing was joined, run or committed",
@@ -424,5 +418,214 @@ impl Render for crate::report::drain::DrainPlan {
                 .collect(),
         };
         vec![head]
+    }
+}
+
+/// A record timestamp: RFC 3339 UTC to the second for people, raw milliseconds in CSV.
+fn timestamp_cell(view: View, ms: Option<i64>) -> String {
+    match (ms, view) {
+        (Some(ms), View::Csv) => ms.to_string(),
+        (Some(ms), _) => jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+            .unwrap_or_else(|_| ms.to_string()),
+        (None, _) => "-".into(),
+    }
+}
+
+impl Render for crate::report::offsets::OffsetsReport {
+    fn tables(&self, view: View) -> Vec<Table> {
+        use crate::report::offsets::{Action, MoveStatus};
+        let wide = view != View::Table;
+        let parts: Vec<_> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.partitions.iter().map(move |p| (g, p)))
+            .collect();
+        let count = |s: MoveStatus| parts.iter().filter(|(_, p)| p.status == s).count();
+        let groups =
+            |deleted: Option<bool>| self.groups.iter().filter(|g| g.deleted == deleted).count();
+        let (verb, noun, done, failed, total) = match self.action {
+            Action::DeleteGroup => (
+                "delete",
+                "group",
+                groups(Some(true)),
+                groups(Some(false)),
+                self.groups.len(),
+            ),
+            Action::DeleteOffsets => (
+                "delete the commits of",
+                "partition",
+                count(MoveStatus::Deleted),
+                count(MoveStatus::Failed),
+                count(MoveStatus::Planned),
+            ),
+            Action::Reset => (
+                "move",
+                "partition",
+                count(MoveStatus::Moved),
+                count(MoveStatus::Failed),
+                count(MoveStatus::Planned),
+            ),
+            Action::Restore => (
+                "restore",
+                "partition",
+                count(MoveStatus::Moved),
+                count(MoveStatus::Failed),
+                count(MoveStatus::Planned),
+            ),
+        };
+        let strategy = if self.strategy.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.strategy)
+        };
+        let unchanged = match count(MoveStatus::Unchanged) {
+            0 => String::new(),
+            n => format!(", {n} unchanged"),
+        };
+        let title = if self.executed {
+            format!(
+                "{verb}{strategy}: {done} of {} {noun}(s) done, {failed} failed{unchanged}",
+                done + failed
+            )
+        } else {
+            let sign = matches!(self.action, Action::Reset | Action::Restore)
+                .then_some(" (RECORDS: + skipped, - read again)")
+                .unwrap_or_default();
+            format!("plan: {verb} {total} {noun}(s){strategy}{unchanged}; nothing was written: add --execute to write{sign}")
+        };
+        let mut headers = vec![
+            "GROUP",
+            "TOPIC",
+            "PARTITION",
+            "CURRENT-OFFSET",
+            "NEW-OFFSET",
+            "RECORDS",
+            if view == View::Csv {
+                "TIME-SPAN-MS"
+            } else {
+                "TIME-SPAN"
+            },
+            "STATUS",
+        ];
+        if wide {
+            headers.extend([
+                "REQUESTED-OFFSET",
+                "LOG-START-OFFSET",
+                "LOG-END-OFFSET",
+                "FIRST-TIMESTAMP",
+                "LAST-TIMESTAMP",
+                "ERROR",
+            ]);
+        }
+        let rows = parts
+            .iter()
+            .map(|(g, p)| {
+                let span = p
+                    .first_timestamp
+                    .zip(p.last_timestamp)
+                    .map(|(a, b)| b.abs_diff(a));
+                let mut row = vec![
+                    g.group.clone(),
+                    p.topic.clone(),
+                    p.partition.to_string(),
+                    or_dash(p.current_offset),
+                    or_dash(p.new_offset),
+                    match p.records {
+                        Some(r) if r > 0 => format!("+{r}"),
+                        r => or_dash(r),
+                    },
+                    duration_cell(view, span),
+                    p.status.as_str().to_string(),
+                ];
+                if wide {
+                    row.extend([
+                        or_dash(p.requested_offset),
+                        p.log_start_offset.to_string(),
+                        p.log_end_offset.to_string(),
+                        timestamp_cell(view, p.first_timestamp),
+                        timestamp_cell(view, p.last_timestamp),
+                        or_dash(p.error.clone()),
+                    ]);
+                }
+                row
+            })
+            .collect();
+        if self.action != Action::DeleteGroup {
+            return vec![Table {
+                title: Some(title),
+                headers,
+                rows,
+            }];
+        }
+        let groups = Table {
+            title: Some(title),
+            headers: vec![
+                "GROUP",
+                "STATE",
+                "MEMBERS",
+                "COMMITS",
+                "STATUS",
+                "RESTORE-FILE",
+            ],
+            rows: self
+                .groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.group.clone(),
+                        g.state.clone(),
+                        g.members.to_string(),
+                        g.partitions.len().to_string(),
+                        match (g.deleted, &g.error) {
+                            (None, _) => "planned".to_string(),
+                            (Some(true), _) => "deleted".to_string(),
+                            (Some(false), Some(e)) => format!("failed: {e}"),
+                            (Some(false), None) => "failed".to_string(),
+                        },
+                        or_dash(g.restore_file.clone()),
+                    ]
+                })
+                .collect(),
+        };
+        vec![
+            groups,
+            Table {
+                title: None,
+                headers,
+                rows,
+            },
+        ]
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+impl Render for crate::report::offsets::OffsetsExport {
+    fn tables(&self, _view: View) -> Vec<Table> {
+        vec![Table {
+            title: None,
+            headers: vec!["GROUP", "TOPIC", "PARTITION", "OFFSET"],
+            rows: self
+                .groups
+                .iter()
+                .flat_map(|g| {
+                    g.offsets.iter().map(move |c| {
+                        vec![
+                            g.group.clone(),
+                            c.topic.clone(),
+                            c.partition.to_string(),
+                            c.offset.to_string(),
+                        ]
+                    })
+                })
+                .collect(),
+        }]
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }

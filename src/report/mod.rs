@@ -8,3 +8,4 @@ pub mod brokers;
 pub mod diagnosis;
 pub mod drain;
 pub mod lag;
+pub mod offsets;

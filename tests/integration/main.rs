@@ -16,5 +16,6 @@ mod drain_restart;
 mod generated;
 mod hostile;
 mod lag;
+mod offsets;
 mod prometheus;
 mod serve;
