@@ -444,9 +444,11 @@ impl Render for crate::report::offsets::OffsetsReport {
         let count = |s: MoveStatus| parts.iter().filter(|(_, p)| p.status == s).count();
         let groups =
             |deleted: Option<bool>| self.groups.iter().filter(|g| g.deleted == deleted).count();
-        let (verb, noun, done, failed, total) = match self.action {
+        // (plan verb, done as, what is counted, done, failed, planned)
+        let (verb, did, noun, done, failed, total) = match self.action {
             Action::DeleteGroup => (
                 "delete",
+                "deleted",
                 "group",
                 groups(Some(true)),
                 groups(Some(false)),
@@ -454,6 +456,7 @@ impl Render for crate::report::offsets::OffsetsReport {
             ),
             Action::DeleteOffsets => (
                 "delete the commits of",
+                "deleted",
                 "partition",
                 count(MoveStatus::Deleted),
                 count(MoveStatus::Failed),
@@ -461,6 +464,7 @@ impl Render for crate::report::offsets::OffsetsReport {
             ),
             Action::Reset => (
                 "move",
+                "moved",
                 "partition",
                 count(MoveStatus::Moved),
                 count(MoveStatus::Failed),
@@ -468,6 +472,7 @@ impl Render for crate::report::offsets::OffsetsReport {
             ),
             Action::Restore => (
                 "restore",
+                "restored",
                 "partition",
                 count(MoveStatus::Moved),
                 count(MoveStatus::Failed),
@@ -485,8 +490,8 @@ impl Render for crate::report::offsets::OffsetsReport {
         };
         let title = if self.executed {
             format!(
-                "{verb}{strategy}: {done} of {} {noun}(s) done, {failed} failed{unchanged}",
-                done + failed
+                "{} {noun}(s) {did}{strategy}, {failed} failed{unchanged}",
+                done
             )
         } else {
             let sign = matches!(self.action, Action::Reset | Action::Restore)
