@@ -11,7 +11,8 @@ use super::plan::{GroupParts, Log, Rule};
 use crate::cmd::lag::{self, Selection};
 use crate::error::{Error, Result};
 use crate::kafka::{
-    listed_offset, GroupDescription, KafkaCode, ListedOffset, OffsetSpec, Session, TopicPartition,
+    listed_offset, GroupDescription, GroupState, KafkaCode, ListedOffset, OffsetSpec, Session,
+    TopicPartition,
 };
 use crate::output::Progress;
 use crate::values::TopicArg;
@@ -111,7 +112,11 @@ pub fn gather(session: &Session, req: &Request<'_>, progress: &Progress) -> Resu
             warnings.push(format!(
                 "group {g} does not exist (deleted?): this gives it its offsets back"
             ));
-            descriptions.insert(g.clone(), GroupDescription::unknown(g));
+            let dead = GroupDescription {
+                state: GroupState::Dead,
+                ..GroupDescription::unknown(g)
+            };
+            descriptions.insert(g.clone(), dead);
             names.push(g.clone());
         }
     }

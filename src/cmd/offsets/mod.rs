@@ -9,7 +9,7 @@ mod file;
 mod gather;
 mod plan;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
 use regex::Regex;
@@ -19,7 +19,7 @@ use crate::cli::{
     RestoreArgs, Strategy, WriteArgs,
 };
 use crate::error::{Error, Result};
-use crate::kafka::{Session, TopicPartition};
+use crate::kafka::{GroupDescription, Session, TopicPartition};
 use crate::output::{self, Format, Progress};
 use crate::report::offsets::{
     Action, Committed, GroupCommits, GroupMove, OffsetsExport, OffsetsReport,
@@ -46,7 +46,6 @@ pub fn delete_groups(global: &GlobalArgs, args: &GroupDeleteArgs) -> Result<()> 
         groups: args.groups.clone(),
         group_regex: None,
         topics: vec![],
-        files: false,
         write: Write::of(&args.write, false)?,
         output: args.write.output.unwrap_or(Format::Table),
     }
@@ -87,8 +86,6 @@ struct Job {
     groups: Vec<String>,
     group_regex: Option<Regex>,
     topics: Vec<TopicArg>,
-    /// The rule's offsets come from files: the groups are theirs, a deleted one included.
-    files: bool,
     write: Option<Write>,
     output: Format,
 }
@@ -100,7 +97,6 @@ impl Job {
         Ok(Job {
             action: Action::Reset,
             strategy,
-            files: matches!(rule, Rule::Files(_)),
             rule,
             groups: a.groups.groups.clone(),
             group_regex: a.groups.group_regex.clone(),
@@ -121,7 +117,6 @@ impl Job {
             rule: Rule::Files(by_group),
             group_regex: None,
             topics: vec![],
-            files: true,
             write: Write::of(&a.write, a.force)?,
             output: a.write.output.unwrap_or(Format::Table),
         })
@@ -147,7 +142,6 @@ impl Job {
             groups: a.groups.groups.clone(),
             group_regex: a.groups.group_regex.clone(),
             topics: a.topics.clone(),
-            files: false,
             write: Write::of(&a.write, a.force)?,
             output: a.write.output.unwrap_or(Format::Table),
         })
@@ -169,7 +163,8 @@ impl Job {
                 group_regex: self.group_regex.as_ref(),
                 topics: &self.topics,
                 pick,
-                missing_ok: self.files && self.action == Action::Restore,
+                // A restore gives a deleted group its offsets back.
+                missing_ok: self.action == Action::Restore,
             },
             &progress,
         )?;
@@ -187,43 +182,7 @@ impl Job {
         progress.finish();
 
         warnings.splice(0..0, gathered.warnings.iter().cloned());
-        warnings.extend(
-            moves
-                .iter()
-                .filter(|(_, ms)| ms.is_empty() && self.action != Action::DeleteGroup)
-                .map(|(g, _)| {
-                    format!(
-                        "group {g}: nothing to {} (no commits{})",
-                        self.verb(),
-                        if self.topics.is_empty() {
-                            "; name topics with -t"
-                        } else {
-                            " on these partitions"
-                        }
-                    )
-                }),
-        );
-        let mut report = OffsetsReport {
-            action: self.action,
-            strategy: self.strategy.clone(),
-            executed: false,
-            groups: moves
-                .into_iter()
-                .map(|(group, partitions)| {
-                    let d = gathered.descriptions.get(&group);
-                    GroupMove {
-                        state: d.map_or("Dead", |d| d.state.as_str()).to_string(),
-                        members: d.map_or(0, |d| d.members.len()),
-                        group,
-                        restore_file: None,
-                        deleted: None,
-                        error: None,
-                        partitions,
-                    }
-                })
-                .collect(),
-            warnings,
-        };
+        let mut report = self.report(moves, warnings, &gathered.descriptions);
         let Some(write) = &self.write else {
             let guard = execute::guard(self.action);
             for g in report
@@ -245,6 +204,48 @@ impl Job {
         let verdict = execute::execute(&session, &mut report, write);
         let shown = output::emit(&report, self.output);
         super::verdict_after(shown, verdict)
+    }
+
+    /// The report of a plan: each group with its state and moves, and a warning for each
+    /// group with nothing to do.
+    fn report(
+        &self,
+        moves: plan::Moves,
+        mut warnings: Vec<String>,
+        descriptions: &HashMap<String, GroupDescription>,
+    ) -> OffsetsReport {
+        let hint = if self.topics.is_empty() {
+            "; name topics with -t"
+        } else {
+            " on these partitions"
+        };
+        warnings.extend(
+            moves
+                .iter()
+                .filter(|(_, ms)| ms.is_empty() && self.action != Action::DeleteGroup)
+                .map(|(g, _)| format!("group {g}: nothing to {} (no commits{hint})", self.verb())),
+        );
+        OffsetsReport {
+            action: self.action,
+            strategy: self.strategy.clone(),
+            executed: false,
+            groups: moves
+                .into_iter()
+                .map(|(group, partitions)| {
+                    let d = descriptions.get(&group);
+                    GroupMove {
+                        state: d.map_or("Dead", |d| d.state.as_str()).to_string(),
+                        members: d.map_or(0, |d| d.members.len()),
+                        group,
+                        restore_file: None,
+                        deleted: None,
+                        error: None,
+                        partitions,
+                    }
+                })
+                .collect(),
+            warnings,
+        }
     }
 
     /// What the action does to a partition, for messages.
