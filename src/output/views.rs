@@ -536,8 +536,9 @@ impl Render for crate::report::offsets::OffsetsReport {
                     p.partition.to_string(),
                     or_dash(p.current_offset),
                     or_dash(p.new_offset),
+                    // A sign for people: + skipped, - read again.
                     match p.records {
-                        Some(r) if r > 0 => format!("+{r}"),
+                        Some(r) if r > 0 && view != View::Csv => format!("+{r}"),
                         r => or_dash(r),
                     },
                     duration_cell(view, span),
@@ -632,5 +633,76 @@ impl Render for crate::report::offsets::OffsetsExport {
 
     fn warnings(&self) -> &[String] {
         &self.warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::offsets::{Action, GroupMove, MoveStatus, OffsetsReport, PartitionMove};
+
+    fn report(action: Action, executed: bool, statuses: &[MoveStatus]) -> OffsetsReport {
+        let partitions = statuses
+            .iter()
+            .enumerate()
+            .map(|(i, s)| PartitionMove {
+                topic: "orders".into(),
+                partition: i as i32,
+                current_offset: Some(40),
+                new_offset: Some(100 - 90 * i as i64),
+                requested_offset: None,
+                log_start_offset: 0,
+                log_end_offset: 100,
+                records: Some(60 - 90 * i as i64),
+                first_timestamp: Some(1_000),
+                last_timestamp: Some(62_000),
+                status: *s,
+                error: None,
+            })
+            .collect();
+        OffsetsReport {
+            action,
+            strategy: "--to-latest".into(),
+            executed,
+            groups: vec![GroupMove {
+                group: "billing".into(),
+                state: "Empty".into(),
+                members: 0,
+                restore_file: None,
+                deleted: executed.then_some(true),
+                error: None,
+                partitions,
+            }],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn offsets_plans_say_what_would_move_and_results_what_did() {
+        use MoveStatus::*;
+        let plan = report(Action::Reset, false, &[Planned, Planned, Unchanged]);
+        let t = &plan.tables(View::Table)[0];
+        assert_eq!(
+            t.title.as_deref(),
+            Some("plan: move 2 partition(s) (--to-latest), 1 unchanged; nothing was written: add --execute to write (RECORDS: + skipped, - read again)")
+        );
+        let row = |t: &Table, i: usize| t.rows[i][3..8].join(" ");
+        assert_eq!(row(t, 0), "40 100 +60 1m01s planned");
+        assert_eq!(row(t, 1), "40 10 -30 1m01s planned");
+        let csv = &plan.tables(View::Csv)[0];
+        assert_eq!(
+            row(csv, 0),
+            "40 100 60 61000 planned",
+            "raw numbers for machines"
+        );
+        let done = report(Action::Reset, true, &[Moved, Failed]);
+        assert_eq!(
+            done.tables(View::Table)[0].title.as_deref(),
+            Some("1 partition(s) moved (--to-latest), 1 failed")
+        );
+        let gone = report(Action::DeleteGroup, true, &[Deleted]);
+        let tables = gone.tables(View::Table);
+        assert_eq!(tables.len(), 2, "the groups, then their partitions");
+        assert_eq!(tables[0].rows[0][4], "deleted");
     }
 }
