@@ -37,6 +37,8 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Find backpressure: sample groups and brokers over a window, say why and what to do')
             [CompletionResult]::new('brokers', 'brokers', [CompletionResultType]::ParameterValue, 'Each broker''s leaders, replicas, round-trip time and, with --metrics-url, its pressure')
             [CompletionResult]::new('drain', 'drain', [CompletionResultType]::ParameterValue, 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed')
+            [CompletionResult]::new('offsets', 'offsets', [CompletionResultType]::ParameterValue, 'Move, export, restore or delete committed offsets: a plan first, --execute to write, an undo file')
+            [CompletionResult]::new('group', 'group', [CompletionResultType]::ParameterValue, 'Delete consumer groups (empty ones): a plan first, --execute to delete, an undo file')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration kbp would use')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Play the backpressure story on an in-process mock cluster: nothing to install')
@@ -174,6 +176,198 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbp;offsets' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a group''s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kbp;offsets;reset' {
+            [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Consumer group, repeatable')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Consumer group, repeatable')
+            [CompletionResult]::new('--group-regex', '--group-regex', [CompletionResultType]::ParameterName, 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Topic, or TOPIC:P,P... for some of its partitions, repeatable (default: every partition the group has committed)')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic, or TOPIC:P,P... for some of its partitions, repeatable (default: every partition the group has committed)')
+            [CompletionResult]::new('--to-offset', '--to-offset', [CompletionResultType]::ParameterName, 'To offset N (clamped into the log)')
+            [CompletionResult]::new('--shift-by', '--shift-by', [CompletionResultType]::ParameterName, 'By N from the committed offset, e.g. -100 (read again) or 100 (skip); clamped')
+            [CompletionResult]::new('--to-datetime', '--to-datetime', [CompletionResultType]::ParameterName, 'To the first record at or after TIME (RFC 3339 with an offset, or epoch ms); the log end where none is that late')
+            [CompletionResult]::new('--by-duration', '--by-duration', [CompletionResultType]::ParameterName, 'To the first record of the last DURATION, e.g. 2h, 1d, PT2H')
+            [CompletionResult]::new('--from-file', '--from-file', [CompletionResultType]::ParameterName, 'To the offsets of a kafka-consumer-groups --export CSV (topic,partition,offset for one --group; group,topic,partition,offset); clamped')
+            [CompletionResult]::new('--restore-dir', '--restore-dir', [CompletionResultType]::ParameterName, 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
+            [CompletionResult]::new('--to-earliest', '--to-earliest', [CompletionResultType]::ParameterName, 'To the log start (the oldest record kept)')
+            [CompletionResult]::new('--to-latest', '--to-latest', [CompletionResultType]::ParameterName, 'To the log end (skip everything written so far)')
+            [CompletionResult]::new('--to-current', '--to-current', [CompletionResultType]::ParameterName, 'To the committed offset; the log end where there is none')
+            [CompletionResult]::new('--execute', '--execute', [CompletionResultType]::ParameterName, 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --execute: write even to a group with live members, or one kbp cannot describe (Kafka answers UNKNOWN_MEMBER_ID while members are in; they overwrite what a server takes)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbp;offsets;restore' {
+            [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Only this group''s rows; the group of a file without a group column (topic,partition,offset)')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Only this group''s rows; the group of a file without a group column (topic,partition,offset)')
+            [CompletionResult]::new('--restore-dir', '--restore-dir', [CompletionResultType]::ParameterName, 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
+            [CompletionResult]::new('--execute', '--execute', [CompletionResultType]::ParameterName, 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --execute: write even to a group with live members')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbp;offsets;export' {
+            [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Consumer group, repeatable')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Consumer group, repeatable')
+            [CompletionResult]::new('--group-regex', '--group-regex', [CompletionResultType]::ParameterName, 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Only this topic, or TOPIC:P,P..., repeatable')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Only this topic, or TOPIC:P,P..., repeatable')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: csv (kafka-consumer-groups --export: no header, a group column for several groups), json, yaml, table [default: csv]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: csv (kafka-consumer-groups --export: no header, a group column for several groups), json, yaml, table [default: csv]')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbp;offsets;delete' {
+            [CompletionResult]::new('-g', '-g', [CompletionResultType]::ParameterName, 'Consumer group, repeatable')
+            [CompletionResult]::new('--group', '--group', [CompletionResultType]::ParameterName, 'Consumer group, repeatable')
+            [CompletionResult]::new('--group-regex', '--group-regex', [CompletionResultType]::ParameterName, 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Topic, or TOPIC:P,P... for some of its partitions, repeatable')
+            [CompletionResult]::new('--topic', '--topic', [CompletionResultType]::ParameterName, 'Topic, or TOPIC:P,P... for some of its partitions, repeatable')
+            [CompletionResult]::new('--restore-dir', '--restore-dir', [CompletionResultType]::ParameterName, 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
+            [CompletionResult]::new('--execute', '--execute', [CompletionResultType]::ParameterName, 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --execute: delete even for a group with live members (Kafka refuses it for topics they read)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbp;offsets;help' {
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a group''s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kbp;offsets;help;reset' {
+            break
+        }
+        'kbp;offsets;help;restore' {
+            break
+        }
+        'kbp;offsets;help;export' {
+            break
+        }
+        'kbp;offsets;help;delete' {
+            break
+        }
+        'kbp;offsets;help;help' {
+            break
+        }
+        'kbp;group' {
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kbp;group;delete' {
+            [CompletionResult]::new('--restore-dir', '--restore-dir', [CompletionResultType]::ParameterName, 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: table, wide, json, yaml, csv [default: table]')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]')
+            [CompletionResult]::new('-X', '-X ', [CompletionResultType]::ParameterName, 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]')
+            [CompletionResult]::new('--execute', '--execute', [CompletionResultType]::ParameterName, 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Forward librdkafka''s log lines to stderr (secrets redacted)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kbp;group;help' {
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'kbp;group;help;delete' {
+            break
+        }
+        'kbp;group;help;help' {
             break
         }
         'kbp;serve' {
@@ -322,6 +516,8 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('diagnose', 'diagnose', [CompletionResultType]::ParameterValue, 'Find backpressure: sample groups and brokers over a window, say why and what to do')
             [CompletionResult]::new('brokers', 'brokers', [CompletionResultType]::ParameterValue, 'Each broker''s leaders, replicas, round-trip time and, with --metrics-url, its pressure')
             [CompletionResult]::new('drain', 'drain', [CompletionResultType]::ParameterValue, 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed')
+            [CompletionResult]::new('offsets', 'offsets', [CompletionResultType]::ParameterValue, 'Move, export, restore or delete committed offsets: a plan first, --execute to write, an undo file')
+            [CompletionResult]::new('group', 'group', [CompletionResultType]::ParameterValue, 'Delete consumer groups (empty ones): a plan first, --execute to delete, an undo file')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Inspect the configuration kbp would use')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Play the backpressure story on an in-process mock cluster: nothing to install')
@@ -340,6 +536,32 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             break
         }
         'kbp;help;drain' {
+            break
+        }
+        'kbp;help;offsets' {
+            [CompletionResult]::new('reset', 'reset', [CompletionResultType]::ParameterValue, 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table')
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a group''s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)')
+            break
+        }
+        'kbp;help;offsets;reset' {
+            break
+        }
+        'kbp;help;offsets;restore' {
+            break
+        }
+        'kbp;help;offsets;export' {
+            break
+        }
+        'kbp;help;offsets;delete' {
+            break
+        }
+        'kbp;help;group' {
+            [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)')
+            break
+        }
+        'kbp;help;group;delete' {
             break
         }
         'kbp;help;serve' {

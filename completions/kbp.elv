@@ -34,6 +34,8 @@ set edit:completion:arg-completer[kbp] = {|@words|
             cand diagnose 'Find backpressure: sample groups and brokers over a window, say why and what to do'
             cand brokers 'Each broker''s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
             cand drain 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+            cand offsets 'Move, export, restore or delete committed offsets: a plan first, --execute to write, an undo file'
+            cand group 'Delete consumer groups (empty ones): a plan first, --execute to delete, an undo file'
             cand serve 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background'
             cand config 'Inspect the configuration kbp would use'
             cand demo 'Play the backpressure story on an in-process mock cluster: nothing to install'
@@ -167,6 +169,182 @@ set edit:completion:arg-completer[kbp] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+        }
+        &'kbp;offsets'= {
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand reset 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)'
+            cand restore 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check'
+            cand export 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table'
+            cand delete 'Delete a group''s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbp;offsets;reset'= {
+            cand -g 'Consumer group, repeatable'
+            cand --group 'Consumer group, repeatable'
+            cand --group-regex 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)'
+            cand -t 'Topic, or TOPIC:P,P... for some of its partitions, repeatable (default: every partition the group has committed)'
+            cand --topic 'Topic, or TOPIC:P,P... for some of its partitions, repeatable (default: every partition the group has committed)'
+            cand --to-offset 'To offset N (clamped into the log)'
+            cand --shift-by 'By N from the committed offset, e.g. -100 (read again) or 100 (skip); clamped'
+            cand --to-datetime 'To the first record at or after TIME (RFC 3339 with an offset, or epoch ms); the log end where none is that late'
+            cand --by-duration 'To the first record of the last DURATION, e.g. 2h, 1d, PT2H'
+            cand --from-file 'To the offsets of a kafka-consumer-groups --export CSV (topic,partition,offset for one --group; group,topic,partition,offset); clamped'
+            cand --restore-dir 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]'
+            cand -o 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand --output 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]'
+            cand --to-earliest 'To the log start (the oldest record kept)'
+            cand --to-latest 'To the log end (skip everything written so far)'
+            cand --to-current 'To the committed offset; the log end where there is none'
+            cand --execute 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing'
+            cand --force 'With --execute: write even to a group with live members, or one kbp cannot describe (Kafka answers UNKNOWN_MEMBER_ID while members are in; they overwrite what a server takes)'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;offsets;restore'= {
+            cand -g 'Only this group''s rows; the group of a file without a group column (topic,partition,offset)'
+            cand --group 'Only this group''s rows; the group of a file without a group column (topic,partition,offset)'
+            cand --restore-dir 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]'
+            cand -o 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand --output 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]'
+            cand --execute 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing'
+            cand --force 'With --execute: write even to a group with live members'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;offsets;export'= {
+            cand -g 'Consumer group, repeatable'
+            cand --group 'Consumer group, repeatable'
+            cand --group-regex 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)'
+            cand -t 'Only this topic, or TOPIC:P,P..., repeatable'
+            cand --topic 'Only this topic, or TOPIC:P,P..., repeatable'
+            cand -o 'Output format: csv (kafka-consumer-groups --export: no header, a group column for several groups), json, yaml, table [default: csv]'
+            cand --output 'Output format: csv (kafka-consumer-groups --export: no header, a group column for several groups), json, yaml, table [default: csv]'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;offsets;delete'= {
+            cand -g 'Consumer group, repeatable'
+            cand --group 'Consumer group, repeatable'
+            cand --group-regex 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)'
+            cand -t 'Topic, or TOPIC:P,P... for some of its partitions, repeatable'
+            cand --topic 'Topic, or TOPIC:P,P... for some of its partitions, repeatable'
+            cand --restore-dir 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]'
+            cand -o 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand --output 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]'
+            cand --execute 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing'
+            cand --force 'With --execute: delete even for a group with live members (Kafka refuses it for topics they read)'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;offsets;help'= {
+            cand reset 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)'
+            cand restore 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check'
+            cand export 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table'
+            cand delete 'Delete a group''s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbp;offsets;help;reset'= {
+        }
+        &'kbp;offsets;help;restore'= {
+        }
+        &'kbp;offsets;help;export'= {
+        }
+        &'kbp;offsets;help;delete'= {
+        }
+        &'kbp;offsets;help;help'= {
+        }
+        &'kbp;group'= {
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand delete 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbp;group;delete'= {
+            cand --restore-dir 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]'
+            cand -o 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand --output 'Output format: table, wide, json, yaml, csv [default: table]'
+            cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'
+            cand --context 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster'
+            cand --config 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]'
+            cand -X 'librdkafka property, repeatable (as kcat''s -X), e.g. -X security.protocol=SSL'
+            cand --timeout 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]'
+            cand --execute 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing'
+            cand -v 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand --verbose 'Forward librdkafka''s log lines to stderr (secrets redacted)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kbp;group;help'= {
+            cand delete 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'kbp;group;help;delete'= {
+        }
+        &'kbp;group;help;help'= {
         }
         &'kbp;serve'= {
             cand -g 'Consumer group to inspect, repeatable (default: all groups)'
@@ -303,6 +481,8 @@ set edit:completion:arg-completer[kbp] = {|@words|
             cand diagnose 'Find backpressure: sample groups and brokers over a window, say why and what to do'
             cand brokers 'Each broker''s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
             cand drain 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+            cand offsets 'Move, export, restore or delete committed offsets: a plan first, --execute to write, an undo file'
+            cand group 'Delete consumer groups (empty ones): a plan first, --execute to delete, an undo file'
             cand serve 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background'
             cand config 'Inspect the configuration kbp would use'
             cand demo 'Play the backpressure story on an in-process mock cluster: nothing to install'
@@ -317,6 +497,25 @@ set edit:completion:arg-completer[kbp] = {|@words|
         &'kbp;help;brokers'= {
         }
         &'kbp;help;drain'= {
+        }
+        &'kbp;help;offsets'= {
+            cand reset 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)'
+            cand restore 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check'
+            cand export 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table'
+            cand delete 'Delete a group''s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)'
+        }
+        &'kbp;help;offsets;reset'= {
+        }
+        &'kbp;help;offsets;restore'= {
+        }
+        &'kbp;help;offsets;export'= {
+        }
+        &'kbp;help;offsets;delete'= {
+        }
+        &'kbp;help;group'= {
+            cand delete 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)'
+        }
+        &'kbp;help;group;delete'= {
         }
         &'kbp;help;serve'= {
         }

@@ -36,6 +36,8 @@ complete -c kbp -n "__fish_kbp_needs_command" -f -a "lag" -d 'Show how far behin
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "diagnose" -d 'Find backpressure: sample groups and brokers over a window, say why and what to do'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "brokers" -d 'Each broker\'s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "drain" -d 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "offsets" -d 'Move, export, restore or delete committed offsets: a plan first, --execute to write, an undo file'
+complete -c kbp -n "__fish_kbp_needs_command" -f -a "group" -d 'Delete consumer groups (empty ones): a plan first, --execute to delete, an undo file'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "serve" -d 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "config" -d 'Inspect the configuration kbp would use'
 complete -c kbp -n "__fish_kbp_needs_command" -f -a "demo" -d 'Play the backpressure story on an in-process mock cluster: nothing to install'
@@ -175,6 +177,135 @@ complete -c kbp -n "__fish_kbp_using_subcommand drain" -s q -l quiet -d 'No prog
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -f -a "reset" -d 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -f -a "restore" -d 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -f -a "export" -d 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -f -a "delete" -d 'Delete a group\'s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and not __fish_seen_subcommand_from reset restore export delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -s g -l group -d 'Consumer group, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l group-regex -d 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -s t -l topic -d 'Topic, or TOPIC:P,P... for some of its partitions, repeatable (default: every partition the group has committed)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l to-offset -d 'To offset N (clamped into the log)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l shift-by -d 'By N from the committed offset, e.g. -100 (read again) or 100 (skip); clamped' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l to-datetime -d 'To the first record at or after TIME (RFC 3339 with an offset, or epoch ms); the log end where none is that late' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l by-duration -d 'To the first record of the last DURATION, e.g. 2h, 1d, PT2H' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l from-file -d 'To the offsets of a kafka-consumer-groups --export CSV (topic,partition,offset for one --group; group,topic,partition,offset); clamped' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l restore-dir -d 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]' -r -f -a "(__fish_complete_directories)"
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -s o -l output -d 'Output format: table, wide, json, yaml, csv [default: table]' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+csv\t''
+prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l to-earliest -d 'To the log start (the oldest record kept)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l to-latest -d 'To the log end (skip everything written so far)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l to-current -d 'To the committed offset; the log end where there is none'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l execute -d 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -l force -d 'With --execute: write even to a group with live members, or one kbp cannot describe (Kafka answers UNKNOWN_MEMBER_ID while members are in; they overwrite what a server takes)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from reset" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -s g -l group -d 'Only this group\'s rows; the group of a file without a group column (topic,partition,offset)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -l restore-dir -d 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]' -r -f -a "(__fish_complete_directories)"
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -s o -l output -d 'Output format: table, wide, json, yaml, csv [default: table]' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+csv\t''
+prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -l execute -d 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -l force -d 'With --execute: write even to a group with live members'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -s g -l group -d 'Consumer group, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -l group-regex -d 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -s t -l topic -d 'Only this topic, or TOPIC:P,P..., repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -s o -l output -d 'Output format: csv (kafka-consumer-groups --export: no header, a group column for several groups), json, yaml, table [default: csv]' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+csv\t''
+prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -s g -l group -d 'Consumer group, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -l group-regex -d 'Every group whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -s t -l topic -d 'Topic, or TOPIC:P,P... for some of its partitions, repeatable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -l restore-dir -d 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]' -r -f -a "(__fish_complete_directories)"
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: table, wide, json, yaml, csv [default: table]' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+csv\t''
+prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -l execute -d 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -l force -d 'With --execute: delete even for a group with live members (Kafka refuses it for topics they read)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from help" -f -a "reset" -d 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from help" -f -a "export" -d 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a group\'s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)'
+complete -c kbp -n "__fish_kbp_using_subcommand offsets; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -f -a "delete" -d 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and not __fish_seen_subcommand_from delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -l restore-dir -d 'Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]' -r -f -a "(__fish_complete_directories)"
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -s o -l output -d 'Output format: table, wide, json, yaml, csv [default: table]' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''
+csv\t''
+prometheus\t''"
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -s X -d 'librdkafka property, repeatable (as kcat\'s -X), e.g. -X security.protocol=SSL' -r
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -l timeout -d 'Bound on waiting for the cluster, e.g. 10s, 500ms (at most 1h) [default: 10s]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -l execute -d 'Write: save the previous offsets to a restore file, write, read back and check. Without it, print the plan and change nothing'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)'
+complete -c kbp -n "__fish_kbp_using_subcommand group; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -s g -l group -d 'Consumer group to inspect, repeatable (default: all groups)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l group-regex -d 'Only groups whose name matches this regular expression (unanchored: ^billing$ for one name)' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l exclude-group-regex -d 'Leave out groups whose name matches this regular expression (after --group-regex)' -r -f
@@ -255,15 +386,22 @@ complete -c kbp -n "__fish_kbp_using_subcommand man" -l timeout -d 'Bound on wai
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s v -l verbose -d 'Forward librdkafka\'s log lines to stderr (secrets redacted)'
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s h -l help -d 'Print help'
 complete -c kbp -n "__fish_kbp_using_subcommand man" -s V -l version -d 'Print version'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "lag" -d 'Show how far behind consumer groups are, per partition and per group'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "diagnose" -d 'Find backpressure: sample groups and brokers over a window, say why and what to do'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "brokers" -d 'Each broker\'s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "drain" -d 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "serve" -d 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "config" -d 'Inspect the configuration kbp would use'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "demo" -d 'Play the backpressure story on an in-process mock cluster: nothing to install'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "completions" -d 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "man" -d 'Print the man page (roff)'
-complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain serve config demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "lag" -d 'Show how far behind consumer groups are, per partition and per group'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "diagnose" -d 'Find backpressure: sample groups and brokers over a window, say why and what to do'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "brokers" -d 'Each broker\'s leaders, replicas, round-trip time and, with --metrics-url, its pressure'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "drain" -d 'Clear a backlog safely: bounded, paused under backpressure, committing only what was processed'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "offsets" -d 'Move, export, restore or delete committed offsets: a plan first, --execute to write, an undo file'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "group" -d 'Delete consumer groups (empty ones): a plan first, --execute to delete, an undo file'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "serve" -d 'Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "config" -d 'Inspect the configuration kbp would use'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "demo" -d 'Play the backpressure story on an in-process mock cluster: nothing to install'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "completions" -d 'Print a shell completion script (group and topic names: see `COMPLETE=bash kbp`)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "man" -d 'Print the man page (roff)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and not __fish_seen_subcommand_from lag diagnose brokers drain offsets group serve config demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from offsets" -f -a "reset" -d 'Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or with --execute the write (after saving the previous offsets to a restore file)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from offsets" -f -a "restore" -d 'Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the undo of a reset, with the same plan, guard and check'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from offsets" -f -a "export" -d 'Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or as json, yaml or a table'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from offsets" -f -a "delete" -d 'Delete a group\'s commits on topics (OffsetDelete): a plan, or with --execute the delete (after saving them to a restore file)'
+complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from group" -f -a "delete" -d 'Delete consumer groups and their commits (Kafka deletes only groups without members): a plan, or with --execute the delete (after saving the commits to a restore file)'
 complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "view" -d 'Print the merged effective settings, secrets redacted'
 complete -c kbp -n "__fish_kbp_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "contexts" -d 'List the contexts of the config file'

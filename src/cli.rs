@@ -13,9 +13,10 @@ use regex::Regex;
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
 use crate::kafka::consumer::StartFrom;
 use crate::values::{
-    parse_brokers, parse_duration, parse_group, parse_interval, parse_period, parse_positive,
-    parse_queue_bound, parse_regex, parse_retries, parse_samples, parse_span, parse_timeout,
-    parse_topic, parse_workers,
+    parse_brokers, parse_duration, parse_group, parse_interval, parse_lookback, parse_offset,
+    parse_period, parse_positive, parse_queue_bound, parse_regex, parse_retries, parse_samples,
+    parse_shift, parse_span, parse_time, parse_timeout, parse_topic, parse_topic_arg,
+    parse_workers, TopicArg,
 };
 
 pub use crate::output::Format;
@@ -97,6 +98,12 @@ pub enum Command {
     Brokers(BrokersArgs),
     /// Clear a backlog safely: bounded, paused under backpressure, committing only what was processed
     Drain(Box<DrainArgs>),
+    /// Move, export, restore or delete committed offsets: a plan first, --execute to write, an undo file
+    #[command(subcommand)]
+    Offsets(OffsetsCommand),
+    /// Delete consumer groups (empty ones): a plan first, --execute to delete, an undo file
+    #[command(subcommand)]
+    Group(GroupCommand),
     /// Export lag, exact time lag and diagnose verdicts to Prometheus, refreshed in the background
     Serve(ServeArgs),
     /// Inspect the configuration kbp would use
@@ -457,6 +464,186 @@ fn from_forms() -> Vec<clap_complete::CompletionCandidate> {
 
 fn on_failure_forms() -> Vec<clap_complete::CompletionCandidate> {
     candidates(&["stop", "skip", "dlq:"])
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OffsetsCommand {
+    /// Move committed offsets as kafka-consumer-groups --reset-offsets does: a plan, or
+    /// with --execute the write (after saving the previous offsets to a restore file)
+    Reset(Box<ResetArgs>),
+    /// Put back the offsets of restore files (or kafka-consumer-groups --export CSVs): the
+    /// undo of a reset, with the same plan, guard and check
+    Restore(RestoreArgs),
+    /// Print committed offsets as kafka-consumer-groups --export writes them (-o csv), or
+    /// as json, yaml or a table
+    Export(ExportArgs),
+    /// Delete a group's commits on topics (OffsetDelete): a plan, or with --execute the
+    /// delete (after saving them to a restore file)
+    Delete(DeleteOffsetsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    /// Delete consumer groups and their commits (Kafka deletes only groups without
+    /// members): a plan, or with --execute the delete (after saving the commits to a
+    /// restore file)
+    Delete(GroupDeleteArgs),
+}
+
+/// The groups a `kbp offsets` command works on: named, or matching a pattern.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct OffsetGroups {
+    /// Consumer group, repeatable
+    #[arg(short, long = "group", value_name = "GROUP", value_parser = parse_group)]
+    pub groups: Vec<String>,
+
+    /// Every group whose name matches this regular expression (unanchored: ^billing$ for
+    /// one name)
+    #[arg(long, value_name = "RE", value_parser = parse_regex, value_hint = ValueHint::Other, allow_hyphen_values = true)]
+    pub group_regex: Option<Regex>,
+}
+
+/// How `kbp offsets reset` finds each partition's new offset (exactly one).
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct Strategy {
+    /// To the log start (the oldest record kept)
+    #[arg(long)]
+    pub to_earliest: bool,
+
+    /// To the log end (skip everything written so far)
+    #[arg(long)]
+    pub to_latest: bool,
+
+    /// To the committed offset; the log end where there is none
+    #[arg(long)]
+    pub to_current: bool,
+
+    /// To offset N (clamped into the log)
+    #[arg(long, value_name = "N", value_parser = parse_offset, allow_negative_numbers = true)]
+    pub to_offset: Option<i64>,
+
+    /// By N from the committed offset, e.g. -100 (read again) or 100 (skip); clamped
+    #[arg(long, value_name = "N", value_parser = parse_shift, allow_negative_numbers = true)]
+    pub shift_by: Option<i64>,
+
+    /// To the first record at or after TIME (RFC 3339 with an offset, or epoch ms); the log
+    /// end where none is that late
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub to_datetime: Option<i64>,
+
+    /// To the first record of the last DURATION, e.g. 2h, 1d, PT2H
+    #[arg(long, value_name = "DURATION", value_parser = parse_lookback)]
+    pub by_duration: Option<Duration>,
+
+    /// To the offsets of a kafka-consumer-groups --export CSV (topic,partition,offset for
+    /// one --group; group,topic,partition,offset); clamped
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub from_file: Option<PathBuf>,
+}
+
+/// `--execute` and what goes with it, for every command that writes offsets.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// Write: save the previous offsets to a restore file, write, read back and check.
+    /// Without it, print the plan and change nothing
+    #[arg(long)]
+    pub execute: bool,
+
+    /// Directory for restore files [default: $XDG_STATE_HOME/kbp, else ~/.local/state/kbp]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    pub restore_dir: Option<PathBuf>,
+
+    /// Output format: table, wide, json, yaml, csv [default: table]
+    #[arg(short, long, value_enum)]
+    pub output: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct ResetArgs {
+    #[command(flatten)]
+    pub groups: OffsetGroups,
+
+    /// Topic, or TOPIC:P,P... for some of its partitions, repeatable (default: every
+    /// partition the group has committed)
+    #[arg(short, long = "topic", value_name = "TOPIC[:P,...]", value_parser = parse_topic_arg)]
+    pub topics: Vec<TopicArg>,
+
+    #[command(flatten)]
+    pub strategy: Strategy,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+
+    /// With --execute: write even to a group with live members, or one kbp cannot describe
+    /// (Kafka answers UNKNOWN_MEMBER_ID while members are in; they overwrite what a server
+    /// takes)
+    #[arg(long, requires = "execute")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// Restore files (group,topic,partition,offset rows), as kbp offsets reset --execute
+    /// writes them
+    #[arg(required = true, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub files: Vec<PathBuf>,
+
+    /// Only this group's rows; the group of a file without a group column
+    /// (topic,partition,offset)
+    #[arg(short, long, value_name = "GROUP", value_parser = parse_group)]
+    pub group: Option<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+
+    /// With --execute: write even to a group with live members
+    #[arg(long, requires = "execute")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub groups: OffsetGroups,
+
+    /// Only this topic, or TOPIC:P,P..., repeatable
+    #[arg(short, long = "topic", value_name = "TOPIC[:P,...]", value_parser = parse_topic_arg)]
+    pub topics: Vec<TopicArg>,
+
+    /// Output format: csv (kafka-consumer-groups --export: no header, a group column for
+    /// several groups), json, yaml, table [default: csv]
+    #[arg(short, long, value_enum)]
+    pub output: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteOffsetsArgs {
+    #[command(flatten)]
+    pub groups: OffsetGroups,
+
+    /// Topic, or TOPIC:P,P... for some of its partitions, repeatable
+    #[arg(short, long = "topic", value_name = "TOPIC[:P,...]", required = true, value_parser = parse_topic_arg)]
+    pub topics: Vec<TopicArg>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+
+    /// With --execute: delete even for a group with live members (Kafka refuses it for
+    /// topics they read)
+    #[arg(long, requires = "execute")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GroupDeleteArgs {
+    /// Consumer group to delete, one or more
+    #[arg(required = true, value_name = "GROUP", value_parser = parse_group)]
+    pub groups: Vec<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

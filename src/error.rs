@@ -23,12 +23,14 @@ pub mod exit {
     pub const DRAIN_FAILED: i32 = 6;
     /// `kbp diagnose` found something critical (`--fail-on`).
     pub const CRITICAL: i32 = 7;
-    /// `kbp drain` refused to join a group with live members that are not kbp drains.
+    /// `kbp drain` refused to join a group with live members that are not kbp drains;
+    /// `kbp offsets --execute` and `kbp group delete --execute` refused a group with members.
     pub const LIVE_GROUP: i32 = 8;
     /// Ended by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal, as shells report it.
     pub const SIGINT: i32 = 130;
     pub const SIGTERM: i32 = 143;
-    /// Unexpected local failure: I/O on kbp's own output, a report it cannot encode, a bug.
+    /// Unexpected local failure: I/O on kbp's own output or a restore file, a report it
+    /// cannot encode, a bug.
     pub const INTERNAL: i32 = 70;
 }
 
@@ -88,7 +90,8 @@ pub enum Error {
     #[error("drain failed: {0}")]
     SinkFailed(String),
 
-    /// The group has live members that are not kbp drains (`--join-live-group` overrides).
+    /// The group has live members in the way (`cmd::guard`): not kbp drains for a drain
+    /// (`--join-live-group` overrides), any for a write of offsets (`--force`).
     #[error("{0}")]
     LiveGroup(String),
 

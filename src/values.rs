@@ -164,6 +164,78 @@ pub fn parse_topic(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// `-t TOPIC[:P,P…]` of `kbp offsets`: a topic, and the partitions named (none: all of
+/// them), as kafka-consumer-groups writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicArg {
+    pub topic: String,
+    pub partitions: Vec<i32>,
+}
+
+/// `TOPIC` or `TOPIC:P,P…`: an exact topic name and partition numbers from 0.
+pub fn parse_topic_arg(s: &str) -> Result<TopicArg, String> {
+    let (name, list) = match s.split_once(':') {
+        Some((n, l)) => (n, Some(l)),
+        None => (s, None),
+    };
+    let topic = parse_topic(name)?;
+    let mut partitions = Vec::new();
+    if let Some(list) = list {
+        for p in list.split(',') {
+            match p.trim().parse::<i32>() {
+                Ok(n) if n >= 0 => partitions.push(n),
+                _ => {
+                    return Err(format!(
+                        "'{}' is not a partition number (expected TOPIC or TOPIC:P,P…, e.g. orders:0,2)",
+                        p.escape_debug()
+                    ))
+                }
+            }
+        }
+        partitions.sort_unstable();
+        partitions.dedup();
+    }
+    Ok(TopicArg { topic, partitions })
+}
+
+/// An offset: a whole number from 0 (`--to-offset`).
+pub fn parse_offset(s: &str) -> Result<i64, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        Ok(_) => Err(format!("'{s}' is negative: offsets start at 0")),
+        Err(_) => Err(format!("'{s}' is not an offset (a whole number from 0)")),
+    }
+}
+
+/// A signed count of offsets (`--shift-by -100`, `--shift-by 50`).
+pub fn parse_shift(s: &str) -> Result<i64, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "'{s}' is not a whole number of offsets, e.g. -100 or 50"
+        )),
+    }
+}
+
+/// How far back from now (`--by-duration`): `2h`, `90m`, `1d`, or ISO 8601 as
+/// kafka-consumer-groups takes it (`PT2H`, `PT1H30M`); above zero.
+pub fn parse_lookback(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let d = match humantime::parse_duration(t) {
+        Ok(d) => d,
+        Err(e) => t
+            .parse::<jiff::SignedDuration>()
+            .ok()
+            .filter(|d| !d.is_negative())
+            .and_then(|d| Duration::try_from(d).ok())
+            .ok_or_else(|| format!("'{s}' is not a duration like 2h, 90m, 1d or PT2H ({e})"))?,
+    };
+    if d.is_zero() {
+        return Err(format!("'{s}' must be above zero"));
+    }
+    Ok(d)
+}
+
 /// librdkafka's port when a bootstrap entry names none.
 pub const DEFAULT_PORT: u16 = 9092;
 
@@ -312,6 +384,44 @@ mod tests {
             &"x".repeat(250),
         ] {
             assert!(parse_topic(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn topic_args_take_partitions_as_kafka_consumer_groups_does() {
+        let t = parse_topic_arg("orders").unwrap();
+        assert_eq!((t.topic.as_str(), t.partitions.len()), ("orders", 0));
+        let t = parse_topic_arg("orders:2,0,2").unwrap();
+        assert_eq!(t.partitions, vec![0, 2]);
+        for bad in [
+            "orders:",
+            "orders:x",
+            "orders:-1",
+            "orders:1,,2",
+            "^o.*:1",
+            ":1",
+            "a b:0",
+        ] {
+            assert!(parse_topic_arg(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn offsets_shifts_and_lookbacks() {
+        assert_eq!(parse_offset("0").unwrap(), 0);
+        assert!(parse_offset("-1").unwrap_err().contains("negative"));
+        assert!(parse_offset("ten").is_err());
+        assert_eq!(parse_shift("-100").unwrap(), -100);
+        assert_eq!(parse_shift("+5").unwrap(), 5);
+        assert!(parse_shift("1.5").is_err());
+        assert_eq!(parse_lookback("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_lookback("1d").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(
+            parse_lookback("PT1H30M").unwrap(),
+            Duration::from_secs(5400)
+        );
+        for bad in ["0s", "PT0S", "-PT1H", "soon", ""] {
+            assert!(parse_lookback(bad).is_err(), "{bad}");
         }
     }
 

@@ -40,13 +40,17 @@ pub fn from_env(args: &[OsString]) -> Result<bool> {
         .map_err(|e| Error::usage(format!("COMPLETE: {}", e.to_string().trim())))
 }
 
-/// kbp's command with the cluster lookups attached to every `--group` and `--topic`, so
-/// the definition in cli.rs never reaches the cluster (nor this module).
+/// kbp's command with the cluster lookups attached to every `--group` and `--topic` (and
+/// the groups of `kbp group delete`), so the definition in cli.rs never reaches the
+/// cluster (nor this module).
 pub fn command() -> Command {
     fn attach(cmd: Command) -> Command {
         cmd.mut_args(|arg| match arg.get_long() {
             Some("group") => arg.add(ArgValueCandidates::new(group_names)),
             Some("topic") => arg.add(ArgValueCandidates::new(topic_names)),
+            None if arg.is_positional() && arg.get_id() == "groups" => {
+                arg.add(ArgValueCandidates::new(group_names))
+            }
             _ => arg,
         })
         .mut_subcommands(attach)

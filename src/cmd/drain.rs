@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::guard::Guard;
 use crate::cli::{DrainArgs, SummaryFormat};
 use crate::config::Settings;
 use crate::drain::engine::{self, Engine, Limits};
@@ -114,50 +115,18 @@ fn drained_partitions(session: &Session, topics: &[String]) -> Result<Vec<TopicP
 /// Refuses to join a group whose live members are not kbp drains: the group protocol
 /// would hand the drain their partitions, and their records would go to the sink instead
 /// of the application. Other drains are fine: that is how a drain scales out.
+const GUARD: Guard = Guard {
+    welcome: |m| m.client_id.starts_with(CLIENT_ID),
+    which: " that are not kbp drains",
+    harm: "a drain would take their partitions",
+    flag: "--join-live-group",
+    act: "join",
+    doing: "joining",
+    forced: "they lose partitions to the drain while it runs",
+};
+
 fn guard_live_group(session: &Session, group: &str, join_anyway: bool) -> Result<()> {
-    let Some(d) = session
-        .describe_groups(&[group.to_string()])?
-        .into_iter()
-        .next()
-    else {
-        return Ok(());
-    };
-    match &d.error {
-        None => {}
-        Some(e) if e.code == KafkaCode::GROUP_ID_NOT_FOUND => return Ok(()),
-        Some(e) if e.code == KafkaCode::UNSUPPORTED_FEATURE || join_anyway => {
-            eprintln!("kbp: warning: cannot tell whether group {group} has live members: {e}");
-            return Ok(());
-        }
-        // Not knowing is not "no members": refuse as if it had some.
-        Some(e) => {
-            return Err(Error::kafka(
-                "DescribeConsumerGroups",
-                format!("cannot tell whether group {group} has live members ({e}); pass --join-live-group to join anyway"),
-            ))
-        }
-    }
-    let live: Vec<String> = d
-        .members
-        .iter()
-        .filter(|m| !m.client_id.starts_with(CLIENT_ID))
-        .map(|m| format!("client.id '{}' on {}", m.client_id, m.host))
-        .collect();
-    if live.is_empty() {
-        return Ok(());
-    }
-    if !join_anyway {
-        return Err(Error::LiveGroup(format!(
-            "group {group} has {} live member(s) that are not kbp drains: {}; a drain would take their partitions. Stop them first, or pass --join-live-group",
-            live.len(),
-            live.join(", ")
-        )));
-    }
-    eprintln!(
-        "kbp: warning: joining group {group} with {} live member(s) (--join-live-group): they lose partitions to the drain while it runs",
-        live.len()
-    );
-    Ok(())
+    GUARD.check_group(session, group, join_anyway)
 }
 
 /// The drain's own client.id (see [`CLIENT_ID`]), and its settings without the user's.

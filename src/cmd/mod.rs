@@ -10,8 +10,10 @@ pub mod config;
 pub mod demo;
 pub mod diagnose;
 pub mod drain;
+pub mod guard;
 pub mod lag;
 pub mod man;
+pub mod offsets;
 pub mod serve;
 pub mod watch;
 
@@ -89,6 +91,10 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             output::emit(&report, args.output.unwrap_or(Format::Table))
         }
         Command::Serve(args) => self::serve::run(&cli.global, args),
+        Command::Offsets(command) => offsets::run(&cli.global, command),
+        Command::Group(crate::cli::GroupCommand::Delete(args)) => {
+            offsets::delete_groups(&cli.global, args)
+        }
         Command::Config(command) => self::config::run(&cli.global.overrides(), command),
         Command::Demo(args) => demo::run(args),
         Command::Completions(args) => output::text(&complete::script(args.shell)),

@@ -46,6 +46,7 @@ pub fn judge(
     let newest = looks.last()?;
     let last = newest.rows.full()?;
     let last_members = newest.members;
+    let last_t = newest.t_ms;
     let mut parts = Vec::new();
     let mut trends = Vec::new();
     let owned_topics: BTreeSet<&str> = last
@@ -146,10 +147,10 @@ pub fn judge(
     };
     let span_ms = trends.iter().map(|t| t.span_ms).max().unwrap_or(0);
     let mut f = Vec::new();
-    f.extend(stopped(&d));
+    f.extend(stopped(&d, last_t));
     f.extend(stalled(&d));
     f.extend(rewound(&d, &trends));
-    f.extend(falling_behind(&d, span_ms, topic_partitions));
+    f.extend(falling_behind(&d, span_ms, topic_partitions, last_t));
     f.extend(records_lost(&d));
     f.extend(unowned(&d));
     f.extend(idle_members(&d, &idle, topic_partitions));
@@ -236,7 +237,21 @@ fn drain_command(group: &str, topics: &[String]) -> String {
     format!("kbp drain --group {group} {} --until end", t.join(" "))
 }
 
-fn stopped(d: &GroupDiagnosis) -> Option<Finding> {
+/// The `kbp offsets reset` plan that skips what was written before `at_ms` (the last
+/// sample, to the second): records arriving after the diagnosis are still read.
+fn skip_command(group: &str, topics: &[String], at_ms: u64) -> String {
+    let t: Vec<String> = topics.iter().map(|t| format!("--topic {t}")).collect();
+    let at = i64::try_from(at_ms - at_ms % 1000).unwrap_or(i64::MAX);
+    let time = jiff::Timestamp::from_millisecond(at)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| at.to_string());
+    format!(
+        "kbp offsets reset --group {group} {} --to-datetime {time} (a plan; --execute writes it once the group's consumers are stopped)",
+        t.join(" ")
+    )
+}
+
+fn stopped(d: &GroupDiagnosis, at_ms: u64) -> Option<Finding> {
     let (ps, evidence) = partitions_where(
         d,
         |p| p.status == Status::Stop,
@@ -268,8 +283,10 @@ fn stopped(d: &GroupDiagnosis) -> Option<Finding> {
              left the group (a consumer that exceeds max.poll.interval.ms is also removed)",
             format!(
                 "restart the consumers of group {g} and check why they stopped (crash loop, \
-                 deployment, max.poll.interval.ms exceeded); to clear the backlog meanwhile: {}",
+                 deployment, max.poll.interval.ms exceeded); to clear the backlog meanwhile: {}; \
+                 to skip it instead: {}",
                 drain_command(&d.group, &topics_of(&ps)),
+                skip_command(&d.group, &topics_of(&ps), at_ms),
                 g = d.group
             ),
         ),
@@ -347,6 +364,7 @@ fn falling_behind(
     d: &GroupDiagnosis,
     span_ms: u64,
     topic_partitions: &BTreeMap<String, usize>,
+    at_ms: u64,
 ) -> Option<Finding> {
     let warn = with_status(d, Status::Warn);
     let (p, c) = (d.produce_rate?, d.consume_rate?);
@@ -363,8 +381,10 @@ fn falling_behind(
     let names: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
     // The backlog built so far stays even once consumers keep up: say how to clear it.
     let clear = format!(
-        "; to clear the backlog built so far at a pace the downstream takes: {} --rate N/s",
-        drain_command(&d.group, &names)
+        "; to clear the backlog built so far at a pace the downstream takes: {} --rate N/s; \
+         to skip it instead: {}",
+        drain_command(&d.group, &names),
+        skip_command(&d.group, &names, at_ms)
     );
     // A cluster that cannot describe groups (state Unknown) reports no members.
     let members = if d.state == "Unknown" {
@@ -831,6 +851,15 @@ mod tests {
             f[0].symptom
         );
         assert!(f[0].remedy.contains("add consumers"), "{}", f[0].remedy);
+        // The backlog so far: drained at a pace, or skipped up to the last sample (3 s).
+        assert!(
+            f[0].remedy.contains("kbp drain --group g --topic t --until end --rate N/s")
+                && f[0].remedy.contains(
+                    "kbp offsets reset --group g --topic t --to-datetime 1970-01-01T00:00:03Z (a plan;"
+                ),
+            "{}",
+            f[0].remedy
+        );
         assert_eq!(d.severity, Severity::Warn);
     }
 
@@ -873,6 +902,13 @@ mod tests {
         assert!(f[0]
             .remedy
             .contains("kbp drain --group g --topic t --until end"));
+        assert!(
+            f[0].remedy.contains(
+                "to skip it instead: kbp offsets reset --group g --topic t --to-datetime 1970-01-01T00:00:02Z"
+            ),
+            "{}",
+            f[0].remedy
+        );
         assert!(
             f[0].evidence.contains("unchanged for 2s"),
             "{}",

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::spec::Until;
 use crate::error::{Error, Result};
 use crate::kafka::consumer::StartFrom;
-use crate::kafka::{OffsetSpec, RecordTime, Session, TopicPartition};
+use crate::kafka::{listed_offset, OffsetSpec, RecordTime, Session, TopicPartition};
 use crate::report::drain::{DrainPlan, PartitionPlan};
 
 /// Every partition of the drained topics, with its offsets.
@@ -82,17 +82,7 @@ pub fn bounds(
         let found = session.list_offsets(partitions, spec)?;
         partitions
             .iter()
-            .map(|tp| match found.get(tp) {
-                Some(Ok(o)) => Ok((tp.clone(), o.offset)),
-                Some(Err(e)) => Err(Error::kafka(
-                    "ListOffsets",
-                    format!("{}/{}: {e}", tp.topic, tp.partition),
-                )),
-                None => Err(Error::kafka(
-                    "ListOffsets",
-                    format!("no offset for {}/{}", tp.topic, tp.partition),
-                )),
-            })
+            .map(|tp| Ok((tp.clone(), listed_offset(tp, found.get(tp))?)))
             .collect()
     };
     let log_start = listed(OffsetSpec::Earliest)?;

@@ -1,6 +1,7 @@
 //! Safe wrappers over the librdkafka admin calls that the rdkafka crate does not expose:
 //! ListConsumerGroups, DescribeConsumerGroups, ListConsumerGroupOffsets, ListOffsets,
-//! DescribeCluster and DescribeTopics.
+//! DescribeCluster and DescribeTopics; and the writes AlterConsumerGroupOffsets,
+//! DeleteConsumerGroupOffsets and DeleteGroups.
 //!
 //! Every call follows one pattern: options → own result queue → call → poll the queue →
 //! copy the result into owned Rust values → destroy. Objects kbp creates are
@@ -19,7 +20,7 @@ use rdkafka_sys as sys;
 use sys::rd_kafka_admin_op_t as Op;
 use sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR as NO_ERROR;
 
-use super::native::{cstr, slice, ClientRef, NativePtr};
+use super::native::{cstr, slice, ClientRef, KafkaDrop, NativePtr};
 use super::types::*;
 
 /// An owned result queue on a borrowed client; the admin calls below launch on it.
@@ -379,39 +380,163 @@ pub(super) fn group_offsets(group: &str, partitions: Option<&Tpl>, opts: &Option
 }
 
 pub(super) fn group_offsets_result(ev: &Event<'_>) -> Vec<GroupOffsets> {
+    group_results(
+        ev,
+        sys::rd_kafka_event_ListConsumerGroupOffsets_result,
+        sys::rd_kafka_ListConsumerGroupOffsets_result_groups,
+    )
+    .into_iter()
+    .map(|(group, parts)| GroupOffsets {
+        group,
+        offsets: parts.map(|parts| {
+            parts
+                .into_iter()
+                .map(|(tp, off, _)| (tp, committed(off)))
+                .collect()
+        }),
+    })
+    .collect()
+}
+
+/// A list request on a group: AlterConsumerGroupOffsets and DeleteConsumerGroupOffsets
+/// take one group and its partitions, and the same launch.
+type GroupListNew<T> =
+    unsafe extern "C" fn(*const c_char, *const sys::rd_kafka_topic_partition_list_t) -> *mut T;
+type GroupListCall<T> = unsafe extern "C" fn(
+    *mut sys::rd_kafka_t,
+    *mut *mut T,
+    usize,
+    *const sys::rd_kafka_AdminOptions_t,
+    *mut sys::rd_kafka_queue_t,
+);
+
+/// Launches `call` for one group with `partitions` (one group per call: a librdkafka
+/// limit of both).
+fn group_list_call<T: KafkaDrop>(
+    group: &str,
+    partitions: &Tpl,
+    new: GroupListNew<T>,
+    call: GroupListCall<T>,
+    opts: &Options,
+    q: &Queue<'_>,
+) {
+    let name = CString::new(group).unwrap_or_default();
+    // SAFETY: the name and list are live for the call and copied; the request is ours.
+    let req = unsafe { NativePtr::from_ptr(new(name.as_ptr(), partitions.ptr().cast_const())) }
+        .unwrap_or_else(|| panic!("{}_new returned NULL", T::TYPE));
+    let mut reqs = [req.ptr()];
+    // SAFETY: client, request, options and queue are live; librdkafka copies the request
+    // (which `req` destroys afterwards).
+    unsafe { call(q.rk(), reqs.as_mut_ptr(), 1, opts.ptr(), q.ptr()) }
+}
+
+/// Commits `offsets` (the list's offsets) for `group`: one OffsetCommit request.
+pub(super) fn alter_group_offsets(group: &str, offsets: &Tpl, opts: &Options, q: &Queue<'_>) {
+    group_list_call(
+        group,
+        offsets,
+        sys::rd_kafka_AlterConsumerGroupOffsets_new,
+        sys::rd_kafka_AlterConsumerGroupOffsets,
+        opts,
+        q,
+    )
+}
+
+/// Per group, each partition's error (`None`: committed), or the group's own error.
+pub(super) fn alter_group_offsets_result(ev: &Event<'_>) -> Vec<GroupResult> {
+    group_results(
+        ev,
+        sys::rd_kafka_event_AlterConsumerGroupOffsets_result,
+        sys::rd_kafka_AlterConsumerGroupOffsets_result_groups,
+    )
+}
+
+/// Deletes `group`'s commits on `partitions`: one OffsetDelete request.
+pub(super) fn delete_group_offsets(group: &str, partitions: &Tpl, opts: &Options, q: &Queue<'_>) {
+    group_list_call(
+        group,
+        partitions,
+        sys::rd_kafka_DeleteConsumerGroupOffsets_new,
+        sys::rd_kafka_DeleteConsumerGroupOffsets,
+        opts,
+        q,
+    )
+}
+
+pub(super) fn delete_group_offsets_result(ev: &Event<'_>) -> Vec<GroupResult> {
+    group_results(
+        ev,
+        sys::rd_kafka_event_DeleteConsumerGroupOffsets_result,
+        sys::rd_kafka_DeleteConsumerGroupOffsets_result_groups,
+    )
+}
+
+/// Deletes `groups` (distinct names: librdkafka refuses duplicates); one request per
+/// coordinator.
+pub(super) fn delete_groups(groups: &[String], opts: &Options, q: &Queue<'_>) {
+    let reqs: Vec<NativePtr<sys::rd_kafka_DeleteGroup_t>> = groups
+        .iter()
+        .map(|g| {
+            let name = CString::new(g.as_str()).unwrap_or_default();
+            // SAFETY: the name is live for the call and copied; the request is ours.
+            unsafe { NativePtr::from_ptr(sys::rd_kafka_DeleteGroup_new(name.as_ptr())) }
+                .expect("rd_kafka_DeleteGroup_new returned NULL")
+        })
+        .collect();
+    let mut ptrs: Vec<*mut sys::rd_kafka_DeleteGroup_t> = reqs.iter().map(|r| r.ptr()).collect();
+    // SAFETY: client, requests, options and queue are live; librdkafka copies the requests
+    // (which `reqs` destroys afterwards).
+    unsafe {
+        sys::rd_kafka_DeleteGroups(q.rk(), ptrs.as_mut_ptr(), ptrs.len(), opts.ptr(), q.ptr())
+    }
+}
+
+pub(super) fn delete_groups_result(ev: &Event<'_>) -> Vec<GroupResult> {
+    group_results(
+        ev,
+        sys::rd_kafka_event_DeleteGroups_result,
+        sys::rd_kafka_DeleteGroups_result_groups,
+    )
+}
+
+/// One group's answer to a group admin call: its name, and each partition's offset and
+/// error, or the group's own error.
+pub(super) type GroupResult = (
+    String,
+    Result<Vec<(TopicPartition, i64, Option<KafkaCode>)>, KafkaCode>,
+);
+
+/// The group results of `ev`, read through the call's own result accessors (`result`
+/// gives NULL when the event holds another call's result).
+fn group_results<R>(
+    ev: &Event<'_>,
+    result: unsafe extern "C" fn(*mut sys::rd_kafka_event_t) -> *const R,
+    groups: unsafe extern "C" fn(*const R, *mut usize) -> *mut *const sys::rd_kafka_group_result_t,
+) -> Vec<GroupResult> {
     // SAFETY: the event is live; NULL means it holds another result.
-    let res = unsafe { sys::rd_kafka_event_ListConsumerGroupOffsets_result(ev.ptr()) };
+    let res = unsafe { result(ev.ptr()) };
     if res.is_null() {
         return vec![];
     }
     let mut n = 0usize;
     // SAFETY: `res` is live; the group results live as long as the event.
-    let groups = unsafe {
-        let groups = sys::rd_kafka_ListConsumerGroupOffsets_result_groups(res, &mut n);
-        slice(groups, n)
-    };
+    let groups = unsafe { slice(groups(res, &mut n).cast_const(), n) };
     groups
         .iter()
         .map(|&g| {
             // SAFETY: the group result is live with the event; what it holds is copied here.
-            let (group, offsets) = unsafe {
+            unsafe {
                 let err = sys::rd_kafka_group_result_error(g);
                 let parts = sys::rd_kafka_group_result_partitions(g);
-                let offsets = match (err.is_null(), parts.is_null()) {
+                let outcome = match (err.is_null(), parts.is_null()) {
                     (false, _) => Err(error_of(err)),
                     (true, true) => Ok(vec![]),
                     (true, false) => Ok(read_tpl(parts)),
                 };
-                (cstr(sys::rd_kafka_group_result_name(g)), offsets)
-            };
-            GroupOffsets {
-                group: group.unwrap_or_default(),
-                offsets: offsets.map(|parts| {
-                    parts
-                        .into_iter()
-                        .map(|(tp, off, _)| (tp, committed(off)))
-                        .collect()
-                }),
+                (
+                    cstr(sys::rd_kafka_group_result_name(g)).unwrap_or_default(),
+                    outcome,
+                )
             }
         })
         .collect()

@@ -525,6 +525,109 @@ impl Session {
         })
     }
 
+    /// AlterConsumerGroupOffsets: commits `offsets` for `group` in one request, each
+    /// partition's error coming back (`None`: committed). Through the admin client: its
+    /// response handling does not touch the client's group (unlike OffsetFetch's,
+    /// librdkafka#5040), and a coordinator that is loading or moving is asked again with
+    /// the same offsets.
+    pub fn commit_group_offsets(
+        &self,
+        group: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<Vec<(TopicPartition, Option<KafkaCode>)>> {
+        let tpl = admin::Tpl::new(offsets.iter().map(|(tp, o)| (tp, *o)));
+        self.group_write(
+            group,
+            (
+                "AlterConsumerGroupOffsets",
+                sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS,
+            ),
+            |opts, q| admin::alter_group_offsets(group, &tpl, opts, q),
+            admin::alter_group_offsets_result,
+        )
+    }
+
+    /// DeleteConsumerGroupOffsets (OffsetDelete): removes `group`'s commits on
+    /// `partitions`, each partition's error coming back. Kafka refuses it for a partition
+    /// the group's live members read (GROUP_SUBSCRIBED_TO_TOPIC).
+    pub fn delete_group_offsets(
+        &self,
+        group: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<Vec<(TopicPartition, Option<KafkaCode>)>> {
+        let tpl = admin::Tpl::new(partitions.iter().map(|tp| (tp, -1)));
+        self.group_write(
+            group,
+            (
+                "DeleteConsumerGroupOffsets",
+                sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETECONSUMERGROUPOFFSETS,
+            ),
+            |opts, q| admin::delete_group_offsets(group, &tpl, opts, q),
+            admin::delete_group_offsets_result,
+        )
+    }
+
+    /// One group write and its per-partition answer, asked again (within `--timeout`)
+    /// while the coordinator loads or moves: writing the same offsets again is harmless.
+    fn group_write(
+        &self,
+        group: &str,
+        (name, op): (&'static str, sys::rd_kafka_admin_op_t),
+        launch: impl Fn(&Options, &Queue<'_>),
+        read: fn(&admin::Event<'_>) -> Vec<admin::GroupResult>,
+    ) -> Result<Vec<(TopicPartition, Option<KafkaCode>)>> {
+        self.patiently(|| {
+            let opts = self.options(op)?;
+            let q = Queue::new(self.client_ref());
+            launch(&opts, &q);
+            let ev = self.wait(&q, 1, name)?;
+            let parts = match read(&ev[0]).into_iter().find(|(g, _)| g == group) {
+                Some((_, Ok(parts))) => parts,
+                Some((_, Err(e))) => return Err(self.request_error(name, e)),
+                None => return Err(Error::kafka(name, format!("no answer for group {group}"))),
+            };
+            let transient = parts
+                .iter()
+                .find_map(|(_, _, e)| e.as_ref().filter(|e| e.is_coordinator_transient()));
+            match transient {
+                Some(e) => Err(self.request_error(name, e.clone())),
+                None => Ok(parts.into_iter().map(|(tp, _, e)| (tp, e)).collect()),
+            }
+        })
+    }
+
+    /// DeleteGroups: each group's error (`None`: deleted). Kafka deletes only groups
+    /// without members (NON_EMPTY_GROUP otherwise). A group whose coordinator is loading
+    /// or moving is asked again within `--timeout`; the others are not (a second delete
+    /// of a deleted group would answer GROUP_ID_NOT_FOUND).
+    pub fn delete_groups(&self, groups: &[String]) -> Result<Vec<(String, Option<KafkaCode>)>> {
+        let deadline = Instant::now() + self.settings.timeout;
+        let mut pending: Vec<String> = groups.to_vec();
+        pending.sort();
+        pending.dedup();
+        let mut out = Vec::with_capacity(pending.len());
+        while !pending.is_empty() {
+            let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETEGROUPS)?;
+            let q = Queue::new(self.client_ref());
+            admin::delete_groups(&pending, &opts, &q);
+            let ev = self.wait(&q, 1, "DeleteGroups")?;
+            let mut again = Vec::new();
+            for (group, outcome) in admin::delete_groups_result(&ev[0]) {
+                match outcome.err() {
+                    Some(e) if e.is_coordinator_transient() && Instant::now() < deadline => {
+                        again.push(group)
+                    }
+                    e => out.push((group, e)),
+                }
+            }
+            if !again.is_empty() {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            pending = again;
+        }
+        Ok(out)
+    }
+
     /// ListOffsets for many partitions in one call (librdkafka batches per leader).
     pub fn list_offsets(
         &self,
@@ -655,6 +758,25 @@ impl Session {
         wanted: &[(TopicPartition, i64, i64)],
     ) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
         timestamps::read(self, wanted)
+    }
+}
+
+/// The offset ListOffsets gave `tp` (`listed`: its entry of [`Session::list_offsets`]), or
+/// the failure naming the partition.
+pub fn listed_offset(
+    tp: &TopicPartition,
+    listed: Option<&std::result::Result<ListedOffset, KafkaCode>>,
+) -> Result<i64> {
+    match listed {
+        Some(Ok(o)) => Ok(o.offset),
+        Some(Err(e)) => Err(Error::kafka(
+            "ListOffsets",
+            format!("{}/{}: {e}", tp.topic, tp.partition),
+        )),
+        None => Err(Error::kafka(
+            "ListOffsets",
+            format!("no offset for {}/{}", tp.topic, tp.partition),
+        )),
     }
 }
 

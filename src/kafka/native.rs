@@ -50,6 +50,9 @@ kafka_drop! {
     rd_kafka_AdminOptions_t => rd_kafka_AdminOptions_destroy,
     rd_kafka_topic_partition_list_t => rd_kafka_topic_partition_list_destroy,
     rd_kafka_ListConsumerGroupOffsets_t => rd_kafka_ListConsumerGroupOffsets_destroy,
+    rd_kafka_AlterConsumerGroupOffsets_t => rd_kafka_AlterConsumerGroupOffsets_destroy,
+    rd_kafka_DeleteConsumerGroupOffsets_t => rd_kafka_DeleteConsumerGroupOffsets_destroy,
+    rd_kafka_DeleteGroup_t => rd_kafka_DeleteGroup_destroy,
     rd_kafka_TopicCollection_t => rd_kafka_TopicCollection_destroy,
     rd_kafka_mock_cluster_t => rd_kafka_mock_cluster_destroy,
 }

@@ -370,13 +370,7 @@ impl Render for crate::report::drain::DrainSummary {
 
 impl Render for crate::report::drain::DrainPlan {
     fn tables(&self, view: View) -> Vec<Table> {
-        let time = |ms: Option<i64>| match (ms, view) {
-            (Some(ms), View::Csv) => ms.to_string(),
-            (Some(ms), _) => jiff::Timestamp::from_millisecond(ms)
-                .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
-                .unwrap_or_else(|_| ms.to_string()),
-            (None, _) => "-".into(),
-        };
+        let time = |ms| timestamp_cell(view, ms);
         let head = Table {
             title: Some(format!(
                 "dry run: drain of group {} would process {} record(s) {}; nothing was joined, run or committed",
@@ -415,5 +409,291 @@ impl Render for crate::report::drain::DrainPlan {
                 .collect(),
         };
         vec![head]
+    }
+}
+
+/// A record timestamp: RFC 3339 UTC to the second for people, raw milliseconds in CSV.
+fn timestamp_cell(view: View, ms: Option<i64>) -> String {
+    match (ms, view) {
+        (Some(ms), View::Csv) => ms.to_string(),
+        (Some(ms), _) => jiff::Timestamp::from_millisecond(ms)
+            .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
+            .unwrap_or_else(|_| ms.to_string()),
+        (None, _) => "-".into(),
+    }
+}
+
+impl Render for crate::report::offsets::OffsetsReport {
+    fn tables(&self, view: View) -> Vec<Table> {
+        use crate::report::offsets::{Action, MoveStatus};
+        let wide = view != View::Table;
+        let parts: Vec<_> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.partitions.iter().map(move |p| (g, p)))
+            .collect();
+        let count = |s: MoveStatus| parts.iter().filter(|(_, p)| p.status == s).count();
+        let groups =
+            |deleted: Option<bool>| self.groups.iter().filter(|g| g.deleted == deleted).count();
+        // (plan verb, done as, what is counted, done, failed, planned)
+        let (verb, did, noun, done, failed, total) = match self.action {
+            Action::DeleteGroup => (
+                "delete",
+                "deleted",
+                "group",
+                groups(Some(true)),
+                groups(Some(false)),
+                self.groups.len(),
+            ),
+            Action::DeleteOffsets => (
+                "delete the commits of",
+                "deleted",
+                "partition",
+                count(MoveStatus::Deleted),
+                count(MoveStatus::Failed),
+                count(MoveStatus::Planned),
+            ),
+            Action::Reset => (
+                "move",
+                "moved",
+                "partition",
+                count(MoveStatus::Moved),
+                count(MoveStatus::Failed),
+                count(MoveStatus::Planned),
+            ),
+            Action::Restore => (
+                "restore",
+                "restored",
+                "partition",
+                count(MoveStatus::Moved),
+                count(MoveStatus::Failed),
+                count(MoveStatus::Planned),
+            ),
+        };
+        let strategy = if self.strategy.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.strategy)
+        };
+        let unchanged = match count(MoveStatus::Unchanged) {
+            0 => String::new(),
+            n => format!(", {n} unchanged"),
+        };
+        let title = if self.executed {
+            format!(
+                "{} {noun}(s) {did}{strategy}, {failed} failed{unchanged}",
+                done
+            )
+        } else {
+            let sign = matches!(self.action, Action::Reset | Action::Restore)
+                .then_some(" (RECORDS: + skipped, - read again)")
+                .unwrap_or_default();
+            format!("plan: {verb} {total} {noun}(s){strategy}{unchanged}; nothing was written: add --execute to write{sign}")
+        };
+        let mut headers = vec![
+            "GROUP",
+            "TOPIC",
+            "PARTITION",
+            "CURRENT-OFFSET",
+            "NEW-OFFSET",
+            "RECORDS",
+            if view == View::Csv {
+                "TIME-SPAN-MS"
+            } else {
+                "TIME-SPAN"
+            },
+            "STATUS",
+        ];
+        if wide {
+            headers.extend([
+                "REQUESTED-OFFSET",
+                "LOG-START-OFFSET",
+                "LOG-END-OFFSET",
+                "FIRST-TIMESTAMP",
+                "LAST-TIMESTAMP",
+                "ERROR",
+            ]);
+        }
+        let rows = parts
+            .iter()
+            .map(|(g, p)| {
+                let span = p
+                    .first_timestamp
+                    .zip(p.last_timestamp)
+                    .map(|(a, b)| b.abs_diff(a));
+                let mut row = vec![
+                    g.group.clone(),
+                    p.topic.clone(),
+                    p.partition.to_string(),
+                    or_dash(p.current_offset),
+                    or_dash(p.new_offset),
+                    // A sign for people: + skipped, - read again.
+                    match p.records {
+                        Some(r) if r > 0 && view != View::Csv => format!("+{r}"),
+                        r => or_dash(r),
+                    },
+                    duration_cell(view, span),
+                    p.status.as_str().to_string(),
+                ];
+                if wide {
+                    row.extend([
+                        or_dash(p.requested_offset),
+                        p.log_start_offset.to_string(),
+                        p.log_end_offset.to_string(),
+                        timestamp_cell(view, p.first_timestamp),
+                        timestamp_cell(view, p.last_timestamp),
+                        or_dash(p.error.clone()),
+                    ]);
+                }
+                row
+            })
+            .collect();
+        if self.action != Action::DeleteGroup {
+            return vec![Table {
+                title: Some(title),
+                headers,
+                rows,
+            }];
+        }
+        let groups = Table {
+            title: Some(title),
+            headers: vec![
+                "GROUP",
+                "STATE",
+                "MEMBERS",
+                "COMMITS",
+                "STATUS",
+                "RESTORE-FILE",
+            ],
+            rows: self
+                .groups
+                .iter()
+                .map(|g| {
+                    vec![
+                        g.group.clone(),
+                        g.state.clone(),
+                        g.members.to_string(),
+                        g.partitions.len().to_string(),
+                        match (g.deleted, &g.error) {
+                            (None, _) => "planned".to_string(),
+                            (Some(true), _) => "deleted".to_string(),
+                            (Some(false), Some(e)) => format!("failed: {e}"),
+                            (Some(false), None) => "failed".to_string(),
+                        },
+                        or_dash(g.restore_file.clone()),
+                    ]
+                })
+                .collect(),
+        };
+        vec![
+            groups,
+            Table {
+                title: None,
+                headers,
+                rows,
+            },
+        ]
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+impl Render for crate::report::offsets::OffsetsExport {
+    fn tables(&self, _view: View) -> Vec<Table> {
+        vec![Table {
+            title: None,
+            headers: vec!["GROUP", "TOPIC", "PARTITION", "OFFSET"],
+            rows: self
+                .groups
+                .iter()
+                .flat_map(|g| {
+                    g.offsets.iter().map(move |c| {
+                        vec![
+                            g.group.clone(),
+                            c.topic.clone(),
+                            c.partition.to_string(),
+                            c.offset.to_string(),
+                        ]
+                    })
+                })
+                .collect(),
+        }]
+    }
+
+    fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::offsets::{Action, GroupMove, MoveStatus, OffsetsReport, PartitionMove};
+
+    fn report(action: Action, executed: bool, statuses: &[MoveStatus]) -> OffsetsReport {
+        let partitions = statuses
+            .iter()
+            .enumerate()
+            .map(|(i, s)| PartitionMove {
+                topic: "orders".into(),
+                partition: i as i32,
+                current_offset: Some(40),
+                new_offset: Some(100 - 90 * i as i64),
+                requested_offset: None,
+                log_start_offset: 0,
+                log_end_offset: 100,
+                records: Some(60 - 90 * i as i64),
+                first_timestamp: Some(1_000),
+                last_timestamp: Some(62_000),
+                status: *s,
+                error: None,
+            })
+            .collect();
+        OffsetsReport {
+            action,
+            strategy: "--to-latest".into(),
+            executed,
+            groups: vec![GroupMove {
+                group: "billing".into(),
+                state: "Empty".into(),
+                members: 0,
+                restore_file: None,
+                deleted: executed.then_some(true),
+                error: None,
+                partitions,
+            }],
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn offsets_plans_say_what_would_move_and_results_what_did() {
+        use MoveStatus::*;
+        let plan = report(Action::Reset, false, &[Planned, Planned, Unchanged]);
+        let t = &plan.tables(View::Table)[0];
+        assert_eq!(
+            t.title.as_deref(),
+            Some("plan: move 2 partition(s) (--to-latest), 1 unchanged; nothing was written: add --execute to write (RECORDS: + skipped, - read again)")
+        );
+        let row = |t: &Table, i: usize| t.rows[i][3..8].join(" ");
+        assert_eq!(row(t, 0), "40 100 +60 1m01s planned");
+        assert_eq!(row(t, 1), "40 10 -30 1m01s planned");
+        let csv = &plan.tables(View::Csv)[0];
+        assert_eq!(
+            row(csv, 0),
+            "40 100 60 61000 planned",
+            "raw numbers for machines"
+        );
+        let done = report(Action::Reset, true, &[Moved, Failed]);
+        assert_eq!(
+            done.tables(View::Table)[0].title.as_deref(),
+            Some("1 partition(s) moved (--to-latest), 1 failed")
+        );
+        let gone = report(Action::DeleteGroup, true, &[Deleted]);
+        let tables = gone.tables(View::Table);
+        assert_eq!(tables.len(), 2, "the groups, then their partitions");
+        assert_eq!(tables[0].rows[0][4], "deleted");
     }
 }

@@ -8,4 +8,5 @@ pub mod brokers;
 pub mod diagnosis;
 pub mod drain;
 pub mod lag;
+pub mod offsets;
 pub mod watch;

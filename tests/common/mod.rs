@@ -54,6 +54,11 @@ pub fn isolate(cmd: &mut Command) {
         cmd.env_remove(var);
     }
     cmd.env("XDG_CONFIG_HOME", "/nonexistent-kbp-test");
+    // Restore files of `kbp offsets --execute` never land in the user's state directory.
+    cmd.env(
+        "XDG_STATE_HOME",
+        std::env::temp_dir().join("kbp-test-state"),
+    );
 }
 
 /// Runs `kbp -b <broker> ARGS | READER` in bash; returns kbp's own exit status (as text)

@@ -250,14 +250,10 @@ fn describe_cluster_and_topics() {
     assert_eq!(missing.error.as_ref().map(|e| e.code), Some(3));
 }
 
-/// librdkafka 2.12 answers a NOT_COORDINATOR to ListConsumerGroupOffsets by asking the
-/// client's own consumer group to look up its coordinator, and a client without one
-/// crashed the process (librdkafka#5040): `kbp lag` during a coordinator move, or a drain
-/// right after a broker restart. On the mock cluster, where the coordinator moves at will.
-#[test]
-fn a_moving_coordinator_is_asked_again_not_a_crash() {
+/// A mock cluster of two brokers with `topic` (one partition), and a session on it.
+fn mock_with_topic(topic: &str) -> (kbp::kafka::mock::DemoCluster, Session) {
     let cluster = kbp::kafka::mock::DemoCluster::start(2).unwrap();
-    cluster.create_topic("moving", 1, 1).unwrap();
+    cluster.create_topic(topic, 1, 1).unwrap();
     let overrides = config::Overrides {
         bootstrap_server: Some(cluster.bootstrap().to_string()),
         timeout: Some(Duration::from_secs(10)),
@@ -265,6 +261,16 @@ fn a_moving_coordinator_is_asked_again_not_a_crash() {
     };
     let settings = config::merge(&overrides, None, &Default::default(), true).unwrap();
     let session = Session::connect(&settings).unwrap();
+    (cluster, session)
+}
+
+/// librdkafka 2.12 answers a NOT_COORDINATOR to ListConsumerGroupOffsets by asking the
+/// client's own consumer group to look up its coordinator, and a client without one
+/// crashed the process (librdkafka#5040): `kbp lag` during a coordinator move, or a drain
+/// right after a broker restart. On the mock cluster, where the coordinator moves at will.
+#[test]
+fn a_moving_coordinator_is_asked_again_not_a_crash() {
+    let (cluster, session) = mock_with_topic("moving");
     let partition = [TopicPartition::new("moving", 0)];
     // Answered once, so the moves below hit a session that is already connected.
     session.group_offsets_in(&["g".into()], &partition).unwrap();
@@ -272,4 +278,25 @@ fn a_moving_coordinator_is_asked_again_not_a_crash() {
     let got = session.group_offsets_in(&["g".into()], &partition).unwrap();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].offsets.as_ref().map(Vec::len), Ok(0), "{got:?}");
+}
+
+/// AlterConsumerGroupOffsets goes through the admin client: its answer handling leaves the
+/// client's (absent) group alone, so a coordinator that moves is asked again, not a crash.
+#[test]
+fn offsets_written_while_the_coordinator_moves_land() {
+    let (cluster, session) = mock_with_topic("moved");
+    let partition = TopicPartition::new("moved", 0);
+    let wrote = session
+        .commit_group_offsets("g", &[(partition.clone(), 0)])
+        .unwrap();
+    assert_eq!(wrote, vec![(partition.clone(), None)]);
+    cluster.move_coordinators(2);
+    let wrote = session
+        .commit_group_offsets("g", &[(partition.clone(), 0)])
+        .unwrap();
+    assert_eq!(wrote, vec![(partition.clone(), None)]);
+    let got = session
+        .group_offsets_in(&["g".into()], std::slice::from_ref(&partition))
+        .unwrap();
+    assert_eq!(got[0].offsets, Ok(vec![(partition, Some(0))]));
 }

@@ -76,6 +76,11 @@ enum Setup {
     EscapeGroup,
     /// An environment variable for kbp.
     Env(&'static str, &'static str),
+    /// `{G}` committed these (partition, offset) pairs on `{T}`.
+    Commits(&'static [(i32, i64)]),
+    /// `{G}` committed [`COMMITS`] on `{T}`, and `{DIR}/f.csv` holds this text
+    /// (placeholders filled in): an offsets file.
+    File(&'static str),
 }
 
 struct Row {
@@ -124,6 +129,10 @@ impl Row {
 const INT: i32 = libc::SIGINT;
 const TERM: i32 = libc::SIGTERM;
 const NO_COMMIT: &[Never] = &[Never::Commit];
+/// The commits of `Setup::Commits(COMMITS)` and `Setup::File`; a row that must not move
+/// them checks `Then::Committed(COMMITS)`.
+const COMMITS: &[(i32, i64)] = &[(0, 3), (1, 4)];
+const UNMOVED: &[Then] = &[Then::Committed(COMMITS)];
 
 /// The rows. Times: `{FROM5}` is T0 + 5 s written with a +02:00 offset, `{LATER}` an hour
 /// from now with +02:00, `{LATERZ}` the same with a lowercase `z`, `{LATERMS}` in epoch ms.
@@ -235,6 +244,38 @@ const ROWS: &[Row] = &[
     row("serve with a bad group pattern", "-b {B} serve --group-regex (", 2, "--group-regex"),
     row("two contexts for a command that watches one cluster", "-b {B} --context a --context b lag", 2, "only kbp serve"),
     row("serve with one bootstrap for two contexts", "-b {B} --context a --context b serve", 2, "--bootstrap-server with several --context"),
+    // Offsets moved where nobody meant to, or from input that means something else.
+    row("an offsets reset plan writes nothing", "-b {B} offsets reset -g {G} -t {T} --to-latest", 0, "").setup(Setup::Commits(COMMITS)).then(&[Then::Committed(COMMITS), Then::Stdout("nothing was written")]),
+    row("an offsets reset writes, its restore file first", "-b {B} offsets reset -g {G} -t {T} --to-offset 5 --execute --restore-dir {DIR}", 0, "saved to").setup(Setup::Commits(COMMITS)).then(&[Then::Committed(&[(0, 5), (1, 5)])]),
+    row("an offset past the log end is clamped, and said", "-b {B} offsets reset -g {G} -t {T} --to-offset 500 --execute --restore-dir {DIR}", 0, "clamped").setup(Setup::Commits(COMMITS)).then(&[Then::Committed(&[(0, 10), (1, 10)])]),
+    row("an offsets reset of an unknown group", "-b {B} offsets reset -g {G} -t {T} --to-latest --execute", 4, "consumer group not found").never(NO_COMMIT),
+    row("an offsets reset of an unknown topic", "-b {B} offsets reset -g {G} -t no-such-topic-kbp --to-latest --execute", 4, "topic not found: no-such-topic-kbp").setup(Setup::Commits(COMMITS)).then(UNMOVED),
+    row("an offsets reset of a partition the topic lacks", "-b {B} offsets reset -g {G} -t {T}:7 --to-latest --execute", 4, "partition not found").setup(Setup::Commits(COMMITS)).then(UNMOVED),
+    row("a negative --to-offset", "-b {B} offsets reset -g {G} -t {T} --to-offset -5 --execute", 2, "negative").setup(Setup::Commits(COMMITS)).then(UNMOVED),
+    row("a --shift-by where there is no commit to shift", "-b {B} offsets reset -g {G} -t {T} --shift-by -2 --execute", 2, "needs a commit").setup(Setup::Commits(&[(0, 3)])).then(&[Then::Committed(&[(0, 3)])]),
+    row("a --to-datetime in the future", "-b {B} offsets reset -g {G} -t {T} --to-datetime {LATER} --execute", 2, "is in the future").setup(Setup::Commits(COMMITS)).then(UNMOVED),
+    row("a --to-datetime without an offset", "-b {B} offsets reset -g {G} --to-datetime 2026-01-01T00:00:00 --execute", 2, "offset"),
+    row("a zero --by-duration", "-b {B} offsets reset -g {G} --by-duration 0s --execute", 2, "above zero"),
+    row("two strategies at once", "-b {B} offsets reset -g {G} --to-latest --to-earliest --execute", 2, "cannot be used with"),
+    row("an offsets reset without a strategy", "-b {B} offsets reset -g {G} --execute", 2, "--to-earliest|--to-latest"),
+    row("--force without --execute", "-b {B} offsets reset -g {G} --to-latest --force", 2, "--execute"),
+    row("-o prometheus with --execute writes nothing", "-b {B} offsets reset -g {G} -t {T} --to-latest --execute -o prometheus", 2, "prometheus").setup(Setup::Commits(COMMITS)).then(UNMOVED),
+    row("a restore directory that cannot be written", "-b {B} offsets reset -g {G} -t {T} --to-latest --execute --restore-dir /proc/kbp-no", 70, "nothing was written to Kafka").setup(Setup::Commits(COMMITS)).then(UNMOVED),
+    row("an offsets reset under a live member", "-b {B} offsets reset -g {G} -t {T} --to-earliest --execute", 8, "live member(s)").setup(Setup::LiveMember).within(5_000).never(NO_COMMIT),
+    row("a group delete under a live member", "-b {B} group delete {G} --execute", 8, "Kafka deletes only groups without members").setup(Setup::LiveMember).within(5_000),
+    row("a group delete of an unknown group", "-b {B} group delete {G} --execute", 4, "consumer group not found"),
+    row("an offsets delete of an unknown group", "-b {B} offsets delete -g {G} -t {T} --execute", 4, "consumer group not found"),
+    row("a restore file with a header row", "-b {B} offsets restore {DIR}/f.csv --execute", 2, "not an offsets file").setup(Setup::File("topic,partition,offset\n{T},0,5\n")).then(UNMOVED),
+    row("a restore file that is kbp's plan CSV", "-b {B} offsets restore {DIR}/f.csv --execute", 2, "not an offsets file").setup(Setup::File("GROUP,TOPIC,PARTITION,CURRENT-OFFSET,NEW-OFFSET\n{G},{T},0,3,5\n")).then(UNMOVED),
+    row("a JSON restore file", "-b {B} offsets restore {DIR}/f.csv --execute", 2, "not an offsets file").setup(Setup::File("{\"groups\": []}\n")).then(UNMOVED),
+    row("a restore file with a negative offset", "-b {B} offsets restore {DIR}/f.csv --execute", 2, "is negative").setup(Setup::File("{G},{T},0,-5\n")).then(UNMOVED),
+    row("a restore file of a topic this cluster lacks", "-b {B} offsets restore {DIR}/f.csv --execute", 4, "topic not found: no-such-topic-kbp").setup(Setup::File("{G},no-such-topic-kbp,0,5\n")).then(UNMOVED),
+    row("a restore file of a partition the topic lacks", "-b {B} offsets restore {DIR}/f.csv --execute", 4, "partition not found").setup(Setup::File("{G},{T},9,5\n")).then(UNMOVED),
+    row("a restore file without a group column", "-b {B} offsets restore {DIR}/f.csv --execute", 2, "name the group with -g").setup(Setup::File("{T},0,5\n")).then(UNMOVED),
+    row("an empty restore file", "-b {B} offsets restore {DIR}/f.csv --execute", 2, "holds no offsets").setup(Setup::File("")).then(UNMOVED),
+    row("a missing restore file", "-b {B} offsets restore {DIR}/none.csv --execute", 2, "cannot read"),
+    row("a restore puts the file's offsets back", "-b {B} offsets restore {DIR}/f.csv --execute --restore-dir {DIR}", 0, "saved to").setup(Setup::File("{G},{T},0,1\n{G},{T},1,2\n")).then(&[Then::Committed(&[(0, 1), (1, 2)])]),
+    row("--from-file rows of another group", "-b {B} offsets reset -g {G} --from-file {DIR}/f.csv --execute", 2, "has no offsets for group").setup(Setup::File("other,{T},0,1\n")).then(UNMOVED),
 ];
 
 /// A listener that accepts connections and never answers: a cluster that hangs.
@@ -463,7 +504,22 @@ fn check(r: &Row, w: &World) -> Verdict {
     if let Setup::Pipe(_) = r.setup {
         commit(&group, &[(&w.topic, 0, 2)]);
     }
+    let commits = match r.setup {
+        Setup::Commits(c) => c,
+        Setup::File(_) => COMMITS,
+        _ => &[],
+    };
+    if !commits.is_empty() {
+        let c: Vec<(&str, i32, i64)> = commits
+            .iter()
+            .map(|(p, o)| (w.topic.as_str(), *p, *o))
+            .collect();
+        commit(&group, &c);
+    }
     vars.insert("{G}", group.clone());
+    if let Setup::File(text) = r.setup {
+        write_file(dir.path(), "f.csv", &fill(text, w, &vars));
+    }
     if let Setup::Config(text) = r.setup {
         let f = write_file(dir.path(), "c.yaml", &fill(text, w, &vars));
         vars.insert("{CFG}", f.display().to_string());
@@ -548,7 +604,11 @@ fn check(r: &Row, w: &World) -> Verdict {
         let errors = o
             .stderr
             .lines()
-            .filter(|l| l.starts_with("kbp: ") && !l.starts_with("kbp: warning"))
+            .filter(|l| {
+                l.starts_with("kbp: ")
+                    && !l.starts_with("kbp: warning")
+                    && !l.starts_with("kbp: note")
+            })
             .count();
         if errors != 1 {
             bad.push(format!("{errors} error lines"));

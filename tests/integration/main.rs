@@ -16,6 +16,7 @@ mod drain_restart;
 mod generated;
 mod hostile;
 mod lag;
+mod offsets;
 mod prometheus;
 mod serve;
 mod watch;

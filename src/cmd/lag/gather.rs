@@ -91,6 +91,7 @@ pub fn gather_with(
             });
         }
     }
+    snap.topic_partitions = selected.clone();
     if names.is_empty() {
         return Ok(snap);
     }

@@ -32,6 +32,9 @@ pub struct Snapshot {
     pub starts: HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
     pub ends: HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
     pub times: HashMap<(TopicPartition, i64), RecordTime>,
+    /// Every partition of the topics named with `--topic` (`kbp offsets -t` checks named
+    /// partitions against them).
+    pub topic_partitions: Vec<TopicPartition>,
     pub warnings: Vec<String>,
 }
 
