@@ -11,8 +11,6 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use regex::Regex;
-
 use crate::cli::{DiagnoseArgs, FailOn};
 use crate::cmd::brokers::{self, Measurement};
 use crate::cmd::lag;
@@ -27,11 +25,9 @@ use crate::report::diagnosis::{DiagnoseReport, Severity};
 
 #[derive(Debug, Clone)]
 pub struct Selection {
-    pub groups: Vec<String>,
-    pub group_regex: Option<Regex>,
-    pub exclude_group_regex: Option<Regex>,
-    pub topics: Vec<String>,
-    pub topic_regex: Option<Regex>,
+    /// The groups and topics, as `kbp lag` selects them (every state and row: the rules
+    /// judge them all).
+    pub scope: lag::Selection,
     pub window: Duration,
     /// Samples over the window; 1 is a single snapshot (`--once`).
     pub samples: usize,
@@ -57,13 +53,8 @@ impl Selection {
                 a.samples
             )));
         }
-        let scope = lag::Selection::from(&a.scope);
         Ok(Selection {
-            groups: scope.groups,
-            group_regex: scope.group_regex,
-            exclude_group_regex: scope.exclude_group_regex,
-            topics: scope.topics,
-            topic_regex: scope.topic_regex,
+            scope: lag::Selection::from(&a.scope),
             window: if a.once { Duration::ZERO } else { a.window },
             samples: if a.once { 1 } else { a.samples },
             time_lag: !a.no_time_lag,
@@ -75,19 +66,11 @@ impl Selection {
         })
     }
 
-    /// What one sample gathers: `kbp lag`'s selection of the same groups and topics, every
-    /// state and row (the rules judge them all).
+    /// What one sample gathers: the scope, with or without time lag.
     pub fn lag_selection(&self, time_lag: bool) -> lag::Selection {
         lag::Selection {
-            groups: self.groups.clone(),
-            group_regex: self.group_regex.clone(),
-            exclude_group_regex: self.exclude_group_regex.clone(),
-            topics: self.topics.clone(),
-            topic_regex: self.topic_regex.clone(),
-            states: vec![],
-            only_with_lag: false,
             time_lag,
-            missing_ok: false,
+            ..self.scope.clone()
         }
     }
 }
