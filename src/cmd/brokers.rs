@@ -249,6 +249,20 @@ fn scrape(url: &str, timeout: Duration) -> Result<String, String> {
         .map_err(|e| format!("cannot read {url}: {e}"))
 }
 
+/// The cluster when it was not measured (`kbp lag --watch`, tests): no brokers, no
+/// partitions, nothing for the cluster rules to find.
+pub fn unmeasured() -> BrokersReport {
+    build(
+        None,
+        &[],
+        &[],
+        &HashMap::new(),
+        BTreeMap::new(),
+        None,
+        vec![],
+    )
+}
+
 /// Pure: the report from what was read.
 pub fn build(
     cluster: Option<ClusterDescription>,

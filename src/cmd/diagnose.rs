@@ -353,16 +353,7 @@ mod tests {
                 f
             })
             .collect();
-        let cluster = brokers::build(
-            None,
-            &[],
-            &[],
-            &Default::default(),
-            Default::default(),
-            None,
-            vec![],
-        );
-        let mut r = build(&[], cluster, &BTreeMap::new(), vec![]);
+        let mut r = build(&[], brokers::unmeasured(), &BTreeMap::new(), vec![]);
         r.worst = severities.iter().copied().max().unwrap_or(Severity::Ok);
         r.findings = findings;
         diagnose::sort_findings(&mut r.findings);
@@ -556,17 +547,7 @@ mod tests {
 
     #[test]
     fn a_window_of_traces_judges_as_the_full_samples_do() {
-        let cluster = || {
-            brokers::build(
-                None,
-                &[],
-                &[],
-                &Default::default(),
-                Default::default(),
-                None,
-                vec![],
-            )
-        };
+        let cluster = brokers::unmeasured;
         let tp: BTreeMap<String, usize> = [("t".to_string(), 2), ("u".to_string(), 1)].into();
         // The cluster part carries the time it was built at.
         let json = |mut r: DiagnoseReport| {

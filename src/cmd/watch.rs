@@ -8,7 +8,7 @@
 //! and the watch goes on: only Ctrl-C, a closed stdout or a usage error end it.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use crate::cli::{DiagnoseArgs, GlobalArgs, LagArgs, WatchSort};
@@ -20,7 +20,6 @@ use crate::diagnose::Sample;
 use crate::error::{exit, Result};
 use crate::kafka::Session;
 use crate::output::{Format, Progress, Screen};
-use crate::report::brokers::BrokersReport;
 use crate::report::diagnosis::{DiagnoseReport, PartitionDiagnosis, Severity};
 use crate::report::lag::GroupLag;
 use crate::report::watch::{WatchFrame, WatchGroup, WatchPartition};
@@ -73,7 +72,7 @@ pub fn lag(global: &GlobalArgs, args: &LagArgs, interval: Duration) -> Result<()
         let sample = take_sample(session, &sel, &progress)?;
         let notes = sample.lag.warnings.clone();
         window.push(sample);
-        Ok(window.judge(unmeasured(), &BTreeMap::new(), notes))
+        Ok(window.judge(brokers::unmeasured(), &BTreeMap::new(), notes))
     })
 }
 
@@ -113,19 +112,6 @@ pub fn diagnose(global: &GlobalArgs, args: &DiagnoseArgs, interval: Duration) ->
         window.push(sample);
         Ok(window.judge(measured.report, &measured.topic_partitions, notes))
     })
-}
-
-/// The cluster as `kbp lag --watch` sees it: not measured.
-fn unmeasured() -> BrokersReport {
-    brokers::build(
-        None,
-        &[],
-        &[],
-        &HashMap::new(),
-        BTreeMap::new(),
-        None,
-        vec![],
-    )
 }
 
 /// Refreshes every `spec.interval` (at once when a refresh took longer) until a signal
@@ -432,7 +418,7 @@ mod tests {
         for s in all.clone() {
             w.push(s);
         }
-        let report = w.judge(unmeasured(), &BTreeMap::new(), vec![]);
+        let report = w.judge(brokers::unmeasured(), &BTreeMap::new(), vec![]);
         frame(report, &all[all.len().saturating_sub(TREND)..], spec, n)
     }
 
