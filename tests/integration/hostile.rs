@@ -242,6 +242,13 @@ const ROWS: &[Row] = &[
     row("serve refreshing every 0s", "-b {B} serve --interval 0s", 2, "--interval"),
     row("serve on an address that is not one", "-b {B} serve --listen localhost:http", 2, "--listen"),
     row("serve with a bad group pattern", "-b {B} serve --group-regex (", 2, "--group-regex"),
+    row("a watch as CSV", "-b 127.0.0.1:1 lag --watch -o csv", 2, "-o csv is not available with --watch"),
+    row("a diagnose watch as Prometheus text", "-b 127.0.0.1:1 diagnose --watch -o prometheus", 2, "-o prometheus is not available"),
+    row("a watch with a lag threshold", "-b 127.0.0.1:1 lag --watch --fail-above 5", 2, "cannot be used with '--fail-above"),
+    row("a diagnose watch taking one snapshot", "-b 127.0.0.1:1 diagnose --watch --once", 2, "cannot be used with '--once'"),
+    row("a diagnose watch with a severity threshold", "-b 127.0.0.1:1 diagnose --watch --fail-on crit", 2, "cannot be used with '--fail-on"),
+    row("a sort order without a watch", "-b 127.0.0.1:1 lag --sort lag", 2, "--watch"),
+    row("a watch refreshing every 50ms", "-b 127.0.0.1:1 lag --watch 50ms", 2, "shorter than the least allowed, 100ms"),
     row("two contexts for a command that watches one cluster", "-b {B} --context a --context b lag", 2, "only kbp serve"),
     row("serve with one bootstrap for two contexts", "-b {B} --context a --context b serve", 2, "--bootstrap-server with several --context"),
     // Offsets moved where nobody meant to, or from input that means something else.

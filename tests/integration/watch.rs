@@ -316,45 +316,6 @@ fn a_reader_that_closes_the_pipe_ends_the_watch_with_0() {
     }
 }
 
-#[test]
-fn watch_flags_that_do_not_go_together_are_usage_errors() {
-    let cases: &[(&[&str], &str)] = &[
-        (
-            &["lag", "--watch", "-o", "csv"],
-            "-o csv is not available with --watch",
-        ),
-        (
-            &["diagnose", "--watch", "-o", "prometheus"],
-            "-o prometheus is not available",
-        ),
-        (
-            &["lag", "--watch", "--fail-above", "5"],
-            "cannot be used with '--fail-above",
-        ),
-        (
-            &["diagnose", "--watch", "--once"],
-            "cannot be used with '--once'",
-        ),
-        (
-            &["diagnose", "--watch", "--fail-on", "crit"],
-            "cannot be used with '--fail-on",
-        ),
-        (&["lag", "--sort", "lag"], "--watch"),
-        (
-            &["lag", "--watch", "50ms"],
-            "shorter than the least allowed, 100ms",
-        ),
-    ];
-    for (args, message) in cases {
-        let r = kbp()
-            .args(["-b", "127.0.0.1:1"])
-            .args(args.iter())
-            .expect(2);
-        assert!(r.stderr.contains(message), "{args:?}: {}", r.stderr);
-        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
-    }
-}
-
 /// `kbp ARGS` with stdout on a pseudo-terminal (40 rows of 200 columns): what it drew.
 struct OnTerminal {
     child: Child,
