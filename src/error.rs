@@ -147,6 +147,13 @@ impl Error {
         Error::io("writing output", source)
     }
 
+    /// A failure of the cluster (unreachable, or an operation refused) after which a
+    /// long-lived command (`kbp serve`, `--watch`) connects anew: librdkafka 2.12 can abort
+    /// the process on a coordinator request that outlives an outage (librdkafka#4605).
+    pub fn spoils_session(&self) -> bool {
+        matches!(self.exit_code(), exit::UNREACHABLE | exit::KAFKA)
+    }
+
     /// True when stdout was closed by the reader (`kbp lag | head`): not an error.
     pub fn is_broken_pipe(&self) -> bool {
         matches!(self, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::BrokenPipe)

@@ -162,7 +162,7 @@ fn watch(
             }
             Err(e) if e.exit_code() == exit::USAGE => return Err(e),
             Err(e) => {
-                if matches!(e.exit_code(), exit::UNREACHABLE | exit::KAFKA) {
+                if e.spoils_session() {
                     session = None;
                 }
                 screen.failed(n, &e)?;

@@ -13,7 +13,7 @@ use super::state::Shared;
 use crate::cmd::diagnose::{take_sample, Window};
 use crate::cmd::{brokers, lag};
 use crate::config::Settings;
-use crate::error::{exit, Error, Result};
+use crate::error::{Error, Result};
 use crate::kafka::Session;
 use crate::output::{Metric, Progress, Render};
 
@@ -78,12 +78,9 @@ struct Watched {
 }
 
 impl Watched {
-    /// After a failure of the cluster (unreachable, or an operation refused) the next
-    /// refresh connects anew, so no request from before an outage outlives it: librdkafka
-    /// 2.12 can abort the process on a coordinator request whose broker went away
-    /// (librdkafka#4605), as `--watch` does for the same reason.
+    /// After a failure of the cluster the next refresh connects anew ([`Error::spoils_session`]).
     fn forget_session_after(&mut self, e: &Error) {
-        if matches!(e.exit_code(), exit::UNREACHABLE | exit::KAFKA) {
+        if e.spoils_session() {
             self.session = None;
         }
     }
