@@ -418,7 +418,8 @@ mod tests {
 
     /// Sample `i` of a cluster whose groups change over the window: `gone` leaves after
     /// sample 2, `late` comes at sample 3, `churn` changes members and state, `moved`
-    /// changes partitions, and `hidden` is not described in sample 1.
+    /// changes partitions, `hidden` is not described in sample 1, and `odd`'s row is not
+    /// what the other groups' rows of its partition say.
     fn changing(i: u64) -> Sample {
         use crate::report::lag::{GroupLag, LagReport, PartitionLag};
         let row = |topic: &str, p: i32, committed: Option<i64>, end: i64, owner: Option<&str>| {
@@ -491,6 +492,16 @@ mod tests {
                 },
             ),
             group("hidden", "Empty", 0, vec![row("u", 0, None, 7, None)]),
+            // A log end unlike the other groups' for t/1, and a lag not derived from it.
+            group(
+                "odd",
+                "Empty",
+                0,
+                vec![PartitionLag {
+                    lag: Some(1_000 + i),
+                    ..row("t", 1, Some(n), 60 + n, None)
+                }],
+            ),
         ];
         if i <= 2 {
             groups.push(group(

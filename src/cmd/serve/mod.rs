@@ -26,6 +26,7 @@ struct Target {
 }
 
 pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
+    crate::sys::tune_malloc_for_a_server();
     let targets = targets(global)?;
     let selection = lag::Selection {
         time_lag: !args.no_time_lag,
