@@ -75,86 +75,116 @@ pub fn text(metrics: Vec<Metric>) -> Result<String> {
 
 /// One family as exposition text, apart: its HELP and TYPE lines, and its samples.
 #[derive(Debug, Clone)]
-pub struct Encoded {
+pub struct Encoded<T> {
     pub name: &'static str,
     pub header: String,
-    /// The sample lines, in chunks of at most about [`CHUNK`] bytes (a family of tens of
-    /// MB is never copied into a bigger string as it grows); empty without samples.
-    pub samples: Vec<String>,
+    /// The sample lines in pieces of at most [`CHUNK`] bytes, each sealed as soon as it
+    /// is full (so a family of tens of MB never exists whole); empty without samples.
+    pub samples: Vec<T>,
 }
 
-/// Size of the chunks [`encode_apart`] writes.
+/// Size of the pieces [`encode_apart`] seals.
 pub const CHUNK: usize = 256 * 1024;
 
-/// A text sink of bounded chunks, each allocated once at its full size.
-#[derive(Default)]
-struct Chunks(Vec<String>);
+/// A text sink that hands each [`CHUNK`] of text to `seal` once full, after checking and
+/// dropping the family's header at its start.
+struct Chunks<'s, T> {
+    header: &'s str,
+    /// Bytes of the header not seen yet; the text must start with them.
+    expect: usize,
+    current: String,
+    sealed: Vec<T>,
+    seal: &'s mut dyn FnMut(&str) -> T,
+}
 
-impl std::fmt::Write for Chunks {
+impl<T> Chunks<'_, T> {
+    fn flush(&mut self) {
+        if !self.current.is_empty() {
+            self.sealed.push((self.seal)(&self.current));
+            self.current.clear();
+        }
+    }
+}
+
+impl<T> std::fmt::Write for Chunks<'_, T> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         let mut rest = s;
-        while !rest.is_empty() {
-            let room = match self.0.last() {
-                Some(c) => CHUNK.saturating_sub(c.len()),
-                None => 0,
-            };
-            if room == 0 {
-                self.0.push(String::with_capacity(CHUNK));
-                continue;
+        if self.expect > 0 {
+            let seen = self.header.len() - self.expect;
+            let n = self.expect.min(rest.len());
+            if self.header.as_bytes()[seen..seen + n] != rest.as_bytes()[..n] {
+                return Err(std::fmt::Error);
             }
+            self.expect -= n;
+            rest = &rest[n..];
+        }
+        while !rest.is_empty() {
+            let room = CHUNK - self.current.len();
             let mut cut = room.min(rest.len());
             while !rest.is_char_boundary(cut) {
                 cut -= 1;
             }
             if cut == 0 {
-                // A character that does not fit: a fresh chunk takes it.
-                self.0.push(String::with_capacity(CHUNK));
+                // A character that does not fit: the next piece takes it.
+                self.flush();
                 continue;
             }
-            let last = self.0.last_mut().expect("a chunk with room");
-            last.push_str(&rest[..cut]);
+            self.current.push_str(&rest[..cut]);
             rest = &rest[cut..];
+            if self.current.len() == CHUNK {
+                self.flush();
+            }
         }
         Ok(())
     }
 }
 
 /// Each family encoded apart, every sample's labels led by `leading` (`kbp serve`'s
-/// `cluster`), so that families of several sources can be merged as text. Each family is
-/// dropped once encoded.
-pub fn encode_apart(metrics: Vec<Metric>, leading: (&'static str, &str)) -> Result<Vec<Encoded>> {
+/// `cluster`), so that families of several sources can be merged; each piece of samples
+/// goes through `seal` (`kbp serve` deflates them). Each family is dropped once encoded.
+pub fn encode_apart<T>(
+    metrics: Vec<Metric>,
+    leading: (&'static str, &str),
+    mut seal: impl FnMut(&str) -> T,
+) -> Result<Vec<Encoded<T>>> {
+    let mut current = String::with_capacity(CHUNK);
     metrics
         .into_iter()
         .map(|m| {
             let (name, help) = (m.name, m.help);
             let header = encode_collector(Header { name, help })?;
-            let mut samples = Chunks::default();
-            encode_into(
+            let mut samples = Chunks {
+                header: &header,
+                expect: header.len(),
+                current: std::mem::take(&mut current),
+                sealed: Vec::new(),
+                seal: &mut seal,
+            };
+            let encoded = encode_into(
                 &mut samples,
                 Families {
                     metrics: vec![m],
                     leading: Some((leading.0, leading.1.to_string())),
                 },
-            )?;
-            let mut samples = samples.0;
-            // The header is short, so it sits whole at the start of the first chunk.
-            match samples.first_mut() {
-                Some(first) if first.starts_with(&header) => {
-                    first.replace_range(..header.len(), "");
-                }
-                None => {}
-                Some(_) => {
-                    return Err(Error::Encoding {
-                        format: "Prometheus text",
-                        reason: format!("{name}: the samples do not follow the family's header"),
-                    })
-                }
+            );
+            // A family without samples writes nothing, not even its header.
+            if encoded.is_err() || (samples.expect > 0 && samples.expect < header.len()) {
+                return Err(Error::Encoding {
+                    format: "Prometheus text",
+                    reason: format!("{name}: the samples do not follow the family's header"),
+                });
             }
-            samples.retain(|c| !c.is_empty());
+            samples.flush();
+            let Chunks {
+                current: buffer,
+                sealed,
+                ..
+            } = samples;
+            current = buffer;
             Ok(Encoded {
                 name,
                 header,
-                samples,
+                samples: sealed,
             })
         })
         .collect()
@@ -234,7 +264,7 @@ mod tests {
                 family("x_empty", &["group"], &[]),
             ]
         };
-        let apart = encode_apart(parts(), ("cluster", "c1")).unwrap();
+        let apart = encode_apart(parts(), ("cluster", "c1"), str::to_string).unwrap();
         assert_eq!(apart[0].header, "# HELP x_lag Lag.\n# TYPE x_lag gauge\n");
         assert_eq!(
             apart[0].samples.concat(),
@@ -260,7 +290,7 @@ mod tests {
             m.push(&[g, "7"], i as f64);
         }
         let plain = text(vec![m.clone()]).unwrap();
-        let apart = encode_apart(vec![m], ("cluster", "c")).unwrap();
+        let apart = encode_apart(vec![m], ("cluster", "c"), str::to_string).unwrap();
         let chunks = &apart[0].samples;
         assert!(chunks.len() > 2, "{} chunks", chunks.len());
         assert!(chunks.iter().all(|c| c.len() <= CHUNK && !c.is_empty()));

@@ -8,6 +8,7 @@
 //! A failed refresh keeps the last values with `kbp_up 0` and a growing staleness, and the
 //! next one recovers by itself.
 
+mod gzip;
 mod http;
 mod refresh;
 mod state;

@@ -1,11 +1,13 @@
 //! What `kbp serve` knows between refreshes: each cluster's last good metric families as
-//! exposition text (encoded once per refresh, not per scrape), and kbp's own health.
+//! exposition text (encoded and deflated once per refresh, not per scrape), and kbp's own
+//! health.
 //!
-//! Refreshers write, scrapes read. The page is a list of shared chunks (each family's
-//! header, then each cluster's samples of it), so a scrape copies none of its tens of MB:
-//! it costs the few health series, whatever the number of groups.
+//! Refreshers write, scrapes read. The page is a list of shared deflated pieces (each
+//! family's header, then each cluster's samples of it; [`super::gzip`]), so a scrape
+//! copies none of it: a gzip scrape costs the few health series, whatever the number of
+//! groups, and a plain one inflates the pieces as the client reads them.
 
-use std::convert::Infallible;
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -23,6 +25,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use super::gzip::{self, Deflater, Piece, Sum};
 use crate::error::Result;
 use crate::output::{prometheus, Metric};
 
@@ -90,12 +93,19 @@ impl Health {
     }
 }
 
-/// One family of one cluster, encoded.
+/// One family of one cluster, encoded and deflated.
 struct Encoded {
     name: &'static str,
-    header: Bytes,
-    /// Labelled with `cluster`, in chunks; empty when the family has no samples.
-    samples: Vec<Bytes>,
+    header: Piece,
+    /// Labelled with `cluster`, in pieces; empty when the family has no samples.
+    samples: Vec<Piece>,
+}
+
+/// The data part of `/metrics`, and the CRC-32 and length of its text.
+#[derive(Default)]
+struct PageData {
+    pieces: Vec<Piece>,
+    sum: Sum,
 }
 
 struct Cluster {
@@ -110,8 +120,8 @@ struct Cluster {
 
 pub struct Shared {
     clusters: Vec<Cluster>,
-    /// The data part of `/metrics`: chunks shared with the clusters' families.
-    page: RwLock<Arc<Vec<Bytes>>>,
+    /// The data part of `/metrics`: pieces shared with the clusters' families.
+    page: RwLock<Arc<PageData>>,
     health: Health,
     interval: Duration,
 }
@@ -134,7 +144,7 @@ impl Shared {
                     failing: false.into(),
                 })
                 .collect(),
-            page: RwLock::new(Arc::new(Vec::new())),
+            page: RwLock::new(Arc::default()),
             health,
             interval,
         }
@@ -151,14 +161,16 @@ impl Shared {
     /// A good refresh: its families replace the cluster's (a deleted group's series go).
     pub fn refreshed(&self, index: usize, families: Vec<Metric>, took: Duration) -> Result<()> {
         let c = &self.clusters[index];
-        let families = prometheus::encode_apart(families, ("cluster", &c.name))?
-            .into_iter()
-            .map(|e| Encoded {
-                name: e.name,
-                header: Bytes::from(e.header),
-                samples: e.samples.into_iter().map(Bytes::from).collect(),
-            })
-            .collect();
+        let mut deflater = Deflater::default();
+        let families =
+            prometheus::encode_apart(families, ("cluster", &c.name), |text| deflater.piece(text))?
+                .into_iter()
+                .map(|e| Encoded {
+                    name: e.name,
+                    header: deflater.piece(&e.header),
+                    samples: e.samples,
+                })
+                .collect();
         *c.families.lock().unwrap_or_else(|p| p.into_inner()) = families;
         let now = crate::clock::now_ms();
         c.last_ok_ms.store(now, Ordering::Relaxed);
@@ -205,7 +217,7 @@ impl Shared {
                 names.push(f.name);
             }
         }
-        let mut page = Vec::new();
+        let mut page = PageData::default();
         for name in names {
             let parts: Vec<&Encoded> = clusters
                 .iter()
@@ -214,15 +226,19 @@ impl Shared {
             if parts.iter().all(|f| f.samples.is_empty()) {
                 continue;
             }
-            page.push(parts[0].header.clone());
-            page.extend(parts.iter().flat_map(|f| f.samples.iter().cloned()));
+            let pieces = parts.iter().flat_map(|f| f.samples.iter());
+            for p in [&parts[0].header].into_iter().chain(pieces) {
+                page.sum.add(p);
+                page.pieces.push(p.clone());
+            }
         }
         *self.page.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(page);
         Ok(())
     }
 
-    /// The `/metrics` body: the last refreshes, then kbp's health as of now.
-    pub fn scrape(&self) -> Result<Page> {
+    /// The `/metrics` body: the last refreshes, then kbp's health as of now; gzipped when
+    /// the client takes it.
+    pub fn scrape(&self, gzip: bool) -> Result<Page> {
         let now = crate::clock::now_ms();
         for c in &self.clusters {
             let last = c.last_ok_ms.load(Ordering::Relaxed);
@@ -235,8 +251,8 @@ impl Shared {
             }
         }
         let data = Arc::clone(&self.page.read().unwrap_or_else(|p| p.into_inner()));
-        let health = Bytes::from(prometheus::encode(&self.health.registry)?);
-        Ok(Page::new(data, health))
+        let health = prometheus::encode(&self.health.registry)?;
+        Ok(Page::new(data, &health, gzip))
     }
 
     /// Ready when every cluster's last refresh succeeded and is recent; otherwise why not.
@@ -270,58 +286,102 @@ fn cluster_label(name: &str) -> Labels {
     vec![("cluster", name.to_string())]
 }
 
-/// A `/metrics` answer: the shared chunks of the last refreshes, then the health series;
-/// written chunk by chunk, with its length known up front.
+/// A `/metrics` answer: the shared pieces of the last refreshes, then the health series;
+/// written piece by piece, with its length known up front.
 pub struct Page {
-    data: Arc<Vec<Bytes>>,
+    data: Arc<PageData>,
+    /// Whether the pieces go as they are (gzip) or inflated.
+    gzip: bool,
+    /// Before the pieces: the gzip header.
+    head: Option<Bytes>,
     next: usize,
-    health: Option<Bytes>,
+    /// After the pieces: the health series (deflated, then the gzip trailer, for gzip).
+    tail: VecDeque<Bytes>,
     left: u64,
 }
 
 impl Page {
-    fn new(data: Arc<Vec<Bytes>>, health: Bytes) -> Page {
-        let left = data.iter().chain([&health]).map(|b| b.len() as u64).sum();
+    fn new(data: Arc<PageData>, health: &str, gzip: bool) -> Page {
+        let (head, tail, data_len) = if gzip {
+            let health = Deflater::default().piece(health);
+            let mut sum = data.sum.clone();
+            sum.add(&health);
+            let tail = VecDeque::from([health.deflated().clone(), sum.trailer()]);
+            let pieces: u64 = data.pieces.iter().map(|p| p.deflated().len() as u64).sum();
+            (Some(Bytes::from_static(&gzip::HEADER)), tail, pieces)
+        } else {
+            let tail = VecDeque::from([Bytes::from(health.to_string())]);
+            (None, tail, data.sum.len())
+        };
+        let left = data_len
+            + head
+                .iter()
+                .chain(&tail)
+                .map(|b| b.len() as u64)
+                .sum::<u64>();
         Page {
             data,
+            gzip,
+            head,
             next: 0,
-            health: Some(health),
+            tail,
             left,
         }
     }
 
+    fn next_frame(&mut self) -> std::io::Result<Option<Bytes>> {
+        if let Some(h) = self.head.take() {
+            return Ok(Some(h));
+        }
+        if let Some(p) = self.data.pieces.get(self.next) {
+            self.next += 1;
+            return if self.gzip {
+                Ok(Some(p.deflated().clone()))
+            } else {
+                p.inflate().map(Some)
+            };
+        }
+        Ok(self.tail.pop_front())
+    }
+
     #[cfg(test)]
-    fn text(&self) -> String {
-        let bytes: Vec<u8> = self
-            .data
-            .iter()
-            .chain(self.health.as_ref())
-            .flat_map(|b| b.iter().copied())
-            .collect();
-        String::from_utf8(bytes).unwrap()
+    fn text(mut self) -> String {
+        let gzip = self.gzip;
+        let mut bytes = Vec::new();
+        while let Some(b) = self.next_frame().unwrap() {
+            bytes.extend_from_slice(&b);
+        }
+        assert_eq!(self.left, bytes.len() as u64, "the announced length");
+        if gzip {
+            use std::io::Read;
+            let mut text = String::new();
+            flate2::read::GzDecoder::new(&bytes[..])
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        } else {
+            String::from_utf8(bytes).unwrap()
+        }
     }
 }
 
 impl http_body::Body for Page {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         _: &mut Context<'_>,
-    ) -> Poll<Option<std::result::Result<Frame<Bytes>, Infallible>>> {
-        let chunk = match self.data.get(self.next) {
-            Some(b) => {
-                let b = b.clone();
-                self.next += 1;
-                Some(b)
+    ) -> Poll<Option<std::io::Result<Frame<Bytes>>>> {
+        let frame = match self.next_frame() {
+            Ok(Some(b)) => {
+                self.left = self.left.saturating_sub(b.len() as u64);
+                Some(Ok(Frame::data(b)))
             }
-            None => self.health.take(),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
         };
-        if let Some(b) = &chunk {
-            self.left -= b.len() as u64;
-        }
-        Poll::Ready(chunk.map(|b| Ok(Frame::data(b))))
+        Poll::Ready(frame)
     }
 
     fn is_end_stream(&self) -> bool {
@@ -349,13 +409,26 @@ mod tests {
         vec![m]
     }
 
+    /// The page as text, checked to be the same whether sent plain or gzipped.
+    fn page(s: &Shared) -> String {
+        let plain = s.scrape(false).unwrap().text();
+        let zipped = s.scrape(true).unwrap().text();
+        let steady = |t: &str| -> String {
+            t.lines()
+                .filter(|l| !l.starts_with("kbp_staleness_seconds{"))
+                .collect()
+        };
+        assert_eq!(steady(&plain), steady(&zipped));
+        plain
+    }
+
     #[test]
     fn clusters_share_families_and_failures_keep_the_last_values() {
         let s = Shared::new(vec!["a".into(), "b".into()], Duration::from_secs(15));
         assert!(s.ready().is_err(), "not ready before the first refresh");
         s.refreshed(0, lag(3.0), Duration::from_millis(20)).unwrap();
         s.refreshed(1, lag(5.0), Duration::from_millis(20)).unwrap();
-        let body = s.scrape().unwrap().text();
+        let body = page(&s);
         assert_eq!(
             body.matches("# TYPE kafka_consumergroup_lag gauge").count(),
             1
@@ -366,7 +439,7 @@ mod tests {
         assert!(s.ready().is_ok());
 
         s.failed(1, Duration::from_secs(10));
-        let body = s.scrape().unwrap().text();
+        let body = page(&s);
         assert!(body.contains("kafka_consumergroup_lag{cluster=\"b\",consumergroup=\"g\"} 5.0"));
         assert!(body.contains("kbp_up{cluster=\"b\"} 0"));
         assert!(body.contains("kbp_refresh_errors_total{cluster=\"b\"} 1"));
@@ -378,10 +451,6 @@ mod tests {
 
         // A group gone from the next refresh is gone from the page.
         s.refreshed(0, vec![], Duration::from_millis(20)).unwrap();
-        assert!(!s
-            .scrape()
-            .unwrap()
-            .text()
-            .contains("cluster=\"a\",consumergroup"));
+        assert!(!page(&s).contains("cluster=\"a\",consumergroup"));
     }
 }
