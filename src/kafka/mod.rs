@@ -15,6 +15,7 @@ mod offset_fetch;
 mod preflight;
 pub mod producer;
 mod timestamps;
+mod tls;
 pub mod types;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -185,14 +186,16 @@ impl Session {
     }
 
     /// Serves the callbacks (errors, logs, statistics) of every client of the session; an
-    /// authentication failure on any of them is an error at once.
+    /// authentication or TLS failure on any of them is an error at once.
     fn serve(&self) -> Result<()> {
         self.client.poll(Duration::ZERO);
-        self.client.context().check_auth(&self.settings.bootstrap)?;
+        self.client
+            .context()
+            .check_fatal(&self.settings.bootstrap)?;
         if let Some(offsets) = self.offsets_client.get() {
             // Errors come back as values here, and through the context as for the other.
             let _ = offsets.poll(Duration::ZERO);
-            offsets.context().check_auth(&self.settings.bootstrap)?;
+            offsets.context().check_fatal(&self.settings.bootstrap)?;
         }
         Ok(())
     }
