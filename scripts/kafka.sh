@@ -10,6 +10,24 @@
 #   scripts/kafka.sh status             "running ..." (exit 0) or "not running" (exit 1)
 #   scripts/kafka.sh bootstrap          print the PLAINTEXT bootstrap, or exit 1
 #   scripts/kafka.sh sasl-bootstrap     print the SASL_PLAINTEXT (SCRAM-SHA-512) bootstrap, or exit 1
+#   scripts/kafka.sh ssl-bootstrap      print the SSL bootstrap (server certificate only), or exit 1
+#   scripts/kafka.sh mtls-bootstrap     print the SSL bootstrap that requires a client certificate
+#   scripts/kafka.sh expired-bootstrap  print an SSL bootstrap whose server certificate has expired
+#   scripts/kafka.sh sasl-ssl-bootstrap print the SASL_SSL bootstrap (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN)
+#   scripts/kafka.sh tls-dir            print the directory of the test PKI (PEM), generated at start:
+#                                         ca.pem          the private CA every listener's certificate is signed by
+#                                         other-ca.pem    a CA that signed nothing here (the "wrong CA")
+#                                         client.pem      client certificate (CN=kbp-client), for mtls-bootstrap
+#                                         client.key      its key, unencrypted;  client-enc.key  the same key
+#                                         client-key.password  encrypted with this password
+#                                       Server certificates name IP 127.0.0.1 only: "localhost" is a hostname mismatch.
+#
+# Principals (KRaft's StandardAuthorizer; a principal without an ACL may do nothing):
+#   super users   User:ANONYMOUS (PLAINTEXT and SSL listeners, the controller), User:kbp, User:kbp-client (mTLS)
+#   User:kbp             SCRAM-SHA-256/512 and PLAIN, password kbp-secret
+#   User:kbp-limited     SCRAM-SHA-256/512 and PLAIN, password kbp-limited-secret; its only ACLs (prefixed):
+#                          cluster DESCRIBE; topics lim-* and groups lim-* READ (so DESCRIBE);
+#                          groups limd-* DESCRIBE; topics limw-* WRITE (so DESCRIBE)
 #   scripts/kafka.sh tool NAME [ARGS]   run one of Apache's CLI tools (see `tool --list`)
 #   scripts/kafka.sh metrics-url        print the JMX exporter's URL (broker started with KBP_KAFKA_JMX_EXPORTER=1)
 #
@@ -46,6 +64,16 @@ JMX_JAR=$CACHE/jmx-exporter/jmx_prometheus_javaagent-$JMX_EXPORTER_VERSION.jar
 SCRAM_USER=kbp
 SCRAM_PASSWORD=kbp-secret
 SCRAM_MECHANISM=SCRAM-SHA-512
+LIMITED_USER=kbp-limited
+LIMITED_PASSWORD=kbp-limited-secret
+# Store password of the broker's generated PKCS12 keystore; the client key's is in $TLS/client-key.password.
+STORE_PASSWORD=kbp-store-secret
+CLIENT_KEY_PASSWORD=kbp-key-secret
+TLS=$RUN/tls
+# Bump when the broker's security set-up changes: a data dir formatted by an older one is formatted anew.
+SECURITY_STAMP=kbp-security-1
+# Listener names in port order; CONTROLLER last.
+LISTENERS=(PLAINTEXT SASL_PLAINTEXT SSL MTLS EXPIRED SASL_SSL CONTROLLER)
 
 PROG=kafka.sh
 
@@ -260,13 +288,14 @@ cmd_tool() {
   exec "$JAVA" "${opts[@]}" "${extra[@]}" -cp "$LIB/*" "$class" "$@"
 }
 
-# run_tool_quiet SECONDS NAME ARGS...: run a tool with a time bound, output to $RUN/check.log
+# run_tool_quiet SECONDS NAME ARGS...: run a tool with a time bound, output to $TOOL_LOG
+# (default $RUN/check.log)
 run_tool_quiet() {
   local secs=$1 name=$2 class opts=()
   shift 2
   class=$(tool_class "$name")
   mapfile -t opts < <(tool_jvm_opts "$name")
-  timeout "$secs" "$JAVA" "${opts[@]}" -cp "$LIB/*" "$class" "$@" </dev/null >"$RUN/check.log" 2>&1
+  timeout "$secs" "$JAVA" "${opts[@]}" -cp "$LIB/*" "$class" "$@" </dev/null >"${TOOL_LOG:-$RUN/check.log}" 2>&1
 }
 
 # ---------------------------------------------------------------- broker state
@@ -313,8 +342,11 @@ log_tail() {
 
 # ---------------------------------------------------------------- start
 
+# write_server_properties PORT...: one port per entry of LISTENERS, in that order
 write_server_properties() {
-  local plain=$1 sasl=$2 ctrl=$3 tmp=$RUN/server.properties.tmp
+  local plain=$1 sasl=$2 ssl=$3 mtls=$4 expired=$5 sasl_ssl=$6 ctrl=$7 tmp=$RUN/server.properties.tmp
+  local scram=org.apache.kafka.common.security.scram.ScramLoginModule
+  local plain_users="user_$SCRAM_USER=\"$SCRAM_PASSWORD\" user_$LIMITED_USER=\"$LIMITED_PASSWORD\""
   cat >"$tmp" <<EOF
 # Written by scripts/kafka.sh start; rewritten on every start.
 # Single combined KRaft node (broker + controller) on loopback.
@@ -322,15 +354,41 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$ctrl
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl,CONTROLLER://127.0.0.1:$ctrl
-advertised.listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl,SSL://127.0.0.1:$ssl,MTLS://127.0.0.1:$mtls,EXPIRED://127.0.0.1:$expired,SASL_SSL://127.0.0.1:$sasl_ssl,CONTROLLER://127.0.0.1:$ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl,SSL://127.0.0.1:$ssl,MTLS://127.0.0.1:$mtls,EXPIRED://127.0.0.1:$expired,SASL_SSL://127.0.0.1:$sasl_ssl
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,MTLS:SSL,EXPIRED:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 
-# SCRAM-SHA-512 on the SASL_PLAINTEXT listener; the user is created at format time (--add-scram).
+# ACLs (KRaft's StandardAuthorizer): no ACL, no access. The PLAINTEXT and SSL listeners (and the
+# controller's) authenticate nobody, so their principal User:ANONYMOUS is a super user: the
+# existing tests keep full access there. User:$LIMITED_USER gets only the ACLs of grant_acls.
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:ANONYMOUS;User:$SCRAM_USER;User:kbp-client
+allow.everyone.if.no.acl.found=false
+
+# SCRAM-SHA-512 on the SASL_PLAINTEXT listener; the users are created at format time (--add-scram).
 sasl.enabled.mechanisms=$SCRAM_MECHANISM
 listener.name.sasl_plaintext.sasl.enabled.mechanisms=$SCRAM_MECHANISM
-listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=$scram required;
+
+# TLS: every listener's certificate is signed by the private CA in $TLS (gen_tls).
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$TLS/broker.p12
+ssl.keystore.password=$STORE_PASSWORD
+ssl.key.password=$STORE_PASSWORD
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS/ca.pem
+ssl.client.auth=none
+listener.name.mtls.ssl.client.auth=required
+# The mTLS principal is the certificate's CN: User:kbp-client.
+listener.name.mtls.ssl.principal.mapping.rules=RULE:^CN=([^,]+).*\$/\$1/,DEFAULT
+listener.name.expired.ssl.keystore.location=$TLS/expired.p12
+
+# SASL_SSL: SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN on one listener.
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=$scram required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$scram required;
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required $plain_users;
 
 log.dirs=$RUN/data
 num.partitions=1
@@ -377,6 +435,77 @@ sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule require
 EOF
 }
 
+# gen_tls: the test PKI in $TLS, made once per run dir (openssl; keytool for the expired
+# certificate, which openssl 3.0 cannot back-date). Kept across restarts so paths stay valid.
+gen_tls() {
+  [[ -s $TLS/.done ]] && return 0
+  need_cmd openssl "install OpenSSL, e.g. apt-get install openssl"
+  local keytool=${JAVA_HOME:+$JAVA_HOME/bin/}keytool
+  need_cmd "$keytool" "keytool comes with the JDK"
+  rm -rf "$TLS" && mkdir -p "$TLS"
+  (
+    cd "$TLS"
+    exec </dev/null >"$TLS/gen.log" 2>&1
+    set -x
+    ca() { # ca NAME CN: a self-signed CA
+      openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.pem" -days 3650 \
+        -subj "/O=kbp-test/CN=$2" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    }
+    leaf() { # leaf NAME CN SAN: a key and a certificate signed by ca.pem
+      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/O=kbp-test/CN=$2"
+      printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$3" >"$1.ext"
+      openssl x509 -req -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile "$1.ext" -out "$1.pem"
+    }
+    ca ca kbp-test-ca
+    ca other-ca kbp-test-other-ca
+    leaf broker 127.0.0.1 IP:127.0.0.1
+    leaf client kbp-client DNS:kbp-client
+    openssl pkcs8 -topk8 -v2 aes-256-cbc -in client.key -out client-enc.key -passout "pass:$CLIENT_KEY_PASSWORD"
+    printf '%s\n' "$CLIENT_KEY_PASSWORD" >client-key.password
+    openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
+      -out broker.p12 -passout "pass:$STORE_PASSWORD"
+    # Expired: valid from 10 days ago for 1 day, signed by the same CA.
+    openssl pkcs12 -export -in ca.pem -inkey ca.key -name ca -out ca.p12 -passout "pass:$STORE_PASSWORD"
+    openssl req -newkey rsa:2048 -nodes -keyout expired.key -out expired.csr -subj "/O=kbp-test/CN=127.0.0.1"
+    "$keytool" -gencert -rfc -alias ca -keystore ca.p12 -storetype PKCS12 -storepass "$STORE_PASSWORD" \
+      -infile expired.csr -outfile expired.pem -startdate -10d -validity 1 -ext san=ip:127.0.0.1
+    openssl pkcs12 -export -in expired.pem -inkey expired.key -certfile ca.pem -name broker \
+      -out expired.p12 -passout "pass:$STORE_PASSWORD"
+  ) || { tail -n 20 "$TLS/gen.log" >&2; die "generating the test certificates failed (see $TLS/gen.log)"; }
+  echo "$SECURITY_STAMP" >"$TLS/.done"
+}
+
+# grant_acls PORT: 0 when the ACLs of User:$LIMITED_USER (see the header), through the PLAINTEXT
+# listener (a super user) are in place; 1 (reason in $WAIT_ERR) when not. ACLs live in the
+# metadata log: granted once per formatted data dir.
+grant_acls() {
+  [[ -f $RUN/data/$SECURITY_STAMP ]] && return 0
+  local b=127.0.0.1:$1 who=User:$LIMITED_USER pids=() i
+  local -a grants=(
+    "--operation Describe --cluster"
+    "--operation Read --topic lim- --group lim- --resource-pattern-type prefixed"
+    "--operation Describe --group limd- --resource-pattern-type prefixed"
+    "--operation Write --topic limw- --resource-pattern-type prefixed"
+  )
+  # One JVM each, at once: a few seconds on the first start of a run dir only.
+  for i in "${!grants[@]}"; do
+    # shellcheck disable=SC2086  # each grant is a list of words
+    TOOL_LOG=$RUN/acl-$i.log run_tool_quiet 60 acls --bootstrap-server "$b" --add \
+      --allow-principal "$who" ${grants[$i]} &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    if ! wait "${pids[$i]}"; then
+      cat "$RUN/acl-$i.log" >&2
+      WAIT_ERR="kafka-acls --add ${grants[$i]} failed"
+      return 1
+    fi
+  done
+  rm -f "$RUN"/acl-*.log
+  touch "$RUN/data/$SECURITY_STAMP"
+}
+
 random_cluster_id() {
   # Kafka's Uuid.toString(): 16 random bytes, URL-safe base64 without padding; never starting with '-'.
   local id
@@ -394,7 +523,10 @@ format_storage() {
         "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-tools.xml" \
         -cp "$LIB/*" kafka.tools.StorageTool format \
         -t "$cid" -c "$RUN/server.properties" \
-        --add-scram "$SCRAM_MECHANISM=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+        --add-scram "SCRAM-SHA-512=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+        --add-scram "SCRAM-SHA-256=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]" \
+        --add-scram "SCRAM-SHA-512=[name=$LIMITED_USER,password=$LIMITED_PASSWORD]" \
+        --add-scram "SCRAM-SHA-256=[name=$LIMITED_USER,password=$LIMITED_PASSWORD]" \
         </dev/null >"$RUN/format.log" 2>&1; then
     cat "$RUN/format.log" >&2
     die "kafka.tools.StorageTool format failed (see $RUN/format.log)"
@@ -452,15 +584,20 @@ kill_broker() {
   rm -f "$RUN/pid"
 }
 
-# wait_ready PLAIN SASL DEADLINE: 0 = serving; 1 = gave up (reason in $WAIT_ERR)
+# wait_ready DEADLINE PORT...: 0 = serving; 1 = gave up (reason in $WAIT_ERR). The first
+# port is the PLAINTEXT one, asked for metadata.
 WAIT_ERR=
 wait_ready() {
-  local plain=$1 sasl=$2 deadline=$3
+  local deadline=$1 p open
+  shift
+  local plain=$1
   WAIT_ERR=
   while :; do
     if ! pid_alive; then WAIT_ERR="the broker exited during start-up"; return 1; fi
-    if port_open "$plain" && port_open "$sasl"; then break; fi
-    if (( SECONDS >= deadline )); then WAIT_ERR="port 127.0.0.1:$plain did not open within ${START_TIMEOUT}s"; return 1; fi
+    open=1
+    for p in "$@"; do port_open "$p" || { open=0; break; }; done
+    (( open )) && break
+    if (( SECONDS >= deadline )); then WAIT_ERR="port 127.0.0.1:$p did not open within ${START_TIMEOUT}s"; return 1; fi
     sleep 0.2
   done
   # The port answers; now check the broker serves metadata (Admin listTopics).
@@ -472,6 +609,18 @@ wait_ready() {
   done
 }
 
+# bootstrap_file LISTENER: the run-dir file holding that listener's bootstrap
+bootstrap_file() {
+  case $1 in
+    SASL_PLAINTEXT) echo sasl_bootstrap ;;
+    SSL)            echo ssl_bootstrap ;;
+    MTLS)           echo mtls_bootstrap ;;
+    EXPIRED)        echo expired_bootstrap ;;
+    SASL_SSL)       echo sasl_ssl_bootstrap ;;
+    *)              return 1 ;;
+  esac
+}
+
 # start_locked: start a broker (caller holds the run lock); prints the bootstrap
 start_locked() {
   local clean=${1:-0}
@@ -481,7 +630,7 @@ start_locked() {
   cmd_fetch
   check_java
   mkdir -p "$RUN"
-  rm -f "$RUN/pid" "$RUN/bootstrap" "$RUN/sasl_bootstrap" "$RUN/check.log" "$RUN/metrics_url"
+  rm -f "$RUN/pid" "$RUN/bootstrap" "$RUN"/*_bootstrap "$RUN/check.log" "$RUN/metrics_url"
   [[ $clean == 1 ]] && rm -rf "$RUN/data"
   local jmx_port=
   if [[ ${KBP_KAFKA_JMX_EXPORTER:-0} == 1 ]]; then
@@ -489,27 +638,36 @@ start_locked() {
     jmx_port=$(free_ports 1)
   fi
 
-  # Reuse the previous ports when they are still free (same bootstrap across stop/start).
-  local plain sasl ctrl attempt formatted=0
-  plain=$(prop listeners "$RUN/server.properties" | sed -n 's/.*PLAINTEXT:\/\/127\.0\.0\.1:\([0-9]*\),SASL.*/\1/p')
-  sasl=$(prop listeners "$RUN/server.properties" | sed -n 's/.*SASL_PLAINTEXT:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p')
-  ctrl=$(prop listeners "$RUN/server.properties" | sed -n 's/.*CONTROLLER:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p')
+  # Reuse the previous ports when they are still free (same bootstraps across stop/start).
+  local ports=() name p attempt formatted=0 listeners
+  listeners=$(prop listeners "$RUN/server.properties")
+  for name in "${LISTENERS[@]}"; do
+    p=$(sed -n "s/.*\(^\|,\)$name:\/\/127\.0\.0\.1:\([0-9]*\).*/\2/p" <<<"$listeners")
+    [[ -n $p ]] && ports+=("$p")
+  done
   [[ -f $RUN/data/meta.properties && -f $RUN/data/bootstrap.checkpoint ]] && formatted=1
+  # A data dir from before the current security set-up lacks its users and ACLs.
+  [[ $formatted == 1 && ! -f $RUN/data/$SECURITY_STAMP ]] && formatted=0
+  gen_tls
 
   for attempt in 1 2 3; do
-    if ! [[ $attempt == 1 && -n $plain && -n $sasl && -n $ctrl ]] || ! ports_free "$plain" "$sasl" "$ctrl"; then
-      read -r plain sasl ctrl < <(free_ports 3)
+    if ! [[ $attempt == 1 && ${#ports[@]} == "${#LISTENERS[@]}" ]] || ! ports_free "${ports[@]}"; then
+      read -ra ports < <(free_ports "${#LISTENERS[@]}")
     fi
-    write_server_properties "$plain" "$sasl" "$ctrl"
+    write_server_properties "${ports[@]}"
     write_client_files
     if [[ $formatted == 0 ]]; then format_storage; formatted=1; fi
 
     launch_broker "$jmx_port"
-    if wait_ready "$plain" "$sasl" $(( SECONDS + START_TIMEOUT )); then
+    if wait_ready $(( SECONDS + START_TIMEOUT )) "${ports[@]:0:6}" && grant_acls "${ports[0]}"; then
       [[ -n $jmx_port ]] && echo "http://127.0.0.1:$jmx_port/metrics" >"$RUN/metrics_url"
-      echo "127.0.0.1:$sasl" >"$RUN/sasl_bootstrap.tmp" && mv "$RUN/sasl_bootstrap.tmp" "$RUN/sasl_bootstrap"
-      echo "127.0.0.1:$plain" >"$RUN/bootstrap.tmp" && mv "$RUN/bootstrap.tmp" "$RUN/bootstrap"
-      echo "127.0.0.1:$plain"
+      local i file
+      for i in 1 2 3 4 5; do
+        file=$(bootstrap_file "${LISTENERS[$i]}")
+        echo "127.0.0.1:${ports[$i]}" >"$RUN/$file.tmp" && mv "$RUN/$file.tmp" "$RUN/$file"
+      done
+      echo "127.0.0.1:${ports[0]}" >"$RUN/bootstrap.tmp" && mv "$RUN/bootstrap.tmp" "$RUN/bootstrap"
+      echo "127.0.0.1:${ports[0]}"
       return 0
     fi
     kill_broker
@@ -540,9 +698,9 @@ cmd_stop() {
   [[ -d $RUN ]] || return 0
   lock_run
   kill_broker
-  rm -f "$RUN/bootstrap" "$RUN/sasl_bootstrap" "$RUN/metrics_url"
+  rm -f "$RUN/bootstrap" "$RUN"/*_bootstrap "$RUN/metrics_url"
   if [[ $clean == 1 ]]; then
-    rm -rf "$RUN/data" "$RUN/server.properties" "$RUN/client-sasl.properties" \
+    rm -rf "$RUN/data" "$RUN/server.properties" "$RUN/client-sasl.properties" "$TLS" \
            "$RUN"/server.log* "$RUN/stdout.log" "$RUN/format.log" "$RUN/check.log"
   fi
 }
@@ -586,6 +744,12 @@ main() {
     status)         cmd_status ;;
     bootstrap)      cmd_bootstrap bootstrap ;;
     sasl-bootstrap) cmd_bootstrap sasl_bootstrap ;;
+    ssl-bootstrap)  cmd_bootstrap ssl_bootstrap ;;
+    mtls-bootstrap) cmd_bootstrap mtls_bootstrap ;;
+    expired-bootstrap) cmd_bootstrap expired_bootstrap ;;
+    sasl-ssl-bootstrap) cmd_bootstrap sasl_ssl_bootstrap ;;
+    tls-dir)        healthy || die "no running broker in $RUN (start one with '$PROG ensure')"
+                    echo "$TLS" ;;
     metrics-url)    [[ -s $RUN/metrics_url ]] || die "no JMX exporter in $RUN (start the broker with KBP_KAFKA_JMX_EXPORTER=1)"
                     cmd_bootstrap metrics_url ;;
     tool)           cmd_tool "$@" ;;

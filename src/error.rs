@@ -26,6 +26,9 @@ pub mod exit {
     /// `kbp drain` refused to join a group with live members that are not kbp drains;
     /// `kbp offsets --execute` and `kbp group delete --execute` refused a group with members.
     pub const LIVE_GROUP: i32 = 8;
+    /// The principal lacks an ACL the command needs (the message names the operation and
+    /// the resource); nothing was written.
+    pub const NOT_AUTHORIZED: i32 = 9;
     /// Ended by SIGINT (Ctrl-C) or SIGTERM: 128 + the signal, as shells report it.
     pub const SIGINT: i32 = 130;
     pub const SIGTERM: i32 = 143;
@@ -47,6 +50,10 @@ pub enum Error {
 
     #[error("authentication to Kafka at {bootstrap} failed: {reason}")]
     Authentication { bootstrap: String, reason: String },
+
+    /// An ACL is missing: `what` names the operation and resource (`READ on topic orders`).
+    #[error("not authorized: {what}")]
+    NotAuthorized { what: String },
 
     #[error("{what} not found: {names}")]
     NotFound { what: &'static str, names: String },
@@ -119,6 +126,7 @@ impl Error {
             Error::Critical(_) => exit::CRITICAL,
             Error::DrainStopped(_) | Error::SinkFailed(_) => exit::DRAIN_FAILED,
             Error::LiveGroup(_) => exit::LIVE_GROUP,
+            Error::NotAuthorized { .. } => exit::NOT_AUTHORIZED,
             Error::Io { .. } | Error::Encoding { .. } | Error::Internal(_) => exit::INTERNAL,
             Error::DemoStep { code, .. } => *code,
         }
@@ -133,6 +141,10 @@ impl Error {
             operation,
             reason: reason.to_string(),
         }
+    }
+
+    pub fn not_authorized(what: impl Into<String>) -> Self {
+        Error::NotAuthorized { what: what.into() }
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {

@@ -20,7 +20,7 @@ use crate::drain::{backoff, flow, lanes, plan, rate};
 use crate::error::{Error, Result};
 use crate::kafka::consumer::{ConsumerSpec, Fields, Record};
 use crate::kafka::producer::Forwarder;
-use crate::kafka::{KafkaCode, Session, TopicPartition};
+use crate::kafka::{AclOperation, KafkaCode, Need, Session, TopicPartition};
 use crate::output::{self, Format, Progress};
 use crate::report::drain::{DrainSummary, StopReason};
 
@@ -145,6 +145,24 @@ fn drain_identity(settings: &Settings) -> (Settings, String) {
     (settings, id)
 }
 
+/// The ACLs a drain needs on its own cluster: READ on the topics and the group, WRITE on a
+/// `topic:` sink and a `dlq:` topic. Checked before anything is joined or consumed.
+fn needs(args: &DrainArgs) -> Vec<Need> {
+    let mut needs: Vec<Need> = args
+        .topics
+        .iter()
+        .map(|t| Need::Topic(t.clone(), AclOperation::Read))
+        .collect();
+    needs.push(Need::Group(args.group.clone(), AclOperation::Read));
+    if let SinkSpec::Topic(t, None) = &args.sink {
+        needs.push(Need::Topic(t.clone(), AclOperation::Write));
+    }
+    if let OnFailure::Dlq(t) = &args.on_failure {
+        needs.push(Need::Topic(t.clone(), AclOperation::Write));
+    }
+    needs
+}
+
 fn open_sink(
     settings: &Settings,
     global: &crate::config::Overrides,
@@ -161,7 +179,14 @@ fn open_sink(
         SinkSpec::Topic(t, context) => {
             let target = match context {
                 // That context's own connection: none of this cluster's flags apply.
-                Some(ctx) => crate::config::resolve(&global.context_only(ctx), true)?,
+                Some(ctx) => {
+                    let target = crate::config::resolve(&global.context_only(ctx), true)?;
+                    Session::connect(&target)?.require(
+                        &[Need::Topic(t.clone(), AclOperation::Write)],
+                        &format!("kbp drain --sink topic:{t}@{ctx}"),
+                    )?;
+                    target
+                }
                 None => settings.clone(),
             };
             Arc::new(TopicSink {
@@ -183,6 +208,7 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
     let settings = &settings;
 
     let session = Session::connect(settings)?;
+    session.require(&needs(args), "kbp drain")?;
     let partitions = drained_partitions(&session, &args.topics)?;
     plan::check_until(args.until.as_ref(), &partitions)?;
     let bounds = plan::bounds(

@@ -148,6 +148,17 @@ impl Options {
         })
     }
 
+    /// Asks the broker for the operations the principal may perform on each described
+    /// resource (KIP-430).
+    pub fn include_authorized_operations(&self) -> Result<(), String> {
+        // SAFETY: the options are live; NULL or an error object that is ours comes back.
+        Self::check(unsafe {
+            NativePtr::from_ptr(
+                sys::rd_kafka_AdminOptions_set_include_authorized_operations(self.ptr(), 1),
+            )
+        })
+    }
+
     pub fn read_uncommitted(&self) -> Result<(), String> {
         // SAFETY: the options are live; NULL or an error object that is ours comes back.
         Self::check(unsafe {
@@ -664,6 +675,95 @@ pub(super) fn describe_topics_result(ev: &Event<'_>) -> Vec<TopicDescription> {
         // SAFETY: each description is live with the event.
         .map(|&t| unsafe { topic_of(t) })
         .collect()
+}
+
+/// What each described topic allows the principal (see [`Options::include_authorized_operations`]).
+pub(super) fn topic_permissions_result(ev: &Event<'_>) -> Vec<(String, Permission)> {
+    // SAFETY: as in `describe_topics_result`.
+    let res = unsafe { sys::rd_kafka_event_DescribeTopics_result(ev.ptr()) };
+    if res.is_null() {
+        return vec![];
+    }
+    let mut n = 0usize;
+    // SAFETY: `res` is live; the descriptions live as long as the event.
+    let topics = unsafe { slice(sys::rd_kafka_DescribeTopics_result_topics(res, &mut n), n) };
+    topics
+        .iter()
+        .map(|&t| {
+            let mut cnt = 0usize;
+            // SAFETY: each description is live with the event; its name, error and
+            // operations are copied here.
+            unsafe {
+                let err = sys::rd_kafka_TopicDescription_error(t);
+                let ops = sys::rd_kafka_TopicDescription_authorized_operations(t, &mut cnt);
+                (
+                    cstr(sys::rd_kafka_TopicDescription_name(t)).unwrap_or_default(),
+                    permission((!err.is_null()).then(|| error_of(err)), ops, cnt),
+                )
+            }
+        })
+        .collect()
+}
+
+/// What each described group allows the principal (see [`Options::include_authorized_operations`]).
+pub(super) fn group_permissions_result(ev: &Event<'_>) -> Vec<(String, Permission)> {
+    // SAFETY: as in `describe_groups_result`.
+    let res = unsafe { sys::rd_kafka_event_DescribeConsumerGroups_result(ev.ptr()) };
+    if res.is_null() {
+        return vec![];
+    }
+    let mut n = 0usize;
+    // SAFETY: `res` is live; the descriptions live as long as the event.
+    let groups = unsafe {
+        slice(
+            sys::rd_kafka_DescribeConsumerGroups_result_groups(res, &mut n),
+            n,
+        )
+    };
+    groups
+        .iter()
+        .map(|&g| {
+            let mut cnt = 0usize;
+            // SAFETY: each description is live with the event; its name, error and
+            // operations are copied here.
+            unsafe {
+                let err = sys::rd_kafka_ConsumerGroupDescription_error(g);
+                let ops = sys::rd_kafka_ConsumerGroupDescription_authorized_operations(g, &mut cnt);
+                (
+                    cstr(sys::rd_kafka_ConsumerGroupDescription_group_id(g)).unwrap_or_default(),
+                    permission((!err.is_null()).then(|| error_of(err)), ops, cnt),
+                )
+            }
+        })
+        .collect()
+}
+
+/// # Safety
+/// `ops` is NULL or points at `cnt` operations.
+unsafe fn permission(
+    error: Option<KafkaCode>,
+    ops: *const sys::rd_kafka_AclOperation_t,
+    cnt: usize,
+) -> Permission {
+    use sys::rd_kafka_AclOperation_t as A;
+    match error.filter(|e| e.code != 0) {
+        Some(e) if e.is_authorization() => Permission::Denied,
+        Some(e) => Permission::Unknown(Some(e)),
+        // SAFETY: the caller's contract.
+        None if !ops.is_null() => Permission::Allows(
+            unsafe { slice(ops, cnt) }
+                .iter()
+                .filter_map(|op| match op {
+                    A::RD_KAFKA_ACL_OPERATION_READ => Some(AclOperation::Read),
+                    A::RD_KAFKA_ACL_OPERATION_WRITE => Some(AclOperation::Write),
+                    A::RD_KAFKA_ACL_OPERATION_DELETE => Some(AclOperation::Delete),
+                    A::RD_KAFKA_ACL_OPERATION_DESCRIBE => Some(AclOperation::Describe),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        None => Permission::Unknown(None),
+    }
 }
 
 /// # Safety

@@ -2,7 +2,7 @@
 //!
 //! librdkafka reports *why* a broker is unreachable (connection refused, DNS, TLS, SASL)
 //! only through its error callback; we keep the latest reason so "cannot reach Kafka"
-//! can say it. Logs reach stderr only with `--verbose`, and never with a secret in them.
+//! can say it. Refused credentials and failed TLS handshakes end the command at once. Logs reach stderr only with `--verbose`, and never with a secret in them.
 //! With `statistics.interval.ms` set, the statistics callback keeps each broker's request
 //! round-trip and throttle times, so `kbp brokers` can report what it measured.
 
@@ -19,13 +19,23 @@ use serde::Deserialize;
 
 use crate::config::{Redactor, Settings};
 use crate::error::{Error, Result};
+use crate::kafka::tls::{self, Trust};
 use crate::kafka::types::BrokerLatency;
+
+/// A failure librdkafka would retry until `--timeout` but that cannot mend itself.
+#[derive(Clone)]
+enum Fatal {
+    Authentication(String),
+    Tls(String),
+}
 
 pub struct KbpContext {
     redactor: Redactor,
     verbose: bool,
     last_error: Mutex<Option<String>>,
-    auth_error: Mutex<Option<String>>,
+    fatal: Mutex<Option<Fatal>>,
+    /// What a TLS failure is explained with.
+    trust: Trust,
     latency: Mutex<HashMap<i32, BrokerLatency>>,
 }
 
@@ -35,7 +45,8 @@ impl KbpContext {
             redactor: settings.redactor.clone(),
             verbose: settings.verbose,
             last_error: Mutex::new(None),
-            auth_error: Mutex::new(None),
+            fatal: Mutex::new(None),
+            trust: Trust::of(&settings.properties),
             latency: Mutex::new(HashMap::new()),
         }
     }
@@ -49,12 +60,14 @@ impl KbpContext {
         self.last_error.lock().ok()?.clone()
     }
 
-    /// Credentials refused: no point waiting for the timeout.
-    pub fn check_auth(&self, bootstrap: &str) -> Result<()> {
-        match self.auth_error.lock().ok().and_then(|e| e.clone()) {
-            Some(reason) => Err(Error::Authentication {
-                bootstrap: bootstrap.to_string(),
-                reason,
+    /// Credentials refused or a TLS handshake failed: no point waiting for the timeout.
+    pub fn check_fatal(&self, bootstrap: &str) -> Result<()> {
+        let bootstrap = bootstrap.to_string();
+        match self.fatal.lock().ok().and_then(|e| e.clone()) {
+            Some(Fatal::Authentication(reason)) => Err(Error::Authentication { bootstrap, reason }),
+            Some(Fatal::Tls(reason)) => Err(Error::Unreachable {
+                bootstrap,
+                reason: self.redactor.redact(&tls::explain(&self.trust, &reason)),
             }),
             None => Ok(()),
         }
@@ -125,10 +138,14 @@ impl ClientContext for KbpContext {
 
     fn error(&self, error: KafkaError, reason: &str) {
         let reason = self.redactor.redact(reason);
-        if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
-            if let Ok(mut a) = self.auth_error.lock() {
-                *a = Some(reason.clone());
-            }
+        let fatal = if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
+            Some(Fatal::Authentication(reason.clone()))
+        } else {
+            tls::is_tls_failure(&reason).then(|| Fatal::Tls(reason.clone()))
+        };
+        if let (Some(f), Ok(mut slot)) = (fatal, self.fatal.lock()) {
+            // The first cause stands: later lines are its echoes.
+            slot.get_or_insert(f);
         }
         if self.verbose {
             eprintln!("kbp: librdkafka error: {reason}");

@@ -15,6 +15,7 @@ mod offset_fetch;
 mod preflight;
 pub mod producer;
 mod timestamps;
+mod tls;
 pub mod types;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -185,14 +186,16 @@ impl Session {
     }
 
     /// Serves the callbacks (errors, logs, statistics) of every client of the session; an
-    /// authentication failure on any of them is an error at once.
+    /// authentication or TLS failure on any of them is an error at once.
     fn serve(&self) -> Result<()> {
         self.client.poll(Duration::ZERO);
-        self.client.context().check_auth(&self.settings.bootstrap)?;
+        self.client
+            .context()
+            .check_fatal(&self.settings.bootstrap)?;
         if let Some(offsets) = self.offsets_client.get() {
             // Errors come back as values here, and through the context as for the other.
             let _ = offsets.poll(Duration::ZERO);
-            offsets.context().check_auth(&self.settings.bootstrap)?;
+            offsets.context().check_fatal(&self.settings.bootstrap)?;
         }
         Ok(())
     }
@@ -267,6 +270,7 @@ impl Session {
                 bootstrap: self.settings.bootstrap.clone(),
                 reason,
             },
+            _ if err.is_authorization() => Error::not_authorized(format!("{op}: {reason}")),
             _ => Error::Kafka {
                 operation: op,
                 reason,
@@ -668,6 +672,84 @@ impl Session {
         admin::describe_topics(topics, &opts, &q);
         let ev = self.wait(&q, 1, "DescribeTopics")?;
         Ok(admin::describe_topics_result(&ev[0]))
+    }
+
+    /// Fails with [`Error::NotAuthorized`] naming every need the principal's ACLs do not
+    /// grant, before kbp acts: `doing` says what for (`kbp drain`). Asks the broker which
+    /// operations the principal may perform on each topic and group (one DescribeTopics
+    /// and one DescribeConsumerGroups); where it does not say, the need passes and the
+    /// operation itself finds out.
+    pub fn require(&self, needs: &[Need], doing: &str) -> Result<()> {
+        let mut topics: Vec<String> = Vec::new();
+        let mut groups: Vec<String> = Vec::new();
+        for need in needs {
+            match need {
+                Need::Topic(t, _) => topics.push(t.clone()),
+                Need::Group(g, _) => groups.push(g.clone()),
+            }
+        }
+        for list in [&mut topics, &mut groups] {
+            list.sort();
+            list.dedup();
+        }
+        let mut known: HashMap<(bool, String), Permission> = HashMap::new();
+        if !topics.is_empty() {
+            let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBETOPICS)?;
+            opts.include_authorized_operations()
+                .map_err(|e| Error::kafka("DescribeTopics", e))?;
+            let q = Queue::new(self.client_ref());
+            admin::describe_topics(&topics, &opts, &q);
+            let ev = self.wait(&q, 1, "DescribeTopics")?;
+            known.extend(
+                admin::topic_permissions_result(&ev[0])
+                    .into_iter()
+                    .map(|(t, p)| ((true, t), p)),
+            );
+        }
+        if !groups.is_empty() {
+            let described = self.patiently(|| {
+                let opts = self
+                    .options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
+                opts.include_authorized_operations()
+                    .map_err(|e| Error::kafka("DescribeConsumerGroups", e))?;
+                let q = Queue::new(self.client_ref());
+                admin::describe_groups(&groups, &opts, &q);
+                let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
+                let found = admin::group_permissions_result(&ev[0]);
+                match found.iter().find_map(|(_, p)| match p {
+                    Permission::Unknown(Some(e)) if e.is_coordinator_transient() => Some(e),
+                    _ => None,
+                }) {
+                    Some(e) => Err(self.request_error("DescribeConsumerGroups", e.clone())),
+                    None => Ok(found),
+                }
+            })?;
+            known.extend(described.into_iter().map(|(g, p)| ((false, g), p)));
+        }
+        let missing: Vec<String> = needs
+            .iter()
+            .filter(|need| {
+                let (key, op) = match need {
+                    Need::Topic(t, op) => ((true, t.clone()), *op),
+                    Need::Group(g, op) => ((false, g.clone()), *op),
+                };
+                match known.get(&key) {
+                    Some(Permission::Denied) => true,
+                    Some(Permission::Allows(ops)) => !ops.contains(&op),
+                    _ => false,
+                }
+            })
+            .map(|need| need.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        Err(Error::not_authorized(format!(
+            "{doing} needs {} (the principal's ACLs do not grant it; nothing was done)",
+            missing.join(", ")
+        )))
     }
 
     /// Metadata of every topic (partitions, leaders, replicas, ISR) and the brokers it

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -251,6 +251,13 @@ fn read_share(
                         }
                     }
                 }
+                // No READ on a topic (DESCRIBE was enough to list its offsets): retrying
+                // cannot help, and the error names no partition. This wave's times stay
+                // unknown rather than costing the whole --timeout.
+                Err(KafkaError::MessageConsumption(
+                    RDKafkaErrorCode::TopicAuthorizationFailed
+                    | RDKafkaErrorCode::GroupAuthorizationFailed,
+                )) => break,
                 Err(_) => {} // transient fetch errors: librdkafka retries; the deadline bounds us
             }
         }

@@ -144,6 +144,9 @@ impl std::fmt::Display for KafkaCode {
 
 impl KafkaCode {
     pub const GROUP_ID_NOT_FOUND: i32 = 69;
+    pub const TOPIC_AUTHORIZATION_FAILED: i32 = 29;
+    pub const GROUP_AUTHORIZATION_FAILED: i32 = 30;
+    pub const CLUSTER_AUTHORIZATION_FAILED: i32 = 31;
     pub const UNKNOWN_TOPIC_OR_PART: i32 = 3;
     /// librdkafka's own: no broker supports the request (e.g. its mock cluster's groups).
     pub const UNSUPPORTED_FEATURE: i32 = -165;
@@ -153,6 +156,59 @@ impl KafkaCode {
     pub fn is_coordinator_transient(&self) -> bool {
         matches!(self.code, 14..=16)
     }
+
+    /// An ACL is missing: TOPIC_, GROUP_, CLUSTER_ or TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+    pub fn is_authorization(&self) -> bool {
+        matches!(self.code, 29..=31 | 53)
+    }
+}
+
+/// The operations of a Kafka ACL that kbp checks before it acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AclOperation {
+    Read,
+    Write,
+    Delete,
+    Describe,
+}
+
+impl AclOperation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AclOperation::Read => "READ",
+            AclOperation::Write => "WRITE",
+            AclOperation::Delete => "DELETE",
+            AclOperation::Describe => "DESCRIBE",
+        }
+    }
+}
+
+/// A topic or group kbp is about to act on, and what it will do to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Need {
+    Topic(String, AclOperation),
+    Group(String, AclOperation),
+}
+
+impl std::fmt::Display for Need {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Need::Topic(t, op) => write!(f, "{} on topic {t}", op.as_str()),
+            Need::Group(g, op) => write!(f, "{} on group {g}", op.as_str()),
+        }
+    }
+}
+
+/// What the cluster says the principal may do to one topic or group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Permission {
+    /// These operations, as the broker computed them (READ, WRITE and DELETE imply DESCRIBE).
+    Allows(Vec<AclOperation>),
+    /// Not even DESCRIBE.
+    Denied,
+    /// The broker did not say (a topic that does not exist yet, a broker before KIP-430):
+    /// left for the operation itself to find out.
+    Unknown(Option<KafkaCode>),
 }
 
 /// Committed offsets of one group: `None` where the partition has no commit.

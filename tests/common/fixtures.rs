@@ -50,15 +50,39 @@ pub fn bootstrap() -> &'static str {
 
 /// The SCRAM-SHA-512 listener (user `kbp`, password `kbp-secret`).
 pub fn sasl_bootstrap() -> String {
+    listener("sasl")
+}
+
+/// The bootstrap of one of scripts/kafka.sh's listeners (`sasl`, `ssl`, `mtls`, `expired`,
+/// `sasl-ssl`: see the script's header) of the shared test broker.
+pub fn listener(name: &str) -> String {
     bootstrap();
-    let out = kafka_sh(&["sasl-bootstrap"]);
+    let out = kafka_sh(&[&format!("{name}-bootstrap")]);
     assert!(
         out.status.success(),
-        "no SASL listener: {}",
+        "no {name} listener: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// The test PKI of the shared broker (`ca.pem`, `other-ca.pem`, `client.pem`, …).
+pub fn tls_dir() -> PathBuf {
+    bootstrap();
+    let out = kafka_sh(&["tls-dir"]);
+    assert!(
+        out.status.success(),
+        "no TLS dir: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+/// The restricted principal of the test broker and its password (scripts/kafka.sh: only
+/// cluster DESCRIBE; READ on topics and groups `lim-*`, DESCRIBE on groups `limd-*`, WRITE
+/// on topics `limw-*`).
+pub const LIMITED_USER: &str = "kbp-limited";
+pub const LIMITED_PASSWORD: &str = "kbp-limited-secret";
 
 /// A name no other test (or earlier run) uses.
 pub fn unique(prefix: &str) -> String {

@@ -18,5 +18,6 @@ mod hostile;
 mod lag;
 mod offsets;
 mod prometheus;
+mod security;
 mod serve;
 mod watch;

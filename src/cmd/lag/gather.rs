@@ -56,7 +56,7 @@ pub fn gather_with(
     } else {
         None
     };
-    let names: Vec<String> = match &listed {
+    let mut names: Vec<String> = match &listed {
         Some(l) => l.iter().map(|g| g.group.clone()).collect(),
         None => {
             let mut n = sel.groups.clone();
@@ -69,13 +69,15 @@ pub fn gather_with(
     // --topic-regex filters the groups' committed partitions instead (no topic listing).
     let mut selected: Vec<TopicPartition> = Vec::new();
     if !sel.topics.is_empty() {
-        let mut missing = Vec::new();
+        let (mut missing, mut denied) = (Vec::new(), Vec::new());
         for t in session.describe_topics(&sel.topics)? {
             if t.error
                 .as_ref()
                 .is_some_and(|e| e.code == KafkaCode::UNKNOWN_TOPIC_OR_PART)
             {
                 missing.push(t.name);
+            } else if t.error.as_ref().is_some_and(KafkaCode::is_authorization) {
+                denied.push(t.name);
             } else {
                 selected.extend(
                     t.partitions
@@ -83,6 +85,12 @@ pub fn gather_with(
                         .map(|p| TopicPartition::new(t.name.clone(), p.partition)),
                 );
             }
+        }
+        if !denied.is_empty() {
+            return Err(Error::not_authorized(format!(
+                "DESCRIBE on topic {} (TOPIC_AUTHORIZATION_FAILED): a group's offsets on a topic are read with DESCRIBE on the topic",
+                denied.join(", ")
+            )));
         }
         if !missing.is_empty() {
             return Err(Error::NotFound {
@@ -109,6 +117,7 @@ pub fn gather_with(
             names.iter().map(|g| GroupDescription::unknown(g)).collect()
         }
     };
+    drop_denied(&mut snap, &mut names, sel)?;
     progress.set(&format!(
         "fetching committed offsets of {} groups",
         names.len()
@@ -186,6 +195,36 @@ pub fn gather_with(
         }
     }
     Ok(snap)
+}
+
+/// Groups the principal may not describe (no DESCRIBE ACL): a named one is an error; listed
+/// ones are left out, and a warning says how many. (Without DESCRIBE on the cluster, Kafka
+/// does not even list them.)
+fn drop_denied(snap: &mut Snapshot, names: &mut Vec<String>, sel: &Selection) -> Result<()> {
+    let denied: BTreeSet<String> = snap
+        .descriptions
+        .iter()
+        .filter(|d| d.error.as_ref().is_some_and(KafkaCode::is_authorization))
+        .map(|d| d.group.clone())
+        .collect();
+    if denied.is_empty() {
+        return Ok(());
+    }
+    if !sel.groups.is_empty() {
+        let list: Vec<&str> = denied.iter().map(String::as_str).collect();
+        return Err(Error::not_authorized(format!(
+            "DESCRIBE on consumer group {} (GROUP_AUTHORIZATION_FAILED): reading a group's lag needs DESCRIBE on the group and on its topics",
+            list.join(", ")
+        )));
+    }
+    snap.warnings.push(format!(
+        "not authorized to describe {} of {} consumer groups (no DESCRIBE ACL on them); they are left out",
+        denied.len(),
+        names.len()
+    ));
+    snap.descriptions.retain(|d| !denied.contains(&d.group));
+    names.retain(|g| !denied.contains(g));
+    Ok(())
 }
 
 /// With `lenient`, a failure of the cluster's answer (not of reaching it) is handed back

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::{file, Write};
 use crate::cmd::guard::Guard;
 use crate::error::{Error, Result};
-use crate::kafka::{GroupDescription, GroupState, KafkaCode, Session, TopicPartition};
+use crate::kafka::{
+    AclOperation, GroupDescription, GroupState, KafkaCode, Need, Session, TopicPartition,
+};
 use crate::report::offsets::{Action, GroupMove, MoveStatus, OffsetsReport, PartitionMove};
 
 /// Any member of the group is in the way of a write: Kafka refuses offsets written from
@@ -50,6 +52,41 @@ pub fn check_guard(
         guard.check(&g.group, descriptions.get(&g.group), force)?;
     }
     Ok(())
+}
+
+/// The ACLs the write needs (OffsetCommit: READ on the group and the topic; OffsetDelete:
+/// DELETE on the group and READ on the topic; DeleteGroups: DELETE on the group), checked
+/// before anything is saved or written: exit 9 naming each one missing.
+pub fn check_acls(session: &Session, report: &OffsetsReport) -> Result<()> {
+    let action = report.action;
+    let group_op = match action {
+        Action::Reset | Action::Restore => AclOperation::Read,
+        Action::DeleteOffsets | Action::DeleteGroup => AclOperation::Delete,
+    };
+    let mut needs = BTreeSet::new();
+    for g in report.groups.iter().filter(|g| writes(action, g)) {
+        needs.insert(Need::Group(g.group.clone(), group_op));
+        if action != Action::DeleteGroup {
+            needs.extend(
+                g.partitions
+                    .iter()
+                    .filter(|p| planned(p))
+                    .map(|p| Need::Topic(p.topic.clone(), AclOperation::Read)),
+            );
+        }
+    }
+    let needs: Vec<Need> = needs.into_iter().collect();
+    session.require(&needs, &format!("{} --execute", command(action)))
+}
+
+/// The command line of each action, for messages.
+fn command(action: Action) -> &'static str {
+    match action {
+        Action::Reset => "kbp offsets reset",
+        Action::Restore => "kbp offsets restore",
+        Action::DeleteOffsets => "kbp offsets delete",
+        Action::DeleteGroup => "kbp group delete",
+    }
 }
 
 /// The Kafka call of each action, for messages.

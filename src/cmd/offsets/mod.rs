@@ -198,9 +198,15 @@ impl Job {
                         .push(format!("--execute would be refused (exit 8): {why}"));
                 }
             }
+            if let Err(e @ Error::NotAuthorized { .. }) = execute::check_acls(&session, &report) {
+                report
+                    .warnings
+                    .push(format!("--execute would be refused (exit 9): {e}"));
+            }
             return output::emit(&report, self.output);
         };
         execute::check_guard(&report, &gathered.descriptions, write.force)?;
+        execute::check_acls(&session, &report)?;
         let verdict = execute::execute(&session, &mut report, write);
         let shown = output::emit(&report, self.output);
         super::verdict_after(shown, verdict)
