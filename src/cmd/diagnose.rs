@@ -184,14 +184,28 @@ impl Window {
         notes: Vec<String>,
     ) -> DiagnoseReport {
         let newest = self.latest.as_ref().map(Index::new);
-        let mut names: BTreeSet<&str> = self.older.iter().flat_map(Trace::group_names).collect();
+        // Consecutive traces mostly share a layout: its names and lookups are done once.
+        let mut layouts: Vec<&Trace> = Vec::new();
+        for t in &self.older {
+            if !layouts.last().is_some_and(|l| l.shares_layout(t)) {
+                layouts.push(t);
+            }
+        }
+        let mut names: BTreeSet<&str> = layouts.iter().flat_map(|t| t.group_names()).collect();
         if let Some(s) = &self.latest {
             names.extend(s.lag.groups.iter().map(|g| g.group.as_str()));
         }
         let looks = |g: &str| -> Vec<Look> {
+            let mut found: Option<(&Trace, Option<u32>)> = None;
             self.older
                 .iter()
-                .filter_map(|t| t.look(g))
+                .filter_map(|t| {
+                    let i = match found {
+                        Some((l, i)) if l.shares_layout(t) => i,
+                        _ => found.insert((t, t.find(g))).1,
+                    };
+                    i.map(|i| t.look_at(i))
+                })
                 .chain(newest.as_ref().and_then(|i| i.look(g)))
                 .collect()
         };

@@ -314,9 +314,23 @@ impl Trace {
 
     /// This trace's look at `group`, if the sample showed it.
     pub fn look(&self, group: &str) -> Option<Look<'_>> {
-        let i = *self.layout.index.get(group)?;
+        self.find(group).map(|i| self.look_at(i))
+    }
+
+    /// Where `group` is in this trace's layout: the same in every trace that shares it.
+    pub fn find(&self, group: &str) -> Option<u32> {
+        self.layout.index.get(group).copied()
+    }
+
+    /// Whether `other` has this trace's layout, so a [`Trace::find`] in one holds in both.
+    pub fn shares_layout(&self, other: &Trace) -> bool {
+        Arc::ptr_eq(&self.layout, &other.layout)
+    }
+
+    /// The look at the group [`Trace::find`] found.
+    pub fn look_at(&self, i: u32) -> Look<'_> {
         let g = i as usize;
-        Some(Look {
+        Look {
             t_ms: self.t_ms,
             rows: match self.full.get(&i) {
                 Some(full) => Rows::Full(full),
@@ -326,7 +340,7 @@ impl Trace {
                 }),
             },
             members: self.members[g].as_deref(),
-        })
+        }
     }
 
     pub fn group_names(&self) -> impl Iterator<Item = &str> {
