@@ -2,8 +2,9 @@
 //!
 //! The stdout sink counts a record as processed once the reader has taken it out of the
 //! pipe, which needs the pipe's unread byte count (the FIONREAD ioctl) and whether its
-//! reader is gone (poll); `kbp serve` tunes malloc for a long-lived process (`mallopt`) and
-//! gives freed memory back after each refresh (`malloc_trim`). Everything else (`fstat`,
+//! reader is gone (poll); `kbp serve` tunes malloc for a long-lived process (`mallopt`),
+//! gives freed memory back after each refresh (`malloc_trim`) and lets scrapes go before
+//! refreshes (`setpriority` on the refresher's thread). Everything else (`fstat`,
 //! signals…) comes from std.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -43,6 +44,21 @@ pub fn tune_malloc_for_a_server() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
         libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+/// Lowers the calling thread's scheduling priority (nice +`by`), and that of the threads it
+/// starts afterwards (Linux keeps a nice value per thread and hands it down): `kbp serve`'s
+/// refreshers, so that on a busy machine a scrape is answered before a refresh goes on.
+/// Best effort: a refusal changes nothing else.
+pub fn lower_thread_priority(by: i32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and getpriority/setpriority take plain integers; they change only the
+    // calling thread's own scheduling.
+    unsafe {
+        let tid = libc::gettid() as libc::id_t;
+        let now = libc::getpriority(libc::PRIO_PROCESS, tid);
+        libc::setpriority(libc::PRIO_PROCESS, tid, now.saturating_add(by));
     }
 }
 

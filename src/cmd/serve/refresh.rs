@@ -34,6 +34,8 @@ pub fn spawn(
     std::thread::Builder::new()
         .name(format!("kbp-refresh-{index}"))
         .spawn(move || {
+            // Before the session exists, so librdkafka's threads inherit it too.
+            crate::sys::lower_thread_priority(5);
             let mut cluster = Watched {
                 settings,
                 selection,
