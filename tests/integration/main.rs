@@ -16,6 +16,7 @@ mod drain_restart;
 mod generated;
 mod hostile;
 mod lag;
+mod oauth;
 mod offsets;
 mod prometheus;
 mod security;
