@@ -15,6 +15,7 @@ mod drain_proof;
 mod drain_restart;
 mod generated;
 mod hostile;
+mod kerberos;
 mod lag;
 mod oauth;
 mod offsets;
