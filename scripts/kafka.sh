@@ -34,7 +34,7 @@
 # Principals (KRaft's StandardAuthorizer; a principal without an ACL may do nothing):
 #   super users   User:ANONYMOUS (PLAINTEXT and SSL listeners, the controller), User:kbp, User:kbp-client (mTLS),
 #                 User:kbp-oidc, User:kbp-oidc-short (OAUTHBEARER)
-#   User:kbp             SCRAM-SHA-256/512 and PLAIN, password kbp-secret
+#   User:kbp             SCRAM-SHA-256/512 and PLAIN, password kbp-secret; GSSAPI as kbp@KBP.TEST (keytab in krb5-dir)
 #   User:kbp-oidc        OAUTHBEARER on the SASL_SSL listener: client id kbp-oidc, secret kbp-oidc-secret, from
 #                        the OIDC issuer (scripts/kafka/oidc-issuer.py, started with the broker); tokens live 1 h.
 #   User:kbp-oidc-short  the same with secret kbp-oidc-secret and 10-second tokens (refresh tests)
