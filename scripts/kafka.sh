@@ -644,7 +644,8 @@ EOF
   local i
   for (( i = 0; i < 100; i++ )); do
     port_open "$port" && return 0
-    helper_alive kdc || break
+    # Exited (once it has written its pid file: spawn writes it in the background).
+    [[ -s $RUN/kdc.pid ]] && ! helper_alive kdc && break
     sleep 0.1
   done
   cat "$RUN/kdc.log" "$KRB/kdc.log" >&2 2>/dev/null || true

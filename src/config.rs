@@ -100,7 +100,7 @@ fn warn_inline_secrets(properties: &[(String, String)]) {
     {
         ONCE.call_once(|| {
             eprintln!(
-                "kbp: warning: -X {k}=... is visible to other users of this machine (ps, shell history); put it in a context, read from an environment variable or a file (its *-env or *-file key; README: Point it at a cluster)"
+                "kbp: warning: -X {k}=... is visible to other users of this machine (ps, shell history); put it in a context's password-env or password-file (client-secret-env or client-secret-file for sasl.oidc; README: Point it at a cluster)"
             )
         });
     }
