@@ -14,6 +14,15 @@
 #   scripts/kafka.sh mtls-bootstrap     print the SSL bootstrap that requires a client certificate
 #   scripts/kafka.sh expired-bootstrap  print an SSL bootstrap whose server certificate has expired
 #   scripts/kafka.sh sasl-ssl-bootstrap print the SASL_SSL bootstrap (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN)
+#   scripts/kafka.sh kerberos-bootstrap print the SASL_PLAINTEXT bootstrap with GSSAPI (Kerberos)
+#   scripts/kafka.sh krb5-dir           print the Kerberos realm's directory (a throwaway MIT KDC, realm KBP.TEST,
+#                                       started with the broker; needs krb5-kdc, krb5-admin-server, krb5-user):
+#                                         krb5.conf      the realm's client config (KRB5_CONFIG=...)
+#                                         kbp.keytab     keys of kbp@KBP.TEST (User:kbp);  other.keytab  of other@KBP.TEST
+#                                         ghost.keytab   keys of ghost@KBP.TEST, a principal since deleted from the KDC
+#                                       The broker's principal is kafka/127.0.0.1@KBP.TEST (service name kafka).
+#   scripts/kafka.sh oidc-url           print the OIDC issuer's token endpoint (HTTPS, certificate signed by ca.pem)
+#   scripts/kafka.sh oidc-dir           print the OIDC issuer's directory (tokens.log: one line per token issued)
 #   scripts/kafka.sh tls-dir            print the directory of the test PKI (PEM), generated at start:
 #                                         ca.pem          the private CA every listener's certificate is signed by
 #                                         other-ca.pem    a CA that signed nothing here (the "wrong CA")
@@ -23,8 +32,12 @@
 #                                       Server certificates name IP 127.0.0.1 only: "localhost" is a hostname mismatch.
 #
 # Principals (KRaft's StandardAuthorizer; a principal without an ACL may do nothing):
-#   super users   User:ANONYMOUS (PLAINTEXT and SSL listeners, the controller), User:kbp, User:kbp-client (mTLS)
-#   User:kbp             SCRAM-SHA-256/512 and PLAIN, password kbp-secret
+#   super users   User:ANONYMOUS (PLAINTEXT and SSL listeners, the controller), User:kbp, User:kbp-client (mTLS),
+#                 User:kbp-oidc, User:kbp-oidc-short (OAUTHBEARER)
+#   User:kbp             SCRAM-SHA-256/512 and PLAIN, password kbp-secret; GSSAPI as kbp@KBP.TEST (keytab in krb5-dir)
+#   User:kbp-oidc        OAUTHBEARER on the SASL_SSL listener: client id kbp-oidc, secret kbp-oidc-secret, from
+#                        the OIDC issuer (scripts/kafka/oidc-issuer.py, started with the broker); tokens live 1 h.
+#   User:kbp-oidc-short  the same with secret kbp-oidc-secret and 10-second tokens (refresh tests)
 #   User:kbp-limited     SCRAM-SHA-256/512 and PLAIN, password kbp-limited-secret; its only ACLs (prefixed):
 #                          cluster DESCRIBE; topics lim-* and groups lim-* READ (so DESCRIBE);
 #                          groups limd-* DESCRIBE; topics limw-* WRITE (so DESCRIBE)
@@ -70,10 +83,17 @@ LIMITED_PASSWORD=kbp-limited-secret
 STORE_PASSWORD=kbp-store-secret
 CLIENT_KEY_PASSWORD=kbp-key-secret
 TLS=$RUN/tls
+# The OIDC issuer: its clients (id, secret, token lifetime in seconds), all super users.
+OIDC=$RUN/oidc
+OIDC_CLIENTS=(kbp-oidc=kbp-oidc-secret:3600 kbp-oidc-short=kbp-oidc-secret:10)
+OIDC_AUDIENCE=kafka
+# The Kerberos realm (throwaway MIT KDC, kdc.conf and krb5.conf of its own).
+KRB=$RUN/krb5
+KRB_REALM=KBP.TEST
 # Bump when the broker's security set-up changes: a data dir formatted by an older one is formatted anew.
-SECURITY_STAMP=kbp-security-1
+SECURITY_STAMP=kbp-security-2
 # Listener names in port order; CONTROLLER last.
-LISTENERS=(PLAINTEXT SASL_PLAINTEXT SSL MTLS EXPIRED SASL_SSL CONTROLLER)
+LISTENERS=(PLAINTEXT SASL_PLAINTEXT SSL MTLS EXPIRED SASL_SSL KERBEROS CONTROLLER)
 
 PROG=kafka.sh
 
@@ -319,6 +339,7 @@ pid_alive() {
 healthy() {
   [[ -s $RUN/bootstrap ]] || return 1
   pid_alive || return 1
+  helper_alive oidc && helper_alive kdc || return 1
   local port
   port=$(cat "$RUN/bootstrap") || return 1
   port_open "${port##*:}"
@@ -344,7 +365,7 @@ log_tail() {
 
 # write_server_properties PORT...: one port per entry of LISTENERS, in that order
 write_server_properties() {
-  local plain=$1 sasl=$2 ssl=$3 mtls=$4 expired=$5 sasl_ssl=$6 ctrl=$7 tmp=$RUN/server.properties.tmp
+  local plain=$1 sasl=$2 ssl=$3 mtls=$4 expired=$5 sasl_ssl=$6 krb=$7 ctrl=$8 tmp=$RUN/server.properties.tmp
   local scram=org.apache.kafka.common.security.scram.ScramLoginModule
   local plain_users="user_$SCRAM_USER=\"$SCRAM_PASSWORD\" user_$LIMITED_USER=\"$LIMITED_PASSWORD\""
   cat >"$tmp" <<EOF
@@ -354,16 +375,16 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$ctrl
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl,SSL://127.0.0.1:$ssl,MTLS://127.0.0.1:$mtls,EXPIRED://127.0.0.1:$expired,SASL_SSL://127.0.0.1:$sasl_ssl,CONTROLLER://127.0.0.1:$ctrl
-advertised.listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl,SSL://127.0.0.1:$ssl,MTLS://127.0.0.1:$mtls,EXPIRED://127.0.0.1:$expired,SASL_SSL://127.0.0.1:$sasl_ssl
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,MTLS:SSL,EXPIRED:SSL,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl,SSL://127.0.0.1:$ssl,MTLS://127.0.0.1:$mtls,EXPIRED://127.0.0.1:$expired,SASL_SSL://127.0.0.1:$sasl_ssl,KERBEROS://127.0.0.1:$krb,CONTROLLER://127.0.0.1:$ctrl
+advertised.listeners=PLAINTEXT://127.0.0.1:$plain,SASL_PLAINTEXT://127.0.0.1:$sasl,SSL://127.0.0.1:$ssl,MTLS://127.0.0.1:$mtls,EXPIRED://127.0.0.1:$expired,SASL_SSL://127.0.0.1:$sasl_ssl,KERBEROS://127.0.0.1:$krb
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,MTLS:SSL,EXPIRED:SSL,SASL_SSL:SASL_SSL,KERBEROS:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT
 inter.broker.listener.name=PLAINTEXT
 
 # ACLs (KRaft's StandardAuthorizer): no ACL, no access. The PLAINTEXT and SSL listeners (and the
 # controller's) authenticate nobody, so their principal User:ANONYMOUS is a super user: the
 # existing tests keep full access there. User:$LIMITED_USER gets only the ACLs of grant_acls.
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
-super.users=User:ANONYMOUS;User:$SCRAM_USER;User:kbp-client
+super.users=User:ANONYMOUS;User:$SCRAM_USER;User:kbp-client;User:kbp-oidc;User:kbp-oidc-short
 allow.everyone.if.no.acl.found=false
 
 # SCRAM-SHA-512 on the SASL_PLAINTEXT listener; the users are created at format time (--add-scram).
@@ -384,11 +405,26 @@ listener.name.mtls.ssl.client.auth=required
 listener.name.mtls.ssl.principal.mapping.rules=RULE:^CN=([^,]+).*\$/\$1/,DEFAULT
 listener.name.expired.ssl.keystore.location=$TLS/expired.p12
 
-# SASL_SSL: SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN on one listener.
-listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN
+# SASL_SSL: SCRAM-SHA-256, SCRAM-SHA-512, PLAIN and OAUTHBEARER on one listener.
+listener.name.sasl_ssl.sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512,PLAIN,OAUTHBEARER
 listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=$scram required;
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=$scram required;
 listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required $plain_users;
+# OAUTHBEARER: JWTs from the OIDC issuer, checked against its JWKS (the principal is the token's sub).
+# The session ends when the token expires (KIP-368): a client that does not refresh is cut off.
+listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required ;
+listener.name.sasl_ssl.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler
+listener.name.sasl_ssl.oauthbearer.connections.max.reauth.ms=3600000
+sasl.oauthbearer.jwks.endpoint.url=$(oidc_jwks_url)
+sasl.oauthbearer.expected.issuer=http://127.0.0.1:$(cat "$OIDC/http_port")
+sasl.oauthbearer.expected.audience=$OIDC_AUDIENCE
+sasl.oauthbearer.clock.skew.seconds=1
+
+# Kerberos (GSSAPI) on its own SASL_PLAINTEXT listener; the KDC is start_kdc's. The client
+# kbp@$KRB_REALM maps to User:kbp (DEFAULT rule: the realm is the default one).
+listener.name.kerberos.sasl.enabled.mechanisms=GSSAPI
+listener.name.kerberos.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab="$KRB/broker.keytab" principal="kafka/127.0.0.1@$KRB_REALM";
+sasl.kerberos.service.name=kafka
 
 log.dirs=$RUN/data
 num.partitions=1
@@ -438,7 +474,7 @@ EOF
 # gen_tls: the test PKI in $TLS, made once per run dir (openssl; keytool for the expired
 # certificate, which openssl 3.0 cannot back-date). Kept across restarts so paths stay valid.
 gen_tls() {
-  [[ -s $TLS/.done ]] && return 0
+  [[ $(cat "$TLS/.done" 2>/dev/null) == "$SECURITY_STAMP" ]] && return 0
   need_cmd openssl "install OpenSSL, e.g. apt-get install openssl"
   local keytool=${JAVA_HOME:+$JAVA_HOME/bin/}keytool
   need_cmd "$keytool" "keytool comes with the JDK"
@@ -461,6 +497,7 @@ gen_tls() {
     ca other-ca kbp-test-other-ca
     leaf broker 127.0.0.1 IP:127.0.0.1
     leaf client kbp-client DNS:kbp-client
+    openssl genrsa -out oidc-signing.key 2048
     openssl pkcs8 -topk8 -v2 aes-256-cbc -in client.key -out client-enc.key -passout "pass:$CLIENT_KEY_PASSWORD"
     printf '%s\n' "$CLIENT_KEY_PASSWORD" >client-key.password
     openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem -name broker \
@@ -474,6 +511,145 @@ gen_tls() {
       -out expired.p12 -passout "pass:$STORE_PASSWORD"
   ) || { tail -n 20 "$TLS/gen.log" >&2; die "generating the test certificates failed (see $TLS/gen.log)"; }
   echo "$SECURITY_STAMP" >"$TLS/.done"
+}
+
+# ---------------------------------------------------------------- helpers (OIDC issuer)
+
+# helper_alive NAME: the process of $RUN/NAME.pid is alive and belongs to this run dir
+helper_alive() {
+  local pid
+  pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 1
+  [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "$RUN/"
+}
+
+# spawn NAME CMD...: run CMD detached like the broker (own session, output to $RUN/NAME.log,
+# the lock fds closed), its pid in $RUN/NAME.pid
+spawn() {
+  local name=$1
+  shift
+  rm -f "$RUN/$name.pid"
+  # shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
+  setsid bash -c 'echo $$ >"$1"; shift; exec "$@"' "kbp-$name" "$RUN/$name.pid" "$@" \
+      </dev/null >"$RUN/$name.log" 2>&1 8>&- 9>&- &
+}
+
+# stop_helper NAME: SIGTERM the process of $RUN/NAME.pid (if it is ours) and wait for it
+stop_helper() {
+  local pid i
+  if helper_alive "$1"; then
+    pid=$(cat "$RUN/$1.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for (( i = 0; i < 50; i++ )); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/$1.pid"
+}
+
+# wait_files SECONDS FILE...: 0 when every FILE is non-empty within SECONDS
+wait_files() {
+  local i f ok
+  for (( i = 0; i < $1 * 10; i++ )); do
+    ok=1
+    for f in "${@:2}"; do [[ -s $f ]] || { ok=0; break; }; done
+    (( ok )) && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+oidc_jwks_url() { echo "http://127.0.0.1:$(cat "$OIDC/http_port")/jwks"; }
+
+# start_oidc: the OIDC issuer (token endpoint over HTTPS for kbp, JWKS over HTTP for the
+# broker), started before the broker, which fetches the JWKS at start-up
+start_oidc() {
+  helper_alive oidc && [[ -s $OIDC/http_port && -s $OIDC/https_port ]] && return 0
+  stop_helper oidc
+  have_python || die "python3 not found (the OIDC issuer of the OAUTHBEARER tests is a Python script)"
+  rm -rf "$OIDC" && mkdir -p "$OIDC"
+  spawn oidc python3 "$KAFKA_DIR/oidc-issuer.py" "$OIDC" "$TLS/oidc-signing.key" \
+    "$TLS/broker.pem" "$TLS/broker.key" "${OIDC_CLIENTS[@]}"
+  if ! wait_files 20 "$OIDC/http_port" "$OIDC/https_port"; then
+    cat "$RUN/oidc.log" >&2
+    die "the OIDC issuer did not start (see $RUN/oidc.log)"
+  fi
+}
+
+# start_kdc: a throwaway MIT Kerberos realm in $KRB (database, principals and keytabs made once
+# per run dir), its KDC on a free port; started before the broker, which logs in at start-up
+start_kdc() {
+  helper_alive kdc && return 0
+  stop_helper kdc
+  local tool sbin=$PATH:/usr/sbin:/sbin
+  for tool in krb5kdc kdb5_util kadmin.local kinit; do
+    PATH=$sbin command -v "$tool" >/dev/null 2>&1 ||
+      die "$tool not found: the Kerberos tests need an MIT KDC (apt-get install krb5-kdc krb5-admin-server krb5-user)"
+  done
+  local port
+  port=$(free_ports 1)
+  mkdir -p "$KRB"
+  # Both files are rewritten on every start (the port changes); the database is kept.
+  cat >"$KRB/kdc.conf" <<EOF
+[kdcdefaults]
+  kdc_ports = $port
+  kdc_tcp_ports = $port
+[realms]
+  $KRB_REALM = {
+    database_name = $KRB/principal
+    key_stash_file = $KRB/stash
+    acl_file = $KRB/kadm5.acl
+    max_life = 1h
+    supported_enctypes = aes256-cts-hmac-sha1-96:normal aes128-cts-hmac-sha1-96:normal
+  }
+[logging]
+  kdc = FILE:$KRB/kdc.log
+EOF
+  cat >"$KRB/krb5.conf" <<EOF
+# The test realm of scripts/kafka.sh: KRB5_CONFIG=$KRB/krb5.conf
+[libdefaults]
+  default_realm = $KRB_REALM
+  dns_lookup_realm = false
+  dns_lookup_kdc = false
+  dns_canonicalize_hostname = false
+  rdns = false
+  udp_preference_limit = 1
+  ticket_lifetime = 1h
+[realms]
+  $KRB_REALM = {
+    kdc = 127.0.0.1:$port
+  }
+[domain_realm]
+  127.0.0.1 = $KRB_REALM
+EOF
+  if [[ $(cat "$KRB/.done" 2>/dev/null) != "$KRB_REALM" ]]; then
+    (
+      export KRB5_CONFIG=$KRB/krb5.conf KRB5_KDC_PROFILE=$KRB/kdc.conf PATH=$sbin
+      cd "$KRB" || exit 1
+      exec </dev/null >"$KRB/setup.log" 2>&1
+      set -ex
+      rm -f "$KRB"/principal* "$KRB/stash" "$KRB"/*.keytab
+      : >"$KRB/kadm5.acl"
+      kdb5_util create -s -r "$KRB_REALM" -P kbp-kdc-master-secret
+      # kadmin.local exits 0 on a failed query: read what it says.
+      kadm() { local out; out=$(kadmin.local -r "$KRB_REALM" -q "$1" 2>&1); echo "$out"; ! grep -qiE 'error|fail|not found|exists' <<<"$out"; }
+      for p in kafka/127.0.0.1 kbp other ghost; do kadm "addprinc -randkey $p@$KRB_REALM"; done
+      kadm "ktadd -k $KRB/broker.keytab kafka/127.0.0.1@$KRB_REALM"
+      for p in kbp other ghost; do kadm "ktadd -k $KRB/$p.keytab $p@$KRB_REALM"; done
+      kadm "delprinc -force ghost@$KRB_REALM"
+    ) || { tail -n 20 "$KRB/setup.log" >&2; die "creating the Kerberos realm failed (see $KRB/setup.log)"; }
+    echo "$KRB_REALM" >"$KRB/.done"
+  fi
+  KRB5_CONFIG=$KRB/krb5.conf KRB5_KDC_PROFILE=$KRB/kdc.conf \
+    spawn kdc "$(PATH=$sbin command -v krb5kdc)" -n -r "$KRB_REALM" -P "$KRB/krb5kdc.pid"
+  local i
+  for (( i = 0; i < 100; i++ )); do
+    port_open "$port" && return 0
+    # Exited (once it has written its pid file: spawn writes it in the background).
+    [[ -s $RUN/kdc.pid ]] && ! helper_alive kdc && break
+    sleep 0.1
+  done
+  cat "$RUN/kdc.log" "$KRB/kdc.log" >&2 2>/dev/null || true
+  die "the Kerberos KDC did not start on port $port (see $RUN/kdc.log and $KRB/kdc.log)"
 }
 
 # grant_acls PORT: 0 when the ACLs of User:$LIMITED_USER (see the header), through the PLAINTEXT
@@ -544,6 +720,9 @@ launch_broker() {
         -XX:+ExplicitGCInvokesConcurrent -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData
         -Djava.awt.headless=true
         "-Dkafka.logs.dir=$RUN"
+        # Kafka 4 fetches OAUTHBEARER JWKS only from URLs allowed here.
+        "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=$(oidc_jwks_url)"
+        "-Djava.security.krb5.conf=$KRB/krb5.conf"
         "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-broker.xml"
         "${agent[@]}" "${extra[@]}")
   rm -f "$RUN/pid"
@@ -617,6 +796,7 @@ bootstrap_file() {
     MTLS)           echo mtls_bootstrap ;;
     EXPIRED)        echo expired_bootstrap ;;
     SASL_SSL)       echo sasl_ssl_bootstrap ;;
+    KERBEROS)       echo kerberos_bootstrap ;;
     *)              return 1 ;;
   esac
 }
@@ -649,6 +829,8 @@ start_locked() {
   # A data dir from before the current security set-up lacks its users and ACLs.
   [[ $formatted == 1 && ! -f $RUN/data/$SECURITY_STAMP ]] && formatted=0
   gen_tls
+  start_oidc
+  start_kdc
 
   for attempt in 1 2 3; do
     if ! [[ $attempt == 1 && ${#ports[@]} == "${#LISTENERS[@]}" ]] || ! ports_free "${ports[@]}"; then
@@ -659,10 +841,10 @@ start_locked() {
     if [[ $formatted == 0 ]]; then format_storage; formatted=1; fi
 
     launch_broker "$jmx_port"
-    if wait_ready $(( SECONDS + START_TIMEOUT )) "${ports[@]:0:6}" && grant_acls "${ports[0]}"; then
+    if wait_ready $(( SECONDS + START_TIMEOUT )) "${ports[@]:0:7}" && grant_acls "${ports[0]}"; then
       [[ -n $jmx_port ]] && echo "http://127.0.0.1:$jmx_port/metrics" >"$RUN/metrics_url"
       local i file
-      for i in 1 2 3 4 5; do
+      for i in 1 2 3 4 5 6; do
         file=$(bootstrap_file "${LISTENERS[$i]}")
         echo "127.0.0.1:${ports[$i]}" >"$RUN/$file.tmp" && mv "$RUN/$file.tmp" "$RUN/$file"
       done
@@ -698,9 +880,11 @@ cmd_stop() {
   [[ -d $RUN ]] || return 0
   lock_run
   kill_broker
+  stop_helper oidc
+  stop_helper kdc
   rm -f "$RUN/bootstrap" "$RUN"/*_bootstrap "$RUN/metrics_url"
   if [[ $clean == 1 ]]; then
-    rm -rf "$RUN/data" "$RUN/server.properties" "$RUN/client-sasl.properties" "$TLS" \
+    rm -rf "$RUN/data" "$RUN/server.properties" "$RUN/client-sasl.properties" "$TLS" "$OIDC" "$RUN/oidc.log" "$KRB" "$RUN/kdc.log" \
            "$RUN"/server.log* "$RUN/stdout.log" "$RUN/format.log" "$RUN/check.log"
   fi
 }
@@ -748,6 +932,13 @@ main() {
     mtls-bootstrap) cmd_bootstrap mtls_bootstrap ;;
     expired-bootstrap) cmd_bootstrap expired_bootstrap ;;
     sasl-ssl-bootstrap) cmd_bootstrap sasl_ssl_bootstrap ;;
+    kerberos-bootstrap) cmd_bootstrap kerberos_bootstrap ;;
+    krb5-dir)       healthy || die "no running broker in $RUN (start one with '$PROG ensure')"
+                    echo "$KRB" ;;
+    oidc-url)       healthy || die "no running broker in $RUN (start one with '$PROG ensure')"
+                    echo "https://127.0.0.1:$(cat "$OIDC/https_port")/token" ;;
+    oidc-dir)       healthy || die "no running broker in $RUN (start one with '$PROG ensure')"
+                    echo "$OIDC" ;;
     tls-dir)        healthy || die "no running broker in $RUN (start one with '$PROG ensure')"
                     echo "$TLS" ;;
     metrics-url)    [[ -s $RUN/metrics_url ]] || die "no JMX exporter in $RUN (start the broker with KBP_KAFKA_JMX_EXPORTER=1)"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README.md): brings up the real Kafka broker, runs every test against it,
 # and stops the broker again if this script started it. Extra arguments go to `cargo test`.
+# Built with --features gssapi: needs libsasl2-dev (README: Install) and an MIT KDC (krb5-kdc).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -11,4 +12,5 @@ if [[ $started == 1 ]]; then
   trap 'bash scripts/kafka.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 echo "test.sh: Kafka broker at $bootstrap" >&2
-KBP_TEST_BOOTSTRAP=$bootstrap cargo test --locked "$@"
+# With Kerberos (the gssapi feature): its tests run against the harness's KDC.
+KBP_TEST_BOOTSTRAP=$bootstrap cargo test --locked --features gssapi "$@"

@@ -100,7 +100,7 @@ fn warn_inline_secrets(properties: &[(String, String)]) {
     {
         ONCE.call_once(|| {
             eprintln!(
-                "kbp: warning: -X {k}=... is visible to other users of this machine (ps, shell history); put it in a context's password-env or password-file (README: Point it at a cluster)"
+                "kbp: warning: -X {k}=... is visible to other users of this machine (ps, shell history); put it in a context's password-env or password-file (client-secret-env or client-secret-file for sasl.oidc; README: Point it at a cluster)"
             )
         });
     }
@@ -113,6 +113,34 @@ pub struct Sasl {
     pub username: Option<String>,
     pub password_env: Option<String>,
     pub password_file: Option<PathBuf>,
+    /// OAUTHBEARER tokens from an OIDC token endpoint (client credentials).
+    pub oidc: Option<Oidc>,
+    /// GSSAPI: a Kerberos principal and its keytab.
+    pub kerberos: Option<Kerberos>,
+}
+
+/// librdkafka's `sasl.oauthbearer.method=oidc`: it fetches and refreshes the tokens itself.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Oidc {
+    pub token_endpoint: String,
+    pub client_id: String,
+    pub client_secret_env: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    pub scope: Option<String>,
+    /// CA of an HTTPS token endpoint whose certificate the system store does not trust.
+    pub ca: Option<PathBuf>,
+}
+
+/// librdkafka's GSSAPI settings: it runs `kinit` with the keytab and renews the ticket.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Kerberos {
+    /// The broker's service name (the first part of its principal); librdkafka's default is `kafka`.
+    pub service_name: Option<String>,
+    pub principal: Option<String>,
+    /// Not a secret to print (a path), but the file is one.
+    pub keytab: Option<PathBuf>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,6 +211,10 @@ impl Redactor {
 
     pub fn is_sensitive_key(key: &str) -> bool {
         let k = key.to_ascii_lowercase();
+        // Where tokens come from (`sasl.oauthbearer.token.endpoint.url`) is no secret.
+        if k.ends_with(".endpoint.url") {
+            return false;
+        }
         [
             "password",
             "secret",
@@ -348,11 +380,13 @@ pub fn merge(
             if let Some(pw) = read_secret(
                 sasl.password_env.as_deref(),
                 sasl.password_file.as_deref(),
+                "sasl.password",
                 &at,
             )? {
                 redactor.add(&pw);
                 properties.push(("sasl.password".into(), pw));
             }
+            properties.extend(mechanism_properties(sasl, &mut redactor, &at)?);
         }
         if let Some(tls) = &ctx.tls {
             let paths = [
@@ -368,6 +402,7 @@ pub fn merge(
             if let Some(pw) = read_secret(
                 tls.key_password_env.as_deref(),
                 tls.key_password_file.as_deref(),
+                "tls.key-password",
                 &at,
             )? {
                 redactor.add(&pw);
@@ -447,25 +482,89 @@ pub fn merge(
     })
 }
 
+/// The properties of `sasl.oidc` and `sasl.kerberos`, each only with its own mechanism.
+fn mechanism_properties(
+    sasl: &Sasl,
+    redactor: &mut Redactor,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Vec<(String, String)>> {
+    let mechanism = sasl.mechanism.to_ascii_uppercase();
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut put = |k: &str, v: String| out.push((k.to_string(), v));
+    if let Some(oidc) = &sasl.oidc {
+        if mechanism != "OAUTHBEARER" {
+            return Err(Error::usage(at(&format!(
+                "sasl.oidc needs sasl.mechanism: OAUTHBEARER (it is {})",
+                sasl.mechanism
+            ))));
+        }
+        let secret = read_secret(
+            oidc.client_secret_env.as_deref(),
+            oidc.client_secret_file.as_deref(),
+            "sasl.oidc.client-secret",
+            at,
+        )?
+        .ok_or_else(|| {
+            Error::usage(at(
+                "sasl.oidc needs client-secret-env or client-secret-file",
+            ))
+        })?;
+        redactor.add(&secret);
+        put("sasl.oauthbearer.method", "oidc".into());
+        put(
+            "sasl.oauthbearer.token.endpoint.url",
+            oidc.token_endpoint.clone(),
+        );
+        put("sasl.oauthbearer.client.id", oidc.client_id.clone());
+        put("sasl.oauthbearer.client.secret", secret);
+        if let Some(scope) = &oidc.scope {
+            put("sasl.oauthbearer.scope", scope.clone());
+        }
+        if let Some(ca) = &oidc.ca {
+            put("https.ca.location", ca.display().to_string());
+        }
+    }
+    if let Some(krb) = &sasl.kerberos {
+        if mechanism != "GSSAPI" {
+            return Err(Error::usage(at(&format!(
+                "sasl.kerberos needs sasl.mechanism: GSSAPI (it is {})",
+                sasl.mechanism
+            ))));
+        }
+        if let Some(name) = &krb.service_name {
+            put("sasl.kerberos.service.name", name.clone());
+        }
+        if let Some(principal) = &krb.principal {
+            put("sasl.kerberos.principal", principal.clone());
+        }
+        if let Some(keytab) = &krb.keytab {
+            put("sasl.kerberos.keytab", keytab.display().to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// A secret from `{key}-env` or `{key}-file`, as the context names them.
 fn read_secret(
     env: Option<&str>,
     file: Option<&Path>,
+    key: &str,
     at: &dyn Fn(&str) -> String,
 ) -> Result<Option<String>> {
     match (env, file) {
-        (Some(_), Some(_)) => Err(Error::usage(at(
-            "give password-env or password-file, not both",
-        ))),
+        (Some(_), Some(_)) => Err(Error::usage(at(&format!(
+            "give {key}-env or {key}-file, not both"
+        )))),
         (Some(var), None) => match std::env::var(var) {
             Ok(v) => Ok(Some(v)),
             Err(_) => Err(Error::usage(at(&format!(
-                "environment variable {var} is not set"
+                "{key}-env: environment variable {var} is not set"
             )))),
         },
         (None, Some(path)) => match std::fs::read_to_string(path) {
             Ok(v) => Ok(Some(v.trim_end_matches(['\n', '\r']).to_string())),
             Err(e) => Err(Error::usage(at(&format!(
-                "cannot read secret file {}: {e}",
+                "{key}-file: cannot read secret file {}: {e}",
                 path.display()
             )))),
         },
@@ -663,5 +762,79 @@ contexts:
         let s = merge(&g, None, &ConfigFile::default(), true).unwrap();
         assert_eq!(s.redacted_properties()["sasl.password"], REDACTED);
         assert!(!s.redactor.redact("x pw-123456 y").contains("pw-123456"));
+    }
+
+    fn one_context(sasl: &str) -> ConfigFile {
+        let keys: String = sasl.lines().map(|l| format!("      {l}\n")).collect();
+        parse_file(
+            Path::new("c.yaml"),
+            &format!("current-context: a\ncontexts:\n  a:\n    bootstrap-servers: x:1\n    sasl:\n{keys}"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn oidc_keys_become_librdkafka_properties_with_the_secret_redacted() {
+        std::env::set_var("KBP_TEST_OIDC_SECRET", "oidc-s3cret-q");
+        let f = one_context(
+            "mechanism: OAUTHBEARER\noidc:\n  token-endpoint: https://idp/token\n  client-id: kbp\n  client-secret-env: KBP_TEST_OIDC_SECRET\n  scope: kafka\n  ca: /etc/idp-ca.pem\n",
+        );
+        let s = merge(&Overrides::default(), None, &f, true).unwrap();
+        let p = s.redacted_properties();
+        assert_eq!(p["sasl.oauthbearer.method"], "oidc");
+        assert_eq!(
+            p["sasl.oauthbearer.token.endpoint.url"],
+            "https://idp/token"
+        );
+        assert_eq!(p["sasl.oauthbearer.client.id"], "kbp");
+        assert_eq!(p["sasl.oauthbearer.client.secret"], REDACTED);
+        assert_eq!(p["sasl.oauthbearer.scope"], "kafka");
+        assert_eq!(p["https.ca.location"], "/etc/idp-ca.pem");
+        assert!(s.properties.contains(&(
+            "sasl.oauthbearer.client.secret".into(),
+            "oidc-s3cret-q".into()
+        )));
+        assert!(!s.redactor.redact("x oidc-s3cret-q").contains("s3cret"));
+    }
+
+    #[test]
+    fn mechanism_blocks_need_their_mechanism_and_oidc_its_secret() {
+        let err = |sasl: &str| {
+            merge(&Overrides::default(), None, &one_context(sasl), true)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(
+            "mechanism: PLAIN\noidc: {token-endpoint: u, client-id: c, client-secret-file: /x}\n",
+        );
+        assert!(
+            e.contains("sasl.oidc needs sasl.mechanism: OAUTHBEARER"),
+            "{e}"
+        );
+        let e = err("mechanism: OAUTHBEARER\noidc: {token-endpoint: u, client-id: c}\n");
+        assert!(e.contains("client-secret-env or client-secret-file"), "{e}");
+        let e = err("mechanism: OAUTHBEARER\noidc: {token-endpoint: u, client-id: c, client-secret-file: /nonexistent/s}\n");
+        assert!(
+            e.contains("sasl.oidc.client-secret-file: cannot read"),
+            "{e}"
+        );
+        let e = err("mechanism: PLAIN\nkerberos: {principal: kbp}\n");
+        assert!(
+            e.contains("sasl.kerberos needs sasl.mechanism: GSSAPI"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn kerberos_keys_and_the_keytab_path_is_shown() {
+        let f = one_context(
+            "mechanism: GSSAPI\nkerberos:\n  service-name: kafka\n  principal: kbp@EXAMPLE.COM\n  keytab: /etc/kbp.keytab\n",
+        );
+        let s = merge(&Overrides::default(), None, &f, true).unwrap();
+        let p = s.redacted_properties();
+        assert_eq!(p["sasl.mechanism"], "GSSAPI");
+        assert_eq!(p["sasl.kerberos.service.name"], "kafka");
+        assert_eq!(p["sasl.kerberos.principal"], "kbp@EXAMPLE.COM");
+        assert_eq!(p["sasl.kerberos.keytab"], "/etc/kbp.keytab");
     }
 }

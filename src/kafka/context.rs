@@ -34,6 +34,8 @@ pub struct KbpContext {
     verbose: bool,
     last_error: Mutex<Option<String>>,
     fatal: Mutex<Option<Fatal>>,
+    /// The `kinit` command that failed, when one did.
+    kinit_failure: Mutex<Option<String>>,
     /// What a TLS failure is explained with.
     trust: Trust,
     latency: Mutex<HashMap<i32, BrokerLatency>>,
@@ -46,6 +48,7 @@ impl KbpContext {
             verbose: settings.verbose,
             last_error: Mutex::new(None),
             fatal: Mutex::new(None),
+            kinit_failure: Mutex::new(None),
             trust: Trust::of(&settings.properties),
             latency: Mutex::new(HashMap::new()),
         }
@@ -128,6 +131,16 @@ impl ClientContext for KbpContext {
     }
 
     fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+        // librdkafka only logs a failed `kinit` and tries the broker anyway (a ticket
+        // may still be in the cache): kept to say why, should the broker refuse kbp.
+        if fac == "SASLREFRESH" && message.contains("refresh failed") {
+            if let Ok(mut slot) = self.kinit_failure.lock() {
+                let what = message
+                    .split_once("refresh failed: ")
+                    .map_or(message, |m| m.1);
+                *slot = Some(self.redactor.redact(what));
+            }
+        }
         if self.verbose {
             eprintln!(
                 "kbp: librdkafka {level:?} {fac}: {}",
@@ -139,7 +152,13 @@ impl ClientContext for KbpContext {
     fn error(&self, error: KafkaError, reason: &str) {
         let reason = self.redactor.redact(reason);
         let fatal = if error.rdkafka_error_code() == Some(RDKafkaErrorCode::Authentication) {
-            Some(Fatal::Authentication(reason.clone()))
+            let kinit = self.kinit_failure.lock().ok().and_then(|k| k.clone());
+            Some(Fatal::Authentication(match kinit {
+                Some(cmd) => format!(
+                    "Kerberos: kinit could not get a ticket (its reason is above; {cmd}), and the broker refused kbp: {reason}"
+                ),
+                None => reason.clone(),
+            }))
         } else {
             tls::is_tls_failure(&reason).then(|| Fatal::Tls(reason.clone()))
         };

@@ -883,6 +883,13 @@ fn client_config(settings: &Settings, client_id: &str) -> ClientConfig {
         } else {
             rdkafka::config::RDKafkaLogLevel::Warning
         });
+    // librdkafka's own command, except that the renewal tried first keeps quiet: when
+    // there is no ticket to renew, kinit's reason is printed once, by the second kinit.
+    #[cfg(feature = "gssapi")]
+    config.set(
+        "sasl.kerberos.kinit.cmd",
+        r#"kinit -R -t "%{sasl.kerberos.keytab}" -k %{sasl.kerberos.principal} 2>/dev/null || kinit -t "%{sasl.kerberos.keytab}" -k %{sasl.kerberos.principal}"#,
+    );
     for (k, v) in &settings.properties {
         config.set(k, v);
     }
@@ -896,10 +903,18 @@ fn config_error(settings: &Settings, e: KafkaError) -> Error {
             "librdkafka property {key}: {}",
             settings.redactor.redact(&desc)
         )),
-        KafkaError::ClientCreation(msg) => Error::usage(format!(
-            "cannot create Kafka client: {}",
-            settings.redactor.redact(&msg)
-        )),
+        KafkaError::ClientCreation(msg) => {
+            // librdkafka suggests recompiling it; what kbp's user can do is build kbp so.
+            let hint = if msg.contains("SASL mechanism GSSAPI") && !cfg!(feature = "gssapi") {
+                " (this kbp was built without Kerberos: build it with --features gssapi, see README: Install)"
+            } else {
+                ""
+            };
+            Error::usage(format!(
+                "cannot create Kafka client: {}{hint}",
+                settings.redactor.redact(&msg)
+            ))
+        }
         other => Error::kafka("client setup", settings.redactor.redact(&other.to_string())),
     }
 }

@@ -10,11 +10,11 @@ use std::time::Duration;
 use crate::common::*;
 
 /// Far above how long a refusal takes: a command that waits for it has not failed fast.
-const TIMEOUT: &str = "30s";
-const FAST: Duration = Duration::from_secs(10);
+pub(crate) const TIMEOUT: &str = "30s";
+pub(crate) const FAST: Duration = Duration::from_secs(10);
 
 /// A config file whose current context holds `body` (the context's keys, unindented).
-fn context(dir: &Path, body: &str) -> PathBuf {
+pub(crate) fn context(dir: &Path, body: &str) -> PathBuf {
     let keys: String = body.lines().map(|l| format!("    {l}\n")).collect();
     write_file(
         dir,
@@ -24,7 +24,7 @@ fn context(dir: &Path, body: &str) -> PathBuf {
 }
 
 /// A topic of 10 records and a group committed at 4 on it: lag 6.
-fn lagging(prefix: &str) -> (String, String) {
+pub(crate) fn lagging(prefix: &str) -> (String, String) {
     let topic = topic_with(&format!("{prefix}-t"), 1, 10);
     let group = unique(&format!("{prefix}-g"));
     commit(&group, &[(&topic, 0, 4)]);
@@ -32,7 +32,7 @@ fn lagging(prefix: &str) -> (String, String) {
 }
 
 /// `kbp lag -g GROUP -o json` through the config file `cfg` (with `env`): the group's lag.
-fn lag_via(cfg: &Path, env: &[(&str, &str)], group: &str) -> i64 {
+pub(crate) fn lag_via(cfg: &Path, env: &[(&str, &str)], group: &str) -> i64 {
     let mut k = kbp().env("KBP_CONFIG", cfg);
     for (name, value) in env {
         k = k.env(name, value);
@@ -46,7 +46,7 @@ fn lag_via(cfg: &Path, env: &[(&str, &str)], group: &str) -> i64 {
 
 /// Runs `args` and expects a prompt refusal: exit `code`, stderr naming `says`, never the
 /// timeout.
-fn refused(k: Kbp, code: i32, says: &str) -> Run {
+pub(crate) fn refused(k: Kbp, code: i32, says: &str) -> Run {
     let r = k.expect(code);
     assert!(
         r.stderr.to_lowercase().contains(&says.to_lowercase()),
@@ -62,7 +62,7 @@ fn refused(k: Kbp, code: i32, says: &str) -> Run {
     r
 }
 
-fn ca(name: &str) -> String {
+pub(crate) fn ca(name: &str) -> String {
     tls_dir().join(name).display().to_string()
 }
 
