@@ -20,4 +20,5 @@ mod offsets;
 mod prometheus;
 mod security;
 mod serve;
+mod serve_web;
 mod watch;
