@@ -11,4 +11,5 @@ if [[ $started == 1 ]]; then
   trap 'bash scripts/kafka.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 echo "test.sh: Kafka broker at $bootstrap" >&2
-KBP_TEST_BOOTSTRAP=$bootstrap cargo test --locked "$@"
+# Every cargo feature (msk-iam) is built and tested too.
+KBP_TEST_BOOTSTRAP=$bootstrap cargo test --locked --all-features "$@"
