@@ -16,6 +16,7 @@ mod drain_restart;
 mod generated;
 mod hostile;
 mod lag;
+mod msk_iam;
 mod offsets;
 mod prometheus;
 mod security;
