@@ -94,6 +94,12 @@ crit\t''
 never\t''"
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l metrics-url -d 'A broker\'s Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l expect-brokers -d 'How many brokers the cluster should have (brokers down are reported)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l metrics-ca -d 'PEM CA certificates the https --metrics-url endpoints are checked against (default: the system\'s)' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l metrics-user -d 'User for the endpoints\' basic auth, with --metrics-password-env or --metrics-password-file' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l metrics-password-env -d 'The basic auth password, from this environment variable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l metrics-password-file -d 'The basic auth password, from this file' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l metrics-bearer-env -d 'A bearer token for the endpoints, from this environment variable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -l metrics-bearer-file -d 'A bearer token for the endpoints, from this file' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s o -l output -d 'Output format: table, wide, json, yaml, csv (partitions) [default: table]' -r -f -a "table\t''
 wide\t''
 json\t''
@@ -121,6 +127,12 @@ complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s h -l help -d 'Print
 complete -c kbp -n "__fish_kbp_using_subcommand diagnose" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-url -d 'A broker\'s Prometheus endpoint, [BROKER-ID=]URL, repeatable (one per broker)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l expect-brokers -d 'How many brokers the cluster should have (brokers down are reported)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-ca -d 'PEM CA certificates the https --metrics-url endpoints are checked against (default: the system\'s)' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-user -d 'User for the endpoints\' basic auth, with --metrics-password-env or --metrics-password-file' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-password-env -d 'The basic auth password, from this environment variable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-password-file -d 'The basic auth password, from this file' -r -F
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-bearer-env -d 'A bearer token for the endpoints, from this environment variable' -r
+complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l metrics-bearer-file -d 'A bearer token for the endpoints, from this file' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -l window -d 'How long to measure round trips and metric rates' -r
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s o -l output -d 'Output format: table, wide, json, yaml, csv [default: table]' -r -f -a "table\t''
 wide\t''
@@ -314,6 +326,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand serve" -l topic-regex -d 'Only p
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l listen -d 'Address for /metrics, /healthz and /readyz (port 0: any free port, printed on start)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l interval -d 'How often each cluster is read; scrapes answer from the last refresh' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l window -d 'The span the verdicts, rates and ETA judge (as kbp diagnose --window)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l web-config -d 'TLS and basic auth, in the web config format of Prometheus\' exporters (tls_server_config, basic_auth_users with bcrypt hashes; docs/metrics.md)' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l context -d 'Context of the config file to use (default: its current-context); kbp serve takes several, one per cluster' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l config -d 'Config file [default: $XDG_CONFIG_HOME/kbp/config.yaml]' -r -F

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README.md): brings up the real Kafka broker, runs every test against it,
 # and stops the broker again if this script started it. Extra arguments go to `cargo test`.
-# Built with --features gssapi: needs libsasl2-dev (README: Install) and an MIT KDC (krb5-kdc).
+# Built with --all-features: gssapi needs libsasl2-dev (README: Install) and an MIT KDC (krb5-kdc).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,5 +12,6 @@ if [[ $started == 1 ]]; then
   trap 'bash scripts/kafka.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 echo "test.sh: Kafka broker at $bootstrap" >&2
-# With Kerberos (the gssapi feature): its tests run against the harness's KDC.
-KBP_TEST_BOOTSTRAP=$bootstrap cargo test --locked --features gssapi "$@"
+# Every cargo feature is built and tested: gssapi (Kerberos, against the harness's KDC)
+# and msk-iam.
+KBP_TEST_BOOTSTRAP=$bootstrap cargo test --locked --all-features "$@"

@@ -18,6 +18,7 @@ use crate::values::{
     parse_shift, parse_span, parse_time, parse_timeout, parse_topic, parse_topic_arg,
     parse_workers, TopicArg,
 };
+use crate::values::{parse_ca_file, secret_from_env, secret_from_file, CaFile, Secret};
 
 pub use crate::output::Format;
 
@@ -189,6 +190,11 @@ pub struct ServeArgs {
     /// Skip reading records for the time lag metrics (faster, no per-partition fetches)
     #[arg(long)]
     pub no_time_lag: bool,
+
+    /// TLS and basic auth, in the web config format of Prometheus' exporters
+    /// (tls_server_config, basic_auth_users with bcrypt hashes; docs/metrics.md)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub web_config: Option<std::path::PathBuf>,
 }
 
 /// The brokers a command measures (`kbp brokers`, `kbp diagnose`).
@@ -201,6 +207,31 @@ pub struct BrokerScope {
     /// How many brokers the cluster should have (brokers down are reported)
     #[arg(long, value_name = "N", value_parser = parse_brokers)]
     pub expect_brokers: Option<usize>,
+
+    /// PEM CA certificates the https --metrics-url endpoints are checked against (default:
+    /// the system's)
+    #[arg(long, value_name = "FILE", value_parser = parse_ca_file, value_hint = ValueHint::FilePath)]
+    pub metrics_ca: Option<CaFile>,
+
+    /// User for the endpoints' basic auth, with --metrics-password-env or --metrics-password-file
+    #[arg(long, value_name = "USER", requires = "metrics_password")]
+    pub metrics_user: Option<String>,
+
+    /// The basic auth password, from this environment variable
+    #[arg(long, value_name = "VAR", value_parser = secret_from_env, group = "metrics_password", requires = "metrics_user")]
+    pub metrics_password_env: Option<Secret>,
+
+    /// The basic auth password, from this file
+    #[arg(long, value_name = "FILE", value_parser = secret_from_file, group = "metrics_password", requires = "metrics_user", value_hint = ValueHint::FilePath)]
+    pub metrics_password_file: Option<Secret>,
+
+    /// A bearer token for the endpoints, from this environment variable
+    #[arg(long, value_name = "VAR", value_parser = secret_from_env, group = "metrics_bearer", conflicts_with = "metrics_user")]
+    pub metrics_bearer_env: Option<Secret>,
+
+    /// A bearer token for the endpoints, from this file
+    #[arg(long, value_name = "FILE", value_parser = secret_from_file, group = "metrics_bearer", conflicts_with = "metrics_user", value_hint = ValueHint::FilePath)]
+    pub metrics_bearer_file: Option<Secret>,
 }
 
 /// `--watch` and what goes with it (`kbp lag`, `kbp diagnose`).

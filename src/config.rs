@@ -117,6 +117,21 @@ pub struct Sasl {
     pub oidc: Option<Oidc>,
     /// GSSAPI: a Kerberos principal and its keytab.
     pub kerberos: Option<Kerberos>,
+    /// `AWS_MSK_IAM`: the cluster's region, e.g. `eu-west-1`.
+    pub aws_region: Option<String>,
+    /// `AWS_MSK_IAM`: a named profile of `~/.aws/config`; default: the default credential chain.
+    pub aws_profile: Option<String>,
+}
+
+/// The `sasl.mechanism` that signs OAUTHBEARER tokens with AWS credentials.
+pub const AWS_MSK_IAM: &str = "AWS_MSK_IAM";
+
+/// AWS MSK IAM: where the signing credentials come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MskIam {
+    pub region: String,
+    /// `None`: the default credential chain.
+    pub profile: Option<String>,
 }
 
 /// librdkafka's `sasl.oauthbearer.method=oidc`: it fetches and refreshes the tokens itself.
@@ -164,6 +179,8 @@ pub struct Settings {
     pub properties: Vec<(String, String)>,
     pub redactor: Redactor,
     pub verbose: bool,
+    /// `sasl.mechanism: AWS_MSK_IAM`: kbp makes the OAUTHBEARER tokens itself.
+    pub msk_iam: Option<MskIam>,
 }
 
 /// The merged settings as `kbp config view` shows them.
@@ -359,6 +376,7 @@ pub fn merge(
     // Which setting the bootstrap came from, for the message when it is malformed.
     let mut bootstrap_from = String::new();
     let mut timeout = None;
+    let mut msk_iam = None;
     if let (Some(name), Some(ctx)) = (&context_name, context) {
         let at = |what: &str| format!("context '{name}' in {}: {what}", file_label());
         bootstrap = ctx.bootstrap_servers.as_ref().map(Servers::joined);
@@ -373,7 +391,18 @@ pub fn merge(
             properties.push(("security.protocol".into(), p.clone()));
         }
         if let Some(sasl) = &ctx.sasl {
-            properties.push(("sasl.mechanism".into(), sasl.mechanism.clone()));
+            msk_iam = msk_iam_of(sasl, &at)?;
+        }
+        if let (Some(_), None) = (&msk_iam, &ctx.security_protocol) {
+            // MSK's IAM listeners are TLS only (port 9098).
+            properties.push(("security.protocol".into(), "SASL_SSL".into()));
+        }
+        if let Some(sasl) = &ctx.sasl {
+            let mechanism = match msk_iam.is_some() {
+                true => "OAUTHBEARER".to_string(),
+                false => sasl.mechanism.clone(),
+            };
+            properties.push(("sasl.mechanism".into(), mechanism));
             if let Some(u) = &sasl.username {
                 properties.push(("sasl.username".into(), u.clone()));
             }
@@ -479,7 +508,45 @@ pub fn merge(
         properties,
         redactor,
         verbose: global.verbose,
+        msk_iam,
     })
+}
+
+/// `sasl.mechanism: AWS_MSK_IAM` and its keys, checked; `None` for any other mechanism
+/// (which may not carry the AWS keys).
+fn msk_iam_of(sasl: &Sasl, at: &dyn Fn(&str) -> String) -> Result<Option<MskIam>> {
+    if !sasl.mechanism.eq_ignore_ascii_case(AWS_MSK_IAM) {
+        if sasl.aws_region.is_some() || sasl.aws_profile.is_some() {
+            return Err(Error::usage(at(&format!(
+                "sasl.aws-region and sasl.aws-profile go with sasl.mechanism {AWS_MSK_IAM}, not {}",
+                sasl.mechanism
+            ))));
+        }
+        return Ok(None);
+    }
+    if !cfg!(feature = "msk-iam") {
+        return Err(Error::usage(at(&format!(
+            "sasl.mechanism {AWS_MSK_IAM}: this kbp was built without it; build with `cargo install --path . --features msk-iam` (README: AWS MSK IAM)"
+        ))));
+    }
+    if sasl.username.is_some() || sasl.password_env.is_some() || sasl.password_file.is_some() {
+        return Err(Error::usage(at(&format!(
+            "sasl.mechanism {AWS_MSK_IAM} signs with AWS credentials: remove sasl.username and the password (use sasl.aws-profile or the AWS environment)"
+        ))));
+    }
+    let region = sasl
+        .aws_region
+        .clone()
+        .filter(|r| !r.trim().is_empty())
+        .ok_or_else(|| {
+            Error::usage(at(&format!(
+                "sasl.mechanism {AWS_MSK_IAM} needs sasl.aws-region (the cluster's, e.g. us-east-1)"
+            )))
+        })?;
+    Ok(Some(MskIam {
+        region,
+        profile: sasl.aws_profile.clone(),
+    }))
 }
 
 /// The properties of `sasl.oidc` and `sasl.kerberos`, each only with its own mechanism.
@@ -836,5 +903,35 @@ contexts:
         assert_eq!(p["sasl.kerberos.service.name"], "kafka");
         assert_eq!(p["sasl.kerberos.principal"], "kbp@EXAMPLE.COM");
         assert_eq!(p["sasl.kerberos.keytab"], "/etc/kbp.keytab");
+    }
+
+    #[test]
+    fn aws_msk_iam_is_checked_before_any_cluster_is_asked() {
+        let err = |sasl: &str| {
+            let text = format!(
+                "current-context: m\ncontexts:\n  m:\n    bootstrap-servers: b:9098\n    sasl: {{{sasl}}}\n"
+            );
+            let f = parse_file(Path::new("m.yaml"), &text).unwrap();
+            merge(&Overrides::default(), Some("m.yaml".into()), &f, true)
+                .err()
+                .map(|e| e.to_string())
+        };
+        let e = err("mechanism: PLAIN, username: u, aws-region: eu-west-1").unwrap();
+        assert!(
+            e.contains("sasl.aws-region and sasl.aws-profile go with sasl.mechanism AWS_MSK_IAM"),
+            "{e}"
+        );
+        let e = err("mechanism: AWS_MSK_IAM").unwrap();
+        if cfg!(feature = "msk-iam") {
+            assert!(e.contains("needs sasl.aws-region"), "{e}");
+            let e = err("mechanism: AWS_MSK_IAM, aws-region: x, username: u").unwrap();
+            assert!(e.contains("remove sasl.username"), "{e}");
+            assert_eq!(err("mechanism: AWS_MSK_IAM, aws-region: eu-west-1"), None);
+        } else {
+            assert!(
+                e.contains("this kbp was built without it") && e.contains("--features msk-iam"),
+                "{e}"
+            );
+        }
     }
 }

@@ -51,6 +51,11 @@ pub enum Error {
     #[error("authentication to Kafka at {bootstrap} failed: {reason}")]
     Authentication { bootstrap: String, reason: String },
 
+    /// A `--metrics-url` endpoint that cannot be scraped as configured: its certificate
+    /// is not trusted, or it refused kbp's credentials. Retrying will not mend it.
+    #[error("--metrics-url {url}: {reason}")]
+    MetricsRefused { url: String, reason: String },
+
     /// An ACL is missing: `what` names the operation and resource (`READ on topic orders`).
     #[error("not authorized: {what}")]
     NotAuthorized { what: String },
@@ -119,7 +124,9 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) | Error::ConfigFile { .. } => exit::USAGE,
-            Error::Unreachable { .. } | Error::Authentication { .. } => exit::UNREACHABLE,
+            Error::Unreachable { .. }
+            | Error::Authentication { .. }
+            | Error::MetricsRefused { .. } => exit::UNREACHABLE,
             Error::NotFound { .. } => exit::NOT_FOUND,
             Error::Kafka { .. } | Error::Coordinator { .. } => exit::KAFKA,
             Error::Threshold(_) => exit::THRESHOLD,

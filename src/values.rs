@@ -5,6 +5,7 @@
 //! message (exit 2) naming the flag, before any cluster is asked; config.rs reuses the same
 //! parsers for the config file, so a value means one thing wherever it is written.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// The longest `--timeout`: librdkafka's request timeout stops at one hour.
@@ -456,5 +457,64 @@ mod tests {
             bootstrap_entries("SSL://b:9093,[::1],k").unwrap(),
             vec![("b".into(), 9093), ("::1".into(), 9092), ("k".into(), 9092)]
         );
+    }
+}
+
+/// A secret read at parse time from the environment variable or file a flag names, so
+/// the secret itself is never on the command line; its `Debug` shows nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+fn secret(value: String, from: &str) -> Result<Secret, String> {
+    if value.is_empty() {
+        return Err(format!("{from} is empty"));
+    }
+    Ok(Secret(value))
+}
+
+/// The secret in environment variable `var`.
+pub fn secret_from_env(var: &str) -> Result<Secret, String> {
+    match std::env::var(var) {
+        Ok(v) => secret(v, &format!("environment variable {var}")),
+        Err(_) => Err(format!("environment variable {var} is not set")),
+    }
+}
+
+/// The secret in file `path`, without its trailing newline.
+pub fn secret_from_file(path: &str) -> Result<Secret, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    secret(
+        text.trim_end_matches(['\n', '\r']).to_string(),
+        &format!("file {path}"),
+    )
+}
+
+/// A file of PEM CA certificates, read at parse time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaFile {
+    pub path: PathBuf,
+    pub pem: Vec<u8>,
+}
+
+pub fn parse_ca_file(s: &str) -> Result<CaFile, String> {
+    let pem = std::fs::read(s).map_err(|e| format!("cannot read {s}: {e}"))?;
+    match openssl::x509::X509::stack_from_pem(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(CaFile {
+            path: s.into(),
+            pem,
+        }),
+        _ => Err(format!("{s}: no PEM certificate in it")),
     }
 }

@@ -9,18 +9,23 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
-use crate::cli::BrokersArgs;
+use base64::Engine;
+
+use crate::cli::{BrokerScope, BrokersArgs};
 use crate::diagnose::metrics::{self, Series};
 use crate::error::{Error, Result};
 use crate::kafka::{BrokerLatency, ClusterDescription, Node, Session, TopicDescription};
 use crate::output::Progress;
 use crate::report::brokers::{BrokerMetrics, BrokerRow, BrokersReport};
+use crate::values::{CaFile, Secret};
 
 /// What to measure: the metrics endpoints, and the brokers the cluster should have.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// `[BROKER-ID=]URL`, one per broker.
     pub metrics_urls: Vec<String>,
+    /// How the endpoints are reached: CA and credentials.
+    pub access: Access,
     pub expect_brokers: Option<usize>,
     /// The shortest measurement: long enough for one statistics window and a counter rate.
     pub window: Duration,
@@ -28,10 +33,71 @@ pub struct Selection {
 
 impl From<&BrokersArgs> for Selection {
     fn from(a: &BrokersArgs) -> Self {
+        Selection::of(&a.brokers, a.window)
+    }
+}
+
+impl Selection {
+    /// The brokers `scope` names, measured over at least `window`.
+    pub fn of(scope: &BrokerScope, window: Duration) -> Selection {
         Selection {
-            metrics_urls: a.brokers.metrics_urls.clone(),
-            expect_brokers: a.brokers.expect_brokers,
-            window: a.window,
+            metrics_urls: scope.metrics_urls.clone(),
+            access: Access::from(scope),
+            expect_brokers: scope.expect_brokers,
+            window,
+        }
+    }
+}
+
+/// What the metrics endpoints are scraped with beyond the URL (`--metrics-ca`, basic or
+/// bearer auth); secrets were read by the flags' parsers and are never printed.
+#[derive(Debug, Clone, Default)]
+pub struct Access {
+    pub ca: Option<CaFile>,
+    pub auth: Option<Auth>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Auth {
+    Basic { user: String, password: Secret },
+    Bearer(Secret),
+}
+
+impl From<&BrokerScope> for Access {
+    fn from(s: &BrokerScope) -> Self {
+        let password = s
+            .metrics_password_env
+            .clone()
+            .or_else(|| s.metrics_password_file.clone());
+        let bearer = s
+            .metrics_bearer_env
+            .clone()
+            .or_else(|| s.metrics_bearer_file.clone());
+        let auth = match (&s.metrics_user, password, bearer) {
+            (Some(user), Some(password), _) => Some(Auth::Basic {
+                user: user.clone(),
+                password,
+            }),
+            (_, _, Some(token)) => Some(Auth::Bearer(token)),
+            _ => None,
+        };
+        Access {
+            ca: s.metrics_ca.clone(),
+            auth,
+        }
+    }
+}
+
+impl Auth {
+    /// The `Authorization` header's value.
+    fn header(&self) -> String {
+        match self {
+            Auth::Basic { user, password } => format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD
+                    .encode(format!("{user}:{}", password.expose()))
+            ),
+            Auth::Bearer(token) => format!("Bearer {}", token.expose()),
         }
     }
 }
@@ -59,6 +125,13 @@ pub fn parse_target(s: &str) -> Result<Target> {
         return Err(Error::usage(format!(
             "--metrics-url {s}: expected an http:// or https:// URL"
         )));
+    }
+    let authority = url.split_once("://").map_or("", |(_, r)| r);
+    if authority.split('/').next().is_some_and(|a| a.contains('@')) {
+        // Not echoed: the part before '@' is a secret.
+        return Err(Error::usage(
+            "--metrics-url: credentials in a URL are visible to every user of this machine (ps, shell history); use --metrics-user with --metrics-password-file or --metrics-password-env",
+        ));
     }
     Ok(Target {
         broker,
@@ -116,7 +189,23 @@ pub fn assign_targets(targets: &[Target], nodes: &[Node]) -> Result<Vec<(i32, St
 }
 
 /// One scrape of every endpoint: parsed series or the reason it failed.
-type Scrapes = Vec<(Target, Result<Vec<Series>, String>)>;
+type Scrapes = Vec<(Target, Result<Vec<Series>, Failure>)>;
+
+/// Why a scrape failed: refused (TLS trust, credentials: the command ends), or anything
+/// else (down, slow, not Prometheus text: reported with the broker, the rest goes on).
+#[derive(Debug, Clone)]
+enum Failure {
+    Refused(String),
+    Failed(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Refused(s) | Failure::Failed(s) => f.write_str(s),
+        }
+    }
+}
 
 /// A measurement of the cluster that spans a command: started before the work (first
 /// metrics scrape), finished after it (metadata, statistics, second scrape).
@@ -124,6 +213,7 @@ pub struct Measurement {
     sel: Selection,
     targets: Vec<Target>,
     first: Scrapes,
+    scraper: Scraper,
     started: Instant,
 }
 
@@ -137,11 +227,26 @@ impl Measurement {
         if !targets.is_empty() {
             progress.set(&format!("scraping {} metrics endpoint(s)", targets.len()));
         }
-        let first = scrape_all(&targets, timeout);
+        if sel.access.auth.is_some() && targets.iter().any(|t| t.url.starts_with("http://")) {
+            eprintln!("kbp: warning: --metrics-url over http:// sends the credentials in the clear; use https://");
+        }
+        let scraper = Scraper::new(&sel.access, timeout);
+        let first = scraper.all(&targets);
+        // What cannot mend by itself (an untrusted certificate, refused credentials)
+        // ends the command now, before the cluster is asked.
+        for (t, r) in &first {
+            if let Err(Failure::Refused(reason)) = r {
+                return Err(Error::MetricsRefused {
+                    url: t.url.clone(),
+                    reason: reason.clone(),
+                });
+            }
+        }
         Ok(Measurement {
             sel: sel.clone(),
             targets,
             first,
+            scraper,
             started: Instant::now(),
         })
     }
@@ -165,7 +270,7 @@ impl Measurement {
             progress.set("measuring round trips");
             session.idle(left);
         }
-        let last = scrape_all(&self.targets, session.timeout());
+        let last = self.scraper.all(&self.targets);
         let dt = self.started.elapsed().as_secs_f64();
         let up = cluster.as_ref().map_or(&nodes, |c| &c.nodes);
         let owners = assign_targets(&self.targets, up)?;
@@ -183,7 +288,7 @@ impl Measurement {
                 ),
                 Err(e) => BrokerMetrics {
                     url: target.url.clone(),
-                    error: Some(e.clone()),
+                    error: Some(e.to_string()),
                     ..Default::default()
                 },
             };
@@ -220,33 +325,111 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Br
         .report)
 }
 
-fn scrape_all(targets: &[Target], timeout: Duration) -> Scrapes {
-    targets
-        .iter()
-        .map(|t| {
-            (
-                t.clone(),
-                scrape(&t.url, timeout).and_then(|text| metrics::parse(&text)),
-            )
-        })
-        .collect()
+/// The HTTP client of a measurement: one agent (its TLS settings built once) for every
+/// scrape, each bounded by `--timeout`.
+struct Scraper {
+    agent: ureq::Agent,
+    authorization: Option<String>,
+    ca: Option<String>,
 }
 
-/// One HTTP GET of a metrics endpoint, bounded by `--timeout`.
-fn scrape(url: &str, timeout: Duration) -> Result<String, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .build()
-        .into();
-    let mut resp = agent
-        .get(url)
-        .call()
-        .map_err(|e| format!("cannot scrape {url}: {e}"))?;
-    resp.body_mut()
-        .with_config()
-        .limit(64 * 1024 * 1024)
-        .read_to_string()
-        .map_err(|e| format!("cannot read {url}: {e}"))
+impl Scraper {
+    fn new(access: &Access, timeout: Duration) -> Scraper {
+        use ureq::tls::{PemItem, RootCerts, TlsConfig, TlsProvider};
+        let roots = match &access.ca {
+            Some(ca) => {
+                let certs: Vec<_> = ureq::tls::parse_pem(&ca.pem)
+                    .filter_map(|item| match item {
+                        Ok(PemItem::Certificate(c)) => Some(c),
+                        _ => None,
+                    })
+                    .collect();
+                RootCerts::new_with_certs(&certs)
+            }
+            None => RootCerts::PlatformVerifier,
+        };
+        let tls = TlsConfig::builder()
+            .provider(TlsProvider::NativeTls)
+            .root_certs(roots)
+            .build();
+        let agent = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .tls_config(tls)
+            .build()
+            .into();
+        Scraper {
+            agent,
+            authorization: access.auth.as_ref().map(Auth::header),
+            ca: access.ca.as_ref().map(|c| c.path.display().to_string()),
+        }
+    }
+
+    fn all(&self, targets: &[Target]) -> Scrapes {
+        targets
+            .iter()
+            .map(|t| {
+                let parsed = self
+                    .get(&t.url)
+                    .and_then(|text| metrics::parse(&text).map_err(Failure::Failed));
+                (t.clone(), parsed)
+            })
+            .collect()
+    }
+
+    /// One HTTP GET of a metrics endpoint.
+    fn get(&self, url: &str) -> Result<String, Failure> {
+        let mut request = self.agent.get(url);
+        if let Some(a) = &self.authorization {
+            request = request.header("Authorization", a);
+        }
+        let mut resp = request.call().map_err(|e| self.failure(url, e))?;
+        resp.body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|e| Failure::Failed(format!("cannot read {url}: {e}")))
+    }
+
+    fn failure(&self, url: &str, e: ureq::Error) -> Failure {
+        match e {
+            ureq::Error::StatusCode(code @ (401 | 403)) => Failure::Refused(match &self.authorization {
+                Some(_) => format!("the endpoint refused kbp's credentials (HTTP {code})"),
+                None => format!(
+                    "the endpoint asks for credentials (HTTP {code}): give --metrics-user with --metrics-password-file (or -env), or --metrics-bearer-file (or -env)"
+                ),
+            }),
+            ureq::Error::NativeTls(e) => Failure::Refused(format!(
+                "TLS handshake failed: {}",
+                tls_reason(&e.to_string(), self.ca.as_deref())
+            )),
+            e => Failure::Failed(format!("cannot scrape {url}: {e}")),
+        }
+    }
+}
+
+/// OpenSSL's verify result, which native-tls appends in parentheses, said for an operator.
+fn tls_reason(message: &str, ca: Option<&str>) -> String {
+    let verdict = message
+        .rsplit_once('(')
+        .map(|(_, r)| r.trim_end_matches(')').trim())
+        .filter(|r| !r.is_empty())
+        .unwrap_or(message);
+    let trusted = match ca {
+        Some(path) => format!("--metrics-ca {path}"),
+        None => "the system's CA certificates; give --metrics-ca".into(),
+    };
+    let lower = verdict.to_ascii_lowercase();
+    if lower.contains("self-signed") || lower.contains("unable to get local issuer") {
+        format!(
+            "the endpoint's certificate is not signed by a CA kbp trusts ({trusted}): {verdict}"
+        )
+    } else if lower.contains("hostname mismatch") || lower.contains("ip address mismatch") {
+        format!("the endpoint's certificate does not name the URL's host: {verdict}")
+    } else if lower.contains("expired") {
+        format!("the endpoint's certificate has expired: {verdict}")
+    } else {
+        verdict.to_string()
+    }
 }
 
 /// The cluster when it was not measured (`kbp lag --watch`, tests): no brokers, no

@@ -58,11 +58,7 @@ impl Selection {
             window: if a.once { Duration::ZERO } else { a.window },
             samples: if a.once { 1 } else { a.samples },
             time_lag: !a.no_time_lag,
-            brokers: brokers::Selection {
-                metrics_urls: a.brokers.metrics_urls.clone(),
-                expect_brokers: a.brokers.expect_brokers,
-                window: Duration::ZERO,
-            },
+            brokers: brokers::Selection::of(&a.brokers, Duration::ZERO),
         })
     }
 

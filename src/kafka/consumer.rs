@@ -135,6 +135,13 @@ struct DrainContext {
 }
 
 impl ClientContext for DrainContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = KbpContext::ENABLE_REFRESH_OAUTH_TOKEN;
+    fn generate_oauth_token(
+        &self,
+        _config: Option<&str>,
+    ) -> std::result::Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.base.oauth_token()
+    }
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
         self.base.log(level, fac, message)
     }

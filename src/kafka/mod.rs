@@ -10,6 +10,8 @@ mod batch;
 pub mod consumer;
 mod context;
 pub mod mock;
+#[cfg(feature = "msk-iam")]
+mod msk;
 mod native;
 mod offset_fetch;
 mod preflight;

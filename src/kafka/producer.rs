@@ -18,6 +18,13 @@ use crate::error::Result;
 struct AckContext(KbpContext);
 
 impl ClientContext for AckContext {
+    const ENABLE_REFRESH_OAUTH_TOKEN: bool = KbpContext::ENABLE_REFRESH_OAUTH_TOKEN;
+    fn generate_oauth_token(
+        &self,
+        _config: Option<&str>,
+    ) -> std::result::Result<rdkafka::client::OAuthToken, Box<dyn std::error::Error>> {
+        self.0.oauth_token()
+    }
     fn log(&self, level: rdkafka::config::RDKafkaLogLevel, fac: &str, message: &str) {
         self.0.log(level, fac, message)
     }

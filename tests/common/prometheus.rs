@@ -41,6 +41,8 @@ pub struct Scrape {
     pub job: String,
     pub targets: Vec<String>,
     pub rule_files: Vec<PathBuf>,
+    /// More keys of the scrape job, as YAML lines (`scheme: https`, `tls_config: …`).
+    pub job_yaml: Vec<String>,
 }
 
 impl Scrape {
@@ -50,6 +52,7 @@ impl Scrape {
             job: "kbp".into(),
             targets: targets.iter().map(|t| t.to_string()).collect(),
             rule_files: vec![],
+            job_yaml: vec![],
         }
     }
 }
@@ -198,7 +201,7 @@ fn config(s: &Scrape) -> String {
     format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n\
          rule_files: [{}]\n\
-         scrape_configs:\n  - job_name: {}\n    static_configs:\n      - targets: [{}]\n",
+         scrape_configs:\n  - job_name: {}\n{}    static_configs:\n      - targets: [{}]\n",
         quoted(
             s.rule_files
                 .iter()
@@ -206,6 +209,10 @@ fn config(s: &Scrape) -> String {
                 .collect()
         ),
         serde_json::to_string(&s.job).unwrap(),
+        s.job_yaml
+            .iter()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>(),
         quoted(
             s.targets
                 .iter()
@@ -272,6 +279,8 @@ pub struct TextPage {
     requests: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
+    /// The `Authorization` header of each request, in order (`None`: it had none).
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl TextPage {
@@ -281,8 +290,10 @@ impl TextPage {
         let page = Arc::new(Mutex::new(page.to_string()));
         let requests = Arc::new(AtomicUsize::new(0));
         let stop = Arc::new(AtomicBool::new(false));
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
         let thread = {
             let (page, requests, stop) = (page.clone(), requests.clone(), stop.clone());
+            let seen = authorizations.clone();
             std::thread::spawn(move || {
                 for conn in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
@@ -290,7 +301,8 @@ impl TextPage {
                     }
                     let Ok(conn) = conn else { continue };
                     let body = page.lock().unwrap().clone();
-                    if answer(conn, &body).is_ok() {
+                    if let Ok(authorization) = answer(conn, &body) {
+                        seen.lock().unwrap().push(authorization);
                         requests.fetch_add(1, Ordering::SeqCst);
                     }
                 }
@@ -302,7 +314,13 @@ impl TextPage {
             requests,
             stop,
             thread: Some(thread),
+            authorizations,
         }
+    }
+
+    /// The `Authorization` header of each request so far.
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        self.authorizations.lock().unwrap().clone()
     }
 
     /// What the next requests get.
@@ -316,12 +334,19 @@ impl TextPage {
     }
 }
 
-/// Reads one request's head and answers it with `body`, then closes the connection.
-fn answer(conn: TcpStream, body: &str) -> std::io::Result<()> {
+/// Reads one request's head and answers it with `body`, then closes the connection; the
+/// request's `Authorization` header.
+fn answer(conn: TcpStream, body: &str) -> std::io::Result<Option<String>> {
     conn.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(conn.try_clone()?);
     let mut line = String::new();
+    let mut authorization = None;
     while reader.read_line(&mut line)? > 0 && line != "\r\n" && line != "\n" {
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = Some(value.trim().to_string());
+            }
+        }
         line.clear();
     }
     let mut conn = conn;
@@ -331,7 +356,8 @@ fn answer(conn: TcpStream, body: &str) -> std::io::Result<()> {
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
-    conn.flush()
+    conn.flush()?;
+    Ok(authorization)
 }
 
 impl Drop for TextPage {

@@ -11,15 +11,15 @@ use kbp::kafka::TopicPartition;
 
 use crate::common::*;
 
-/// A running `kbp serve` and the address it printed.
-struct Served {
-    proc: Proc,
-    addr: String,
+/// A running `kbp serve` and the address it printed (http or https).
+pub struct Served {
+    pub proc: Proc,
+    pub addr: String,
     _dir: tempfile::TempDir,
 }
 
 impl Served {
-    fn start(args: &[&str]) -> Served {
+    pub fn start(args: &[&str]) -> Served {
         let dir = tempfile::tempdir().unwrap();
         let mut proc = kbp()
             .args(["serve", "--listen", "127.0.0.1:0", "--interval", "1s"])
@@ -34,7 +34,11 @@ impl Served {
                 addr = proc
                     .stderr()
                     .split_whitespace()
-                    .find_map(|w| w.strip_prefix("http://")?.strip_suffix("/metrics,"))
+                    .find_map(|w| {
+                        w.strip_prefix("http://")
+                            .or_else(|| w.strip_prefix("https://"))?
+                            .strip_suffix("/metrics,")
+                    })
                     .map(String::from);
                 addr.is_some()
             },

@@ -12,6 +12,7 @@ mod gzip;
 mod http;
 mod refresh;
 mod state;
+mod web;
 
 use std::sync::Arc;
 
@@ -38,11 +39,22 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         targets.iter().map(|t| t.cluster.clone()).collect(),
         args.interval,
     ));
+    let web = args
+        .web_config
+        .as_deref()
+        .map(web::WebConfig::load)
+        .transpose()?;
+    let users = web
+        .as_ref()
+        .and_then(|w| w.auth.as_ref())
+        .map(|a| a.users());
     // Bound before any cluster is asked: a port in use is the operator's to fix first.
-    let server = http::Server::bind(args.listen, Arc::clone(&shared))?;
+    let server = http::Server::bind(args.listen, Arc::clone(&shared), web)?;
     eprintln!(
-        "kbp serve: http://{}/metrics, {} cluster(s), refreshed every {}, verdicts over {}",
+        "kbp serve: {}://{}/metrics,{} {} cluster(s), refreshed every {}, verdicts over {}",
+        server.scheme(),
         server.local_addr(),
+        users.map_or(String::new(), |n| format!(" basic auth ({n} user(s)),")),
         targets.len(),
         humantime::format_duration(args.interval),
         humantime::format_duration(args.window),
