@@ -1,8 +1,8 @@
 //! AWS MSK IAM as far as it goes without AWS: a context with `sasl.mechanism: AWS_MSK_IAM`
-//! against the real broker's SASL_SSL listener (which has no OAUTHBEARER). With
-//! credentials, librdkafka gets a token from kbp's callback and goes on to the SASL
-//! handshake, which the broker refuses by mechanism; without, the callback's reason ends
-//! the command. Both exit 3 at once. The token itself is checked in `src/kafka/context.rs`.
+//! against the real broker's SASL_SSL listener, whose OAUTHBEARER validates JWTs from the
+//! harness's OIDC issuer. With credentials, librdkafka gets a token from kbp's callback and
+//! sends it; the broker reads it and refuses it (an MSK token is a signed URL, not a JWT
+//! of that issuer); without, the callback's reason ends the command. Both exit 3 at once. The token itself is checked in `src/kafka/context.rs`.
 //! A kbp built without the `msk-iam` feature says how to build it.
 
 use std::path::Path;
@@ -56,9 +56,8 @@ fn msk_iam_tokens_reach_librdkafka_and_a_missing_one_says_why() {
     )
     .expect(3);
     assert!(
-        r.stderr
-            .contains("SASL OAUTHBEARER mechanism handshake failed")
-            && r.stderr.contains("Unsupported SASL mechanism")
+        r.stderr.contains("SASL authentication error")
+            && r.stderr.contains("invalid_token")
             && !r.stderr.contains("Failed to acquire"),
         "{}",
         r.stderr

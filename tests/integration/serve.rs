@@ -242,8 +242,6 @@ fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
     }
     producer.flush(Duration::from_secs(10));
     let member = DemoMember::join(&settings, "billing", &["orders"]).unwrap();
-    member.commit(&[(TopicPartition::new("orders", 0), 4)]);
-    drop(member);
 
     let served = Served::start(&[
         "-b",
@@ -257,10 +255,13 @@ fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
     ]);
     served.wait_ready();
     let lag = [("consumergroup", "billing"), ("partition", "0")];
-    // The demo member commits asynchronously: a first refresh may come before it lands.
-    wait_until("the lag of billing", Duration::from_secs(10), || {
+    // The demo member's commit is refused while the mock coordinator is still loading the
+    // group (it leaves it to the next commit): commit until a refresh shows it.
+    wait_until("the lag of billing", Duration::from_secs(20), || {
+        member.commit(&[(TopicPartition::new("orders", 0), 4)]);
         served.value("kafka_consumergroup_lag", &lag) == Some(6.0)
     });
+    drop(member);
 
     cluster.set_brokers_up(false).unwrap();
     wait_until("kbp_up 0", Duration::from_secs(20), || {
