@@ -13,6 +13,7 @@ use super::guard::Guard;
 use crate::cli::{DrainArgs, SummaryFormat};
 use crate::config::Settings;
 use crate::drain::engine::{self, Engine, Limits};
+use crate::drain::pipe::{self, PipeSink};
 use crate::drain::sinks::{self, Sink, SinkError};
 use crate::drain::spec::{SinkSpec, Until};
 use crate::drain::workers::{Forward, OnFailure, OrderingMode, Pool};
@@ -72,7 +73,7 @@ fn fields_read(args: &DrainArgs) -> Fields {
         headers: dlq
             || match args.sink {
                 SinkSpec::Null | SinkSpec::Exec(_) => false,
-                SinkSpec::Stdout | SinkSpec::File(_) => lines(args.format),
+                SinkSpec::Stdout | SinkSpec::File(_) | SinkSpec::Pipe(_) => lines(args.format),
                 SinkSpec::Topic(..) => true,
             },
     }
@@ -158,6 +159,19 @@ fn open_sink(
                 .map_err(|e| Error::usage(format!("--sink file:{}: {e}", p.display())))?,
         ),
         SinkSpec::Exec(c) => Arc::new(sinks::ExecSink::new(c.clone())),
+        SinkSpec::Pipe(c) => Arc::new(
+            PipeSink::start(
+                c.clone(),
+                args.workers,
+                args.format,
+                args.value_format,
+                args.ack_timeout,
+            )
+            .map_err(|e| Error::Io {
+                context: format!("--sink pipe:{c}: starting its children"),
+                source: e,
+            })?,
+        ),
         SinkSpec::Topic(t, context) => {
             let target = match context {
                 // That context's own connection: none of this cluster's flags apply.
@@ -225,6 +239,10 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
     drop(session);
 
     let sink = open_sink(settings, global, args)?;
+    if matches!(args.sink, SinkSpec::Pipe(_)) {
+        // A signal that ends kbp at once skips the sink's drop: its children go with it.
+        crate::signals::on_exit(Some(pipe::kill_children));
+    }
     let dlq: Option<Arc<dyn Forward>> = match args.on_failure {
         OnFailure::Dlq(_) => Some(Arc::new(Forwarder::new(settings)?)),
         _ => None,
@@ -351,6 +369,7 @@ fn sink_label(sink: &SinkSpec) -> String {
         SinkSpec::Null => "null".into(),
         SinkSpec::File(p) => format!("file:{}", p.display()),
         SinkSpec::Exec(c) => format!("exec:{c}"),
+        SinkSpec::Pipe(c) => format!("pipe:{c}"),
         SinkSpec::Topic(t, None) => format!("topic:{t}"),
         SinkSpec::Topic(t, Some(c)) => format!("topic:{t}@{c}"),
     }
