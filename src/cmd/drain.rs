@@ -14,13 +14,13 @@ use crate::cli::{DrainArgs, SummaryFormat};
 use crate::config::Settings;
 use crate::drain::engine::{self, Engine, Limits};
 use crate::drain::pipe::{self, PipeSink};
-use crate::drain::sinks::{self, Sink, SinkError};
+use crate::drain::sinks::{self, Answers, Batching, Route, Sink, SinkError};
 use crate::drain::spec::{SinkSpec, Until};
 use crate::drain::workers::{Forward, OnFailure, OrderingMode, Pool};
 use crate::drain::{backoff, flow, lanes, plan, rate};
 use crate::error::{Error, Result};
 use crate::kafka::consumer::{ConsumerSpec, Fields, Record};
-use crate::kafka::producer::Forwarder;
+use crate::kafka::producer::{Deliveries, Forwarder};
 use crate::kafka::{KafkaCode, Session, TopicPartition};
 use crate::output::{self, Format, Progress};
 use crate::report::drain::{DrainSummary, StopReason};
@@ -45,7 +45,41 @@ impl Sink for TopicSink {
             )
             .map_err(SinkError::Failed)
     }
+
+    /// The whole batch is sent before any acknowledgement is waited for (and the lane's
+    /// next batch may be sent meanwhile): every result is reported, and a failed record is
+    /// retried after the others.
+    fn send(&self, _: Route, records: &[&Record]) -> Option<Box<dyn Answers>> {
+        let outgoing: Vec<_> = records
+            .iter()
+            .map(|r| (r.key.as_deref(), r.value.as_deref(), r.headers.as_slice()))
+            .collect();
+        Some(Box::new(Acks(
+            self.forwarder.send_batch(&self.topic, &outgoing),
+        )))
+    }
+
+    fn batching(&self) -> Batching {
+        Batching::Latency(TOPIC_BATCH)
+    }
 }
+
+/// A topic batch's acknowledgements, as sink results.
+struct Acks(Deliveries);
+
+impl Answers for Acks {
+    fn wait(self: Box<Self>, results: &mut Vec<std::result::Result<(), SinkError>>) {
+        results.extend(
+            self.0
+                .wait()
+                .into_iter()
+                .map(|r| r.map_err(SinkError::Failed)),
+        );
+    }
+}
+
+/// Most records one worker has in flight to the topic sink's brokers.
+const TOPIC_BATCH: usize = 512;
 
 impl Forward for Forwarder {
     fn forward(

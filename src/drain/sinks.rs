@@ -46,6 +46,27 @@ pub struct Route {
     pub lane: Option<u64>,
 }
 
+/// The answers of a batch a pipelined sink has sent (see [`Sink::send`]).
+pub trait Answers: Send {
+    /// Waits for them: one result per record, in the batch's order.
+    fn wait(self: Box<Self>, results: &mut Vec<Result<(), SinkError>>);
+}
+
+/// How many records a worker takes from the queue at once for a sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batching {
+    /// About a millisecond of work by the worker's recent pace, and at most this many:
+    /// records a worker holds are out of reach of a revoke or a Ctrl-C, so a slow sink
+    /// takes one at a time.
+    Paced(usize),
+    /// Up to this many whatever the pace: the sink's cost is a round trip per batch
+    /// (a topic's acknowledgements), not work per record.
+    Latency(usize),
+}
+
+/// The most records a worker takes at once for most sinks.
+pub const DEFAULT_BATCH: usize = 64;
+
 pub trait Sink: Send + Sync {
     fn write(&self, record: &Record) -> Result<(), SinkError>;
     /// Writes `records`, in order, and pushes one result per record handled onto
@@ -60,6 +81,17 @@ pub trait Sink: Send + Sync {
     ) {
         let _ = route;
         one_by_one(|r| self.write(r), records, results)
+    }
+    /// A pipelined sink sends the batch and returns what waits for its answers, so the
+    /// worker can let the lane's next batch go out meanwhile (records are still sent in
+    /// lane order). `None` (the default): the worker calls `write_batch`.
+    fn send(&self, route: Route, records: &[&Record]) -> Option<Box<dyn Answers>> {
+        let _ = (route, records);
+        None
+    }
+    /// How a worker sizes its batches for this sink.
+    fn batching(&self) -> Batching {
+        Batching::Paced(DEFAULT_BATCH)
     }
     /// Called before every commit: make everything written so far durable.
     fn sync(&self) -> io::Result<()> {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::backoff::{Backoff, Jitter};
 use super::lanes::{Lane, Lanes};
 use super::rate::TokenBucket;
-use super::sinks::{Route, Sink, SinkError};
+use super::sinks::{Batching, Route, Sink, SinkError};
 use crate::kafka::consumer::Record;
 
 /// What to do with a record that still fails after its retries.
@@ -92,8 +92,6 @@ pub struct Pool {
     pub workers: usize,
 }
 
-/// Most records a worker takes from the lanes at once.
-const MAX_BATCH: usize = 64;
 /// Most work (by recent pace) a worker takes at once.
 const BATCH_WORK: Duration = Duration::from_millis(1);
 
@@ -143,10 +141,16 @@ impl Pool {
             // Batches cut lock traffic for cheap records, but records a worker holds are
             // out of reach of a revoke or a Ctrl-C: so a batch is at most about BATCH_WORK
             // of work (by this worker's recent pace) and an even share of the queue.
-            let by_pace = (BATCH_WORK.as_nanos() as f64 / avg_ns.max(1.0)) as usize;
-            let share = (lanes.len() / self.workers.max(1))
-                .clamp(1, MAX_BATCH)
-                .min(by_pace.max(1));
+            let share = match self.sink.batching() {
+                Batching::Paced(most) => {
+                    let by_pace = (BATCH_WORK.as_nanos() as f64 / avg_ns.max(1.0)) as usize;
+                    (lanes.len() / self.workers.max(1))
+                        .clamp(1, most.max(1))
+                        .min(by_pace.max(1))
+                }
+                // A round trip per batch: take what is there, up to the sink's bound.
+                Batching::Latency(most) => lanes.len().clamp(1, most.max(1)),
+            };
             let Some((lane, records)) = lanes.pop_batch(Duration::from_millis(50), share) else {
                 if self.closing.load(Ordering::Relaxed) && lanes.is_empty() {
                     return;
@@ -160,7 +164,12 @@ impl Pool {
                 worker: seed as usize,
                 lane: lane.pin(),
             };
-            let outcomes = self.process_batch(route, &records, &mut jitter);
+            // A pipelined sink lets the lane's next batch go once this one is sent.
+            let released = std::cell::Cell::new(false);
+            let outcomes = self.process_batch(route, &records, &mut jitter, || {
+                lanes.done(&lane);
+                released.set(true);
+            });
             let per_record = started.elapsed().as_nanos() as f64 / n.max(1) as f64;
             avg_ns = 0.8 * avg_ns + 0.2 * per_record;
             let completions = records
@@ -173,7 +182,9 @@ impl Pool {
                 })
                 .collect();
             let _ = done.send(completions);
-            lanes.done(&lane);
+            if !released.get() {
+                lanes.done(&lane);
+            }
         }
     }
 
@@ -182,7 +193,17 @@ impl Pool {
     /// take yet, so a sink that writes one record at a time keeps its order even when one
     /// fails. A pipelined sink (the pipe) has sent the whole batch already: its failed
     /// records are retried after the others.
-    fn process_batch(&self, route: Route, works: &[Work], jitter: &mut Jitter) -> Vec<Outcome> {
+    ///
+    /// `sent` is called once the whole batch is sent to a sink that answers later
+    /// ([`Sink::send`]): until then the records' lane must not hand out more.
+    fn process_batch(
+        &self,
+        route: Route,
+        works: &[Work],
+        jitter: &mut Jitter,
+        sent: impl FnOnce(),
+    ) -> Vec<Outcome> {
+        let mut sent = Some(sent);
         let records: Vec<&Record> = works.iter().map(|w| &w.record).collect();
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(records.len());
         let mut results = Vec::with_capacity(records.len());
@@ -192,7 +213,15 @@ impl Pool {
                 self.take_token();
             }
             results.clear();
-            self.sink.write_batch(route, &records[from..], &mut results);
+            match self.sink.send(route, &records[from..]) {
+                Some(answers) => {
+                    if let Some(sent) = sent.take() {
+                        sent();
+                    }
+                    answers.wait(&mut results);
+                }
+                None => self.sink.write_batch(route, &records[from..], &mut results),
+            }
             if results.is_empty() {
                 // A sink must answer for at least one record; count the rest as not done.
                 outcomes.resize_with(records.len(), || Outcome::Interrupted);
@@ -415,7 +444,8 @@ mod tests {
         // kbp got the Ctrl-C too: the record was not processed, and is read again.
         let batch = [Work { slot: 0, record: r }];
         let outcome = |p: Pool, jitter: &mut Jitter| {
-            p.process_batch(Route::default(), &batch, jitter).remove(0)
+            p.process_batch(Route::default(), &batch, jitter, || {})
+                .remove(0)
         };
         assert!(matches!(
             outcome(pool(1), &mut jitter),

@@ -2,7 +2,7 @@
 //! dead-letter queue, where a record counts as processed once its delivery is confirmed.
 //! Idempotence is on, so librdkafka's own retries cannot duplicate or reorder.
 
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -26,12 +26,26 @@ impl ClientContext for AckContext {
     }
 }
 
+/// Where a record's delivery report goes: its batch's channel, with its place in the batch.
+pub struct Ack {
+    tx: SyncSender<(usize, std::result::Result<(), String>)>,
+    index: usize,
+}
+
 impl ProducerContext for AckContext {
-    type DeliveryOpaque = Box<SyncSender<std::result::Result<(), String>>>;
+    type DeliveryOpaque = Box<Ack>;
     fn delivery(&self, result: &DeliveryResult<'_>, ack: Self::DeliveryOpaque) {
-        let _ = ack.send(result.as_ref().map(|_| ()).map_err(|(e, _)| e.to_string()));
+        let result = result.as_ref().map(|_| ()).map_err(|(e, _)| e.to_string());
+        let _ = ack.tx.send((ack.index, result));
     }
 }
+
+/// One record to produce: key, value and headers.
+pub type Outgoing<'a> = (
+    Option<&'a [u8]>,
+    Option<&'a [u8]>,
+    &'a [(String, Option<Vec<u8>>)],
+);
 
 pub struct Forwarder {
     producer: ThreadedProducer<AckContext>,
@@ -62,32 +76,92 @@ impl Forwarder {
         value: Option<&[u8]>,
         headers: &[(String, Option<Vec<u8>>)],
     ) -> std::result::Result<(), String> {
-        let (tx, rx) = sync_channel(1);
-        let mut hs = OwnedHeaders::new();
-        for (k, v) in headers {
-            hs = hs.insert(Header {
-                key: k,
-                value: v.as_deref(),
+        self.send_all(topic, &[(key, value, headers)])
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// Sends every record, in order, then waits for all their acknowledgements: one round
+    /// trip to the brokers for the batch, not one per record. One result per record.
+    pub fn send_all(
+        &self,
+        topic: &str,
+        records: &[Outgoing<'_>],
+    ) -> Vec<std::result::Result<(), String>> {
+        self.send_batch(topic, records).wait()
+    }
+
+    /// Sends every record, in order, without waiting: [`Deliveries::wait`] collects the
+    /// acknowledgements. A full producer queue is waited out here.
+    pub fn send_batch(&self, topic: &str, records: &[Outgoing<'_>]) -> Deliveries {
+        let (tx, rx) = sync_channel(records.len());
+        let mut d = Deliveries {
+            rx,
+            results: vec![None; records.len()],
+            waiting: 0,
+        };
+        for (index, (key, value, headers)) in records.iter().enumerate() {
+            let ack = Box::new(Ack {
+                tx: tx.clone(),
+                index,
             });
-        }
-        let mut record = BaseRecord::with_opaque_to(topic, Box::new(tx)).headers(hs);
-        if let Some(k) = key {
-            record = record.key(k);
-        }
-        if let Some(v) = value {
-            record = record.payload(v);
-        }
-        loop {
-            match self.producer.send(record) {
-                Ok(()) => break,
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
-                    record = r;
-                    std::thread::sleep(Duration::from_millis(5));
+            let mut record = BaseRecord::with_opaque_to(topic, ack);
+            if !headers.is_empty() {
+                let mut hs = OwnedHeaders::new_with_capacity(headers.len());
+                for (k, v) in headers.iter() {
+                    hs = hs.insert(Header {
+                        key: k,
+                        value: v.as_deref(),
+                    });
                 }
-                Err((e, _)) => return Err(e.to_string()),
+                record = record.headers(hs);
+            }
+            if let Some(k) = key {
+                record = record.key(*k);
+            }
+            if let Some(v) = value {
+                record = record.payload(*v);
+            }
+            loop {
+                match self.producer.send(record) {
+                    Ok(()) => {
+                        d.waiting += 1;
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
+                        record = r;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err((e, _)) => {
+                        d.results[index] = Some(Err(e.to_string()));
+                        break;
+                    }
+                }
             }
         }
-        rx.recv()
-            .map_err(|_| "producer closed before the delivery report".to_string())?
+        d
+    }
+}
+
+/// The acknowledgements of a batch sent by [`Forwarder::send_batch`].
+pub struct Deliveries {
+    rx: Receiver<(usize, std::result::Result<(), String>)>,
+    results: Vec<Option<std::result::Result<(), String>>>,
+    waiting: usize,
+}
+
+impl Deliveries {
+    /// Waits for every acknowledgement: one result per record, in the batch's order.
+    pub fn wait(mut self) -> Vec<std::result::Result<(), String>> {
+        for _ in 0..self.waiting {
+            match self.rx.recv() {
+                Ok((index, result)) => self.results[index] = Some(result),
+                Err(_) => break,
+            }
+        }
+        self.results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err("producer closed before the delivery report".into())))
+            .collect()
     }
 }

@@ -199,21 +199,32 @@ fn nothing_past_a_dead_childs_unacknowledged_record_is_committed() {
         .env("PIPE_DIE_AT", "0/40")
         .args(["--workers", "2", "--retries", "0"])
         .expect(6);
+    // Killed by SIGKILL: as sh reports it (137) when sh did not exec python itself.
     assert!(
         r.stderr
-            .contains("exited (signal: 9 (SIGKILL)) before acknowledging"),
+            .contains("exited (signal: 9 (SIGKILL)) before acknowledging")
+            || r.stderr
+                .contains("exited (exit status: 137) before acknowledging"),
         "{}",
         r.stderr
     );
-    let top = highest(dir.path());
+    let acked: HashSet<(i32, i64)> = acked(dir.path())
+        .into_values()
+        .flatten()
+        .map(|(p, o, _)| (p, o))
+        .collect();
+    // Where each partition's acknowledged prefix ends (later records of the lane may have
+    // gone to the restarted child before the drain stopped: they are not committed).
+    let prefix = |p: i32| (0..).find(|o| !acked.contains(&(p, *o))).unwrap();
     assert_eq!(
-        top[&0], 39,
-        "partition 0 was acknowledged up to the record before"
+        prefix(0),
+        40,
+        "acknowledged up to the record the child died on"
     );
     let c = committed(&group, &topic);
     assert_eq!(c[&0], Some(40), "committed up to the unacknowledged record");
-    // The other child finished what it held: exactly that is committed.
-    assert_eq!(c[&1], top.get(&1).map(|o| o + 1));
+    // The other child finished what it held: exactly its acknowledged prefix is committed.
+    assert_eq!(c[&1].unwrap_or(0), prefix(1));
 }
 
 #[test]
