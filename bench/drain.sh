@@ -351,6 +351,9 @@ if want sinks; then
   T=$T_MEM1; N=$N_MEM1
   F=$WORK/sink.out
   ACKER=$WORK/acker.py
+  # The interpreter itself: a version manager's `python3` shim (pyenv) runs shell scripts
+  # before each start, which would cost the pipe its 8 children's start-up many times over.
+  PY=$(python3 -c 'import sys; print(sys.executable)')
   # Acknowledges every line it has read at once: one `ok` per newline, one write per read.
   cat >"$ACKER" <<'EOF'
 import os
@@ -394,7 +397,7 @@ EOF
       5) line=$(kbp_run 120 "$T" --sink "file:$F" --format raw) ;;
       6) line=$(kbp_run 120 "$T" --sink "file:$F" --format raw --ordering unordered) ;;
       8) line=$(kbp_run 120 "$T" --sink "topic:$2") ;;
-      9) line=$(kbp_run 120 "$T" --sink "pipe:python3 $ACKER" --format raw) ;;
+      9) line=$(kbp_run 120 "$T" --sink "pipe:$PY $ACKER" --format raw) ;;
       10) line=$(kbp_run "$EXEC_SECS" "$T" --sink "exec:true") ;;
       11) line=$(kbp_run 120 "$T" --sink null) ;;
     esac
