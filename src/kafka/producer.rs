@@ -2,7 +2,7 @@
 //! dead-letter queue, where a record counts as processed once its delivery is confirmed.
 //! Idempotence is on, so librdkafka's own retries cannot duplicate or reorder.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
@@ -26,17 +26,53 @@ impl ClientContext for AckContext {
     }
 }
 
-/// Where a record's delivery report goes: its batch's channel, with its place in the batch.
+/// The delivery reports of one batch, filled in by the producer's thread. The waiting
+/// worker is woken once, by the last report, not once per record.
+struct Batch {
+    state: Mutex<Reports>,
+    all_in: Condvar,
+}
+
+struct Reports {
+    /// Per record: `None` until its report came (or it was never sent).
+    results: Vec<Option<std::result::Result<(), String>>>,
+    /// Reports still due.
+    due: usize,
+}
+
+/// Where a record's delivery report goes: its batch, at its place in the batch.
 pub struct Ack {
-    tx: SyncSender<(usize, std::result::Result<(), String>)>,
+    batch: Arc<Batch>,
     index: usize,
+}
+
+impl Ack {
+    fn reports(&self) -> std::sync::MutexGuard<'_, Reports> {
+        self.batch.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A record's report is in once its `Ack` is gone: after its delivery callback, or when
+/// the producer drops it unreported (the record was refused, or purged).
+impl Drop for Ack {
+    fn drop(&mut self) {
+        let mut reports = self.reports();
+        let slot = &mut reports.results[self.index];
+        if slot.is_none() {
+            *slot = Some(Err("producer closed before the delivery report".into()));
+        }
+        reports.due -= 1;
+        if reports.due == 0 {
+            self.batch.all_in.notify_one();
+        }
+    }
 }
 
 impl ProducerContext for AckContext {
     type DeliveryOpaque = Box<Ack>;
     fn delivery(&self, result: &DeliveryResult<'_>, ack: Self::DeliveryOpaque) {
         let result = result.as_ref().map(|_| ()).map_err(|(e, _)| e.to_string());
-        let _ = ack.tx.send((ack.index, result));
+        ack.reports().results[ack.index] = Some(result);
     }
 }
 
@@ -94,15 +130,18 @@ impl Forwarder {
     /// Sends every record, in order, without waiting: [`Deliveries::wait`] collects the
     /// acknowledgements. A full producer queue is waited out here.
     pub fn send_batch(&self, topic: &str, records: &[Outgoing<'_>]) -> Deliveries {
-        let (tx, rx) = sync_channel(records.len());
-        let mut d = Deliveries {
-            rx,
-            results: vec![None; records.len()],
-            waiting: 0,
-        };
+        let batch = Arc::new(Batch {
+            state: Mutex::new(Reports {
+                results: vec![None; records.len()],
+                // Counted down as each record's `Ack` goes.
+                due: records.len(),
+            }),
+            all_in: Condvar::new(),
+        });
+        let mut refused = Vec::new();
         for (index, (key, value, headers)) in records.iter().enumerate() {
             let ack = Box::new(Ack {
-                tx: tx.clone(),
+                batch: Arc::clone(&batch),
                 index,
             });
             let mut record = BaseRecord::with_opaque_to(topic, ack);
@@ -124,44 +163,49 @@ impl Forwarder {
             }
             loop {
                 match self.producer.send(record) {
-                    Ok(()) => {
-                        d.waiting += 1;
-                        break;
-                    }
+                    Ok(()) => break,
                     Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
                         record = r;
                         std::thread::sleep(Duration::from_millis(5));
                     }
                     Err((e, _)) => {
-                        d.results[index] = Some(Err(e.to_string()));
+                        refused.push((index, e.to_string()));
                         break;
                     }
                 }
             }
         }
-        d
+        if !refused.is_empty() {
+            // Their `Ack`s are gone already: only the reason is put in.
+            let mut reports = batch.state.lock().unwrap_or_else(|p| p.into_inner());
+            for (index, e) in refused {
+                reports.results[index] = Some(Err(e));
+            }
+        }
+        Deliveries { batch }
     }
 }
 
 /// The acknowledgements of a batch sent by [`Forwarder::send_batch`].
 pub struct Deliveries {
-    rx: Receiver<(usize, std::result::Result<(), String>)>,
-    results: Vec<Option<std::result::Result<(), String>>>,
-    waiting: usize,
+    batch: Arc<Batch>,
 }
 
 impl Deliveries {
     /// Waits for every acknowledgement: one result per record, in the batch's order.
-    pub fn wait(mut self) -> Vec<std::result::Result<(), String>> {
-        for _ in 0..self.waiting {
-            match self.rx.recv() {
-                Ok((index, result)) => self.results[index] = Some(result),
-                Err(_) => break,
-            }
+    pub fn wait(self) -> Vec<std::result::Result<(), String>> {
+        let mut reports = self.batch.state.lock().unwrap_or_else(|p| p.into_inner());
+        while reports.due > 0 {
+            reports = self
+                .batch
+                .all_in
+                .wait(reports)
+                .unwrap_or_else(|p| p.into_inner());
         }
-        self.results
+        std::mem::take(&mut reports.results)
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err("producer closed before the delivery report".into())))
+            // Every `Ack` has put a result in by now; a gap would be no acknowledgement.
+            .map(|r| r.unwrap_or_else(|| Err("no delivery report".into())))
             .collect()
     }
 }
