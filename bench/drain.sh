@@ -35,7 +35,8 @@
 #      `kcat -C … -f '%s\n' | kcat -P -t DST` (DST a fresh 12-partition topic per run): >= 1.0x;
 #    - `--sink pipe:python3 ACKER --format raw` (a child that acknowledges every line it
 #      reads at once) vs `--sink exec:true` (a trivial command per record; stopped after
-#      KBP_BENCH_EXEC_SECS, run once): >= 50x; and vs `--sink null`: >= 0.5x.
+#      KBP_BENCH_EXEC_SECS, run once): >= 50x; and vs `--sink null`: >= 0.5x, with the
+#      default 8 workers (8 children) and with `--workers 2` (a child per core here).
 #
 # Topics (seeded once with Apache's producer-perf-test, idempotently; about 1.4 GB on disk):
 #   bench-drain-2m (2,000,000), bench-drain-1m (1,000,000), bench-drain-10m (10,000,000),
@@ -373,7 +374,7 @@ EOF
            "kbp drain --sink file:F --format raw --ordering unordered"
            "kcat -C -e -q -f '%s\\n' | kcat -P -t DST" "kbp drain --sink topic:DST"
            "kbp drain --sink pipe:'python3 acker.py' --format raw" "kbp drain --sink exec:true"
-           "kbp drain --sink null")
+           "kbp drain --sink null" "kbp drain --sink pipe:'python3 acker.py' --format raw --workers 2")
   s_kcat() {  # s_kcat I: one timed kcat reference run; prints "records wall_s cpu_s"
     local t0 t1 dst
     t0=$(date +%s%N)
@@ -400,6 +401,7 @@ EOF
       9) line=$(kbp_run 120 "$T" --sink "pipe:$PY $ACKER" --format raw) ;;
       10) line=$(kbp_run "$EXEC_SECS" "$T" --sink "exec:true") ;;
       11) line=$(kbp_run 120 "$T" --sink null) ;;
+      12) line=$(kbp_run 120 "$T" --sink "pipe:$PY $ACKER" --format raw --workers 2) ;;
     esac
     read -r processed _ wall _ stop _ _ committed cpu <<<"$line"
     if [[ $stop == done ]]; then
@@ -458,6 +460,7 @@ EOF
   record_sink "topic copy vs \`kcat -C | kcat -P\`" 8 7 1.0
   record_sink "pipe (acks at once) vs \`exec:true\`" 9 10 50
   record_sink "pipe (acks at once) vs \`--sink null\`" 9 11 0.5
+  record_sink "pipe (acks at once), \`--workers 2\` (one child per core) vs \`--sink null\`" 12 11 0.5
 fi
 
 echo

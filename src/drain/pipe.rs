@@ -223,7 +223,7 @@ impl Sink for PipeSink {
     /// Larger batches than most sinks (still about a millisecond of the child's work): a
     /// batch costs a round trip to the child, so a fast child wants many records per trip.
     fn batching(&self) -> Batching {
-        Batching::Paced(PIPE_BATCH)
+        Batching::Trips(PIPE_BATCH)
     }
 
     fn write_batch(

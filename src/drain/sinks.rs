@@ -62,6 +62,10 @@ pub enum Batching {
     /// Up to this many whatever the pace: the sink's cost is a round trip per batch
     /// (a topic's acknowledgements), not work per record.
     Latency(usize),
+    /// A round trip to a process per batch, and work per record: about a millisecond of
+    /// work and at most this many, but not an even share of the queue (a fast process
+    /// wants few, full trips).
+    Trips(usize),
 }
 
 /// The most records a worker takes at once for most sinks.

@@ -141,13 +141,12 @@ impl Pool {
             // Batches cut lock traffic for cheap records, but records a worker holds are
             // out of reach of a revoke or a Ctrl-C: so a batch is at most about BATCH_WORK
             // of work (by this worker's recent pace) and an even share of the queue.
+            let by_pace = || (BATCH_WORK.as_nanos() as f64 / avg_ns.max(1.0)) as usize;
             let share = match self.sink.batching() {
-                Batching::Paced(most) => {
-                    let by_pace = (BATCH_WORK.as_nanos() as f64 / avg_ns.max(1.0)) as usize;
-                    (lanes.len() / self.workers.max(1))
-                        .clamp(1, most.max(1))
-                        .min(by_pace.max(1))
-                }
+                Batching::Paced(most) => (lanes.len() / self.workers.max(1))
+                    .clamp(1, most.max(1))
+                    .min(by_pace().max(1)),
+                Batching::Trips(most) => lanes.len().clamp(1, most.max(1)).min(by_pace().max(1)),
                 // A round trip per batch: take what is there, up to the sink's bound.
                 Batching::Latency(most) => lanes.len().clamp(1, most.max(1)),
             };
