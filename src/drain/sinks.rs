@@ -179,7 +179,11 @@ impl Serialize for Rendered<'_> {
             return s.serialize_none();
         };
         match self.1 {
-            ValueFormat::Utf8 => s.serialize_str(&String::from_utf8_lossy(b)),
+            // Valid UTF-8 is the common case, and checking it whole is faster than lossily.
+            ValueFormat::Utf8 => match std::str::from_utf8(b) {
+                Ok(text) => s.serialize_str(text),
+                Err(_) => s.serialize_str(&String::from_utf8_lossy(b)),
+            },
             ValueFormat::Base64 => {
                 s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))
             }
