@@ -331,8 +331,12 @@ impl PipeSink {
             Err(_) => {} // the loop below meets it again
         }
         loop {
-            // Lines already read (left from before, or just now).
-            while let Some(nl) = child.partial.iter().position(|&b| b == b'\n') {
+            // Lines already read (left from before, or just now). Lines past the batch's
+            // answers stay for the next batch, which finds them unsolicited.
+            while acked < ends.len() {
+                let Some(nl) = child.partial.iter().position(|&b| b == b'\n') else {
+                    break;
+                };
                 let line: Vec<u8> = child.partial.drain(..=nl).collect();
                 let sent = ends.partition_point(|&e| e <= written);
                 let result =
