@@ -24,6 +24,19 @@
 #    unordered --until end`. Rate = processed / duration_ms (the JSON summary). Target:
 #    >= 0.9 x 640 = 576 records/s. The reference is the machine's ceiling for that sink:
 #    the same 6,400 `sh -c 'sleep 0.05'` run 32 at a time by `xargs -P 32`, without Kafka.
+# 4. Real sinks against kcat (issue 14), 1,000,000 records of bench-drain-1m, each pair run
+#    interleaved, RUNS times, records / wall seconds of the whole process:
+#    - `--sink stdout --format raw > /dev/null` vs `kcat -C -e -q -f '%s\n' > /dev/null`:
+#      >= 1.0x; JSON lines (`--sink stdout`) vs `kcat -J`: >= 3x;
+#    - `--sink file:F --format raw` (fsync before each commit) vs `kcat … -f '%s\n' > F`:
+#      >= 1.0x; the same drain with `--ordering partition` (the default) >= 0.9x of
+#      `--ordering unordered`;
+#    - `--sink topic:DST` (idempotent producer, acks before commits) vs
+#      `kcat -C … -f '%s\n' | kcat -P -t DST` (DST a fresh 12-partition topic per run): >= 1.0x;
+#    - `--sink pipe:python3 ACKER --format raw` (a child that acknowledges every line it
+#      reads at once) vs `--sink exec:true` (a trivial command per record; stopped after
+#      KBP_BENCH_EXEC_SECS, run once): >= 50x; and vs `--sink null`: >= 0.5x, with the
+#      default 8 workers (8 children) and with `--workers 2` (a child per core here).
 #
 # Topics (seeded once with Apache's producer-perf-test, idempotently; about 1.4 GB on disk):
 #   bench-drain-2m (2,000,000), bench-drain-1m (1,000,000), bench-drain-10m (10,000,000),
@@ -34,7 +47,8 @@
 #   KBP_BENCH_CAP=30          seconds before a throughput run of kbp is stopped (SIGINT);
 #                             a capped configuration is not run again
 #   KBP_BENCH_MEM_SECS=20     seconds each memory run drains before SIGINT
-#   KBP_BENCH_ONLY=           comma-separated subset of: throughput, memory, parallel
+#   KBP_BENCH_EXEC_SECS=10    seconds the exec:true run of the sinks comparison drains
+#   KBP_BENCH_ONLY=           comma-separated subset of: throughput, memory, parallel, sinks
 #   KBP_BENCH_STRICT=0        1: exit 1 when a target is missed
 #   KBP_KAFKA_RUN             broker run dir; default <repo>/.cache/kafka/bench (the broker of
 #                             bench/lag.sh; the drain groups are deleted on exit, so they do
@@ -52,7 +66,8 @@ cd "$REPO"
 RUNS=${KBP_BENCH_RUNS:-3}
 CAP=${KBP_BENCH_CAP:-30}
 MEM_SECS=${KBP_BENCH_MEM_SECS:-20}
-ONLY=${KBP_BENCH_ONLY:-throughput,memory,parallel}
+ONLY=${KBP_BENCH_ONLY:-throughput,memory,parallel,sinks}
+EXEC_SECS=${KBP_BENCH_EXEC_SECS:-10}
 STRICT=${KBP_BENCH_STRICT:-0}
 export KBP_KAFKA_RUN=${KBP_KAFKA_RUN:-$REPO/.cache/kafka/bench}
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
@@ -135,30 +150,46 @@ seed() {
 }
 want throughput && seed "$T_TPUT" "$N_TPUT" 262144
 want memory && { seed "$T_MEM1" "$N_MEM1" 262144; seed "$T_MEM10" "$N_MEM10" 262144; }
+want sinks && seed "$T_MEM1" "$N_MEM1" 262144
 # Small batches, so that the sticky partitioner spreads 6,400 records over all 12 partitions.
 want parallel && seed "$T_PAR" "$N_PAR" 1000
 
 # --- helpers -------------------------------------------------------------------------------
 # kbp_run CAP_SECONDS TOPIC ARGS...: one drain with a fresh group, bounded by SIGINT after
 # CAP_SECONDS. Prints: processed duration_ms wall_s peak_rss_kib stop_reason pauses
-# max_queued committed_sum cpu_s (user + system, children included)
+# max_queued committed_sum cpu_s (user + system, children included). With SINK_OUT=PATH the
+# drain's stdout (a stdout sink) goes to PATH and the summary is read from the text table on
+# stderr (pauses and max_queued are then 0, duration_ms the wall time).
 kbp_run() {
-  local cap=$1 topic=$2 group t0 t1
+  local cap=$1 topic=$2 group t0 t1 out=${SINK_OUT:-}
   shift 2
   # A fresh group per run (kbp_run runs in a subshell: no counter), so it drains it all.
   group=$GROUP_PREFIX-$$-$(date +%s%N)
   t0=$(date +%s%N)
   /usr/bin/time -o "$WORK/time" -f '%M %U %S' timeout --preserve-status -s INT -k 60 "$cap" \
-    "$KBP" -b "$B" drain -g "$group" -t "$topic" --until end --summary json -q "$@" \
-    >"$WORK/summary.json" 2>"$WORK/kbp.err" \
+    "$KBP" -b "$B" drain -g "$group" -t "$topic" --until end -q "$@" \
+    --summary "$([[ -n $out ]] && echo text || echo json)" \
+    >"${out:-$WORK/summary.json}" 2>"$WORK/kbp.err" \
     || { tail -5 "$WORK/kbp.err" >&2; die "kbp drain failed: $*"; }
   t1=$(date +%s%N)
-  python3 - "$WORK/summary.json" "$t0" "$t1" "$(tail -n 1 "$WORK/time")" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
+  [[ -n $out ]] && cp "$WORK/kbp.err" "$WORK/summary.json"
+  python3 - "$WORK/summary.json" "$t0" "$t1" "$(tail -n 1 "$WORK/time")" "${out:+text}" <<'EOF'
+import json, re, sys
 wall = (int(sys.argv[3]) - int(sys.argv[2])) / 1e9
 rss, user, system = sys.argv[4].split()
-committed = sum(p["committed_offset"] or 0 for p in d["partitions"])
+text = open(sys.argv[1]).read()
+if sys.argv[5] == "text":
+    # "drain of group G stopped (REASON) after T", the counters table, the partition table.
+    lines = [l.split() for l in text.splitlines()]
+    stop = re.search(r"stopped \(([^)]*)\)", text).group(1)
+    counters = next(lines[i + 1] for i, l in enumerate(lines) if l[:1] == ["PROCESSED"])
+    head = next(i for i, l in enumerate(lines) if l[:2] == ["TOPIC", "PARTITION"])
+    committed = sum(int(l[3]) for l in lines[head + 1:] if len(l) >= 4 and l[3].isdigit())
+    d = {"processed": int(counters[0]), "duration_ms": int(wall * 1000), "stop_reason": stop,
+         "pauses": 0, "max_queued": 0}
+else:
+    d = json.loads(text)
+    committed = sum(p["committed_offset"] or 0 for p in d["partitions"])
 print(d["processed"], d["duration_ms"], f"{wall:.3f}", rss, d["stop_reason"], d["pauses"],
       d["max_queued"], committed, f"{float(user) + float(system):.2f}")
 EOF
@@ -314,6 +345,122 @@ if want parallel; then
   record_verdict "Parallel: $PAR_WORKERS workers x ${PAR_WORK_S} s per record, unordered" \
     "$(fmt "$kbp_rate" 1) rec/s = ${r}x of $(fmt "$ideal") (xargs ceiling on this machine: $(fmt "$x_rate" 1) rec/s)" \
     ">= 0.9x ($(fmt "$(awk -v i="$ideal" 'BEGIN {print 0.9 * i}')") rec/s)" "$(awk -v r="$r" 'BEGIN {print (r >= 0.9)}')"
+fi
+
+# --- 4. real sinks against kcat -----------------------------------------------------------------
+if want sinks; then
+  T=$T_MEM1; N=$N_MEM1
+  F=$WORK/sink.out
+  ACKER=$WORK/acker.py
+  # The interpreter itself: a version manager's `python3` shim (pyenv) runs shell scripts
+  # before each start, which would cost the pipe its 8 children's start-up many times over.
+  PY=$(python3 -c 'import sys; print(sys.executable)')
+  # Acknowledges every line it has read at once: one `ok` per newline, one write per read.
+  cat >"$ACKER" <<'EOF'
+import os
+while True:
+    b = os.read(0, 1 << 16)
+    if not b:
+        break
+    n = b.count(b"\n")
+    if n:
+        os.write(1, b"ok\n" * n)
+EOF
+  KCAT=(kcat -b "$B" -C -t "$T" -e -q -o beginning)
+  # name | how (kcat: a bash command line; kbp: SINK_OUT then drain flags)
+  S_NAMES=("kcat -C -e -q -f '%s\\n' > /dev/null" "kbp drain --sink stdout --format raw > /dev/null"
+           "kcat -C -e -q -J > /dev/null" "kbp drain --sink stdout > /dev/null"
+           "kcat -C -e -q -f '%s\\n' > F" "kbp drain --sink file:F --format raw"
+           "kbp drain --sink file:F --format raw --ordering unordered"
+           "kcat -C -e -q -f '%s\\n' | kcat -P -t DST" "kbp drain --sink topic:DST"
+           "kbp drain --sink pipe:'python3 acker.py' --format raw" "kbp drain --sink exec:true"
+           "kbp drain --sink null" "kbp drain --sink pipe:'python3 acker.py' --format raw --workers 2")
+  s_kcat() {  # s_kcat I: one timed kcat reference run; prints "records wall_s cpu_s"
+    local t0 t1 dst
+    t0=$(date +%s%N)
+    case $1 in
+      0) /usr/bin/time -o "$WORK/time" -f '%M %U %S' "${KCAT[@]}" -f '%s\n' >/dev/null ;;
+      2) /usr/bin/time -o "$WORK/time" -f '%M %U %S' "${KCAT[@]}" -J >/dev/null ;;
+      4) /usr/bin/time -o "$WORK/time" -f '%M %U %S' "${KCAT[@]}" -f '%s\n' >"$F" ;;
+      7) dst=$2
+         /usr/bin/time -o "$WORK/time" -f '%M %U %S' bash -c \
+           "$(printf '%q ' "${KCAT[@]}") -f '%s\n' | kcat -b $B -P -t $dst" ;;
+    esac || die "${S_NAMES[$1]} failed"
+    t1=$(date +%s%N)
+    read -r _ user system < <(tail -n 1 "$WORK/time")
+    awk -v a="$t0" -v b="$t1" -v n="$N" -v u="$user" -v s="$system" 'BEGIN {printf "%d %.3f %.2f\n", n, (b - a) / 1e9, u + s}'
+  }
+  s_kbp() {  # s_kbp I [DST]: one kbp run; prints "records wall_s cpu_s stop"
+    local line out=
+    case $1 in
+      1) out=/dev/null; line=$(SINK_OUT=$out kbp_run 120 "$T" --sink stdout --format raw) ;;
+      3) out=/dev/null; line=$(SINK_OUT=$out kbp_run 120 "$T" --sink stdout) ;;
+      5) line=$(kbp_run 120 "$T" --sink "file:$F" --format raw) ;;
+      6) line=$(kbp_run 120 "$T" --sink "file:$F" --format raw --ordering unordered) ;;
+      8) line=$(kbp_run 120 "$T" --sink "topic:$2") ;;
+      9) line=$(kbp_run 120 "$T" --sink "pipe:$PY $ACKER" --format raw) ;;
+      10) line=$(kbp_run "$EXEC_SECS" "$T" --sink "exec:true") ;;
+      11) line=$(kbp_run 120 "$T" --sink null) ;;
+      12) line=$(kbp_run 120 "$T" --sink "pipe:$PY $ACKER" --format raw --workers 2) ;;
+    esac
+    read -r processed _ wall _ stop _ _ committed cpu <<<"$line"
+    if [[ $stop == done ]]; then
+      (( processed == N && committed == N )) || die "${S_NAMES[$1]}: done, but processed $processed and committed $committed of $N"
+    fi
+    echo "$processed $wall $cpu $stop"
+  }
+  new_topic() {
+    local t=bench-drain-copy-$$-$(date +%s%N)
+    bash scripts/kafka.sh tool topics --bootstrap-server "$B" --create --topic "$t" --partitions "$PARTITIONS" >/dev/null \
+      || die "cannot create $t"
+    echo "$t"
+  }
+  drop_topic() { bash scripts/kafka.sh tool topics --bootstrap-server "$B" --delete --topic "$1" >/dev/null 2>&1 || true; }
+  log "sinks: ${#S_NAMES[@]} commands on $T, $RUNS runs each, interleaved (exec:true once, ${EXEC_SECS} s)"
+  got=$("${KCAT[@]}" -f '\n' | wc -l)
+  (( got == N )) || die "kcat read $got records of $T, expected $N"
+  for i in "${!S_NAMES[@]}"; do : >"$WORK/sink$i"; done
+  for ((r = 0; r < RUNS; r++)); do
+    for i in "${!S_NAMES[@]}"; do
+      (( i == 10 && r > 0 )) && continue
+      rm -f "$F"
+      case $i in
+        0|2|4) s_kcat "$i" >>"$WORK/sink$i" ;;
+        7) dst=$(new_topic); s_kcat 7 "$dst" >>"$WORK/sink$i"; drop_topic "$dst" ;;
+        8) dst=$(new_topic); s_kbp 8 "$dst" >>"$WORK/sink$i"; drop_topic "$dst" ;;
+        *) s_kbp "$i" >>"$WORK/sink$i" ;;
+      esac
+    done
+  done
+  rm -f "$F"
+  echo
+  echo "### Real sinks: $N records of $RECORD_BYTES bytes, $PARTITIONS partitions"
+  echo
+  echo "Rates are records / wall seconds of the whole process (for kbp: start, join, drain, commit, exit)."
+  echo
+  echo "| command | runs | median wall s | records | rec/s | CPU s |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+  for i in "${!S_NAMES[@]}"; do
+    n=$(wc -l <"$WORK/sink$i")
+    SRATE[i]=$(awk '{print $1 / $2}' "$WORK/sink$i" | median)
+    stopped=$(awk 'NF >= 4 && $4 != "done" {print " (stopped)"; exit}' "$WORK/sink$i")
+    echo "| \`${S_NAMES[$i]}\` | $n | $(fmt "$(awk '{print $2}' "$WORK/sink$i" | median)" 2) | $(fmt "$(awk '{print $1}' "$WORK/sink$i" | median)")$stopped | $(fmt "${SRATE[$i]}") | $(fmt "$(awk '{print $3}' "$WORK/sink$i" | median)" 2) |"
+  done
+  # record_sink NAME KBP_ROW REF_ROW REQUIRED
+  record_sink() {
+    local r
+    r=$(ratio "${SRATE[$2]}" "${SRATE[$3]}")
+    record_verdict "$1" "$(fmt "${SRATE[$2]}") rec/s = ${r}x ($(fmt "${SRATE[$3]}") rec/s)" ">= ${4}x" \
+      "$(awk -v r="$r" -v q="$4" 'BEGIN {print (r >= q)}')"
+  }
+  record_sink "stdout raw vs \`kcat -f '%s\\n'\` (to /dev/null)" 1 0 1.0
+  record_sink "stdout JSON lines vs \`kcat -J\` (to /dev/null)" 3 2 3.0
+  record_sink "file raw (fsync per commit) vs kcat to the same file" 5 4 1.0
+  record_sink "file raw: \`--ordering partition\` vs \`unordered\`" 5 6 0.9
+  record_sink "topic copy vs \`kcat -C | kcat -P\`" 8 7 1.0
+  record_sink "pipe (acks at once) vs \`exec:true\`" 9 10 50
+  record_sink "pipe (acks at once) vs \`--sink null\`" 9 11 0.5
+  record_sink "pipe (acks at once), \`--workers 2\` (one child per core) vs \`--sink null\`" 12 11 0.5
 fi
 
 echo

@@ -767,7 +767,7 @@ _kbp() {
             return 0
             ;;
         kbp__subcmd__drain)
-            opts="-g -t -q -b -X -v -h -V --group --topic --sink --format --value-format --workers --ordering --high-water --low-water --until --max-records --idle --from --rate --retries --backoff-initial --backoff-max --on-failure --dry-run --no-commit --join-live-group --commit-interval --shutdown-timeout --quiet --summary --bootstrap-server --context --config --timeout --verbose --help --version"
+            opts="-g -t -q -b -X -v -h -V --group --topic --sink --format --value-format --workers --ordering --high-water --low-water --until --max-records --idle --from --rate --retries --backoff-initial --backoff-max --on-failure --dry-run --no-commit --join-live-group --commit-interval --ack-timeout --shutdown-timeout --quiet --summary --bootstrap-server --context --config --timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -854,6 +854,10 @@ _kbp() {
                     return 0
                     ;;
                 --commit-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ack-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

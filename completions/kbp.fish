@@ -150,8 +150,8 @@ complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s h -l help -d 'Print 
 complete -c kbp -n "__fish_kbp_using_subcommand brokers" -s V -l version -d 'Print version'
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s g -l group -d 'Consumer group to drain as (joins it)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -s t -l topic -d 'Topic to drain (an exact name), repeatable' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l sink -d 'Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]' -r
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l format -d 'Line format of stdout and file sinks (raw cannot be read back: see docs/drain.md)' -r -f -a "json\t'One JSON object per record'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l sink -d 'Destination: stdout, null, file:PATH, exec:CMD, pipe:CMD, topic:NAME[@CONTEXT]' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l format -d 'Line format of stdout, file and pipe sinks (raw cannot be read back: see docs/drain.md)' -r -f -a "json\t'One JSON object per record'
 raw\t'The raw value bytes, one record per line. Cannot be read back exactly: a tombstone and an empty value are both an empty line, and a value with a newline splits'
 length-prefixed\t'Each value as its byte length (-1 for a tombstone) on a line, then the bytes and a newline: exact for any value'"
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l value-format -d 'How keys and values appear in JSON lines' -r -f -a "utf8\t'UTF-8 text; invalid bytes become U+FFFD'
@@ -174,6 +174,7 @@ complete -c kbp -n "__fish_kbp_using_subcommand drain" -l backoff-initial -d 'Fi
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l backoff-max -d 'Longest retry delay' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l on-failure -d 'After the retries: stop, skip, or dlq:TOPIC' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l commit-interval -d 'How often processed offsets are committed' -r
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l ack-timeout -d 'With --sink pipe: a child that acknowledges nothing for this long after it was sent a record is killed and started again, and its unacknowledged records are retried' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l shutdown-timeout -d 'Bound on finishing in-flight work at shutdown and on revoke' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l summary -d 'Final summary (and the --dry-run plan): text on stderr, or json on stdout' -r -f -a "text\t''
 json\t''"

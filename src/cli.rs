@@ -377,11 +377,11 @@ pub struct DrainArgs {
     #[arg(short, long = "topic", value_name = "TOPIC", required = true, value_parser = parse_topic)]
     pub topics: Vec<String>,
 
-    /// Destination: stdout, null, file:PATH, exec:CMD, topic:NAME[@CONTEXT]
+    /// Destination: stdout, null, file:PATH, exec:CMD, pipe:CMD, topic:NAME[@CONTEXT]
     #[arg(long, default_value = "stdout", value_name = "SINK", value_parser = crate::drain::spec::parse_sink, add = ArgValueCandidates::new(sink_forms))]
     pub sink: SinkSpec,
 
-    /// Line format of stdout and file sinks (raw cannot be read back: see docs/drain.md)
+    /// Line format of stdout, file and pipe sinks (raw cannot be read back: see docs/drain.md)
     #[arg(long, value_enum, default_value = "json")]
     pub format: crate::drain::sinks::LineFormat,
 
@@ -460,6 +460,11 @@ pub struct DrainArgs {
     /// How often processed offsets are committed
     #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_period)]
     pub commit_interval: Duration,
+
+    /// With --sink pipe: a child that acknowledges nothing for this long after it was sent
+    /// a record is killed and started again, and its unacknowledged records are retried
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_period)]
+    pub ack_timeout: Duration,
 
     /// Bound on finishing in-flight work at shutdown and on revoke
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_period)]

@@ -2,10 +2,12 @@
 //!
 //! The stdout sink counts a record as processed once the reader has taken it out of the
 //! pipe, which needs the pipe's unread byte count (the FIONREAD ioctl) and whether its
-//! reader is gone (poll); `kbp serve` tunes malloc for a long-lived process (`mallopt`),
-//! gives freed memory back after each refresh (`malloc_trim`) and lets scrapes go before
-//! refreshes (`setpriority` on the refresher's thread). Everything else (`fstat`,
-//! signals…) comes from std.
+//! reader is gone (poll); the pipe sink talks to its children without blocking on either
+//! pipe (`O_NONBLOCK`, poll on both ends) and signals them as a group (`kill` of a process
+//! group); `kbp serve` tunes malloc for a long-lived process (`mallopt`), gives freed
+//! memory back after each refresh (`malloc_trim`) and lets scrapes go before refreshes
+//! (`setpriority` on the refresher's thread). Everything else (`fstat`, signals…) comes
+//! from std.
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 
@@ -59,6 +61,78 @@ pub fn lower_thread_priority(by: i32) {
         let tid = libc::gettid() as libc::id_t;
         let now = libc::getpriority(libc::PRIO_PROCESS, tid);
         libc::setpriority(libc::PRIO_PROCESS, tid, now.saturating_add(by));
+    }
+}
+
+/// Makes reads and writes on `fd` return `WouldBlock` instead of waiting.
+pub fn set_nonblocking(fd: BorrowedFd<'_>) -> std::io::Result<()> {
+    // SAFETY: `fd` is open for the borrow; F_GETFL/F_SETFL only read and set its flags.
+    let rc = unsafe {
+        let flags = libc::fcntl(fd.as_raw_fd(), libc::F_GETFL);
+        if flags < 0 {
+            flags
+        } else {
+            libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK)
+        }
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// What [`wait_io`] found: `read` can be read (data, end of file or an error), `write` can
+/// be written (room, or the reader is gone).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ready {
+    pub read: bool,
+    pub write: bool,
+}
+
+/// Waits up to `timeout` until `read` is readable or `write` (when given) writable. An
+/// interruption by a signal counts as nothing ready.
+pub fn wait_io(
+    read: BorrowedFd<'_>,
+    write: Option<BorrowedFd<'_>>,
+    timeout: std::time::Duration,
+) -> std::io::Result<Ready> {
+    let pfd = |fd: BorrowedFd<'_>, events| libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events,
+        revents: 0,
+    };
+    let mut fds = [pfd(read, libc::POLLIN), pfd(read, 0)];
+    let n = match write {
+        Some(w) => {
+            fds[1] = pfd(w, libc::POLLOUT);
+            2
+        }
+        None => 1,
+    };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: `fds` holds `n` valid pollfds for fds open for the borrows.
+    let rc = unsafe { libc::poll(fds.as_mut_ptr(), n as libc::nfds_t, ms) };
+    if rc < 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.kind() {
+            std::io::ErrorKind::Interrupted => Ok(Ready::default()),
+            _ => Err(e),
+        };
+    }
+    Ok(Ready {
+        read: fds[0].revents != 0,
+        write: n == 2 && fds[1].revents != 0,
+    })
+}
+
+/// Sends `signal` to every process of the group `pgid`; a group already gone is fine.
+pub fn signal_group(pgid: u32, signal: i32) {
+    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
+        return;
+    };
+    if pgid > 0 {
+        // SAFETY: kill takes no pointer; a negative pid names the process group.
+        unsafe { libc::kill(-pgid, signal) };
     }
 }
 

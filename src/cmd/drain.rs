@@ -13,13 +13,14 @@ use super::guard::Guard;
 use crate::cli::{DrainArgs, SummaryFormat};
 use crate::config::Settings;
 use crate::drain::engine::{self, Engine, Limits};
-use crate::drain::sinks::{self, Sink, SinkError};
+use crate::drain::pipe::{self, PipeSink};
+use crate::drain::sinks::{self, Answers, Batching, Route, Sink, SinkError};
 use crate::drain::spec::{SinkSpec, Until};
 use crate::drain::workers::{Forward, OnFailure, OrderingMode, Pool};
 use crate::drain::{backoff, flow, lanes, plan, rate};
 use crate::error::{Error, Result};
 use crate::kafka::consumer::{ConsumerSpec, Fields, Record};
-use crate::kafka::producer::Forwarder;
+use crate::kafka::producer::{Deliveries, Forwarder};
 use crate::kafka::{AclOperation, KafkaCode, Need, Session, TopicPartition};
 use crate::output::{self, Format, Progress};
 use crate::report::drain::{DrainSummary, StopReason};
@@ -44,7 +45,41 @@ impl Sink for TopicSink {
             )
             .map_err(SinkError::Failed)
     }
+
+    /// The whole batch is sent before any acknowledgement is waited for (and the lane's
+    /// next batch may be sent meanwhile): every result is reported, and a failed record is
+    /// retried after the others.
+    fn send(&self, _: Route, records: &[&Record]) -> Option<Box<dyn Answers>> {
+        let outgoing: Vec<_> = records
+            .iter()
+            .map(|r| (r.key.as_deref(), r.value.as_deref(), r.headers.as_slice()))
+            .collect();
+        Some(Box::new(Acks(
+            self.forwarder.send_batch(&self.topic, &outgoing),
+        )))
+    }
+
+    fn batching(&self) -> Batching {
+        Batching::Latency(TOPIC_BATCH)
+    }
 }
+
+/// A topic batch's acknowledgements, as sink results.
+struct Acks(Deliveries);
+
+impl Answers for Acks {
+    fn wait(self: Box<Self>, results: &mut Vec<std::result::Result<(), SinkError>>) {
+        results.extend(
+            self.0
+                .wait()
+                .into_iter()
+                .map(|r| r.map_err(SinkError::Failed)),
+        );
+    }
+}
+
+/// Most records one worker has in flight to the topic sink's brokers.
+const TOPIC_BATCH: usize = 512;
 
 impl Forward for Forwarder {
     fn forward(
@@ -72,7 +107,7 @@ fn fields_read(args: &DrainArgs) -> Fields {
         headers: dlq
             || match args.sink {
                 SinkSpec::Null | SinkSpec::Exec(_) => false,
-                SinkSpec::Stdout | SinkSpec::File(_) => lines(args.format),
+                SinkSpec::Stdout | SinkSpec::File(_) | SinkSpec::Pipe(_) => lines(args.format),
                 SinkSpec::Topic(..) => true,
             },
     }
@@ -176,6 +211,19 @@ fn open_sink(
                 .map_err(|e| Error::usage(format!("--sink file:{}: {e}", p.display())))?,
         ),
         SinkSpec::Exec(c) => Arc::new(sinks::ExecSink::new(c.clone())),
+        SinkSpec::Pipe(c) => Arc::new(
+            PipeSink::start(
+                c.clone(),
+                args.workers,
+                args.format,
+                args.value_format,
+                args.ack_timeout,
+            )
+            .map_err(|e| Error::Io {
+                context: format!("--sink pipe:{c}: starting its children"),
+                source: e,
+            })?,
+        ),
         SinkSpec::Topic(t, context) => {
             let target = match context {
                 // That context's own connection: none of this cluster's flags apply.
@@ -251,6 +299,10 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
     drop(session);
 
     let sink = open_sink(settings, global, args)?;
+    if matches!(args.sink, SinkSpec::Pipe(_)) {
+        // A signal that ends kbp at once skips the sink's drop: its children go with it.
+        crate::signals::on_exit(Some(pipe::kill_children));
+    }
     let dlq: Option<Arc<dyn Forward>> = match args.on_failure {
         OnFailure::Dlq(_) => Some(Arc::new(Forwarder::new(settings)?)),
         _ => None,
@@ -377,6 +429,7 @@ fn sink_label(sink: &SinkSpec) -> String {
         SinkSpec::Null => "null".into(),
         SinkSpec::File(p) => format!("file:{}", p.display()),
         SinkSpec::Exec(c) => format!("exec:{c}"),
+        SinkSpec::Pipe(c) => format!("pipe:{c}"),
         SinkSpec::Topic(t, None) => format!("topic:{t}"),
         SinkSpec::Topic(t, Some(c)) => format!("topic:{t}@{c}"),
     }

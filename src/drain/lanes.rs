@@ -22,6 +22,23 @@ pub enum Lane {
     None,
 }
 
+impl Lane {
+    /// A number that stays the same for the lane's records (so a sink can keep the lane
+    /// on one destination); `None` for unordered items.
+    pub fn pin(&self) -> Option<u64> {
+        use std::hash::{Hash, Hasher};
+        match self {
+            Lane::Partition(slot) => Some(u64::from(*slot)),
+            Lane::Key(slot, key) => {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (slot, key).hash(&mut h);
+                Some(h.finish())
+            }
+            Lane::None => None,
+        }
+    }
+}
+
 /// The queued items of one ordered lane. It exists only while it has items or one in flight.
 struct Queue<T> {
     /// Items with their push sequence number.
@@ -70,15 +87,17 @@ impl<T> State<T> {
     /// After `take_ready` handed out `lane`: up to `more` further items that may go to the
     /// same worker without breaking order (the lane's next items, or free items).
     fn take_more(&mut self, lane: &Lane, more: usize, out: &mut Vec<T>) {
-        for _ in 0..more {
-            let next = match lane {
-                Lane::None => self.free.pop_front(),
-                _ => self.lanes.get_mut(lane).and_then(|q| q.items.pop_front()),
-            };
-            let Some((_, item)) = next else { return };
-            self.queued -= 1;
-            out.push(item);
-        }
+        // One lookup for the batch, not one per item.
+        let from = match lane {
+            Lane::None => &mut self.free,
+            _ => match self.lanes.get_mut(lane) {
+                Some(q) => &mut q.items,
+                None => return,
+            },
+        };
+        let n = more.min(from.len());
+        out.extend(from.drain(..n).map(|(_, item)| item));
+        self.queued -= n;
     }
 }
 
@@ -126,30 +145,42 @@ impl<T> Lanes<T> {
     /// Queues many items under one lock, waking at most one waiting worker per item that
     /// became ready: the poll loop hands over a whole fetch batch this way.
     pub fn push_all(&self, items: impl IntoIterator<Item = (Lane, T)>) {
-        let mut st = self.lock();
+        let mut guard = self.lock();
+        let st = &mut *guard;
         let mut ready = 0;
-        for (lane, item) in items {
+        // Records come in runs of one partition: a run's lane is looked up once.
+        let mut items = items.into_iter().peekable();
+        while let Some((lane, item)) = items.next() {
             let seq = st.next_seq;
             st.next_seq += 1;
             st.queued += 1;
             if lane == Lane::None {
                 st.free.push_back((seq, item));
                 ready += 1;
-            } else if let Some(queue) = st.lanes.get_mut(&lane) {
-                // Busy, or idle and already in `ready` under its first item: order only.
-                queue.items.push_back((seq, item));
-            } else {
-                let queue = Queue {
-                    items: VecDeque::from([(seq, item)]),
-                    busy: false,
-                };
-                st.lanes.insert(lane.clone(), queue);
-                st.ready.insert(seq, lane);
+                continue;
+            }
+            if !st.lanes.contains_key(&lane) {
+                st.ready.insert(seq, lane.clone());
                 ready += 1;
+            }
+            // Busy, or idle and already in `ready` under its first item: order only.
+            let queue = &mut st
+                .lanes
+                .entry(lane.clone())
+                .or_insert_with(|| Queue {
+                    items: VecDeque::new(),
+                    busy: false,
+                })
+                .items;
+            queue.push_back((seq, item));
+            while let Some((_, item)) = items.next_if(|(l, _)| *l == lane) {
+                queue.push_back((st.next_seq, item));
+                st.next_seq += 1;
+                st.queued += 1;
             }
         }
         let wake = st.waiters.min(ready);
-        drop(st);
+        drop(guard);
         for _ in 0..wake {
             self.changed.notify_one();
         }

@@ -1,9 +1,9 @@
 //! The engine of `kbp drain`: clear a backlog at a controlled pace without losing a record.
 //!
 //! One poll loop (`kafka::consumer`) alone talks to Kafka; a bounded, ordering-aware queue
-//! ([`lanes`]) feeds a worker pool ([`workers`]) that writes to a sink ([`sinks`]) and
-//! knows nothing of Kafka; the [`engine`] decides pauses (with [`flow`] hysteresis) and
-//! commits only what the [`tracker`] proves processed. The pure parts are unit-tested
+//! ([`lanes`]) feeds a worker pool ([`workers`]) that writes to a sink ([`sinks`], and
+//! [`pipe`] for long-lived children) and knows nothing of Kafka; the [`engine`] decides
+//! pauses (with [`flow`] hysteresis) and commits only what the [`tracker`] proves processed. The pure parts are unit-tested
 //! without a broker. docs/drain.md has the diagram and the guarantees. The command itself
 //! (flags, the guard, the sink's wiring, the summary) is `cmd/drain.rs`.
 
@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod engine;
 pub mod flow;
 pub mod lanes;
+pub mod pipe;
 pub mod plan;
 pub mod rate;
 pub mod sinks;

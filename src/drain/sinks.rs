@@ -28,13 +28,107 @@ pub enum SinkError {
     /// did that (it reaches a command spawned at that instant, before it has its own
     /// process group), the record was not processed; otherwise it is a failure.
     Interrupted(String),
+    /// The sink cannot be trusted any more (a pipe child answered something that is not an
+    /// acknowledgement): the record failed and the drain stops, whatever `--on-failure`
+    /// says, since retrying or skipping would act on answers that mean nothing.
+    Fatal(String),
+    /// Not processed because the sink broke on an earlier record of the batch: neither
+    /// failed nor processed, not committed.
+    Abandoned,
 }
+
+/// Which worker writes a batch, and which ordered lane it belongs to: a sink with one
+/// destination per worker (the pipe's children) keeps a lane on one of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Route {
+    pub worker: usize,
+    /// A stable number for the batch's partition or key; `None` for unordered records.
+    pub lane: Option<u64>,
+}
+
+/// The answers of a batch a pipelined sink has sent (see [`Sink::send`]).
+pub trait Answers: Send {
+    /// Waits for them: one result per record, in the batch's order.
+    fn wait(self: Box<Self>, results: &mut Vec<Result<(), SinkError>>);
+}
+
+/// How many records a worker takes from the queue at once for a sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Batching {
+    /// About a millisecond of work by the worker's recent pace, and at most this many:
+    /// records a worker holds are out of reach of a revoke or a Ctrl-C, so a slow sink
+    /// takes one at a time.
+    Paced(usize),
+    /// Up to this many whatever the pace: the sink's cost is a round trip per batch
+    /// (a topic's acknowledgements), not work per record.
+    Latency(usize),
+    /// A round trip to a process per batch, and work per record: about a millisecond of
+    /// work and at most this many, but not an even share of the queue (a fast process
+    /// wants few, full trips).
+    Trips(usize),
+}
+
+/// The most records a worker takes at once for most sinks.
+pub const DEFAULT_BATCH: usize = 64;
 
 pub trait Sink: Send + Sync {
     fn write(&self, record: &Record) -> Result<(), SinkError>;
+    /// Writes `records`, in order, and pushes one result per record handled onto
+    /// `results` (at least one). A sink may stop after the first error (the records after
+    /// it are passed again); a pipelined sink reports every record it sent, errors
+    /// anywhere. The default writes them one by one.
+    fn write_batch(
+        &self,
+        route: Route,
+        records: &[&Record],
+        results: &mut Vec<Result<(), SinkError>>,
+    ) {
+        let _ = route;
+        one_by_one(|r| self.write(r), records, results)
+    }
+    /// A pipelined sink sends the batch and returns what waits for its answers, so the
+    /// worker can let the lane's next batch go out meanwhile (records are still sent in
+    /// lane order). `None` (the default): the worker calls `write_batch`.
+    fn send(&self, route: Route, records: &[&Record]) -> Option<Box<dyn Answers>> {
+        let _ = (route, records);
+        None
+    }
+    /// How a worker sizes its batches for this sink.
+    fn batching(&self) -> Batching {
+        Batching::Paced(DEFAULT_BATCH)
+    }
     /// Called before every commit: make everything written so far durable.
     fn sync(&self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// `write` for each record in turn, up to the first error.
+fn one_by_one(
+    mut write: impl FnMut(&Record) -> Result<(), SinkError>,
+    records: &[&Record],
+    results: &mut Vec<Result<(), SinkError>>,
+) {
+    for r in records {
+        let res = write(r);
+        let failed = res.is_err();
+        results.push(res);
+        if failed {
+            return;
+        }
+    }
+}
+
+/// The results of a batch written in one go: all done, or the first record failed (the
+/// others are passed again).
+fn all_or_first(
+    n: usize,
+    written: Result<(), SinkError>,
+    results: &mut Vec<Result<(), SinkError>>,
+) {
+    match written {
+        Ok(()) => results.extend((0..n).map(|_| Ok(()))),
+        Err(e) => results.push(Err(e)),
     }
 }
 
@@ -64,39 +158,75 @@ pub enum LineFormat {
     LengthPrefixed,
 }
 
+/// A JSON line's fields, serialized straight from the record (no intermediate values).
 #[derive(Serialize)]
 struct JsonRecord<'a> {
     topic: &'a str,
     partition: i32,
     offset: i64,
     timestamp: Option<i64>,
-    key: serde_json::Value,
-    value: serde_json::Value,
-    headers: serde_json::Map<String, serde_json::Value>,
+    key: Rendered<'a>,
+    value: Rendered<'a>,
+    headers: Headers<'a>,
 }
 
-fn render(bytes: Option<&[u8]>, f: ValueFormat) -> serde_json::Value {
-    use serde_json::Value;
-    let Some(b) = bytes else { return Value::Null };
-    match f {
-        ValueFormat::Utf8 => Value::String(String::from_utf8_lossy(b).into_owned()),
-        ValueFormat::Base64 => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
-        ValueFormat::Json => serde_json::from_slice(b)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(b).into_owned())),
-        ValueFormat::Raw => Value::Array(b.iter().map(|x| Value::from(*x)).collect()),
+/// A key, value or header value in a `ValueFormat`.
+struct Rendered<'a>(Option<&'a [u8]>, ValueFormat);
+
+impl Serialize for Rendered<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Some(b) = self.0 else {
+            return s.serialize_none();
+        };
+        match self.1 {
+            // Valid UTF-8 is the common case, and checking it whole is faster than lossily.
+            ValueFormat::Utf8 => match std::str::from_utf8(b) {
+                Ok(text) => s.serialize_str(text),
+                Err(_) => s.serialize_str(&String::from_utf8_lossy(b)),
+            },
+            ValueFormat::Base64 => {
+                s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))
+            }
+            ValueFormat::Json => match serde_json::from_slice::<serde_json::Value>(b) {
+                Ok(v) => v.serialize(s),
+                Err(_) => s.serialize_str(&String::from_utf8_lossy(b)),
+            },
+            ValueFormat::Raw => s.collect_seq(b),
+        }
+    }
+}
+
+struct Headers<'a>(&'a [(String, Option<Vec<u8>>)], ValueFormat);
+
+impl Serialize for Headers<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // By name, as JSON objects were printed before; a repeated name keeps its last value.
+        let by_name: std::collections::BTreeMap<&str, &Option<Vec<u8>>> =
+            self.0.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        s.collect_map(
+            by_name
+                .into_iter()
+                .map(|(k, v)| (k, Rendered(v.as_deref(), self.1))),
+        )
     }
 }
 
 /// One record as one line (with its newline).
 pub fn line(record: &Record, lines: LineFormat, values: ValueFormat) -> Vec<u8> {
-    let mut out = match lines {
-        LineFormat::Raw => record.value.clone().unwrap_or_default(),
+    let mut out = Vec::new();
+    line_into(&mut out, record, lines, values);
+    out
+}
+
+/// Appends one record as one line (with its newline) to `out`.
+pub fn line_into(out: &mut Vec<u8>, record: &Record, lines: LineFormat, values: ValueFormat) {
+    match lines {
+        LineFormat::Raw => out.extend_from_slice(record.value.as_deref().unwrap_or_default()),
         LineFormat::LengthPrefixed => match &record.value {
-            None => b"-1".to_vec(),
+            None => out.extend_from_slice(b"-1"),
             Some(v) => {
-                let mut out = format!("{}\n", v.len()).into_bytes();
+                let _ = writeln!(out, "{}", v.len());
                 out.extend_from_slice(v);
-                out
             }
         },
         LineFormat::Json => {
@@ -105,19 +235,41 @@ pub fn line(record: &Record, lines: LineFormat, values: ValueFormat) -> Vec<u8> 
                 partition: record.partition,
                 offset: record.offset,
                 timestamp: record.timestamp,
-                key: render(record.key.as_deref(), values),
-                value: render(record.value.as_deref(), values),
-                headers: record
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), render(v.as_deref(), values)))
-                    .collect(),
+                key: Rendered(record.key.as_deref(), values),
+                value: Rendered(record.value.as_deref(), values),
+                headers: Headers(&record.headers, values),
             };
-            serde_json::to_vec(&j).unwrap_or_default()
+            // Writing to a Vec cannot fail, and every field serializes.
+            let _ = serde_json::to_writer(&mut *out, &j);
         }
-    };
+    }
     out.push(b'\n');
-    out
+}
+
+/// The lines of `records`, in a buffer of the calling thread's that is reused batch after
+/// batch (no allocation per record or per batch once it has grown).
+fn with_lines<R>(
+    records: &[&Record],
+    lines: LineFormat,
+    values: ValueFormat,
+    f: impl FnOnce(&[u8]) -> R,
+) -> R {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        buf.clear();
+        for r in records {
+            line_into(&mut buf, r, lines, values);
+        }
+        let out = f(&buf);
+        // A batch of huge records must not keep its memory for good.
+        if buf.capacity() > 1 << 20 {
+            *buf = Vec::new();
+        }
+        out
+    })
 }
 
 /// Discards records: for skipping a poisoned backlog at a controlled rate.
@@ -150,21 +302,43 @@ impl StdoutSink {
     }
 }
 
+impl StdoutSink {
+    /// Writes `bytes` (whole lines) and flushes them.
+    fn put(&self, bytes: &[u8], out: &mut io::Stdout) -> Result<(), SinkError> {
+        match out.write_all(bytes).and_then(|_| out.flush()) {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(SinkError::Closed),
+            Err(e) => Err(SinkError::Failed(e.to_string())),
+            Ok(()) => Ok(()),
+        }
+    }
+}
+
 impl Sink for StdoutSink {
     fn write(&self, record: &Record) -> Result<(), SinkError> {
         let bytes = line(record, self.lines, self.values);
         // Held while waiting for the reader: one record in the pipe at a time.
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
-        let written = out.write_all(&bytes).and_then(|_| out.flush());
-        match written {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(SinkError::Closed),
-            Err(e) => return Err(SinkError::Failed(e.to_string())),
-            Ok(()) => {}
-        }
+        self.put(&bytes, &mut out)?;
         if self.pipe {
             wait_for_reader(out.as_fd())?;
         }
         Ok(())
+    }
+
+    /// On a pipe, one record at a time (a reader such as `head -n 5` reads many lines at
+    /// once and then leaves: only a record alone in the pipe is known to be taken).
+    /// Anywhere else (a file, /dev/null, a terminal), the batch in one write.
+    fn write_batch(&self, _: Route, records: &[&Record], results: &mut Vec<Result<(), SinkError>>) {
+        if self.pipe {
+            return one_by_one(|r| self.write(r), records, results);
+        }
+        let written = with_lines(records, self.lines, self.values, |bytes| {
+            self.put(
+                bytes,
+                &mut self.out.lock().unwrap_or_else(|p| p.into_inner()),
+            )
+        });
+        all_or_first(records.len(), written, results);
     }
 }
 
@@ -238,10 +412,19 @@ impl FileSink {
 
 impl Sink for FileSink {
     fn write(&self, record: &Record) -> Result<(), SinkError> {
-        let bytes = line(record, self.lines, self.values);
-        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        f.write_all(&bytes)
-            .map_err(|e| SinkError::Failed(e.to_string()))
+        let mut results = Vec::with_capacity(1);
+        self.write_batch(Route::default(), &[record], &mut results);
+        results.pop().unwrap_or(Ok(()))
+    }
+
+    /// The batch's lines are made outside the lock and appended under it in one go.
+    fn write_batch(&self, _: Route, records: &[&Record], results: &mut Vec<Result<(), SinkError>>) {
+        let written = with_lines(records, self.lines, self.values, |bytes| {
+            let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+            f.write_all(bytes)
+                .map_err(|e| SinkError::Failed(e.to_string()))
+        });
+        all_or_first(records.len(), written, results);
     }
 
     fn sync(&self) -> io::Result<()> {

@@ -20,12 +20,14 @@ pub enum SinkSpec {
     Null,
     File(PathBuf),
     Exec(String),
+    /// Long-lived children that acknowledge each record (`pipe:CMD`).
+    Pipe(String),
     /// A topic, on this cluster or on another context's (`topic:NAME@CONTEXT`).
     Topic(String, Option<String>),
 }
 
 /// The forms completion offers for `--sink`.
-pub const SINK_FORMS: &[&str] = &["stdout", "null", "file:", "exec:", "topic:"];
+pub const SINK_FORMS: &[&str] = &["stdout", "null", "file:", "exec:", "pipe:", "topic:"];
 
 pub fn parse_sink(s: &str) -> Result<SinkSpec, String> {
     let bad = |why: &str| Err(format!("'{s}': {why}"));
@@ -34,6 +36,7 @@ pub fn parse_sink(s: &str) -> Result<SinkSpec, String> {
         None if s == "null" => Ok(SinkSpec::Null),
         Some(("file", p)) if !p.is_empty() => Ok(SinkSpec::File(PathBuf::from(p))),
         Some(("exec", c)) if !c.trim().is_empty() => Ok(SinkSpec::Exec(c.to_string())),
+        Some(("pipe", c)) if !c.trim().is_empty() => Ok(SinkSpec::Pipe(c.to_string())),
         Some(("topic", t)) if !t.is_empty() => {
             let (name, ctx) = match t.split_once('@') {
                 Some((name, ctx)) if !ctx.is_empty() => (name, Some(ctx.to_string())),
@@ -42,8 +45,8 @@ pub fn parse_sink(s: &str) -> Result<SinkSpec, String> {
             };
             Ok(SinkSpec::Topic(parse_topic(name)?, ctx))
         }
-        Some(("file" | "exec" | "topic", _)) => bad("missing the part after ':'"),
-        _ => bad("expected stdout, null, file:PATH, exec:CMD or topic:NAME[@CONTEXT]"),
+        Some(("file" | "exec" | "pipe" | "topic", _)) => bad("missing the part after ':'"),
+        _ => bad("expected stdout, null, file:PATH, exec:CMD, pipe:CMD or topic:NAME[@CONTEXT]"),
     }
 }
 
@@ -125,11 +128,25 @@ mod tests {
     fn sinks() {
         assert_eq!(parse_sink("null"), Ok(SinkSpec::Null));
         assert_eq!(
+            parse_sink("pipe:python3 load.py"),
+            Ok(SinkSpec::Pipe("python3 load.py".into()))
+        );
+        assert_eq!(
             parse_sink("topic:out@dr"),
             Ok(SinkSpec::Topic("out".into(), Some("dr".into())))
         );
         for bad in [
-            "", "nul", "file:", "exec: ", "topic:", "topic:@x", "topic:a@", "topic:^a",
+            "",
+            "nul",
+            "file:",
+            "exec: ",
+            "pipe:",
+            "pipe:  ",
+            "pipes:cat",
+            "topic:",
+            "topic:@x",
+            "topic:a@",
+            "topic:^a",
         ] {
             assert!(parse_sink(bad).is_err(), "{bad}");
         }

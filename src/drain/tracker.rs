@@ -33,8 +33,15 @@ impl Partition {
 
     /// Marks `offset` complete; returns whether it was pending.
     fn complete(&mut self, offset: i64) -> bool {
-        let Ok(i) = self.pending.binary_search_by_key(&offset, |&(o, _)| o) else {
-            return false;
+        // Offsets are usually contiguous: then the place is known without a search.
+        let first = self.pending.front().map_or(offset, |&(o, _)| o);
+        let guess = usize::try_from(offset - first).unwrap_or(usize::MAX);
+        let i = match self.pending.get(guess) {
+            Some(&(o, _)) if o == offset => guess,
+            _ => match self.pending.binary_search_by_key(&offset, |&(o, _)| o) {
+                Ok(i) => i,
+                Err(_) => return false,
+            },
         };
         if std::mem::replace(&mut self.pending[i].1, true) {
             return false;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::backoff::{Backoff, Jitter};
 use super::lanes::{Lane, Lanes};
 use super::rate::TokenBucket;
-use super::sinks::{Sink, SinkError};
+use super::sinks::{Batching, Route, Sink, SinkError};
 use crate::kafka::consumer::Record;
 
 /// What to do with a record that still fails after its retries.
@@ -51,8 +51,9 @@ pub enum Outcome {
     },
     /// The sink is gone (e.g. the pipe's reader exited): the record was not processed.
     SinkClosed,
-    /// The operator's signal ended the command processing it while the drain stops: not
-    /// processed, so not committed, and read again by the next run.
+    /// Not processed, so not committed, and read again by the next run: the operator's
+    /// signal ended the command processing it while the drain stops, or the sink broke on
+    /// an earlier record of its batch.
     Interrupted,
 }
 
@@ -91,8 +92,6 @@ pub struct Pool {
     pub workers: usize,
 }
 
-/// Most records a worker takes from the lanes at once.
-const MAX_BATCH: usize = 64;
 /// Most work (by recent pace) a worker takes at once.
 const BATCH_WORK: Duration = Duration::from_millis(1);
 
@@ -142,10 +141,15 @@ impl Pool {
             // Batches cut lock traffic for cheap records, but records a worker holds are
             // out of reach of a revoke or a Ctrl-C: so a batch is at most about BATCH_WORK
             // of work (by this worker's recent pace) and an even share of the queue.
-            let by_pace = (BATCH_WORK.as_nanos() as f64 / avg_ns.max(1.0)) as usize;
-            let share = (lanes.len() / self.workers.max(1))
-                .clamp(1, MAX_BATCH)
-                .min(by_pace.max(1));
+            let by_pace = || (BATCH_WORK.as_nanos() as f64 / avg_ns.max(1.0)) as usize;
+            let share = match self.sink.batching() {
+                Batching::Paced(most) => (lanes.len() / self.workers.max(1))
+                    .clamp(1, most.max(1))
+                    .min(by_pace().max(1)),
+                Batching::Trips(most) => lanes.len().clamp(1, most.max(1)).min(by_pace().max(1)),
+                // A round trip per batch: take what is there, up to the sink's bound.
+                Batching::Latency(most) => lanes.len().clamp(1, most.max(1)),
+            };
             let Some((lane, records)) = lanes.pop_batch(Duration::from_millis(50), share) else {
                 if self.closing.load(Ordering::Relaxed) && lanes.is_empty() {
                     return;
@@ -155,18 +159,122 @@ impl Pool {
             // One clock read and one completion message per batch, not per record.
             let started = Instant::now();
             let n = records.len();
-            let outcomes: Vec<Completion> = records
-                .into_iter()
-                .map(|w| Completion {
-                    slot: w.slot,
-                    offset: w.record.offset,
-                    outcome: self.process(&w.record, &mut jitter),
-                })
-                .collect();
+            let route = Route {
+                worker: seed as usize,
+                lane: lane.pin(),
+            };
+            // A pipelined sink lets the lane's next batch go once this one is sent.
+            let released = std::cell::Cell::new(false);
+            let outcomes = self.process_batch(route, &records, &mut jitter, || {
+                lanes.done(&lane);
+                released.set(true);
+            });
             let per_record = started.elapsed().as_nanos() as f64 / n.max(1) as f64;
             avg_ns = 0.8 * avg_ns + 0.2 * per_record;
-            let _ = done.send(outcomes);
-            lanes.done(&lane);
+            let completions = records
+                .iter()
+                .zip(outcomes)
+                .map(|(w, outcome)| Completion {
+                    slot: w.slot,
+                    offset: w.record.offset,
+                    outcome,
+                })
+                .collect();
+            let _ = done.send(completions);
+            if !released.get() {
+                lanes.done(&lane);
+            }
+        }
+    }
+
+    /// One outcome per record of a batch. The batch goes to the sink in one call; records
+    /// that fail are retried (one by one, in order) before the records the sink did not
+    /// take yet, so a sink that writes one record at a time keeps its order even when one
+    /// fails. A pipelined sink (the pipe) has sent the whole batch already: its failed
+    /// records are retried after the others.
+    ///
+    /// `sent` is called once the whole batch is sent to a sink that answers later
+    /// ([`Sink::send`]): until then the records' lane must not hand out more.
+    fn process_batch(
+        &self,
+        route: Route,
+        works: &[Work],
+        jitter: &mut Jitter,
+        sent: impl FnOnce(),
+    ) -> Vec<Outcome> {
+        let mut sent = Some(sent);
+        let records: Vec<&Record> = works.iter().map(|w| &w.record).collect();
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(records.len());
+        let mut results = Vec::with_capacity(records.len());
+        while outcomes.len() < records.len() {
+            let from = outcomes.len();
+            for _ in from..records.len() {
+                self.take_token();
+            }
+            results.clear();
+            match self.sink.send(route, &records[from..]) {
+                Some(answers) => {
+                    if let Some(sent) = sent.take() {
+                        sent();
+                    }
+                    answers.wait(&mut results);
+                }
+                None => self.sink.write_batch(route, &records[from..], &mut results),
+            }
+            if results.is_empty() {
+                // A sink must answer for at least one record; count the rest as not done.
+                outcomes.resize_with(records.len(), || Outcome::Interrupted);
+                break;
+            }
+            let mut failed = Vec::new();
+            let mut stop = None;
+            for (i, result) in results.drain(..).enumerate() {
+                let at = from + i;
+                outcomes.push(match result {
+                    Ok(()) => Outcome::Done { attempts: 1 },
+                    // Nothing more goes to a broken sink, nor to one whose reader left.
+                    Err(SinkError::Fatal(error)) => {
+                        stop = Some(Outcome::Interrupted);
+                        Outcome::Failed { error }
+                    }
+                    Err(SinkError::Closed) => {
+                        stop = Some(Outcome::SinkClosed);
+                        Outcome::SinkClosed
+                    }
+                    Err(e) => match self.first_failure(e) {
+                        Ok(error) => {
+                            failed.push((at, error));
+                            Outcome::Interrupted // until retried, below
+                        }
+                        Err(outcome) => outcome,
+                    },
+                });
+            }
+            if let Some(rest) = stop {
+                outcomes.resize_with(records.len(), || rest.clone());
+                break;
+            }
+            for (at, error) in failed {
+                outcomes[at] = self.retry(route, records[at], error, jitter);
+            }
+        }
+        outcomes
+    }
+
+    /// A sink error: `Ok(error)` when the record may be retried, or its final outcome.
+    fn first_failure(&self, e: SinkError) -> Result<String, Outcome> {
+        match e {
+            SinkError::Closed => Err(Outcome::SinkClosed),
+            SinkError::Failed(e) => Ok(e),
+            SinkError::Interrupted(e) => {
+                if self.stopping_on_signal() {
+                    Err(Outcome::Interrupted)
+                } else {
+                    Ok(e)
+                }
+            }
+            SinkError::Fatal(error) => Err(Outcome::Failed { error }),
+            SinkError::Abandoned => Err(Outcome::Interrupted),
         }
     }
 
@@ -183,57 +291,65 @@ impl Pool {
         true
     }
 
-    fn process(&self, record: &Record, jitter: &mut Jitter) -> Outcome {
+    /// A record's retries after its first attempt failed with `error`, then `--on-failure`.
+    fn retry(
+        &self,
+        route: Route,
+        record: &Record,
+        mut error: String,
+        jitter: &mut Jitter,
+    ) -> Outcome {
         let mut attempt = 0;
-        loop {
+        let mut results = Vec::with_capacity(1);
+        while attempt < self.retries && !self.abort.load(Ordering::Relaxed) {
+            self.sleep(self.backoff.delay(attempt, jitter.next_unit()));
+            attempt += 1;
             self.take_token();
-            let error = match self.sink.write(record) {
+            results.clear();
+            self.sink.write_batch(route, &[record], &mut results);
+            match results.pop().unwrap_or(Err(SinkError::Abandoned)) {
                 Ok(()) => {
                     return Outcome::Done {
                         attempts: attempt + 1,
                     }
                 }
-                Err(SinkError::Closed) => return Outcome::SinkClosed,
-                Err(SinkError::Failed(e)) => e,
-                Err(SinkError::Interrupted(e)) => {
-                    if self.stopping_on_signal() {
-                        return Outcome::Interrupted;
-                    }
-                    e
-                }
-            };
-            if attempt < self.retries && !self.abort.load(Ordering::Relaxed) {
-                self.sleep(self.backoff.delay(attempt, jitter.next_unit()));
-                attempt += 1;
-                continue;
+                Err(e) => match self.first_failure(e) {
+                    Ok(e) => error = e,
+                    Err(outcome) => return outcome,
+                },
             }
-            return match &self.on_failure {
-                OnFailure::Stop => Outcome::Failed { error },
-                OnFailure::Skip => Outcome::Skipped { error },
-                OnFailure::Dlq(topic) => {
-                    let headers = [
-                        ("kbp.error".to_string(), error.clone()),
-                        ("kbp.origin.topic".to_string(), record.topic.to_string()),
-                        (
-                            "kbp.origin.partition".to_string(),
-                            record.partition.to_string(),
-                        ),
-                        ("kbp.origin.offset".to_string(), record.offset.to_string()),
-                        ("kbp.attempts".to_string(), (attempt + 1).to_string()),
-                    ];
-                    match self
-                        .dlq
-                        .as_ref()
-                        .map(|d| d.forward(topic, record, &headers))
-                    {
-                        Some(Ok(())) => Outcome::DeadLettered { error },
-                        Some(Err(e)) => Outcome::Failed {
-                            error: format!("{error}; and the DLQ {topic} refused it: {e}"),
-                        },
-                        None => Outcome::Failed { error },
-                    }
+        }
+        self.give_up(record, error, attempt + 1)
+    }
+
+    /// `--on-failure` for a record that failed `attempts` times.
+    fn give_up(&self, record: &Record, error: String, attempts: u32) -> Outcome {
+        match &self.on_failure {
+            OnFailure::Stop => Outcome::Failed { error },
+            OnFailure::Skip => Outcome::Skipped { error },
+            OnFailure::Dlq(topic) => {
+                let headers = [
+                    ("kbp.error".to_string(), error.clone()),
+                    ("kbp.origin.topic".to_string(), record.topic.to_string()),
+                    (
+                        "kbp.origin.partition".to_string(),
+                        record.partition.to_string(),
+                    ),
+                    ("kbp.origin.offset".to_string(), record.offset.to_string()),
+                    ("kbp.attempts".to_string(), attempts.to_string()),
+                ];
+                match self
+                    .dlq
+                    .as_ref()
+                    .map(|d| d.forward(topic, record, &headers))
+                {
+                    Some(Ok(())) => Outcome::DeadLettered { error },
+                    Some(Err(e)) => Outcome::Failed {
+                        error: format!("{error}; and the DLQ {topic} refused it: {e}"),
+                    },
+                    None => Outcome::Failed { error },
                 }
-            };
+            }
         }
     }
 
@@ -325,13 +441,18 @@ mod tests {
         };
         let mut jitter = Jitter::new(1);
         // kbp got the Ctrl-C too: the record was not processed, and is read again.
+        let batch = [Work { slot: 0, record: r }];
+        let outcome = |p: Pool, jitter: &mut Jitter| {
+            p.process_batch(Route::default(), &batch, jitter, || {})
+                .remove(0)
+        };
         assert!(matches!(
-            pool(1).process(&r, &mut jitter),
+            outcome(pool(1), &mut jitter),
             Outcome::Interrupted
         ));
         // Only the command got it: an ordinary failure, here skipped.
         assert!(matches!(
-            pool(0).process(&r, &mut jitter),
+            outcome(pool(0), &mut jitter),
             Outcome::Skipped { .. }
         ));
     }

@@ -34,6 +34,9 @@ use crate::common::*;
 enum Never {
     /// A commit in the row's group.
     Commit,
+    /// A commit in the row's group past the first record of a partition (a drain that
+    /// failed on its first records commits where it started, and no further).
+    CommitPastStart,
     /// This file (under `{DIR}`) exists afterwards: a sink ran.
     File(&'static str),
     /// A record reached `{OUT}`.
@@ -129,6 +132,7 @@ impl Row {
 const INT: i32 = libc::SIGINT;
 const TERM: i32 = libc::SIGTERM;
 const NO_COMMIT: &[Never] = &[Never::Commit];
+const NOTHING_PROCESSED: &[Never] = &[Never::CommitPastStart];
 /// The commits of `Setup::Commits(COMMITS)` and `Setup::File`; a row that must not move
 /// them checks `Then::Committed(COMMITS)`.
 const COMMITS: &[(i32, i64)] = &[(0, 3), (1, 4)];
@@ -181,6 +185,15 @@ const ROWS: &[Row] = &[
     row("rate below one an hour", "-b {B} drain -g {G} -t {T} --rate 1e-9/s", 2, "--rate"),
     row("idle 0s", "-b {B} drain -g {G} -t {T} --idle 0s", 2, "above zero"),
     row("a sink with a typo", "-b {B} drain -g {G} -t {T} --sink nul", 2, "expected stdout, null"),
+    row("a pipe sink without a command", "-b {B} drain -g {G} -t {T} --sink pipe:", 2, "missing the part after"),
+    row("a pipe sink with a blank command", "-b {B} drain -g {G} -t {T} --sink pipe:~~", 2, "missing the part after"),
+    row("an ack timeout of 0s", "-b {B} drain -g {G} -t {T} --sink pipe:cat --ack-timeout 0s", 2, "above zero"),
+    row("an ack timeout that is not a duration", "-b {B} drain -g {G} -t {T} --sink pipe:cat --ack-timeout soon", 2, "--ack-timeout"),
+    row("a pipe command that does not exist", "-b {B} drain -g {G} -t {T} --until end --sink pipe:no-such-command-kbp --backoff-initial 10ms", 6, "exited (exit status: 127) before acknowledging").never(NOTHING_PROCESSED),
+    row("a pipe child that exits at once", "-b {B} drain -g {G} -t {T} --until end --sink pipe:true --backoff-initial 10ms", 6, "exited (exit status: 0) before acknowledging").never(NOTHING_PROCESSED),
+    row("a pipe child that echoes its input instead of acking", "-b {B} drain -g {G} -t {T} --until end --sink pipe:cat --on-failure skip", 6, "instead of ok or fail REASON").never(NOTHING_PROCESSED),
+    row("a pipe child that answers garbage", "-b {B} drain -g {G} -t {T} --until end --sink pipe:yes~hello", 6, "answered \"hello\" instead of ok or fail REASON").never(NOTHING_PROCESSED),
+    row("a pipe child that never acks is bounded by --ack-timeout", "-b {B} drain -g {G} -t {T} --until end --sink pipe:cat~>/dev/null --ack-timeout 1s --retries 1 --backoff-initial 10ms", 6, "acknowledged nothing for 1s").within(8_000).never(NOTHING_PROCESSED),
     row("an empty topic sink", "-b {B} drain -g {G} -t {T} --sink topic:", 2, "missing the part after"),
     row("on-failure with a typo", "-b {B} drain -g {G} -t {T} --on-failure retry", 2, "expected stop, skip or dlq:TOPIC"),
     row("until with a typo", "-b {B} drain -g {G} -t {T} --until never", 2, "expected end, offset:N"),
@@ -626,6 +639,12 @@ fn check(r: &Row, w: &World) -> Verdict {
             Never::Commit => {
                 let c = committed(&group, &w.topic);
                 if !c.is_empty() {
+                    bad.push(format!("committed {c:?}"));
+                }
+            }
+            Never::CommitPastStart => {
+                let c = committed(&group, &w.topic);
+                if c.iter().any(|(_, o)| *o > 0) {
                     bad.push(format!("committed {c:?}"));
                 }
             }

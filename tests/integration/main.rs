@@ -11,6 +11,7 @@ mod deploy;
 mod diagnose;
 mod diagnose_metrics;
 mod drain;
+mod drain_pipe;
 mod drain_proof;
 mod drain_restart;
 mod generated;
