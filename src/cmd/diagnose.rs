@@ -447,23 +447,7 @@ mod tests {
                 client_id: owner.map(String::from),
             }
         };
-        let group =
-            |name: &str, state: &str, members: usize, partitions: Vec<PartitionLag>| GroupLag {
-                group: name.into(),
-                state: state.into(),
-                protocol: "classic".into(),
-                coordinator: None,
-                members,
-                described: true,
-                total_lag: partitions.iter().filter_map(|p| p.lag).sum(),
-                max_time_lag_ms: partitions.iter().filter_map(|p| p.time_lag_ms).max(),
-                unowned_partitions: partitions
-                    .iter()
-                    .filter(|p| p.consumer_id.is_none())
-                    .count(),
-                records_lost: 0,
-                partitions,
-            };
+        let group = GroupLag::of;
         let n = i as i64;
         let mut groups = vec![
             group(

@@ -749,22 +749,7 @@ mod tests {
                 client_id: o.map(String::from),
             })
             .collect();
-        GroupLag {
-            group: group.into(),
-            state: state.into(),
-            protocol: "classic".into(),
-            coordinator: None,
-            members,
-            total_lag: partitions.iter().filter_map(|p| p.lag).sum(),
-            max_time_lag_ms: partitions.iter().filter_map(|p| p.time_lag_ms).max(),
-            unowned_partitions: partitions
-                .iter()
-                .filter(|p| p.consumer_id.is_none())
-                .count(),
-            records_lost: 0,
-            described: true,
-            partitions,
-        }
+        GroupLag::of(group, state, members, partitions)
     }
 
     fn member(id: &str, partitions: usize) -> MemberView {

@@ -436,18 +436,8 @@ mod tests {
             host: None,
             client_id: None,
         };
-        let group = |(name, rows): &(&str, &[(&str, i32)])| GroupLag {
-            group: name.to_string(),
-            state: "Empty".into(),
-            protocol: "classic".into(),
-            coordinator: None,
-            members: 0,
-            described: true,
-            total_lag: 0,
-            max_time_lag_ms: None,
-            unowned_partitions: 0,
-            records_lost: 0,
-            partitions: rows.iter().map(row).collect(),
+        let group = |(name, rows): &(&str, &[(&str, i32)])| {
+            GroupLag::of(name, "Empty", 0, rows.iter().map(row).collect())
         };
         Sample {
             t_ms,

@@ -41,6 +41,30 @@ pub struct GroupLag {
     pub partitions: Vec<PartitionLag>,
 }
 
+#[cfg(test)]
+impl GroupLag {
+    /// A described classic group of `partitions`, with the totals `kbp lag` derives from
+    /// them: the rows the rule tests build samples of.
+    pub fn of(group: &str, state: &str, members: usize, partitions: Vec<PartitionLag>) -> GroupLag {
+        GroupLag {
+            group: group.into(),
+            state: state.into(),
+            protocol: "classic".into(),
+            coordinator: None,
+            members,
+            described: true,
+            total_lag: partitions.iter().filter_map(|p| p.lag).sum(),
+            max_time_lag_ms: partitions.iter().filter_map(|p| p.time_lag_ms).max(),
+            unowned_partitions: partitions
+                .iter()
+                .filter(|p| p.consumer_id.is_none())
+                .count(),
+            records_lost: 0,
+            partitions,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Coordinator {
