@@ -350,18 +350,10 @@ impl Trace {
 
 /// The group states `kbp lag` reports, as static strings (a trace keeps no copy of them).
 fn known_state(s: &str) -> Option<&'static str> {
-    use crate::kafka::GroupState::*;
-    [
-        Stable,
-        Empty,
-        PreparingRebalance,
-        CompletingRebalance,
-        Dead,
-        Unknown,
-    ]
-    .into_iter()
-    .map(|g| g.as_str())
-    .find(|g| *g == s)
+    crate::kafka::GroupState::ALL
+        .into_iter()
+        .map(|g| g.as_str())
+        .find(|g| *g == s)
 }
 
 /// A full sample's groups by name, for looks without a scan.

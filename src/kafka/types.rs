@@ -30,6 +30,15 @@ pub enum GroupState {
 }
 
 impl GroupState {
+    pub const ALL: [GroupState; 6] = [
+        GroupState::Unknown,
+        GroupState::PreparingRebalance,
+        GroupState::CompletingRebalance,
+        GroupState::Stable,
+        GroupState::Dead,
+        GroupState::Empty,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             GroupState::Unknown => "Unknown",
