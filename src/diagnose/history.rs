@@ -230,10 +230,11 @@ impl Trace {
             mut members,
             undescribed,
         } = sample;
+        let shown: Vec<&GroupLag> = Layout::groups(&lag).collect();
         let before = previous.map(|p| &p.layout);
         let layout = match before {
-            Some(l) if l.fits(Layout::groups(&lag)) => Arc::clone(l),
-            _ => Arc::new(Layout::of(Layout::groups(&lag), before.map(|l| &**l))),
+            Some(l) if l.fits(shown.iter().copied()) => Arc::clone(l),
+            _ => Arc::new(Layout::of(shown.iter().copied(), before.map(|l| &**l))),
         };
         let in_newer: HashSet<&str> = newer.lag.groups.iter().map(|g| g.group.as_str()).collect();
         let undescribed: HashSet<String> = undescribed.into_iter().collect();
@@ -250,9 +251,8 @@ impl Trace {
             layout: Arc::clone(&layout),
         };
         let mut end_known = vec![false; layout.partitions.len()];
-        let kept: Vec<&GroupLag> = Layout::groups(&lag).collect();
         let mut gone = Vec::new();
-        for (i, g) in kept.into_iter().enumerate() {
+        for (i, g) in shown.into_iter().enumerate() {
             t.states[i] = t.state_code(&g.state);
             if !undescribed.contains(&g.group) {
                 let now = members.remove(&g.group).unwrap_or_default();
