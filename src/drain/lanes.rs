@@ -84,6 +84,31 @@ impl<T> State<T> {
         Some(taken)
     }
 
+    /// Frees `lane` after its item was finished ([`Lanes::done`]); true when its next item
+    /// became ready.
+    fn release(&mut self, lane: &Lane) -> bool {
+        if *lane == Lane::None {
+            return false;
+        }
+        let Some(queue) = self.lanes.get_mut(lane) else {
+            return false;
+        };
+        if !queue.busy {
+            return false;
+        }
+        queue.busy = false;
+        match queue.items.front() {
+            Some(&(seq, _)) => {
+                self.ready.insert(seq, lane.clone());
+                true
+            }
+            None => {
+                self.lanes.remove(lane);
+                false
+            }
+        }
+    }
+
     /// After `take_ready` handed out `lane`: up to `more` further items that may go to the
     /// same worker without breaking order (the lane's next items, or free items).
     fn take_more(&mut self, lane: &Lane, more: usize, out: &mut Vec<T>) {
@@ -212,10 +237,27 @@ impl<T> Lanes<T> {
     /// lane's next items in order, or free items. One `done` covers the whole batch.
     /// Batches cut lock traffic and wake-ups when records are cheap to process.
     pub fn pop_batch(&self, timeout: Duration, max: usize) -> Option<(Lane, Vec<T>)> {
+        self.pop_batch_after(None, timeout, max)
+    }
+
+    /// `done(finished)` and `pop_batch` under one lock. The lane just finished is usually
+    /// the one this worker takes next, so no other worker is woken for it: on a busy
+    /// ordered drain, that wake-up (and the switch to a sleeping thread) cost more than
+    /// the records. Another worker is woken only when this one took something else.
+    pub fn pop_batch_after(
+        &self,
+        finished: Option<&Lane>,
+        timeout: Duration,
+        max: usize,
+    ) -> Option<(Lane, Vec<T>)> {
         let deadline = Instant::now().checked_add(timeout);
         let mut st = self.lock();
+        let mut freed = finished.filter(|lane| st.release(lane));
         loop {
             if let Some((lane, first)) = st.take_ready() {
+                if freed.is_some_and(|f| *f != lane) && st.waiters > 0 {
+                    self.changed.notify_one();
+                }
                 let mut items = Vec::with_capacity(max.max(1));
                 items.push(first);
                 st.take_more(&lane, max.saturating_sub(1), &mut items);
@@ -229,6 +271,8 @@ impl<T> Lanes<T> {
             if st.closed && st.queued == 0 {
                 return None;
             }
+            // Nothing ready (so not the freed lane either): nobody else could take it.
+            freed = None;
             st.waiters += 1;
             st = match deadline {
                 Some(deadline) => {
@@ -252,28 +296,9 @@ impl<T> Lanes<T> {
     /// once per popped item: an extra call could release a lane whose next item is in flight.
     /// A no-op for `Lane::None` and for lanes not in flight.
     pub fn done(&self, lane: &Lane) {
-        if *lane == Lane::None {
-            return;
-        }
         let mut st = self.lock();
-        let st = &mut *st;
-        let Some(queue) = st.lanes.get_mut(lane) else {
-            return;
-        };
-        if !queue.busy {
-            return;
-        }
-        queue.busy = false;
-        match queue.items.front() {
-            Some(&(seq, _)) => {
-                st.ready.insert(seq, lane.clone());
-                if st.waiters > 0 {
-                    self.changed.notify_one();
-                }
-            }
-            None => {
-                st.lanes.remove(lane);
-            }
+        if st.release(lane) && st.waiters > 0 {
+            self.changed.notify_one();
         }
     }
 
@@ -514,6 +539,25 @@ mod tests {
         l.done(&part(0));
         assert_eq!(waiter.join().unwrap(), Some((part(0), 2)));
         assert!(start.elapsed() < LONG / 2);
+    }
+
+    #[test]
+    fn a_finished_lane_goes_on_with_its_worker_in_order() {
+        let l = Lanes::new();
+        l.push(part(0), 1);
+        l.push(part(0), 2);
+        let (lane, first) = l.pop_batch(Duration::ZERO, 1).unwrap();
+        assert_eq!(first, vec![1]);
+        // Released and taken again in one step: the lane's next item, in order.
+        let (lane, next) = l.pop_batch_after(Some(&lane), Duration::ZERO, 8).unwrap();
+        assert_eq!((lane.clone(), next), (part(0), vec![2]));
+
+        // An older item of another lane goes first; the freed lane stays free for others.
+        l.push(part(1), 10);
+        l.push(part(0), 3);
+        let taken = l.pop_batch_after(Some(&lane), Duration::ZERO, 8).unwrap();
+        assert_eq!(taken, (part(1), vec![10]));
+        assert_eq!(pop_now(&l), Some((part(0), 3)));
     }
 
     #[test]

@@ -134,8 +134,13 @@ impl Pool {
         let mut avg_ns = BATCH_WORK.as_nanos() as f64;
         let mut jitter =
             Jitter::new(0x9E37_79B9_7F4A_7C15 ^ (seed + 1) ^ std::process::id() as u64);
+        // The lane of the last batch, released when the next is taken ([`Lanes::pop_batch_after`]).
+        let mut finished: Option<Lane> = None;
         loop {
             if self.abort.load(Ordering::Relaxed) {
+                if let Some(lane) = finished {
+                    lanes.done(&lane);
+                }
                 return;
             }
             // Batches cut lock traffic for cheap records, but records a worker holds are
@@ -150,7 +155,9 @@ impl Pool {
                 // A round trip per batch: take what is there, up to the sink's bound.
                 Batching::Latency(most) => lanes.len().clamp(1, most.max(1)),
             };
-            let Some((lane, records)) = lanes.pop_batch(Duration::from_millis(50), share) else {
+            let popped =
+                lanes.pop_batch_after(finished.take().as_ref(), Duration::from_millis(50), share);
+            let Some((lane, records)) = popped else {
                 if self.closing.load(Ordering::Relaxed) && lanes.is_empty() {
                     return;
                 }
@@ -182,7 +189,7 @@ impl Pool {
                 .collect();
             let _ = done.send(completions);
             if !released.get() {
-                lanes.done(&lane);
+                finished = Some(lane);
             }
         }
     }
