@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::history::{self, Look};
+use super::history::{self, Found, Look};
 use super::trend::{self, Context, Point};
 use super::{list_some, percent, MemberView, Sample};
 use crate::human::{compact_duration, or_dash, rate};
@@ -55,19 +55,20 @@ pub fn judge(
         .filter(|p| p.consumer_id.is_some())
         .map(|p| p.topic.as_str())
         .collect();
+    let mut points: Vec<Point> = Vec::with_capacity(looks.len());
     for (i, p) in last.partitions.iter().enumerate() {
-        let points: Vec<Point> = looks
-            .iter()
-            .filter_map(|l| {
-                let (committed, end, lag) = l.rows.offsets(i, &p.topic, p.partition)?;
-                Some(Point {
-                    t_ms: l.t_ms,
-                    committed,
-                    end,
-                    lag,
-                })
+        let mut found = Found::default();
+        points.clear();
+        points.extend(looks.iter().filter_map(|l| {
+            let (committed, end, lag) =
+                l.rows.offsets_after(&mut found, i, &p.topic, p.partition)?;
+            Some(Point {
+                t_ms: l.t_ms,
+                committed,
+                end,
+                lag,
             })
-            .collect();
+        }));
         let mut tr = trend::judge(
             &points,
             Context {

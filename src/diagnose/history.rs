@@ -59,6 +59,19 @@ impl<'a> Rows<'a> {
     /// The offsets of `topic`/`partition`, if the group had that row. `hint` is the row's
     /// index in the newest look, where it usually is in older ones too.
     pub fn offsets(&self, hint: usize, topic: &str, partition: i32) -> Option<Offsets> {
+        self.offsets_after(&mut Found::default(), hint, topic, partition)
+    }
+
+    /// [`Rows::offsets`] for looks taken in turn: `found` remembers where the row was, and a
+    /// look over the same layout has it in the same place (consecutive traces mostly share
+    /// one, so a partition's row is searched once per layout, not once per sample).
+    pub fn offsets_after(
+        &self,
+        found: &mut Found,
+        hint: usize,
+        topic: &str,
+        partition: i32,
+    ) -> Option<Offsets> {
         match self {
             Rows::Full(g) => {
                 let is = |r: &&crate::report::lag::PartitionLag| {
@@ -71,9 +84,17 @@ impl<'a> Rows<'a> {
                     .or_else(|| g.partitions.iter().find(is))?;
                 Some((r.current_offset, r.log_end_offset, r.lag))
             }
-            Rows::Traced(t) => t.offsets(hint, topic, partition),
+            Rows::Traced(t) => t.offsets(found, hint, topic, partition),
         }
     }
+}
+
+/// Where a row was found in the last trace looked at ([`Rows::offsets_after`]).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Found {
+    /// The layout (by address, while the traces live) and group it was looked up in.
+    among: Option<(usize, usize)>,
+    row: Option<usize>,
 }
 
 /// Stands for None in a trace's offsets (no offset is negative).
@@ -103,16 +124,32 @@ impl<'a> Traced<'a> {
         &self.trace.state_names[usize::from(self.trace.states[self.group])]
     }
 
-    fn offsets(&self, hint: usize, topic: &str, partition: i32) -> Option<Offsets> {
+    fn offsets(
+        &self,
+        found: &mut Found,
+        hint: usize,
+        topic: &str,
+        partition: i32,
+    ) -> Option<Offsets> {
         let layout = &*self.trace.layout;
-        let rows = layout.rows_of(self.group);
-        let is = |row: usize| {
-            let (t, p) = &layout.partitions[layout.rows[row] as usize];
-            *p == partition && &**t == topic
-        };
-        let row = match rows.start + hint {
-            r if r < rows.end && is(r) => r,
-            _ => rows.clone().find(|r| is(*r))?,
+        let among = (Arc::as_ptr(&self.trace.layout) as usize, self.group);
+        let row = if found.among == Some(among) {
+            found.row?
+        } else {
+            let rows = layout.rows_of(self.group);
+            let is = |row: usize| {
+                let (t, p) = &layout.partitions[layout.rows[row] as usize];
+                *p == partition && &**t == topic
+            };
+            let row = match rows.start + hint {
+                r if r < rows.end && is(r) => Some(r),
+                _ => rows.clone().find(|r| is(*r)),
+            };
+            *found = Found {
+                among: Some(among),
+                row,
+            };
+            row?
         };
         if let Some(odd) = self.trace.odd.get(&(row as u32)) {
             return Some(*odd);

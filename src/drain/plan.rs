@@ -172,7 +172,7 @@ pub fn plan(
         wanted.push((tp(p), end - 1, end));
     }
     let times = session.record_times(&wanted)?;
-    let at = |p: &PartitionPlan, o: i64| match times.get(&(tp(p), o)) {
+    let at = |p: &PartitionPlan, o: i64| match times.get(&tp(p)).and_then(|t| t.get(&o)) {
         Some(RecordTime::At(ms)) => Some(*ms),
         _ => None,
     };

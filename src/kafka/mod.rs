@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use admin::{Options, Queue};
 use context::KbpContext;
 use native::ClientRef;
-pub use timestamps::RecordTime;
+pub use timestamps::{RecordTime, RecordTimes};
 pub use types::*;
 
 /// Most admin requests kbp keeps in flight at once (one ListConsumerGroupOffsets per group).
@@ -70,6 +70,8 @@ pub struct Session {
     /// phase).
     answered: AtomicBool,
     connect_deadline: Instant,
+    /// Record timestamps read for time lag, reused by the session's next reads.
+    times: std::sync::Mutex<timestamps::Remembered>,
 }
 
 impl Drop for Session {
@@ -151,6 +153,7 @@ impl Session {
             offsets_client: OnceLock::new(),
             answered: AtomicBool::new(false),
             connect_deadline,
+            times: Default::default(),
         })
     }
 
@@ -836,11 +839,9 @@ impl Session {
     }
 
     /// The timestamp of the first record at or after each wanted offset, read without
-    /// joining any group. See [`timestamps`] for how reads are batched.
-    pub fn record_times(
-        &self,
-        wanted: &[(TopicPartition, i64, i64)],
-    ) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
+    /// joining any group. See [`timestamps`] for how reads are batched, and for why a
+    /// session that reads again (`kbp serve`, `--watch`) reuses what it read before.
+    pub fn record_times(&self, wanted: &[(TopicPartition, i64, i64)]) -> Result<RecordTimes> {
         timestamps::read(self, wanted)
     }
 }

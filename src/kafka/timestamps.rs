@@ -9,6 +9,13 @@
 //! [`MAX_ACTIVE`] at once (in waves). Within a partition, wanted offsets are visited in
 //! order, reading through short gaps (one fetch usually covers many groups' positions)
 //! and seeking over long ones. docs/benchmarks.md has the measurements behind the knobs.
+//!
+//! A session that reads again (`kbp serve`, `--watch`) reuses the timestamps it read
+//! ([`Remembered`]): the record at an offset never changes, and most groups' positions do
+//! not move between two refreshes, so only moved positions are read. Two things can change
+//! what is at an offset: compaction and a topic deleted and made again. So a partition is
+//! read whole again [`REREAD_AFTER`] (spread by partition) after it was, and at once when
+//! its log end went back.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -25,9 +32,16 @@ use crate::config::Settings;
 use crate::error::{Error, Result};
 
 const MAX_ACTIVE: usize = 128;
+/// A partition's remembered timestamps are read again this long after they were read, plus
+/// up to as long again (by partition, so the re-reads are spread over refreshes).
+const REREAD_AFTER: Duration = Duration::from_secs(300);
 const READERS: usize = 2;
 /// Read through gaps up to this many offsets instead of re-positioning.
 const READ_THROUGH: i64 = 2000;
+
+/// Per partition, what was found at each wanted offset: a map per partition, so a lookup
+/// borrows the partition instead of cloning it into a key.
+pub type RecordTimes = HashMap<TopicPartition, HashMap<i64, RecordTime>>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordTime {
@@ -37,6 +51,39 @@ pub enum RecordTime {
     NoRecord,
     /// Not read within the timeout, or the record carries no timestamp.
     Unknown,
+}
+
+/// What a session's earlier reads found: per partition, the timestamp of the record at or
+/// after each offset it was asked for last time. Only the last read's offsets are kept, so
+/// it holds one entry per group and partition at most.
+#[derive(Debug, Default)]
+pub(super) struct Remembered {
+    parts: HashMap<TopicPartition, Known>,
+}
+
+#[derive(Debug)]
+struct Known {
+    /// Wanted offset → the timestamp found for it.
+    times: HashMap<i64, i64>,
+    /// The log end when last asked: an end below it means the partition was made again.
+    end: i64,
+    /// When the partition is read whole again.
+    until: Instant,
+}
+
+impl Known {
+    /// Trusted for a partition whose log end is now `end`.
+    fn holds(&self, end: i64, now: Instant) -> bool {
+        now < self.until && end >= self.end
+    }
+}
+
+/// [`REREAD_AFTER`] plus a share of it that depends only on the partition.
+fn reread_after(tp: &TopicPartition) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    tp.hash(&mut h);
+    REREAD_AFTER + REREAD_AFTER.mul_f64((h.finish() % 1000) as f64 / 1000.0)
 }
 
 struct Partition {
@@ -55,12 +102,35 @@ impl Partition {
 pub(super) fn read(
     session: &Session,
     wanted: &[(TopicPartition, i64, i64)],
-) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
+) -> Result<RecordTimes> {
+    let now = Instant::now();
+    let before = std::mem::take(&mut lock(&session.times).parts);
+    let mut out = RecordTimes::new();
     // Keyed by topic then partition so the per-record lookup borrows the message's topic
     // instead of allocating a key for each of possibly 100k+ records.
     let mut parts: BTreeMap<String, BTreeMap<i32, Partition>> = BTreeMap::new();
+    let mut after: HashMap<TopicPartition, Known> = HashMap::new();
     for (tp, offset, end) in wanted {
         if offset >= end {
+            continue;
+        }
+        let trusted = before.get(tp).filter(|k| k.holds(*end, now));
+        if !after.contains_key(tp) {
+            let until = trusted.map_or_else(|| now + reread_after(tp), |k| k.until);
+            after.insert(
+                tp.clone(),
+                Known {
+                    times: HashMap::new(),
+                    end: *end,
+                    until,
+                },
+            );
+        }
+        if let Some(&at) = trusted.and_then(|k| k.times.get(offset)) {
+            if let Some(known) = after.get_mut(tp) {
+                known.times.insert(*offset, at);
+            }
+            insert(&mut out, tp, *offset, RecordTime::At(at));
             continue;
         }
         let p = parts
@@ -75,7 +145,53 @@ pub(super) fn read(
             });
         p.wanted.push(*offset);
     }
-    let mut out = HashMap::new();
+    drop(before);
+    let read = read_parts(session, parts);
+    // Only what was found is kept: an offset not read in time is asked again next time.
+    for (tp, times) in read.iter().flatten() {
+        let Some(known) = after.get_mut(tp) else {
+            continue;
+        };
+        for (offset, time) in times {
+            if let RecordTime::At(at) = time {
+                known.times.insert(*offset, *at);
+            }
+        }
+    }
+    lock(&session.times).parts = after;
+    for (tp, times) in read? {
+        match out.get_mut(&tp) {
+            Some(m) => m.extend(times),
+            None => {
+                out.insert(tp, times);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Adds what was found at `offset` of `tp`, cloning `tp` only for its first offset.
+fn insert(out: &mut RecordTimes, tp: &TopicPartition, offset: i64, time: RecordTime) {
+    match out.get_mut(tp) {
+        Some(m) => {
+            m.insert(offset, time);
+        }
+        None => {
+            out.insert(tp.clone(), HashMap::from([(offset, time)]));
+        }
+    }
+}
+
+fn lock(m: &std::sync::Mutex<Remembered>) -> std::sync::MutexGuard<'_, Remembered> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Reads the wanted offsets of `parts`.
+fn read_parts(
+    session: &Session,
+    mut parts: BTreeMap<String, BTreeMap<i32, Partition>>,
+) -> Result<RecordTimes> {
+    let mut out = RecordTimes::new();
     if parts.is_empty() {
         return Ok(out);
     }
@@ -99,22 +215,20 @@ pub(super) fn read(
         }
     }
     let settings = &session.settings;
-    let results: Vec<Result<HashMap<(TopicPartition, i64), RecordTime>>> =
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = shares
-                .into_iter()
-                .filter(|share| !share.is_empty())
-                .map(|share| scope.spawn(move || read_share(settings, share)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::Internal("the time lag reader panicked".into()))
-                    })
-                })
-                .collect()
-        });
+    let results: Vec<Result<RecordTimes>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .filter(|share| !share.is_empty())
+            .map(|share| scope.spawn(move || read_share(settings, share)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::Internal("the time lag reader panicked".into())))
+            })
+            .collect()
+    });
     for r in results {
         out.extend(r?);
     }
@@ -125,8 +239,8 @@ pub(super) fn read(
 fn read_share(
     settings: &Settings,
     mut parts: BTreeMap<String, BTreeMap<i32, Partition>>,
-) -> Result<HashMap<(TopicPartition, i64), RecordTime>> {
-    let mut out = HashMap::new();
+) -> Result<RecordTimes> {
+    let mut out = RecordTimes::new();
     let mut config = client_config(settings, "kbp-timelag");
     config
         .set("enable.auto.commit", "false")
@@ -206,14 +320,11 @@ fn read_share(
                         .to_millis()
                         .filter(|t| *t >= 0)
                         .map_or(RecordTime::Unknown, RecordTime::At);
+                    let found = out
+                        .entry(TopicPartition::new(m.topic(), m.partition()))
+                        .or_default();
                     while !p.done() && p.wanted[p.next] <= at {
-                        out.insert(
-                            (
-                                TopicPartition::new(m.topic(), m.partition()),
-                                p.wanted[p.next],
-                            ),
-                            time,
-                        );
+                        found.insert(p.wanted[p.next], time);
                         p.next += 1;
                     }
                     if p.done() {
@@ -240,11 +351,11 @@ fn read_share(
                             continue;
                         };
                         if p.active && matches!(el.offset(), Offset::Offset(o) if o >= p.end) {
+                            let found = out
+                                .entry(TopicPartition::new(el.topic(), el.partition()))
+                                .or_default();
                             for w in &p.wanted[p.next..] {
-                                out.insert(
-                                    (TopicPartition::new(el.topic(), el.partition()), *w),
-                                    RecordTime::NoRecord,
-                                );
+                                found.insert(*w, RecordTime::NoRecord);
                             }
                             p.next = p.wanted.len();
                             finish(el.topic(), el.partition(), p, &mut active);
@@ -265,9 +376,9 @@ fn read_share(
     close_quickly(&consumer);
     for (t, m) in &parts {
         for (partition, p) in m {
+            let found = out.entry(TopicPartition::new(t, *partition)).or_default();
             for w in &p.wanted[p.next..] {
-                out.entry((TopicPartition::new(t, *partition), *w))
-                    .or_insert(RecordTime::Unknown);
+                found.entry(*w).or_insert(RecordTime::Unknown);
             }
         }
     }

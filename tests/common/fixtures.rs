@@ -132,7 +132,11 @@ pub fn create_topic(name: &str, partitions: i32) {
     for r in res {
         r.unwrap_or_else(|(t, e)| panic!("create topic {t}: {e}"));
     }
-    // Wait until the metadata shows every partition with a leader.
+    create_topic_wait(name, partitions);
+}
+
+/// Waits until the metadata shows every partition of `name` with a leader.
+fn create_topic_wait(name: &str, partitions: i32) {
     let consumer: BaseConsumer = client_config().create().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -148,6 +152,30 @@ pub fn create_topic(name: &str, partitions: i32) {
         assert!(Instant::now() < deadline, "topic {name} not ready");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Deletes `name` and makes it again, empty, with `partitions` partitions (the broker
+/// refuses the name for a moment while the deletion completes).
+pub fn recreate_topic(name: &str, partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = client_config().create().unwrap();
+    let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    for r in block_on(admin.delete_topics(&[name], &opts)).expect("delete topic") {
+        r.unwrap_or_else(|(t, e)| panic!("delete topic {t}: {e}"));
+    }
+    let topic = NewTopic::new(name, partitions, TopicReplication::Fixed(1));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let made = block_on(admin.create_topics([&topic], &opts)).expect("create topic");
+        if made.iter().all(|r| r.is_ok()) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "topic {name} not made again: {made:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    create_topic_wait(name, partitions);
 }
 
 /// Produces `count` records to one partition; record i has timestamp `first_ts + i * step_ms`.

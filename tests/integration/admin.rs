@@ -220,6 +220,42 @@ fn list_offsets_earliest_latest_max_timestamp() {
 }
 
 #[test]
+fn record_times_read_again_only_what_may_have_changed() {
+    use kbp::kafka::RecordTime::At;
+    let topic = unique("adm-record-times");
+    create_topic(&topic, 1);
+    let t0 = now_ms() - 100_000;
+    produce(&topic, 0, 10, t0, 1000);
+    let s = session();
+    let tp = TopicPartition::new(&topic, 0);
+    let at = |wanted: &[(i64, i64)]| {
+        let asked: Vec<_> = wanted
+            .iter()
+            .map(|(o, end)| (tp.clone(), *o, *end))
+            .collect();
+        let times = s.record_times(&asked).unwrap();
+        let mut found: Vec<_> = times[&tp].iter().map(|(o, t)| (*o, *t)).collect();
+        found.sort_by_key(|(o, _)| *o);
+        found
+    };
+    assert_eq!(
+        at(&[(3, 10), (5, 10)]),
+        [(3, At(t0 + 3000)), (5, At(t0 + 5000))]
+    );
+    // A position that moved is read; one that did not is remembered.
+    assert_eq!(
+        at(&[(3, 10), (7, 10)]),
+        [(3, At(t0 + 3000)), (7, At(t0 + 7000))]
+    );
+    // The topic made again with other records: its log end went back, so nothing
+    // remembered of it is trusted.
+    recreate_topic(&topic, 1);
+    let t1 = t0 + 50_000;
+    produce(&topic, 0, 6, t1, 1000);
+    assert_eq!(at(&[(3, 6)]), [(3, At(t1 + 3000))]);
+}
+
+#[test]
 fn describe_cluster_and_topics() {
     let topic = unique("adm-topics");
     create_topic(&topic, 3);

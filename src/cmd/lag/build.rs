@@ -2,7 +2,7 @@
 //!
 //! Every rule of the report lives here, so unit tests pin it down without a broker.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::time::Duration;
 
 use super::{Selection, Snapshot};
@@ -46,23 +46,24 @@ pub(super) fn no_group_matches(sel: &Selection) -> Option<String> {
     }
 }
 
-/// Per group, the partitions it has committed or been assigned, after the topic filter.
-pub(super) fn rows_of(snap: &Snapshot, sel: &Selection) -> Vec<(String, BTreeSet<TopicPartition>)> {
+/// Per group (in the order of the descriptions), the partitions it has committed or been
+/// assigned, after the topic filter, sorted. Borrowed from the snapshot: at 10,000 groups
+/// this runs over 80,000 rows per refresh of `kbp serve`.
+pub(super) fn rows_of<'a>(snap: &'a Snapshot, sel: &Selection) -> Vec<Vec<&'a TopicPartition>> {
     let committed: HashMap<&str, &GroupOffsets> =
         snap.offsets.iter().map(|o| (o.group.as_str(), o)).collect();
     snap.descriptions
         .iter()
         .map(|d| {
-            let mut tps: BTreeSet<TopicPartition> = d
-                .members
-                .iter()
-                .flat_map(|m| m.assignment.iter().cloned())
-                .collect();
+            let mut tps: Vec<&TopicPartition> =
+                d.members.iter().flat_map(|m| m.assignment.iter()).collect();
             if let Some(Ok(offs)) = committed.get(d.group.as_str()).map(|o| &o.offsets) {
-                tps.extend(offs.iter().map(|(tp, _)| tp.clone()));
+                tps.extend(offs.iter().map(|(tp, _)| tp));
             }
             tps.retain(|tp| sel.keeps_topic(&tp.topic));
-            (d.group.clone(), tps)
+            tps.sort_unstable();
+            tps.dedup();
+            tps
         })
         .collect()
 }
@@ -70,11 +71,16 @@ pub(super) fn rows_of(snap: &Snapshot, sel: &Selection) -> Vec<(String, BTreeSet
 /// Pure: the report from a snapshot. `now_ms` is injected so tests are exact.
 pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
     let mut warnings = snap.warnings.clone();
-    let committed: HashMap<&str, HashMap<&TopicPartition, Option<i64>>> = snap
+    // Each group's commits sorted, searched per row: cheaper than a hash map per group.
+    let committed: HashMap<&str, Vec<(&TopicPartition, Option<i64>)>> = snap
         .offsets
         .iter()
         .filter_map(|g| match &g.offsets {
-            Ok(v) => Some((g.group.as_str(), v.iter().map(|(tp, o)| (tp, *o)).collect())),
+            Ok(v) => {
+                let mut commits: Vec<_> = v.iter().map(|(tp, o)| (tp, *o)).collect();
+                commits.sort_unstable_by_key(|(tp, _)| *tp);
+                Some((g.group.as_str(), commits))
+            }
             Err(e) => {
                 warnings.push(format!(
                     "group {}: committed offsets unavailable: {e}",
@@ -88,7 +94,7 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
     if let Some(re) = &sel.topic_regex {
         let matched = rows
             .iter()
-            .any(|(_, tps)| tps.iter().any(|tp| re.is_match(&tp.topic)));
+            .any(|tps| tps.iter().any(|tp| re.is_match(&tp.topic)));
         if !matched && !rows.is_empty() {
             warnings.push(format!(
                 "no topic of the selected groups matches --topic-regex {re}"
@@ -101,7 +107,7 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
     };
 
     let mut groups = Vec::new();
-    for (d, (_, tps)) in snap.descriptions.iter().zip(rows) {
+    for (d, tps) in snap.descriptions.iter().zip(rows) {
         if !sel.states.is_empty() && !sel.states.contains(&d.state) {
             continue;
         }
@@ -122,12 +128,16 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
             .iter()
             .flat_map(|m| m.assignment.iter().map(move |tp| (tp, m)))
             .collect();
-        let empty = HashMap::new();
-        let commits = committed.get(d.group.as_str()).unwrap_or(&empty);
+        let commits = committed
+            .get(d.group.as_str())
+            .map_or(&[][..], Vec::as_slice);
         let partitions: Vec<PartitionLag> = tps
             .iter()
-            .map(|tp| {
-                let current = commits.get(tp).copied().flatten();
+            .map(|&tp| {
+                let current = commits
+                    .binary_search_by_key(&tp, |(t, _)| *t)
+                    .ok()
+                    .and_then(|i| commits[i].1);
                 let start = offset(&snap.starts, tp);
                 let end = offset(&snap.ends, tp);
                 let lag = match (current, end) {
@@ -141,7 +151,8 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
                 let time_lag_ms = match (lag, current, start) {
                     (Some(0), _, _) => Some(0),
                     (Some(_), Some(c), s) if sel.time_lag => {
-                        match snap.times.get(&(tp.clone(), c.max(s.unwrap_or(0)))) {
+                        let at = c.max(s.unwrap_or(0));
+                        match snap.times.get(tp).and_then(|m| m.get(&at)) {
                             Some(RecordTime::At(ts)) => {
                                 Some(now_ms.saturating_sub((*ts).max(0) as u64))
                             }
@@ -343,8 +354,14 @@ mod tests {
             s.starts.insert(t.clone(), listed(st));
             s.ends.insert(t, listed(en));
         }
-        s.times.insert((tp("orders", 0), 90), RecordTime::At(1_000));
-        s.times.insert((tp("orders", 2), 10), RecordTime::At(4_000));
+        s.times.insert(
+            tp("orders", 0),
+            HashMap::from([(90, RecordTime::At(1_000))]),
+        );
+        s.times.insert(
+            tp("orders", 2),
+            HashMap::from([(10, RecordTime::At(4_000))]),
+        );
         s
     }
 

@@ -155,9 +155,10 @@ pub fn gather_with(
 
     let partitions: Vec<TopicPartition> = rows_of(&snap, sel)
         .into_iter()
-        .flat_map(|(_, tps)| tps)
+        .flatten()
         .collect::<BTreeSet<_>>()
         .into_iter()
+        .cloned()
         .collect();
     progress.set(&format!(
         "listing offsets of {} partitions",
@@ -188,6 +189,7 @@ pub fn gather_with(
         let unknown = snap
             .times
             .values()
+            .flat_map(|m| m.values())
             .filter(|t| **t == RecordTime::Unknown)
             .count();
         if unknown > 0 {

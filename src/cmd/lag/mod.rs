@@ -15,7 +15,7 @@ use regex::Regex;
 use crate::cli::{GroupStateArg, LagArgs, Scope};
 use crate::error::Result;
 use crate::kafka::{
-    GroupDescription, GroupOffsets, GroupState, KafkaCode, ListedOffset, RecordTime, Session,
+    GroupDescription, GroupOffsets, GroupState, KafkaCode, ListedOffset, RecordTimes, Session,
     TopicPartition,
 };
 use crate::output::Progress;
@@ -31,7 +31,7 @@ pub struct Snapshot {
     pub offsets: Vec<GroupOffsets>,
     pub starts: HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
     pub ends: HashMap<TopicPartition, Result<ListedOffset, KafkaCode>>,
-    pub times: HashMap<(TopicPartition, i64), RecordTime>,
+    pub times: RecordTimes,
     /// Every partition of the topics named with `--topic` (`kbp offsets -t` checks named
     /// partitions against them).
     pub topic_partitions: Vec<TopicPartition>,

@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Error, Result};
-use crate::kafka::{RecordTime, TopicPartition};
+use crate::kafka::{RecordTime, RecordTimes, TopicPartition};
 use crate::report::offsets::{MoveStatus, PartitionMove};
 
 /// How each partition's new offset is found.
@@ -186,14 +186,11 @@ fn range(m: &PartitionMove) -> Option<(i64, i64)> {
 }
 
 /// Fills each move's time span from the record times read.
-pub fn fill_spans(
-    moves: &mut [(String, Vec<PartitionMove>)],
-    times: &HashMap<(TopicPartition, i64), RecordTime>,
-) {
+pub fn fill_spans(moves: &mut [(String, Vec<PartitionMove>)], times: &RecordTimes) {
     for m in moves.iter_mut().flat_map(|(_, ms)| ms.iter_mut()) {
         let Some((lo, hi)) = range(m) else { continue };
         let tp = TopicPartition::new(m.topic.clone(), m.partition);
-        let at = |o: i64| match times.get(&(tp.clone(), o)) {
+        let at = |o: i64| match times.get(&tp).and_then(|t| t.get(&o)) {
             Some(RecordTime::At(ms)) => Some(*ms),
             _ => None,
         };
@@ -209,7 +206,7 @@ pub fn check_before_log_start(
     rule: &Rule,
     flag: &str,
     moves: &[(String, Vec<PartitionMove>)],
-    times: &HashMap<(TopicPartition, i64), RecordTime>,
+    times: &RecordTimes,
 ) -> Result<()> {
     let Rule::Time(ms) = rule else { return Ok(()) };
     let mut gone: BTreeMap<String, String> = BTreeMap::new();
@@ -218,7 +215,8 @@ pub fn check_before_log_start(
             continue;
         }
         let tp = TopicPartition::new(m.topic.clone(), m.partition);
-        if let Some(RecordTime::At(oldest)) = times.get(&(tp, m.log_start_offset)) {
+        let oldest = times.get(&tp).and_then(|t| t.get(&m.log_start_offset));
+        if let Some(RecordTime::At(oldest)) = oldest {
             if ms < oldest {
                 gone.insert(
                     format!("{}/{}", m.topic, m.partition),
@@ -392,10 +390,10 @@ mod tests {
         let mut ms = vec![("g".to_string(), m)];
         let wanted = wanted_times(&Rule::Earliest, &ms);
         assert_eq!(wanted, vec![(tp(0), 0, 100), (tp(0), 39, 100)]);
-        let times: HashMap<(TopicPartition, i64), RecordTime> = [
-            ((tp(0), 0), RecordTime::At(1_000)),
-            ((tp(0), 39), RecordTime::At(40_000)),
-        ]
+        let times: RecordTimes = [(
+            tp(0),
+            [(0, RecordTime::At(1_000)), (39, RecordTime::At(40_000))].into(),
+        )]
         .into();
         fill_spans(&mut ms, &times);
         assert_eq!(
@@ -412,8 +410,7 @@ mod tests {
         let ms = vec![("g".to_string(), m)];
         let wanted = wanted_times(&Rule::Time(1_000), &ms);
         assert!(wanted.contains(&(tp(1), 50, 100)), "{wanted:?}");
-        let times: HashMap<(TopicPartition, i64), RecordTime> =
-            [((tp(1), 50), RecordTime::At(5_000))].into();
+        let times: RecordTimes = [(tp(1), [(50, RecordTime::At(5_000))].into())].into();
         let e =
             check_before_log_start(&Rule::Time(1_000), "--to-datetime X", &ms, &times).unwrap_err();
         assert_eq!(e.exit_code(), crate::error::exit::USAGE);
