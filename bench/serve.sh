@@ -14,6 +14,10 @@
 #   KBP_BENCH_WINDOW=60s       kbp serve --window: 20 intervals, as the defaults' 5m / 15s,
 #                              so the window holds as many samples as in production
 #   KBP_BENCH_REFRESHES=25     refreshes to wait for (the window is full after 21)
+#   KBP_BENCH_REREAD=5m        kbp serve --time-lag-reread: the default reuses the record
+#                              timestamps of groups that did not move (none move here);
+#                              0s reads all 80,000 at every refresh, as if every group had
+#                              moved since the last one
 #   KBP_BENCH_SCRAPE_EVERY=0.2 seconds between timed scrapes (curl, body to /dev/null): in
 #                              turn as Prometheus asks (Accept-Encoding: gzip, the stored
 #                              bytes as they come) and plain (kbp inflates them as it sends)
@@ -38,6 +42,7 @@ export KBP_BENCH_GROUPS=$GROUPS_EXPECTED
 INTERVAL=${KBP_BENCH_INTERVAL:-3s}
 WINDOW=${KBP_BENCH_WINDOW:-60s}
 REFRESHES=${KBP_BENCH_REFRESHES:-25}
+REREAD=${KBP_BENCH_REREAD:-5m}
 SCRAPE_EVERY=${KBP_BENCH_SCRAPE_EVERY:-0.2}
 APACHE_RUNS=${KBP_BENCH_APACHE_RUNS:-2}
 MEMBERS=${KBP_BENCH_MEMBERS:-1}
@@ -116,7 +121,8 @@ t0=$(now); "$KBP" -b "$B" lag --all-groups -o json >/dev/null 2>"$WORK/lag.err";
 kbp_lag_s=$(secs "$t0" "$t1")
 
 # --- kbp serve ---------------------------------------------------------------------------
-"$KBP" -b "$B" serve --listen 127.0.0.1:0 --interval "$INTERVAL" --window "$WINDOW" 2>"$WORK/serve.err" &
+"$KBP" -b "$B" serve --listen 127.0.0.1:0 --interval "$INTERVAL" --window "$WINDOW" \
+  --time-lag-reread "$REREAD" 2>"$WORK/serve.err" &
 SERVE_PID=$!
 URL=
 for _ in $(seq 100); do
@@ -163,9 +169,9 @@ curl -s -o "$WORK/metrics.txt" "$URL"
 grep -q ' refresh failed' "$WORK/serve.err" && { cat "$WORK/serve.err" >&2; die "a refresh failed"; }
 
 # --- report ----------------------------------------------------------------------------------
-python3 - "$WORK" "$GROUPS_EXPECTED" "$apache_rows" "$kbp_lag_s" "$peak_kb" "$rss_kb" "$INTERVAL" "$WINDOW" "$STRICT" <<'EOF'
+python3 - "$WORK" "$GROUPS_EXPECTED" "$apache_rows" "$kbp_lag_s" "$peak_kb" "$rss_kb" "$INTERVAL" "$WINDOW" "$STRICT" "$REREAD" <<'EOF'
 import re, statistics, sys
-work, groups, apache_rows, kbp_lag_s, peak_kb, rss_kb, interval, window, strict = sys.argv[1:]
+work, groups, apache_rows, kbp_lag_s, peak_kb, rss_kb, interval, window, strict, reread = sys.argv[1:]
 groups, apache_rows, peak_kb, rss_kb = int(groups), int(apache_rows), int(peak_kb), int(rss_kb)
 kbp_lag_s = float(kbp_lag_s)
 
@@ -203,7 +209,8 @@ for m in re.finditer(r'^kafka_consumergroup_lag\{[^}]*consumergroup="(bench-lag-
 wrong = [g for g, n in rows.items() if n != 8]
 
 print()
-print(f"{groups:,} groups x 8 partitions; kbp serve --interval {interval} --window {window}; "
+print(f"{groups:,} groups x 8 partitions; kbp serve --interval {interval} --window {window} "
+      f"--time-lag-reread {reread}; "
       f"{len(durations)} refreshes, {len(times) + len(plain)} timed scrapes")
 print()
 print("| measure | value | target | peer / note |")

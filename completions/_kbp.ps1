@@ -394,6 +394,7 @@ Register-ArgumentCompleter -Native -CommandName 'kbp' -ScriptBlock {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Address for /metrics, /healthz and /readyz (port 0: any free port, printed on start)')
             [CompletionResult]::new('--interval', '--interval', [CompletionResultType]::ParameterName, 'How often each cluster is read; scrapes answer from the last refresh')
             [CompletionResult]::new('--window', '--window', [CompletionResultType]::ParameterName, 'The span the verdicts, rates and ETA judge (as kbp diagnose --window)')
+            [CompletionResult]::new('--time-lag-reread', '--time-lag-reread', [CompletionResultType]::ParameterName, 'A record timestamp read for time lag is reused while the group stays at it, and read again after this long (up to twice as long, spread by partition); 0s reads every one at every refresh')
             [CompletionResult]::new('--web-config', '--web-config', [CompletionResultType]::ParameterName, 'TLS and basic auth, in the web config format of Prometheus'' exporters (tls_server_config, basic_auth_users with bcrypt hashes; docs/metrics.md)')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')
             [CompletionResult]::new('--bootstrap-server', '--bootstrap-server', [CompletionResultType]::ParameterName, 'Bootstrap servers, comma-separated (overrides the context''s)')

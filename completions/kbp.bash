@@ -1894,7 +1894,7 @@ _kbp() {
             return 0
             ;;
         kbp__subcmd__serve)
-            opts="-g -t -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --listen --interval --window --no-time-lag --web-config --bootstrap-server --context --config --timeout --verbose --help --version"
+            opts="-g -t -b -X -v -h -V --group --all-groups --group-regex --exclude-group-regex --topic --topic-regex --listen --interval --window --no-time-lag --time-lag-reread --web-config --bootstrap-server --context --config --timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1946,6 +1946,10 @@ _kbp() {
                     return 0
                     ;;
                 --window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --time-lag-reread)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -370,6 +370,7 @@ set edit:completion:arg-completer[kbp] = {|@words|
             cand --listen 'Address for /metrics, /healthz and /readyz (port 0: any free port, printed on start)'
             cand --interval 'How often each cluster is read; scrapes answer from the last refresh'
             cand --window 'The span the verdicts, rates and ETA judge (as kbp diagnose --window)'
+            cand --time-lag-reread 'A record timestamp read for time lag is reused while the group stays at it, and read again after this long (up to twice as long, spread by partition); 0s reads every one at every refresh'
             cand --web-config 'TLS and basic auth, in the web config format of Prometheus'' exporters (tls_server_config, basic_auth_users with bcrypt hashes; docs/metrics.md)'
             cand -b 'Bootstrap servers, comma-separated (overrides the context''s)'
             cand --bootstrap-server 'Bootstrap servers, comma-separated (overrides the context''s)'

@@ -191,6 +191,12 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_time_lag: bool,
 
+    /// A record timestamp read for time lag is reused while the group stays at it, and read
+    /// again after this long (up to twice as long, spread by partition); 0s reads every one
+    /// at every refresh
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_span, conflicts_with = "no_time_lag")]
+    pub time_lag_reread: Duration,
+
     /// TLS and basic auth, in the web config format of Prometheus' exporters
     /// (tls_server_config, basic_auth_users with bcrypt hashes; docs/metrics.md)
     #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath)]

@@ -844,6 +844,12 @@ impl Session {
     pub fn record_times(&self, wanted: &[(TopicPartition, i64, i64)]) -> Result<RecordTimes> {
         timestamps::read(self, wanted)
     }
+
+    /// How long a timestamp [`Session::record_times`] read is reused (up to twice as long,
+    /// by partition); zero reads every one every time. Default 5 minutes.
+    pub fn reread_time_lag_after(&self, after: Duration) {
+        timestamps::lock(&self.times).reread_after = after;
+    }
 }
 
 /// The offset ListOffsets gave `tp` (`listed`: its entry of [`Session::list_offsets`]), or

@@ -33,7 +33,8 @@ use crate::error::{Error, Result};
 
 const MAX_ACTIVE: usize = 128;
 /// A partition's remembered timestamps are read again this long after they were read, plus
-/// up to as long again (by partition, so the re-reads are spread over refreshes).
+/// up to as long again (by partition, so the re-reads are spread over refreshes), unless
+/// the session says otherwise (`kbp serve --time-lag-reread`).
 const REREAD_AFTER: Duration = Duration::from_secs(300);
 const READERS: usize = 2;
 /// Read through gaps up to this many offsets instead of re-positioning.
@@ -56,9 +57,19 @@ pub enum RecordTime {
 /// What a session's earlier reads found: per partition, the timestamp of the record at or
 /// after each offset it was asked for last time. Only the last read's offsets are kept, so
 /// it holds one entry per group and partition at most.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Remembered {
     parts: HashMap<TopicPartition, Known>,
+    pub(super) reread_after: Duration,
+}
+
+impl Default for Remembered {
+    fn default() -> Self {
+        Remembered {
+            parts: HashMap::new(),
+            reread_after: REREAD_AFTER,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -78,12 +89,12 @@ impl Known {
     }
 }
 
-/// [`REREAD_AFTER`] plus a share of it that depends only on the partition.
-fn reread_after(tp: &TopicPartition) -> Duration {
+/// `after` plus a share of it that depends only on the partition.
+fn reread_after(after: Duration, tp: &TopicPartition) -> Duration {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     tp.hash(&mut h);
-    REREAD_AFTER + REREAD_AFTER.mul_f64((h.finish() % 1000) as f64 / 1000.0)
+    after + after.mul_f64((h.finish() % 1000) as f64 / 1000.0)
 }
 
 struct Partition {
@@ -104,7 +115,13 @@ pub(super) fn read(
     wanted: &[(TopicPartition, i64, i64)],
 ) -> Result<RecordTimes> {
     let now = Instant::now();
-    let before = std::mem::take(&mut lock(&session.times).parts);
+    let (before, reread) = {
+        let mut remembered = lock(&session.times);
+        (
+            std::mem::take(&mut remembered.parts),
+            remembered.reread_after,
+        )
+    };
     let mut out = RecordTimes::new();
     // Keyed by topic then partition so the per-record lookup borrows the message's topic
     // instead of allocating a key for each of possibly 100k+ records.
@@ -116,7 +133,7 @@ pub(super) fn read(
         }
         let trusted = before.get(tp).filter(|k| k.holds(*end, now));
         if !after.contains_key(tp) {
-            let until = trusted.map_or_else(|| now + reread_after(tp), |k| k.until);
+            let until = trusted.map_or_else(|| now + reread_after(reread, tp), |k| k.until);
             after.insert(
                 tp.clone(),
                 Known {
@@ -182,7 +199,7 @@ fn insert(out: &mut RecordTimes, tp: &TopicPartition, offset: i64, time: RecordT
     }
 }
 
-fn lock(m: &std::sync::Mutex<Remembered>) -> std::sync::MutexGuard<'_, Remembered> {
+pub(super) fn lock(m: &std::sync::Mutex<Remembered>) -> std::sync::MutexGuard<'_, Remembered> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

@@ -68,6 +68,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
             target.settings,
             selection.clone(),
             args.window,
+            args.time_lag_reread,
         )?);
     }
     let served = server.run(Arc::clone(&signals.count));

@@ -28,6 +28,7 @@ pub fn spawn(
     settings: Settings,
     selection: lag::Selection,
     window: Duration,
+    reread: Duration,
 ) -> Result<Refresher> {
     let (stop, stopped) = mpsc::channel::<()>();
     let interval = shared.interval();
@@ -41,6 +42,7 @@ pub fn spawn(
                 selection,
                 session: None,
                 window: Window::new(window),
+                reread,
             };
             loop {
                 let started = Instant::now();
@@ -77,6 +79,8 @@ struct Watched {
     selection: lag::Selection,
     session: Option<Session>,
     window: Window,
+    /// `--time-lag-reread`.
+    reread: Duration,
 }
 
 impl Watched {
@@ -91,7 +95,11 @@ impl Watched {
     fn refresh(&mut self) -> Result<Vec<Metric>> {
         let session = match &self.session {
             Some(s) => s,
-            None => self.session.insert(Session::connect(&self.settings)?),
+            None => {
+                let session = Session::connect(&self.settings)?;
+                session.reread_time_lag_after(self.reread);
+                self.session.insert(session)
+            }
         };
         let hidden = Progress::spinner(true, false);
         let measurement = brokers::Measurement::start(

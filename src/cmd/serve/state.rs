@@ -161,16 +161,7 @@ impl Shared {
     /// A good refresh: its families replace the cluster's (a deleted group's series go).
     pub fn refreshed(&self, index: usize, families: Vec<Metric>, took: Duration) -> Result<()> {
         let c = &self.clusters[index];
-        let mut deflater = Deflater::default();
-        let families =
-            prometheus::encode_apart(families, ("cluster", &c.name), |text| deflater.piece(text))?
-                .into_iter()
-                .map(|e| Encoded {
-                    name: e.name,
-                    header: deflater.piece(&e.header),
-                    samples: e.samples,
-                })
-                .collect();
+        let families = encode_on_two_threads(families, &c.name)?;
         *c.families.lock().unwrap_or_else(|p| p.into_inner()) = families;
         let now = crate::clock::now_ms();
         c.last_ok_ms.store(now, Ordering::Relaxed);
@@ -280,6 +271,51 @@ impl Shared {
             Err(why.join("\n"))
         }
     }
+}
+
+/// The families encoded and deflated, half of them on a second thread: at 10,000 groups
+/// this is 46 MB of text and about a fifth of a refresh's CPU, and the other core is
+/// otherwise idle by then (the cluster has answered). The order is kept.
+fn encode_on_two_threads(families: Vec<Metric>, cluster: &str) -> Result<Vec<Encoded>> {
+    let encode = |families: Vec<Metric>| -> Result<Vec<Encoded>> {
+        let mut deflater = Deflater::default();
+        Ok(
+            prometheus::encode_apart(families, ("cluster", cluster), |text| deflater.piece(text))?
+                .into_iter()
+                .map(|e| Encoded {
+                    name: e.name,
+                    header: deflater.piece(&e.header),
+                    samples: e.samples,
+                })
+                .collect(),
+        )
+    };
+    // Alternate families, so both halves get some of the large per-partition ones.
+    let (mut even, mut odd) = (Vec::new(), Vec::new());
+    for (i, f) in families.into_iter().enumerate() {
+        if i % 2 == 0 {
+            even.push(f)
+        } else {
+            odd.push(f)
+        }
+    }
+    let (even, odd) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| encode(odd));
+        let mine = encode(even);
+        let other = other.join().unwrap_or_else(|_| {
+            Err(crate::error::Error::Internal(
+                "encoding /metrics panicked".into(),
+            ))
+        });
+        (mine, other)
+    });
+    let (mut even, mut odd) = (even?.into_iter(), odd?.into_iter());
+    let mut all = Vec::with_capacity(even.len() + odd.len());
+    while let Some(e) = even.next() {
+        all.push(e);
+        all.extend(odd.next());
+    }
+    Ok(all)
 }
 
 fn cluster_label(name: &str) -> Labels {
