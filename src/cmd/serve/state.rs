@@ -309,9 +309,9 @@ fn encode_on_two_threads(families: Vec<Metric>, cluster: &str) -> Result<Vec<Enc
         });
         (mine, other)
     });
-    let (mut even, mut odd) = (even?.into_iter(), odd?.into_iter());
+    let (even, mut odd) = (even?, odd?.into_iter());
     let mut all = Vec::with_capacity(even.len() + odd.len());
-    while let Some(e) = even.next() {
+    for e in even {
         all.push(e);
         all.extend(odd.next());
     }
@@ -456,6 +456,24 @@ mod tests {
         };
         assert_eq!(steady(&plain), steady(&zipped));
         plain
+    }
+
+    #[test]
+    fn families_encoded_on_two_threads_keep_their_order() {
+        const NAMES: [&str; 5] = ["kbp_a", "kbp_b", "kbp_c", "kbp_d", "kbp_e"];
+        let families = NAMES
+            .iter()
+            .map(|name| {
+                let mut m = Metric::new(name, "A family.", &["consumergroup"]);
+                m.push(&["g"], 1.0);
+                m
+            })
+            .collect();
+        let encoded = encode_on_two_threads(families, "c").unwrap();
+        let names: Vec<&str> = encoded.iter().map(|e| e.name).collect();
+        assert_eq!(names, NAMES);
+        let text = encoded[3].samples[0].inflate().unwrap();
+        assert_eq!(&text[..], b"kbp_d{cluster=\"c\",consumergroup=\"g\"} 1.0\n");
     }
 
     #[test]
