@@ -60,8 +60,7 @@ pub fn judge(
         let mut found = Found::default();
         points.clear();
         points.extend(looks.iter().filter_map(|l| {
-            let (committed, end, lag) =
-                l.rows.offsets_after(&mut found, i, &p.topic, p.partition)?;
+            let (committed, end, lag) = l.rows.offsets(&mut found, i, &p.topic, p.partition)?;
             Some(Point {
                 t_ms: l.t_ms,
                 committed,

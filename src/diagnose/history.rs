@@ -57,15 +57,11 @@ impl<'a> Rows<'a> {
     }
 
     /// The offsets of `topic`/`partition`, if the group had that row. `hint` is the row's
-    /// index in the newest look, where it usually is in older ones too.
-    pub fn offsets(&self, hint: usize, topic: &str, partition: i32) -> Option<Offsets> {
-        self.offsets_after(&mut Found::default(), hint, topic, partition)
-    }
-
-    /// [`Rows::offsets`] for looks taken in turn: `found` remembers where the row was, and a
-    /// look over the same layout has it in the same place (consecutive traces mostly share
-    /// one, so a partition's row is searched once per layout, not once per sample).
-    pub fn offsets_after(
+    /// index in the newest look, where it usually is in older ones too. For looks taken in
+    /// turn, `found` remembers where the row was: a look over the same layout has it in the
+    /// same place (consecutive traces mostly share one, so a partition's row is searched
+    /// once per layout, not once per sample).
+    pub fn offsets(
         &self,
         found: &mut Found,
         hint: usize,
@@ -89,7 +85,7 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Where a row was found in the last trace looked at ([`Rows::offsets_after`]).
+/// Where a row was found in the last trace looked at ([`Rows::offsets`]).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Found {
     /// The layout (by address, while the traces live) and group it was looked up in.
@@ -492,14 +488,14 @@ mod tests {
         assert!(second.odd.is_empty() && second.full.is_empty());
         let look = second.look("b").unwrap();
         assert_eq!(
-            look.rows.offsets(1, "t", 1),
+            look.rows.offsets(&mut Found::default(), 1, "t", 1),
             Some((Some(20), Some(100), Some(80)))
         );
         assert_eq!(
-            look.rows.offsets(0, "t", 1),
+            look.rows.offsets(&mut Found::default(), 0, "t", 1),
             Some((Some(20), Some(100), Some(80)))
         );
-        assert_eq!(look.rows.offsets(0, "t", 2), None);
+        assert_eq!(look.rows.offsets(&mut Found::default(), 0, "t", 2), None);
 
         // A group more: a layout of its own, the names lent by the one before.
         let more = [("a", rows), ("b", rows), ("c", &rows[..1])];

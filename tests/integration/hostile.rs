@@ -254,6 +254,8 @@ const ROWS: &[Row] = &[
     row("a demo at speed 0", "demo --speed 0", 2, "factor"),
     row("serve refreshing every 0s", "-b {B} serve --interval 0s", 2, "--interval"),
     row("serve on an address that is not one", "-b {B} serve --listen localhost:http", 2, "--listen"),
+    row("serve re-reading time lag after no duration", "-b {B} serve --time-lag-reread soon", 2, "--time-lag-reread"),
+    row("serve re-reading time lag without reading it", "-b {B} serve --no-time-lag --time-lag-reread 1m", 2, "cannot be used with"),
     row("serve with a bad group pattern", "-b {B} serve --group-regex (", 2, "--group-regex"),
     row("serve with a web config that is not there", "-b {B} serve --web-config {DIR}/none.yml", 2, "--web-config"),
     row("serve with a web config key it does not know", "-b {B} serve --web-config {DIR}/f.csv", 2, "unknown field `bogus`").setup(Setup::File("tls_server_config:\n  cert_file: /x\n  bogus: 1\n")),
