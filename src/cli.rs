@@ -13,10 +13,10 @@ use regex::Regex;
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
 use crate::kafka::consumer::StartFrom;
 use crate::values::{
-    parse_brokers, parse_duration, parse_group, parse_interval, parse_lookback, parse_offset,
-    parse_period, parse_positive, parse_queue_bound, parse_regex, parse_retries, parse_samples,
-    parse_shift, parse_span, parse_time, parse_timeout, parse_topic, parse_topic_arg,
-    parse_workers, TopicArg,
+    parse_brokers, parse_duration, parse_group, parse_interval, parse_joinable_group,
+    parse_lookback, parse_offset, parse_period, parse_positive, parse_queue_bound, parse_regex,
+    parse_retries, parse_samples, parse_shift, parse_span, parse_time, parse_timeout, parse_topic,
+    parse_topic_arg, parse_workers, TopicArg,
 };
 use crate::values::{parse_ca_file, secret_from_env, secret_from_file, CaFile, Secret};
 
@@ -376,7 +376,7 @@ pub struct BrokersArgs {
 #[derive(Debug, Args)]
 pub struct DrainArgs {
     /// Consumer group to drain as (joins it)
-    #[arg(short, long, value_parser = parse_group)]
+    #[arg(short, long, value_parser = parse_joinable_group)]
     pub group: String,
 
     /// Topic to drain (an exact name), repeatable

@@ -125,6 +125,22 @@ pub fn parse_group(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// A group kbp joins (`kbp drain -g`): librdkafka left-trims `group.id` (as every string
+/// property), so a name that starts with white space would join, and commit to, another
+/// group; refused rather than moved.
+pub fn parse_joinable_group(s: &str) -> Result<String, String> {
+    /// C's isspace(), which librdkafka's trim uses.
+    const SPACE: [char; 6] = [' ', '\t', '\n', '\x0b', '\x0c', '\r'];
+    let group = parse_group(s)?;
+    if group.starts_with(SPACE) {
+        return Err(format!(
+            "{group:?} starts with white space, which librdkafka drops from a group.id: a drain would join and commit to {:?} instead",
+            group.trim_start_matches(SPACE)
+        ));
+    }
+    Ok(group)
+}
+
 /// A name pattern (`--group-regex`, `--exclude-group-regex`, `--topic-regex`) in the
 /// `regex` crate's syntax, unanchored as kafka_exporter's `--group.filter`: `billing`
 /// matches `billing-eu`, `^billing$` only `billing`. Compiled here, so a bad pattern is

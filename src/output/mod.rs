@@ -273,14 +273,26 @@ mod tests {
         assert_eq!(printable("orders"), "orders");
         assert_eq!(printable("g\u{1b}[2Jx"), "g\\u{1b}[2Jx");
         assert_eq!(printable("a\nb\tc"), "a\\nb\\tc");
-        assert_eq!(printable("größe 🚀 \"it's\" a\\b"), "größe 🚀 \"it's\" a\\b");
+        assert_eq!(
+            printable("größe 🚀 \"it's\" a\\b"),
+            "größe 🚀 \"it's\" a\\b"
+        );
         assert_eq!(printable("a\u{202e}b\u{200b}"), "a\\u{202e}b\\u{200b}");
     }
 
     #[test]
     fn names_that_differ_show_differently_in_a_table() {
         let names = [
-            "g", " g", "g ", " g ", "\"g\"", "g\u{a0}", "g\u{200b}", "g\u{1b}[2J", "g\\u{1b}[2J", "",
+            "g",
+            " g",
+            "g ",
+            " g ",
+            "\"g\"",
+            "g\u{a0}",
+            "g\u{200b}",
+            "g\u{1b}[2J",
+            "g\\u{1b}[2J",
+            "",
             "\" g\"",
         ];
         let shown: std::collections::BTreeSet<String> =

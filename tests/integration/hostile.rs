@@ -686,8 +686,9 @@ fn check(r: &Row, w: &World) -> Verdict {
     if o.code != Some(r.code) {
         bad.push(format!("exit {ended}, want {}", r.code));
     }
-    if !o.stderr.contains(r.says) {
-        bad.push(format!("stderr lacks {:?}", r.says));
+    let says = fill(r.says, w, &vars);
+    if !o.stderr.contains(&says) {
+        bad.push(format!("stderr lacks {says:?}"));
     }
     let bound = Duration::from_millis(r.within_ms);
     if o.elapsed > bound {
@@ -882,7 +883,11 @@ fn hostile_inputs_hold() {
                 .filter(|(i, (bad, _, _))| rows[*i].0 == *class && bad.is_empty() == ok)
                 .count()
         };
-        by_class.push_str(&format!("| {class} | {} | {} |\n", of(true) + of(false), of(true)));
+        by_class.push_str(&format!(
+            "| {class} | {} | {} |\n",
+            of(true) + of(false),
+            of(true)
+        ));
     }
     eprintln!("| class | rows | hold |\n| --- | --- | --- |\n{by_class}");
     let _ = std::io::stderr().flush();

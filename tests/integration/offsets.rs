@@ -588,9 +588,17 @@ fn restore_files_keep_every_group_name_exact() {
     let t = topic.as_str();
     let state = tempfile::tempdir().unwrap();
     let base = unique("names");
-    for (i, pattern) in [" {} ", "{},eu", "\"{}\" v2", "{}\nx", "{}\t", "{}-größe-🚀", "{}\u{a0}"]
-        .into_iter()
-        .enumerate()
+    for (i, pattern) in [
+        " {} ",
+        "{},eu",
+        "\"{}\" v2",
+        "{}\nx",
+        "{}\t",
+        "{}-größe-🚀",
+        "{}\u{a0}",
+    ]
+    .into_iter()
+    .enumerate()
     {
         let plain = format!("{base}-{i}");
         let group = pattern.replace("{}", &plain);
@@ -611,6 +619,17 @@ fn restore_files_keep_every_group_name_exact() {
         );
         // kafka-consumer-groups reads the file as the same group: its plan for exactly
         // this group (as CSV, since its table splits names on white space) is the file's.
+        // It reads its files line by line, so a name with a line break cannot pass through
+        // them (its own export of such a group is unreadable to it); kbp's can.
+        if group.contains('\n') {
+            offsets(
+                state.path(),
+                &["restore", file.to_str().unwrap(), "--execute"],
+                0,
+            );
+            assert_eq!(probe.now(), [Some(4), Some(9)], "{group:?}");
+            continue;
+        }
         let out = kafka_sh(&[
             "tool",
             "consumer-groups",
@@ -626,13 +645,25 @@ fn restore_files_keep_every_group_name_exact() {
         ]);
         let mut apache: Vec<String> = csv::ReaderBuilder::new()
             .has_headers(false)
+            .flexible(true)
             .from_reader(out.stdout.as_slice())
             .records()
-            .map(|r| r.unwrap().iter().collect::<Vec<_>>().join(","))
+            .flatten()
+            .filter(|r| r.len() == 3)
+            .map(|r| r.iter().collect::<Vec<_>>().join(","))
             .collect();
         apache.sort();
-        assert_eq!(apache, [format!("{t},0,4"), format!("{t},1,9")], "{group:?}");
-        offsets(state.path(), &["restore", file.to_str().unwrap(), "--execute"], 0);
+        assert_eq!(
+            apache,
+            [format!("{t},0,4"), format!("{t},1,9")],
+            "{group:?}: kafka-consumer-groups printed\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        offsets(
+            state.path(),
+            &["restore", file.to_str().unwrap(), "--execute"],
+            0,
+        );
         assert_eq!(probe.now(), [Some(4), Some(9)], "{group:?}");
         assert_eq!(
             Probe::new(&plain, t, 2).now(),

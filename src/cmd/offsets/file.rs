@@ -37,7 +37,10 @@ pub fn read(path: &Path) -> Result<Vec<Row>> {
     let bytes = std::fs::read(path)
         .map_err(|e| Error::usage(format!("{}: cannot read: {e}", path.display())))?;
     let text = std::str::from_utf8(&bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count();
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
         bad(line, "not UTF-8 text".into())
     })?;
     let mut rows = Vec::new();
@@ -228,8 +231,14 @@ type Bad = (usize, String);
 /// The records of `text`: each with the line it starts on and its fields, exactly as
 /// written (nothing trimmed); an error names the line and ends the records. Records end at
 /// LF or CRLF; a UTF-8 byte-order mark at the start is not part of the first field.
-fn records(text: &str) -> impl Iterator<Item = std::result::Result<(usize, Vec<String>), Bad>> + '_ {
-    let mut chars = text.strip_prefix('\u{feff}').unwrap_or(text).chars().peekable();
+fn records(
+    text: &str,
+) -> impl Iterator<Item = std::result::Result<(usize, Vec<String>), Bad>> + '_ {
+    let mut chars = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .chars()
+        .peekable();
     let mut line = 1;
     let mut failed = false;
     std::iter::from_fn(move || {
@@ -506,9 +515,18 @@ mod tests {
     #[test]
     fn inexact_csv_is_refused_whole() {
         for (text, says) in [
-            ("\"g,orders,0,5\n", "f.csv:1: a quote opened on this line is never closed"),
-            ("g,orders,0,5\n\"h,orders,0,6\nh,orders,1,7\n", "f.csv:2: a quote opened"),
-            ("g\",orders,0,5\n", "f.csv:1: a quote inside an unquoted field"),
+            (
+                "\"g,orders,0,5\n",
+                "f.csv:1: a quote opened on this line is never closed",
+            ),
+            (
+                "g,orders,0,5\n\"h,orders,0,6\nh,orders,1,7\n",
+                "f.csv:2: a quote opened",
+            ),
+            (
+                "g\",orders,0,5\n",
+                "f.csv:1: a quote inside an unquoted field",
+            ),
             ("\"g\"x,orders,0,5\n", "f.csv:1: text after a closing quote"),
             ("g,orders,0,5\rh,orders,0,6\n", "f.csv:1: a carriage return"),
         ] {
@@ -533,7 +551,10 @@ mod tests {
         const TEST: &str = "a_restore_file_that_cannot_be_written_leaves_nothing";
         if let Some(dir) = std::env::var_os("KBP_RESTORE_CHILD_DIR") {
             let e = write_synced(Path::new(&dir), "r.csv", "g,t,0,1\n").unwrap_err();
-            assert!(e.to_string().contains("nothing was written to Kafka"), "{e}");
+            assert!(
+                e.to_string().contains("nothing was written to Kafka"),
+                "{e}"
+            );
             return;
         }
         let dir = tempfile::tempdir().unwrap();
