@@ -71,6 +71,40 @@ impl Served {
         });
     }
 
+    /// Refreshes ended so far (the refresh histogram's count).
+    fn refreshes(&self) -> f64 {
+        self.value("kbp_refresh_duration_seconds_count", &[])
+            .unwrap_or(0.0)
+    }
+
+    /// Waits until `cond` holds, with the serve's own refreshes as the clock: fails once
+    /// `refreshes` more have ended without it, so a slow machine waits longer rather than
+    /// failing; or when no refresh ends for 5 minutes (a serve that hangs).
+    fn wait_refreshes(&self, what: &str, refreshes: u32, mut cond: impl FnMut() -> bool) {
+        let start = self.refreshes();
+        let mut last = (start, std::time::Instant::now());
+        loop {
+            if cond() {
+                return;
+            }
+            let now = self.refreshes();
+            assert!(
+                now < start + f64::from(refreshes),
+                "{what}: not after {refreshes} refreshes\nstderr:\n{}",
+                self.proc.stderr()
+            );
+            if now > last.0 {
+                last = (now, std::time::Instant::now());
+            }
+            assert!(
+                last.1.elapsed() < Duration::from_secs(300),
+                "{what}: no refresh ended for 5 minutes\nstderr:\n{}",
+                self.proc.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The samples of `name` on /metrics: labels → value.
     fn samples(&self, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
         let (status, body) = self.get("/metrics");
@@ -257,16 +291,14 @@ fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
     let lag = [("consumergroup", "billing"), ("partition", "0")];
     // The demo member's commit is refused while the mock coordinator is still loading the
     // group (it leaves it to the next commit): commit until a refresh shows it.
-    wait_until("the lag of billing", Duration::from_secs(20), || {
+    served.wait_refreshes("the lag of billing", 20, || {
         member.commit(&[(TopicPartition::new("orders", 0), 4)]);
         served.value("kafka_consumergroup_lag", &lag) == Some(6.0)
     });
     drop(member);
 
     cluster.set_brokers_up(false).unwrap();
-    wait_until("kbp_up 0", Duration::from_secs(20), || {
-        served.value("kbp_up", &[]) == Some(0.0)
-    });
+    served.wait_refreshes("kbp_up 0", 5, || served.value("kbp_up", &[]) == Some(0.0));
     assert_eq!(served.get("/readyz").0, 503);
     assert_eq!(
         served.value("kafka_consumergroup_lag", &lag),
@@ -275,11 +307,12 @@ fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
     );
     assert!(served.value("kbp_refresh_errors_total", &[]).unwrap() >= 1.0);
     let stale = served.value("kbp_staleness_seconds", &[]).unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(served.value("kbp_staleness_seconds", &[]).unwrap() > stale);
+    served.wait_refreshes("staleness grows", 5, || {
+        served.value("kbp_staleness_seconds", &[]).unwrap() > stale
+    });
 
     cluster.set_brokers_up(true).unwrap();
-    wait_until("kbp_up 1 again", Duration::from_secs(30), || {
+    served.wait_refreshes("kbp_up 1 again", 20, || {
         served.value("kbp_up", &[]) == Some(1.0)
     });
     served.wait_ready();

@@ -30,4 +30,5 @@ const NAME_ROWS: &[Row] = &[
     row("the restore note names a group with spaces distinguishably", "-b {B} offsets reset -g {G} -t {T} --to-offset 5 --execute --restore-dir {DIR}/undo", 0, "group \" {G0} \" saved to").setup(Setup::Named(" {G} ")).never(&[Never::CommitTo("{G0}")]).then(&[Then::Committed(&[(0, 5), (1, 5)])]),
     row("a drain of a group with a leading space would join another", "-b {B} drain -g ~{G} -t {T} --until end --sink null", 2, "starts with white space").setup(Setup::Commits(COMMITS)).then(&[Then::Committed(COMMITS)]),
     row("a drain of a group with a leading tab would join another", "-b {B} drain -g {G} -t {T} --until end --sink null", 2, "librdkafka drops").setup(Setup::Named("\t{G}")).never(&[Never::CommitTo("{G0}")]),
+    row("Prometheus text escapes a name's quote, backslash and newline", "-b {B} lag -g {G} -o prometheus", 0, "").setup(Setup::Named("{G}\"q\\b\nnl")).then(&[Then::Stdout("consumergroup=\"{G0}\\\"q\\\\b\\nnl\"")]),
 ];
