@@ -45,6 +45,10 @@ enum Never {
     Shows(&'static str),
     /// A raw ESC byte reaches the terminal.
     RawEscape,
+    /// A commit in the row's group past this offset, in any partition.
+    CommitPast(i64),
+    /// This file (under `{DIR}`) ends in the middle of a line: a torn record.
+    Torn(&'static str),
 }
 
 /// What must be true afterwards.
@@ -84,6 +88,13 @@ enum Setup {
     /// `{G}` committed [`COMMITS`] on `{T}`, and `{DIR}/f.csv` holds this text
     /// (placeholders filled in): an offsets file.
     File(&'static str),
+    /// kbp run by bash as this script says (placeholders filled in), `{CMD}` standing for
+    /// kbp and its arguments: a redirection (`{CMD} >&-`), or a step before it. The script
+    /// ends with `{CMD}`, whose code is the row's.
+    Shell(&'static str),
+    /// `{OUT}` holds one record with a key and a value that are not UTF-8, and headers
+    /// `h=1`, `h=2`, `x` (null) and `b` (not UTF-8).
+    OddBytes,
 }
 
 struct Row {
@@ -404,6 +415,41 @@ fn fill_out(topic: &str) {
     p.flush(Duration::from_secs(10)).unwrap();
 }
 
+/// Fills `{OUT}` with one record of bytes that are not UTF-8 and repeated headers.
+fn fill_odd(topic: &str) {
+    use rdkafka::message::{Header, OwnedHeaders};
+    let p: BaseProducer = client_config().create().unwrap();
+    let headers = OwnedHeaders::new()
+        .insert(Header {
+            key: "h",
+            value: Some("1"),
+        })
+        .insert(Header {
+            key: "h",
+            value: Some("2"),
+        })
+        .insert(Header::<&[u8]> {
+            key: "x",
+            value: None,
+        })
+        .insert(Header {
+            key: "b",
+            value: Some(&b"\xff"[..]),
+        });
+    let key: &[u8] = b"k\xfe";
+    let value: &[u8] = b"ok\xffbad";
+    p.send(
+        BaseRecord::to(topic)
+            .partition(0)
+            .key(key)
+            .payload(value)
+            .headers(headers),
+    )
+    .map_err(|(e, _)| e)
+    .unwrap();
+    p.flush(Duration::from_secs(10)).unwrap();
+}
+
 /// Another kbp drain (slow) in `group`, returned once the group lists it as a member;
 /// killed when dropped.
 fn drain_member(dir: &Path, group: &str, topic: &str) -> Proc {
@@ -537,6 +583,9 @@ fn check(r: &Row, w: &World) -> Verdict {
         if let Setup::Tombstones = r.setup {
             fill_out(o);
         }
+        if let Setup::OddBytes = r.setup {
+            fill_odd(o);
+        }
         vars.insert("{OUT}", o.clone());
     }
     let mut _live = None;
@@ -600,6 +649,16 @@ fn check(r: &Row, w: &World) -> Verdict {
     let bin = binary();
     let limit = Duration::from_millis(r.within_ms + 5_000);
     let mut cmd = match r.setup {
+        Setup::Shell(script) => {
+            let quoted: Vec<String> = std::iter::once(bin.display().to_string())
+                .chain(args.iter().cloned())
+                .map(|a| format!("'{a}'"))
+                .collect();
+            let script = fill(script, w, &vars).replace("{CMD}", &quoted.join(" "));
+            let mut c = Command::new("bash");
+            c.arg("-c").arg(script);
+            c
+        }
         Setup::Pipe(reader) => {
             let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
             let mut c = Command::new("bash");
@@ -705,6 +764,21 @@ fn check(r: &Row, w: &World) -> Verdict {
             Never::Shows(s) => {
                 if o.stdout.contains(s) || o.stderr.contains(s) {
                     bad.push(format!("printed {s:?}"));
+                }
+            }
+            Never::CommitPast(at) => {
+                let c = committed(&group, &w.topic);
+                if c.iter().any(|(_, o)| o > at) {
+                    bad.push(format!("committed {c:?}, past {at}"));
+                }
+            }
+            Never::Torn(f) => {
+                let text = std::fs::read(dir.path().join(f)).unwrap_or_default();
+                if text.last().is_some_and(|b| *b != b'\n') {
+                    bad.push(format!(
+                        "{f} ends mid-line: {:?}",
+                        String::from_utf8_lossy(&text)
+                    ));
                 }
             }
             Never::RawEscape => {
@@ -823,7 +897,11 @@ fn hostile_inputs_hold() {
                 .filter(|(i, (bad, _, _))| rows[*i].0 == *class && bad.is_empty() == ok)
                 .count()
         };
-        by_class.push_str(&format!("| {class} | {} | {} |\n", of(true) + of(false), of(true)));
+        by_class.push_str(&format!(
+            "| {class} | {} | {} |\n",
+            of(true) + of(false),
+            of(true)
+        ));
     }
     eprintln!("| class | rows | hold |\n| --- | --- | --- |\n{by_class}");
     let _ = std::io::stderr().flush();
