@@ -89,8 +89,8 @@ enum Setup {
     /// (placeholders filled in): an offsets file.
     File(&'static str),
     /// kbp run by bash as this script says (placeholders filled in), `{CMD}` standing for
-    /// kbp and its arguments: a redirection (`{CMD} >&-`), or a step before it. The script
-    /// ends with `{CMD}`, whose code is the row's.
+    /// `exec` kbp and its arguments: with a redirection (`{CMD} >&-`), or a step before it.
+    /// The script ends with `{CMD}`, so the row's code is kbp's.
     Shell(&'static str),
     /// `{OUT}` holds one record with a key and a value that are not UTF-8, and headers
     /// `h=1`, `h=2`, `x` (null) and `b` (not UTF-8).
@@ -654,7 +654,9 @@ fn check(r: &Row, w: &World) -> Verdict {
                 .chain(args.iter().cloned())
                 .map(|a| format!("'{a}'"))
                 .collect();
-            let script = fill(script, w, &vars).replace("{CMD}", &quoted.join(" "));
+            // exec: the row's process is kbp itself, killed at the bound with nothing left.
+            let script =
+                fill(script, w, &vars).replace("{CMD}", &format!("exec {}", quoted.join(" ")));
             let mut c = Command::new("bash");
             c.arg("-c").arg(script);
             c
