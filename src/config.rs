@@ -99,7 +99,7 @@ fn warn_inline_secrets(properties: &[(String, String)]) {
         .find(|(k, _)| Redactor::is_sensitive_key(k))
     {
         ONCE.call_once(|| {
-            eprintln!(
+            crate::sys::diag!(
                 "kbp: warning: -X {k}=... is visible to other users of this machine (ps, shell history); put it in a context's password-env or password-file (client-secret-env or client-secret-file for sasl.oidc; README: Point it at a cluster)"
             )
         });

@@ -25,7 +25,7 @@ use clap::Parser;
 
 use cli::Cli;
 use cmd::{dispatch, finish};
-use error::exit;
+use error::{exit, Error};
 
 /// Runs kbp with `args` (including the program name); returns the exit code.
 pub fn run<I, T>(args: I) -> i32
@@ -42,12 +42,12 @@ where
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
-            // --help and --version: clap prints them to stdout.
-            let _ = e.print();
-            return exit::OK;
+            // --help and --version: clap prints them to stdout, which must take them.
+            let shown = output::check_stdout().and_then(|()| e.print().map_err(Error::output));
+            return finish(shown);
         }
         Err(e) => {
-            eprintln!("{}", one_line(&e.render().to_string()));
+            crate::sys::diag!("{}", one_line(&e.render().to_string()));
             return exit::USAGE;
         }
     };

@@ -65,17 +65,17 @@ fn on_signal(signal: i32) {
     let handlers = GRACEFUL.lock().unwrap_or_else(|p| p.into_inner()).clone();
     match handlers {
         Some(h) if h.count.fetch_add(1, Ordering::SeqCst) == 0 => {
-            eprintln!("kbp: {}", h.first);
+            crate::sys::diag!("kbp: {}", h.first);
         }
         Some(h) => {
             h.abort.store(true, Ordering::SeqCst);
             cleanup();
-            eprintln!("kbp: interrupted again: exiting at once, committing nothing more");
+            crate::sys::diag!("kbp: interrupted again: exiting at once, committing nothing more");
             std::process::exit(exit_code(signal));
         }
         None => {
             cleanup();
-            eprintln!("kbp: interrupted");
+            crate::sys::diag!("kbp: interrupted");
             std::process::exit(exit_code(signal));
         }
     }

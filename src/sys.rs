@@ -8,8 +8,68 @@
 //! memory back after each refresh (`malloc_trim`) and lets scrapes go before refreshes
 //! (`setpriority` on the refresher's thread). Everything else (`fstat`, signals…) comes
 //! from std.
+//!
+//! Also the process's own standard streams, which every layer uses: which of fds 0-2 were
+//! closed when kbp started (a daemon, `kbp … >&-`: std reopens them on /dev/null, so a
+//! write "succeeds" into nothing), and [`diag!`], the one way to write a diagnostic line
+//! on stderr, best effort (`eprintln!` panics when stderr is full, turning a documented
+//! exit code into 101).
 
+use std::io::Write;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Bit `fd` set: standard fd `fd` (0, 1 or 2) was closed when kbp started.
+static CLOSED_AT_START: AtomicU8 = AtomicU8::new(0);
+
+/// Notes which of fds 0, 1 and 2 are closed now. The binary calls it before std's
+/// runtime starts (which reopens a closed one on /dev/null and so hides it), and
+/// [`guard_std_fds`] again; a note is never taken back.
+pub fn note_closed_std_fds() {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD takes no pointer and only reads the descriptor's flags.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            CLOSED_AT_START.fetch_or(1 << fd, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Opens /dev/null on any of fds 0, 1, 2 still closed, so that no later `open` (a sink's
+/// file, a socket) can become kbp's stdout or stderr. std does this itself on Linux; this
+/// keeps it true wherever it does not.
+pub fn guard_std_fds() {
+    note_closed_std_fds();
+    for fd in 0..3 {
+        // SAFETY: F_GETFD takes no pointer; open gets a NUL-terminated path and returns
+        // the lowest free descriptor, which is `fd` while it is closed.
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) == -1 {
+                libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            }
+        }
+    }
+}
+
+/// Whether kbp's stdout was closed when it started: nothing written there reaches anyone.
+pub fn stdout_closed() -> bool {
+    CLOSED_AT_START.load(Ordering::SeqCst) & 0b010 != 0
+}
+
+/// Writes one line (`args` and a newline) to stderr in one write, ignoring failure: a
+/// diagnostic is best effort, and a full or closed stderr must change nothing else.
+pub fn stderr_line(args: std::fmt::Arguments<'_>) {
+    let mut line = args.to_string();
+    line.push('\n');
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// `eprintln!` that never panics: see [`stderr_line`].
+macro_rules! diag {
+    ($($arg:tt)*) => {
+        $crate::sys::stderr_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use diag;
 
 /// Bytes written to `fd` and not read yet (FIONREAD); `None` when the fd cannot say.
 pub fn unread_bytes(fd: BorrowedFd<'_>) -> Option<usize> {
@@ -123,6 +183,44 @@ pub fn wait_io(
         read: fds[0].revents != 0,
         write: n == 2 && fds[1].revents != 0,
     })
+}
+
+/// Waits up to `timeout` until `fd` can be written (or has failed); false when it timed out.
+pub fn wait_writable(fd: BorrowedFd<'_>, timeout: std::time::Duration) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    let ms = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: one valid pollfd for an fd open for the borrow.
+    unsafe { libc::poll(&mut pfd, 1, ms) > 0 }
+}
+
+/// Whether `a` and `b` are the same file (device and inode).
+pub fn same_file(a: BorrowedFd<'_>, b: BorrowedFd<'_>) -> bool {
+    let id = |fd: BorrowedFd<'_>| {
+        let f = std::fs::File::from(fd.try_clone_to_owned().ok()?);
+        let m = f.metadata().ok()?;
+        use std::os::unix::fs::MetadataExt;
+        Some((m.dev(), m.ino()))
+    };
+    matches!((id(a), id(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Takes an exclusive advisory lock (`flock`) on `fd`'s file without waiting: false when
+/// another open file holds one. It lasts until every descriptor of the open file closes.
+pub fn lock_exclusive(fd: BorrowedFd<'_>) -> std::io::Result<bool> {
+    // SAFETY: flock takes no pointer; `fd` is open for the borrow.
+    let rc = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EWOULDBLOCK) => Ok(false),
+        _ => Err(e),
+    }
 }
 
 /// Sends `signal` to every process of the group `pgid`; a group already gone is fine.

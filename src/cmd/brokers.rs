@@ -228,7 +228,7 @@ impl Measurement {
             progress.set(&format!("scraping {} metrics endpoint(s)", targets.len()));
         }
         if sel.access.auth.is_some() && targets.iter().any(|t| t.url.starts_with("http://")) {
-            eprintln!("kbp: warning: --metrics-url over http:// sends the credentials in the clear; use https://");
+            crate::sys::diag!("kbp: warning: --metrics-url over http:// sends the credentials in the clear; use https://");
         }
         let scraper = Scraper::new(&sel.access, timeout);
         let first = scraper.all(&targets);

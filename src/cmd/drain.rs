@@ -204,11 +204,20 @@ fn open_sink(
     args: &DrainArgs,
 ) -> Result<Arc<dyn Sink>> {
     Ok(match &args.sink {
-        SinkSpec::Stdout => Arc::new(sinks::StdoutSink::new(args.format, args.value_format)),
+        SinkSpec::Stdout => Arc::new(
+            sinks::StdoutSink::new(args.format, args.value_format)
+                .map_err(|e| Error::SinkFailed(format!("--sink stdout: {e}")))?,
+        ),
         SinkSpec::Null => Arc::new(sinks::NullSink),
         SinkSpec::File(p) => Arc::new(
-            sinks::FileSink::open(p, args.format, args.value_format)
-                .map_err(|e| Error::usage(format!("--sink file:{}: {e}", p.display())))?,
+            sinks::FileSink::open(p, args.format, args.value_format).map_err(|e| {
+                let why = format!("--sink file:{}: {e}", p.display());
+                match e.kind() {
+                    // kbp's own stdout, closed: a sink failure, as for --sink stdout.
+                    std::io::ErrorKind::BrokenPipe => Error::SinkFailed(why),
+                    _ => Error::usage(why),
+                }
+            })?,
         ),
         SinkSpec::Exec(c) => Arc::new(sinks::ExecSink::new(c.clone())),
         SinkSpec::Pipe(c) => Arc::new(
@@ -252,6 +261,9 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
         .map_err(Error::usage)?;
     let backoff =
         backoff::Backoff::new(args.backoff_initial, args.backoff_max).map_err(Error::usage)?;
+    if args.summary == SummaryFormat::Json {
+        output::check_stdout()?;
+    }
     let (settings, client_id) = drain_identity(settings);
     let settings = &settings;
 
@@ -271,7 +283,7 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
         if let Err(Error::LiveGroup(why)) =
             guard_live_group(&session, &args.group, args.join_live_group)
         {
-            eprintln!("kbp: warning: a drain would be refused (exit 8): {why}");
+            crate::sys::diag!("kbp: warning: a drain would be refused (exit 8): {why}");
         }
         let shown = plan::plan(
             &session,
@@ -336,6 +348,7 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
         signals: Arc::clone(&signals.count),
         closing: Arc::clone(&closing),
         workers: args.workers,
+        halt: Default::default(),
     });
     let workers = if inline { 0 } else { args.workers };
     let handles = pool.spawn(workers, Arc::clone(&lanes), done_tx)?;
@@ -389,13 +402,15 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
     result?;
 
     let e = engine.lock().unwrap_or_else(|p| p.into_inner());
+    let mut counters = e.counters.clone();
+    counters.replaced = sink.replaced();
     let summary = DrainSummary {
         group: args.group.clone(),
         topics: args.topics.clone(),
         stop_reason: e.stop_reason.clone(),
         duration_ms: e.started.elapsed().as_millis() as u64,
         no_commit: args.no_commit,
-        counters: e.counters.clone(),
+        counters,
         partitions: e.partition_summaries(),
         errors: e.errors.clone(),
     };
@@ -413,7 +428,13 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
             .unwrap_or_else(|| "a record failed".into())
     };
     match summary.stop_reason {
-        StopReason::Failed => Err(Error::DrainStopped(last_error())),
+        // The record that stopped it, not whichever failed last.
+        StopReason::Failed => Err(Error::DrainStopped(
+            pool.halt
+                .first()
+                .map(|f| format!("failed {f}"))
+                .unwrap_or_else(last_error),
+        )),
         StopReason::SinkFailed => Err(Error::SinkFailed(format!(
             "--sink {}: {}",
             sink_label(&args.sink),

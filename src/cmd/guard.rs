@@ -42,7 +42,7 @@ impl Guard {
             None => {}
             Some(e) if e.code == KafkaCode::GROUP_ID_NOT_FOUND => return Ok(()),
             Some(e) if e.code == KafkaCode::UNSUPPORTED_FEATURE || forced => {
-                eprintln!("kbp: warning: cannot tell whether group {group} has live members: {e}");
+                crate::sys::diag!("kbp: warning: cannot tell whether group {group} has live members: {e}");
                 return Ok(());
             }
             Some(e) => {
@@ -78,7 +78,7 @@ impl Guard {
                 self.harm,
             )));
         }
-        eprintln!(
+        crate::sys::diag!(
             "kbp: warning: {} group {group} with {} live member(s) ({}): {}",
             self.doing,
             live.len(),

@@ -37,7 +37,7 @@ pub fn finish(outcome: Result<()>) -> i32 {
         Ok(()) => exit::OK,
         Err(e) if e.is_broken_pipe() => exit::OK,
         Err(e) => {
-            eprintln!("kbp: {}", output::printable(&e.to_string()));
+            crate::sys::diag!("kbp: {}", output::printable(&e.to_string()));
             e.exit_code()
         }
     }
@@ -50,6 +50,11 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             "--context given {} times: only kbp serve watches several clusters",
             cli.global.context.len()
         )));
+    }
+    // A report no one can read is not a success: refused before the cluster is asked (an
+    // `--execute` must not write what it cannot report). A drain checks its own sink.
+    if !matches!(cli.command, Command::Drain(_) | Command::Serve(_)) {
+        output::check_stdout()?;
     }
     match &cli.command {
         Command::Lag(args) => {

@@ -15,6 +15,12 @@
 //! exits, or stays silent for `--ack-timeout` after it was sent a record, is killed and
 //! started again; the records it had not acknowledged fail and are retried. Anything else
 //! on its stdout is a broken protocol: the drain stops.
+//!
+//! An answer is bound to one record, and only to a record the child has taken out of its
+//! stdin pipe (the pipe's unread byte count says how far it read; all of a line but its
+//! final newline counts): a child cannot answer what it has not read. So an extra `ok`,
+//! whenever it comes, is never taken for the next record's answer: it is a protocol error
+//! ("more answers than records").
 
 use std::io::{self, Read, Write};
 use std::os::fd::AsFd;
@@ -24,7 +30,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::sinks::{line_into, Batching, LineFormat, Route, Sink, SinkError, ValueFormat};
+use super::sinks::{
+    line_into, Batching, LineFormat, Replaced, Route, Sink, SinkError, ValueFormat,
+};
 use crate::kafka::consumer::Record;
 
 /// Process groups of the children alive now, for [`kill_children`].
@@ -56,6 +64,7 @@ pub struct PipeSink {
     seats: Vec<Mutex<Seat>>,
     /// A child broke the protocol: the drain is stopping, nothing more is sent.
     broken: AtomicBool,
+    replaced: Replaced,
 }
 
 /// One child's place: started again when it dies.
@@ -119,6 +128,7 @@ impl PipeSink {
                 .map(|index| Mutex::new(Seat { index, child: None }))
                 .collect(),
             broken: AtomicBool::new(false),
+            replaced: Replaced::default(),
         };
         for seat in &sink.seats {
             let mut seat = seat.lock().unwrap_or_else(|p| p.into_inner());
@@ -226,6 +236,10 @@ impl Sink for PipeSink {
         Batching::Trips(PIPE_BATCH)
     }
 
+    fn replaced(&self) -> u64 {
+        self.replaced.count()
+    }
+
     fn write_batch(
         &self,
         route: Route,
@@ -301,7 +315,9 @@ impl PipeSink {
         ends.clear();
         // A record is sent once the last byte of its line is.
         for r in records {
-            line_into(&mut out, r, self.lines, self.values);
+            if line_into(&mut out, r, self.lines, self.values) {
+                self.replaced.note(r);
+            }
             ends.push(out.len());
         }
         let answered = self.trade(child, &out, &ends, results);
@@ -338,21 +354,21 @@ impl PipeSink {
                     break;
                 };
                 let line: Vec<u8> = child.partial.drain(..=nl).collect();
-                let sent = ends.partition_point(|&e| e <= written);
-                let result =
-                    match answer(&line) {
-                        Answer::Garbage(g) => {
-                            return Err(Lost::Garbage(format!(
-                                "answered {g:?} instead of ok or fail REASON"
-                            )))
-                        }
-                        _ if acked >= sent => return Err(Lost::Garbage(
-                            "answered with no record waiting for an answer (one answer per record)"
-                                .into(),
-                        )),
-                        Answer::Ok => Ok(()),
-                        Answer::Fail(why) => Err(SinkError::Failed(why)),
-                    };
+                let result = match answer(&line) {
+                    Answer::Garbage(g) => {
+                        return Err(Lost::Garbage(format!(
+                            "answered {g:?} instead of ok or fail REASON"
+                        )))
+                    }
+                    _ if !taken(child, ends, written, acked) => {
+                        return Err(Lost::Garbage(format!(
+                            "answered {:?} with no record waiting for it: more answers than records (one answer per record it has read)",
+                            String::from_utf8_lossy(&line).trim_end()
+                        )))
+                    }
+                    Answer::Ok => Ok(()),
+                    Answer::Fail(why) => Err(SinkError::Failed(why)),
+                };
                 results.push(result);
                 acked += 1;
                 last_progress = Instant::now();
@@ -400,6 +416,23 @@ impl PipeSink {
             }
         }
     }
+}
+
+/// Whether the child has taken record `k` out of its stdin: the record was sent (its line
+/// ends within the `written` bytes) and the child read all of that line but perhaps its
+/// final newline (a length-prefixed reader takes the bytes it was told of), and at least
+/// its first byte. Where the pipe cannot say, a record sent counts as taken.
+fn taken(child: &Running, ends: &[usize], written: usize, k: usize) -> bool {
+    let Some(&end) = ends.get(k) else {
+        return false;
+    };
+    if end > written {
+        return false;
+    }
+    let unread = crate::sys::unread_bytes(child.stdin.as_fd()).unwrap_or(0);
+    let read = written.saturating_sub(unread);
+    let start = if k == 0 { 0 } else { ends[k - 1] };
+    read >= (end - 1).max(start + 1)
 }
 
 impl Drop for PipeSink {
@@ -521,6 +554,32 @@ mod tests {
             matches!(&r[0], Err(SinkError::Fatal(why)) if why.contains("with no record waiting")),
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn an_answer_is_bound_to_a_record_the_child_has_read() {
+        // Reads one record, answers it twice, and reads nothing more: the second `ok`
+        // must not acknowledge the second record, which was sent but never read.
+        for _ in 0..5 {
+            let s = sink("read -r v; echo ok; echo ok; exec sleep 5", 5_000);
+            let r = batch(&s, 3);
+            assert!(r[0].is_ok(), "{r:?}");
+            assert!(
+                matches!(&r[1], Err(SinkError::Fatal(why)) if why.contains("more answers than records")),
+                "{r:?}"
+            );
+            assert!(matches!(r[2], Err(SinkError::Abandoned)), "{r:?}");
+        }
+        // A length-prefixed reader may answer before taking the newline after the bytes.
+        let s = PipeSink::start(
+            "while read -r n; do dd bs=1 count=\"$n\" of=/dev/null 2>/dev/null; echo ok; read -r _; done".into(),
+            1,
+            LineFormat::LengthPrefixed,
+            ValueFormat::Utf8,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        assert!(batch(&s, 4).iter().all(Result::is_ok));
     }
 
     #[test]

@@ -3,13 +3,20 @@
 //!
 //! "Processed" is as strong as each destination allows: stdout counts a record once the
 //! reader has taken it out of the pipe (so `| head -n 5` commits exactly five); a file
-//! is fsynced before the commit that covers it; exec needs exit status 0.
+//! is fsynced before the commit that covers it; exec needs exit status 0. A destination
+//! that cannot be written at all (a full disk, a closed stdout) is no record's fault: it
+//! fails the sink, and nothing more is committed.
 
+use std::cell::Cell;
+use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -35,6 +42,10 @@ pub enum SinkError {
     /// Not processed because the sink broke on an earlier record of the batch: neither
     /// failed nor processed, not committed.
     Abandoned,
+    /// The destination itself cannot be written (a full disk, a stdout that fails): no
+    /// record's fault, so neither retried, skipped nor dead-lettered. The drain stops as a
+    /// sink failure (exit 6) and commits nothing more.
+    Broken(String),
 }
 
 /// Which worker writes a batch, and which ordered lane it belongs to: a sink with one
@@ -101,6 +112,34 @@ pub trait Sink: Send + Sync {
     fn sync(&self) -> io::Result<()> {
         Ok(())
     }
+    /// Records written with bytes replaced (invalid UTF-8 shown as U+FFFD), for the summary.
+    fn replaced(&self) -> u64 {
+        0
+    }
+}
+
+/// Counts the records a sink wrote with bytes replaced, and says so on stderr once: the
+/// default `--value-format utf8` cannot show bytes that are not UTF-8, and must not hide
+/// that it did not.
+#[derive(Default)]
+pub struct Replaced(AtomicU64);
+
+impl Replaced {
+    /// Notes that `record` was written lossily.
+    pub fn note(&self, record: &Record) {
+        if self.0.fetch_add(1, Ordering::Relaxed) == 0 {
+            crate::sys::diag!(
+                "kbp: warning: {}/{}@{} is not valid UTF-8: its invalid bytes are written as U+FFFD (--value-format base64 keeps every byte); the summary counts such records as replaced",
+                record.topic,
+                record.partition,
+                record.offset
+            );
+        }
+    }
+
+    pub fn count(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
 }
 
 /// `write` for each record in turn, up to the first error.
@@ -135,11 +174,11 @@ fn all_or_first(
 /// How record values (and keys) are rendered in JSON lines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ValueFormat {
-    /// UTF-8 text; invalid bytes become U+FFFD
+    /// UTF-8 text; invalid bytes become U+FFFD, warned about and counted in the summary
     Utf8,
     /// Base64 of the bytes
     Base64,
-    /// Embedded JSON when the value parses as JSON, else a string
+    /// Embedded JSON when the value parses as JSON, else a string (as utf8)
     Json,
     /// Array of byte values
     Raw,
@@ -170,8 +209,22 @@ struct JsonRecord<'a> {
     headers: Headers<'a>,
 }
 
-/// A key, value or header value in a `ValueFormat`.
-struct Rendered<'a>(Option<&'a [u8]>, ValueFormat);
+/// A key, value or header value in a `ValueFormat`; sets `lossy` when bytes had to be
+/// replaced.
+struct Rendered<'a>(Option<&'a [u8]>, ValueFormat, &'a Cell<bool>);
+
+impl Rendered<'_> {
+    fn text<S: serde::Serializer>(&self, b: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        // Valid UTF-8 is the common case, and checking it whole is faster than lossily.
+        match std::str::from_utf8(b) {
+            Ok(text) => s.serialize_str(text),
+            Err(_) => {
+                self.2.set(true);
+                s.serialize_str(&String::from_utf8_lossy(b))
+            }
+        }
+    }
+}
 
 impl Serialize for Rendered<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -179,35 +232,35 @@ impl Serialize for Rendered<'_> {
             return s.serialize_none();
         };
         match self.1 {
-            // Valid UTF-8 is the common case, and checking it whole is faster than lossily.
-            ValueFormat::Utf8 => match std::str::from_utf8(b) {
-                Ok(text) => s.serialize_str(text),
-                Err(_) => s.serialize_str(&String::from_utf8_lossy(b)),
-            },
+            ValueFormat::Utf8 => self.text(b, s),
             ValueFormat::Base64 => {
                 s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(b))
             }
             ValueFormat::Json => match serde_json::from_slice::<serde_json::Value>(b) {
                 Ok(v) => v.serialize(s),
-                Err(_) => s.serialize_str(&String::from_utf8_lossy(b)),
+                Err(_) => self.text(b, s),
             },
             ValueFormat::Raw => s.collect_seq(b),
         }
     }
 }
 
-struct Headers<'a>(&'a [(String, Option<Vec<u8>>)], ValueFormat);
+/// Kafka headers are a list in which a name may repeat: each is kept, in order, as
+/// `{"key": …, "value": …}`.
+struct Headers<'a>(&'a [(String, Option<Vec<u8>>)], ValueFormat, &'a Cell<bool>);
+
+#[derive(Serialize)]
+struct Header<'a> {
+    key: &'a str,
+    value: Rendered<'a>,
+}
 
 impl Serialize for Headers<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // By name, as JSON objects were printed before; a repeated name keeps its last value.
-        let by_name: std::collections::BTreeMap<&str, &Option<Vec<u8>>> =
-            self.0.iter().map(|(k, v)| (k.as_str(), v)).collect();
-        s.collect_map(
-            by_name
-                .into_iter()
-                .map(|(k, v)| (k, Rendered(v.as_deref(), self.1))),
-        )
+        s.collect_seq(self.0.iter().map(|(k, v)| Header {
+            key: k,
+            value: Rendered(v.as_deref(), self.1, self.2),
+        }))
     }
 }
 
@@ -218,8 +271,15 @@ pub fn line(record: &Record, lines: LineFormat, values: ValueFormat) -> Vec<u8> 
     out
 }
 
-/// Appends one record as one line (with its newline) to `out`.
-pub fn line_into(out: &mut Vec<u8>, record: &Record, lines: LineFormat, values: ValueFormat) {
+/// Appends one record as one line (with its newline) to `out`; true when bytes of it had
+/// to be replaced (invalid UTF-8 as text).
+pub fn line_into(
+    out: &mut Vec<u8>,
+    record: &Record,
+    lines: LineFormat,
+    values: ValueFormat,
+) -> bool {
+    let lossy = Cell::new(false);
     match lines {
         LineFormat::Raw => out.extend_from_slice(record.value.as_deref().unwrap_or_default()),
         LineFormat::LengthPrefixed => match &record.value {
@@ -235,23 +295,26 @@ pub fn line_into(out: &mut Vec<u8>, record: &Record, lines: LineFormat, values: 
                 partition: record.partition,
                 offset: record.offset,
                 timestamp: record.timestamp,
-                key: Rendered(record.key.as_deref(), values),
-                value: Rendered(record.value.as_deref(), values),
-                headers: Headers(&record.headers, values),
+                key: Rendered(record.key.as_deref(), values, &lossy),
+                value: Rendered(record.value.as_deref(), values, &lossy),
+                headers: Headers(&record.headers, values, &lossy),
             };
             // Writing to a Vec cannot fail, and every field serializes.
             let _ = serde_json::to_writer(&mut *out, &j);
         }
     }
     out.push(b'\n');
+    lossy.get()
 }
 
 /// The lines of `records`, in a buffer of the calling thread's that is reused batch after
-/// batch (no allocation per record or per batch once it has grown).
+/// batch (no allocation per record or per batch once it has grown); records written
+/// lossily are noted in `replaced`.
 fn with_lines<R>(
     records: &[&Record],
     lines: LineFormat,
     values: ValueFormat,
+    replaced: &Replaced,
     f: impl FnOnce(&[u8]) -> R,
 ) -> R {
     thread_local! {
@@ -261,7 +324,9 @@ fn with_lines<R>(
         let mut buf = buf.borrow_mut();
         buf.clear();
         for r in records {
-            line_into(&mut buf, r, lines, values);
+            if line_into(&mut buf, r, lines, values) {
+                replaced.note(r);
+            }
         }
         let out = f(&buf);
         // A batch of huge records must not keep its memory for good.
@@ -283,74 +348,86 @@ impl Sink for NullSink {
 
 /// Standard output. On a pipe a record counts only once the reader has read it.
 pub struct StdoutSink {
-    out: Mutex<io::Stdout>,
+    /// fd 1, written directly: every byte is accounted for (std's line buffer would keep
+    /// part of a record after a failed or would-block write).
+    out: Mutex<File>,
     lines: LineFormat,
     values: ValueFormat,
     pipe: bool,
+    replaced: Replaced,
 }
 
 impl StdoutSink {
-    pub fn new(lines: LineFormat, values: ValueFormat) -> Self {
-        let out = io::stdout();
-        let pipe = is_fifo(out.as_fd());
-        StdoutSink {
+    /// Refuses a stdout that was closed when kbp started: std put /dev/null there, and a
+    /// record written to it would be committed as delivered.
+    pub fn new(lines: LineFormat, values: ValueFormat) -> io::Result<Self> {
+        if crate::sys::stdout_closed() {
+            return Err(io::Error::other(
+                "stdout is closed: nothing written there reaches anyone",
+            ));
+        }
+        let out = File::from(io::stdout().as_fd().try_clone_to_owned()?);
+        let pipe = out.metadata().is_ok_and(|m| m.file_type().is_fifo());
+        Ok(StdoutSink {
             out: Mutex::new(out),
             lines,
             values,
             pipe,
-        }
+            replaced: Replaced::default(),
+        })
     }
 }
 
-impl StdoutSink {
-    /// Writes `bytes` (whole lines) and flushes them.
-    fn put(&self, bytes: &[u8], out: &mut io::Stdout) -> Result<(), SinkError> {
-        match out.write_all(bytes).and_then(|_| out.flush()) {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(SinkError::Closed),
-            Err(e) => Err(SinkError::Failed(e.to_string())),
-            Ok(()) => Ok(()),
+/// Writes all of `bytes` to `out`, waiting while it would block (a stdout a parent left
+/// non-blocking): a reader that left is `Closed`, any other failure breaks the sink.
+fn put(bytes: &[u8], out: &mut File, what: &str) -> Result<(), SinkError> {
+    let mut at = 0;
+    while at < bytes.len() {
+        match out.write(&bytes[at..]) {
+            Ok(0) => return Err(SinkError::Broken(format!("{what}: wrote nothing"))),
+            Ok(n) => at += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                crate::sys::wait_writable(out.as_fd(), Duration::from_millis(100));
+            }
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(SinkError::Closed),
+            Err(e) => return Err(SinkError::Broken(format!("{what}: {e}"))),
         }
     }
+    Ok(())
 }
 
 impl Sink for StdoutSink {
     fn write(&self, record: &Record) -> Result<(), SinkError> {
-        let bytes = line(record, self.lines, self.values);
-        // Held while waiting for the reader: one record in the pipe at a time.
-        let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
-        self.put(&bytes, &mut out)?;
-        if self.pipe {
-            wait_for_reader(out.as_fd())?;
-        }
-        Ok(())
+        let mut results = Vec::with_capacity(1);
+        self.write_batch(Route::default(), &[record], &mut results);
+        results.pop().unwrap_or(Ok(()))
     }
 
     /// On a pipe, one record at a time (a reader such as `head -n 5` reads many lines at
     /// once and then leaves: only a record alone in the pipe is known to be taken).
     /// Anywhere else (a file, /dev/null, a terminal), the batch in one write.
     fn write_batch(&self, _: Route, records: &[&Record], results: &mut Vec<Result<(), SinkError>>) {
+        let one = |records: &[&Record]| {
+            with_lines(records, self.lines, self.values, &self.replaced, |bytes| {
+                // Held while waiting for the reader: one record in the pipe at a time.
+                let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
+                put(bytes, &mut out, "writing to stdout")?;
+                if self.pipe {
+                    wait_for_reader(out.as_fd())?;
+                }
+                Ok(())
+            })
+        };
         if self.pipe {
-            return one_by_one(|r| self.write(r), records, results);
+            return one_by_one(|r| one(&[r]), records, results);
         }
-        let written = with_lines(records, self.lines, self.values, |bytes| {
-            self.put(
-                bytes,
-                &mut self.out.lock().unwrap_or_else(|p| p.into_inner()),
-            )
-        });
-        all_or_first(records.len(), written, results);
+        all_or_first(records.len(), one(records), results);
     }
-}
 
-fn is_fifo(fd: BorrowedFd<'_>) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    // A duplicate to ask through: fstat(2) on the same open pipe.
-    let Ok(dup) = fd.try_clone_to_owned() else {
-        return false;
-    };
-    File::from(dup)
-        .metadata()
-        .is_ok_and(|m| m.file_type().is_fifo())
+    fn replaced(&self) -> u64 {
+        self.replaced.count()
+    }
 }
 
 /// Waits until the pipe is empty (the reader took everything) or the reader is gone.
@@ -372,12 +449,37 @@ fn wait_for_reader(fd: BorrowedFd<'_>) -> Result<(), SinkError> {
     }
 }
 
-/// Appends JSON lines to a file, fsynced before each commit.
+/// Appends lines to a file, fsynced before each commit.
+///
+/// kbp holds an exclusive `flock` on the file while it drains (one drain per file), so a
+/// failed write can be undone: the file is cut back to where it ended at the last sync,
+/// and no torn record stays behind the last commit. Should that cut fail too, the next
+/// run starts on a new line, so a torn line never swallows a record.
+///
+/// A character device (`/dev/null`, a terminal) is written without fsync, said once on
+/// stderr. A FIFO or a socket is refused before the group is joined: whether its reader
+/// took a record cannot be known there (`--sink stdout` with a redirection can).
 pub struct FileSink {
-    file: Mutex<io::BufWriter<File>>,
+    file: Mutex<Appender>,
     lines: LineFormat,
     values: ValueFormat,
+    replaced: Replaced,
 }
+
+struct Appender {
+    file: File,
+    /// Lines not written yet (up to [`FILE_BUFFER`]).
+    pending: Vec<u8>,
+    /// The file's length at the last sync (or when opened).
+    synced: u64,
+    /// fsync before a commit: false on a character device, which cannot.
+    durable: bool,
+    /// The first failure: the sink takes nothing after it.
+    broken: Option<String>,
+}
+
+/// Lines gathered before they are written (small batches from a slow drain).
+const FILE_BUFFER: usize = 1 << 16;
 
 impl FileSink {
     pub fn open(
@@ -385,28 +487,108 @@ impl FileSink {
         lines: LineFormat,
         values: ValueFormat,
     ) -> io::Result<Self> {
+        // Before opening: a FIFO's open could wait for a reader.
+        if let Ok(m) = std::fs::metadata(path) {
+            refuse_unsyncable(m.file_type())?;
+        }
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .read(true)
             .open(path)?;
-        // A crash can leave half a line (never committed, so it comes again): start on a
-        // new line so the torn one cannot swallow the next record.
-        let len = file.metadata()?.len();
-        if len > 0 {
-            use std::io::{Read, Seek, SeekFrom};
-            let mut last = [0u8; 1];
-            file.seek(SeekFrom::Start(len - 1))?;
-            file.read_exact(&mut last)?;
-            if last[0] != b'\n' {
-                file.write_all(b"\n")?;
+        let meta = file.metadata()?;
+        refuse_unsyncable(meta.file_type())?;
+        if crate::sys::stdout_closed() && crate::sys::same_file(file.as_fd(), io::stdout().as_fd())
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "is kbp's stdout, which is closed: nothing written there reaches anyone",
+            ));
+        }
+        let durable = meta.file_type().is_file();
+        if !durable {
+            crate::sys::diag!(
+                "kbp: warning: --sink file:{} is not a regular file: records are written to it but cannot be fsynced before their commit",
+                path.display()
+            );
+        }
+        let mut synced = 0;
+        if durable {
+            if !crate::sys::lock_exclusive(file.as_fd())? {
+                return Err(io::Error::other(
+                    "another process holds it (another kbp drain?): one drain writes a file",
+                ));
             }
+            // A crash can leave half a line (never committed, so it comes again): start on
+            // a new line so the torn one cannot swallow the next record.
+            let len = meta.len();
+            if len > 0 {
+                use std::io::{Read, Seek, SeekFrom};
+                let mut last = [0u8; 1];
+                file.seek(SeekFrom::Start(len - 1))?;
+                file.read_exact(&mut last)?;
+                if last[0] != b'\n' {
+                    file.write_all(b"\n")?;
+                }
+            }
+            synced = file.metadata()?.len();
         }
         Ok(FileSink {
-            file: Mutex::new(io::BufWriter::with_capacity(1 << 16, file)),
+            file: Mutex::new(Appender {
+                file,
+                pending: Vec::with_capacity(FILE_BUFFER),
+                synced,
+                durable,
+                broken: None,
+            }),
             lines,
             values,
+            replaced: Replaced::default(),
         })
+    }
+}
+
+/// A FIFO or a socket cannot say whether a record was taken, nor be fsynced.
+fn refuse_unsyncable(t: std::fs::FileType) -> io::Result<()> {
+    let what = if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        return Ok(());
+    };
+    Err(io::Error::other(format!(
+        "is {what}: a file sink cannot know its reader took a record; use --sink stdout with a redirection (kbp drain … > FIFO), which can"
+    )))
+}
+
+impl Appender {
+    /// Writes what is pending; on failure cuts the file back to its last sync.
+    fn flush(&mut self) -> Result<(), SinkError> {
+        if let Some(why) = &self.broken {
+            return Err(SinkError::Broken(why.clone()));
+        }
+        let written = put(&self.pending, &mut self.file, "writing");
+        self.pending.clear();
+        written.map_err(|e| {
+            let why = match e {
+                SinkError::Broken(why) => why,
+                SinkError::Closed => "writing: its reader is gone".into(),
+                other => format!("{other:?}"),
+            };
+            self.fail(why)
+        })
+    }
+
+    /// Marks the sink broken and cuts the file back to its length at the last sync.
+    fn fail(&mut self, why: String) -> SinkError {
+        self.pending.clear();
+        let why = match self.durable.then(|| self.file.set_len(self.synced)) {
+            Some(Err(e)) => format!("{why} (and cutting the file back to its last sync failed: {e}; the next run starts on a new line)"),
+            _ => why,
+        };
+        self.broken = Some(why.clone());
+        SinkError::Broken(why)
     }
 }
 
@@ -419,18 +601,44 @@ impl Sink for FileSink {
 
     /// The batch's lines are made outside the lock and appended under it in one go.
     fn write_batch(&self, _: Route, records: &[&Record], results: &mut Vec<Result<(), SinkError>>) {
-        let written = with_lines(records, self.lines, self.values, |bytes| {
+        let written = with_lines(records, self.lines, self.values, &self.replaced, |bytes| {
             let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-            f.write_all(bytes)
-                .map_err(|e| SinkError::Failed(e.to_string()))
+            if let Some(why) = &f.broken {
+                return Err(SinkError::Broken(why.clone()));
+            }
+            f.pending.extend_from_slice(bytes);
+            if f.pending.len() >= FILE_BUFFER {
+                f.flush()?;
+            }
+            Ok(())
         });
         all_or_first(records.len(), written, results);
     }
 
     fn sync(&self) -> io::Result<()> {
         let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        f.flush()?;
-        f.get_ref().sync_data()
+        if let Err(e) = f.flush() {
+            return Err(io::Error::other(broken_why(e)));
+        }
+        if !f.durable {
+            return Ok(());
+        }
+        if let Err(e) = f.file.sync_data() {
+            return Err(io::Error::other(broken_why(f.fail(format!("fsync: {e}")))));
+        }
+        f.synced = f.file.metadata()?.len();
+        Ok(())
+    }
+
+    fn replaced(&self) -> u64 {
+        self.replaced.count()
+    }
+}
+
+fn broken_why(e: SinkError) -> String {
+    match e {
+        SinkError::Broken(why) | SinkError::Failed(why) => why,
+        other => format!("{other:?}"),
     }
 }
 
@@ -457,14 +665,10 @@ impl Sink for ExecSink {
                 "KBP_TIMESTAMP",
                 record.timestamp.map(|t| t.to_string()).unwrap_or_default(),
             )
+            // The key's bytes as they are: an environment value is bytes, not text.
             .env(
                 "KBP_KEY",
-                record
-                    .key
-                    .as_deref()
-                    .map(String::from_utf8_lossy)
-                    .unwrap_or_default()
-                    .as_ref(),
+                OsStr::from_bytes(record.key.as_deref().unwrap_or_default()),
             )
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -501,7 +705,11 @@ mod tests {
             timestamp: Some(1000),
             key: Some(b"k".to_vec()),
             value: Some(br#"{"a":1}"#.to_vec()),
-            headers: vec![("h".into(), Some(b"v".to_vec())), ("n".into(), None)],
+            headers: vec![
+                ("h".into(), Some(b"v".to_vec())),
+                ("n".into(), None),
+                ("h".into(), Some(b"w".to_vec())),
+            ],
         }
     }
 
@@ -510,7 +718,7 @@ mod tests {
         let l = |f| String::from_utf8(line(&rec(), LineFormat::Json, f)).unwrap();
         assert_eq!(
             l(ValueFormat::Utf8),
-            "{\"topic\":\"t\",\"partition\":2,\"offset\":7,\"timestamp\":1000,\"key\":\"k\",\"value\":\"{\\\"a\\\":1}\",\"headers\":{\"h\":\"v\",\"n\":null}}\n"
+            "{\"topic\":\"t\",\"partition\":2,\"offset\":7,\"timestamp\":1000,\"key\":\"k\",\"value\":\"{\\\"a\\\":1}\",\"headers\":[{\"key\":\"h\",\"value\":\"v\"},{\"key\":\"n\",\"value\":null},{\"key\":\"h\",\"value\":\"w\"}]}\n"
         );
         assert!(l(ValueFormat::Json).contains("\"value\":{\"a\":1}"));
         assert!(l(ValueFormat::Base64).contains("\"key\":\"aw==\""));
@@ -519,6 +727,98 @@ mod tests {
             line(&rec(), LineFormat::Raw, ValueFormat::Utf8),
             b"{\"a\":1}\n"
         );
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_only_as_text_and_said() {
+        let bad = Record {
+            key: Some(vec![0xff, b'k']),
+            ..rec()
+        };
+        let mut out = Vec::new();
+        assert!(line_into(
+            &mut out,
+            &bad,
+            LineFormat::Json,
+            ValueFormat::Utf8
+        ));
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .contains("\"key\":\"\u{fffd}k\""));
+        for (lines, values) in [
+            (LineFormat::Json, ValueFormat::Base64),
+            (LineFormat::Json, ValueFormat::Raw),
+            (LineFormat::Raw, ValueFormat::Utf8),
+            (LineFormat::LengthPrefixed, ValueFormat::Utf8),
+        ] {
+            assert!(
+                !line_into(&mut Vec::new(), &bad, lines, values),
+                "{lines:?} {values:?}"
+            );
+        }
+        assert!(!line_into(
+            &mut Vec::new(),
+            &rec(),
+            LineFormat::Json,
+            ValueFormat::Utf8
+        ));
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_file_as_it_was_at_the_last_sync() {
+        let dir = tempfile_dir("cut");
+        let path = dir.join("out");
+        let s = FileSink::open(&path, LineFormat::Json, ValueFormat::Utf8).unwrap();
+        s.write(&rec()).unwrap();
+        s.sync().unwrap();
+        let synced = std::fs::read(&path).unwrap();
+        // Half a record reaches the file, then the write fails (as on a full disk).
+        {
+            let mut f = s.file.lock().unwrap();
+            f.file.write_all(b"{\"torn\":").unwrap();
+            let e = f.fail("writing: No space left on device".into());
+            assert!(matches!(e, SinkError::Broken(_)));
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), synced);
+        assert!(matches!(s.write(&rec()), Err(SinkError::Broken(_))));
+        assert!(s.sync().is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn one_drain_writes_a_file() {
+        let dir = tempfile_dir("lock");
+        let path = dir.join("out");
+        let _first = FileSink::open(&path, LineFormat::Json, ValueFormat::Utf8).unwrap();
+        let second = FileSink::open(&path, LineFormat::Json, ValueFormat::Utf8);
+        assert!(second.is_err_and(|e| e.to_string().contains("one drain writes a file")));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_fifo_is_refused_and_a_device_written_without_fsync() {
+        let dir = tempfile_dir("fifo");
+        let fifo = dir.join("fifo");
+        let status = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(status.success());
+        let refused = FileSink::open(&fifo, LineFormat::Json, ValueFormat::Utf8);
+        assert!(refused.is_err_and(|e| e.to_string().contains("is a FIFO")));
+        let null = FileSink::open(
+            std::path::Path::new("/dev/null"),
+            LineFormat::Json,
+            ValueFormat::Utf8,
+        )
+        .unwrap();
+        null.write(&rec()).unwrap();
+        null.sync().unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn tempfile_dir(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("kbp-sink-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
     }
 
     #[test]

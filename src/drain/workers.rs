@@ -51,6 +51,11 @@ pub enum Outcome {
     },
     /// The sink is gone (e.g. the pipe's reader exited): the record was not processed.
     SinkClosed,
+    /// The sink cannot write at all (a full disk, a failing stdout): the drain stops as a
+    /// sink failure and commits nothing more.
+    SinkFailed {
+        error: String,
+    },
     /// Not processed, so not committed, and read again by the next run: the operator's
     /// signal ended the command processing it while the drain stops, or the sink broke on
     /// an earlier record of its batch.
@@ -90,6 +95,38 @@ pub struct Pool {
     pub closing: Arc<AtomicBool>,
     /// How many workers share the lanes (sizes their batches).
     pub workers: usize,
+    /// Set by the record that stops the drain: nothing more goes to the sink after it.
+    pub halt: Halt,
+}
+
+/// The first record that stopped the drain (failed for good with `--on-failure stop`, or
+/// broke the sink): once set, workers feed the sink nothing more, and the drain names it.
+#[derive(Default)]
+pub struct Halt {
+    halted: AtomicBool,
+    first: Mutex<Option<String>>,
+}
+
+impl Halt {
+    fn set(&self, record: &Record, error: &str) {
+        let mut first = self.first.lock().unwrap_or_else(|p| p.into_inner());
+        if first.is_none() {
+            *first = Some(format!(
+                "{}/{}@{}: {error}",
+                record.topic, record.partition, record.offset
+            ));
+        }
+        self.halted.store(true, Ordering::SeqCst);
+    }
+
+    fn is_set(&self) -> bool {
+        self.halted.load(Ordering::SeqCst)
+    }
+
+    /// The record that stopped the drain and why (`topic/partition@offset: error`).
+    pub fn first(&self) -> Option<String> {
+        self.first.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 /// Most work (by recent pace) a worker takes at once.
@@ -214,6 +251,11 @@ impl Pool {
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(records.len());
         let mut results = Vec::with_capacity(records.len());
         while outcomes.len() < records.len() {
+            if self.halt.is_set() {
+                // Another record stopped the drain: these were not processed.
+                outcomes.resize_with(records.len(), || Outcome::Interrupted);
+                break;
+            }
             let from = outcomes.len();
             for _ in from..records.len() {
                 self.take_token();
@@ -241,10 +283,17 @@ impl Pool {
                     Ok(()) => Outcome::Done { attempts: 1 },
                     // Nothing more goes to a broken sink, nor to one whose reader left.
                     Err(SinkError::Fatal(error)) => {
+                        self.halt.set(records[at], &error);
                         stop = Some(Outcome::Interrupted);
                         Outcome::Failed { error }
                     }
+                    Err(SinkError::Broken(error)) => {
+                        self.halt.set(records[at], &error);
+                        stop = Some(Outcome::Interrupted);
+                        Outcome::SinkFailed { error }
+                    }
                     Err(SinkError::Closed) => {
+                        self.halt.set(records[at], "the sink's reader is gone");
                         stop = Some(Outcome::SinkClosed);
                         Outcome::SinkClosed
                     }
@@ -263,6 +312,14 @@ impl Pool {
             }
             for (at, error) in failed {
                 outcomes[at] = self.retry(route, records[at], error, jitter);
+                if let Outcome::Failed { error } | Outcome::SinkFailed { error } = &outcomes[at] {
+                    // Failed for good: the drain stops at this record, and feeds the sink
+                    // nothing after it (a pipelined sink's later records were sent already).
+                    // Records of `failed` after it keep `Interrupted`: never retried.
+                    self.halt.set(records[at], error);
+                    outcomes.resize_with(records.len(), || Outcome::Interrupted);
+                    return outcomes;
+                }
             }
         }
         outcomes
@@ -281,6 +338,7 @@ impl Pool {
                 }
             }
             SinkError::Fatal(error) => Err(Outcome::Failed { error }),
+            SinkError::Broken(error) => Err(Outcome::SinkFailed { error }),
             SinkError::Abandoned => Err(Outcome::Interrupted),
         }
     }
@@ -310,6 +368,10 @@ impl Pool {
         let mut results = Vec::with_capacity(1);
         while attempt < self.retries && !self.abort.load(Ordering::Relaxed) {
             self.sleep(self.backoff.delay(attempt, jitter.next_unit()));
+            if self.halt.is_set() {
+                // The drain stopped meanwhile: this record was not processed.
+                return Outcome::Interrupted;
+            }
             attempt += 1;
             self.take_token();
             results.clear();
@@ -432,6 +494,7 @@ mod tests {
             signals: Arc::new(AtomicUsize::new(signals)),
             closing: Arc::new(AtomicBool::new(false)),
             workers: 1,
+            halt: Halt::default(),
         }
     }
 

@@ -167,7 +167,7 @@ impl ClientContext for KbpContext {
             }
         }
         if self.verbose {
-            eprintln!(
+            crate::sys::diag!(
                 "kbp: librdkafka {level:?} {fac}: {}",
                 self.redactor.redact(message)
             );
@@ -192,7 +192,7 @@ impl ClientContext for KbpContext {
             slot.get_or_insert(f);
         }
         if self.verbose {
-            eprintln!("kbp: librdkafka error: {reason}");
+            crate::sys::diag!("kbp: librdkafka error: {reason}");
         }
         if let Ok(mut e) = self.last_error.lock() {
             *e = Some(reason);

@@ -461,7 +461,7 @@ impl Session {
                 Ok(Ok(found)) => answered.extend(found),
                 // Those groups are left to librdkafka.
                 Ok(Err(e)) if self.settings.verbose => {
-                    eprintln!("kbp: batched OffsetFetch to {address}: {e}")
+                    crate::sys::diag!("kbp: batched OffsetFetch to {address}: {e}")
                 }
                 _ => {}
             }

@@ -163,12 +163,22 @@ pub trait Render: Serialize {
 /// Writes `report` in `format` to stdout; warnings go to stderr.
 pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
     for w in report.warnings() {
-        eprintln!("kbp: warning: {}", printable(w));
+        crate::sys::diag!("kbp: warning: {}", printable(w));
     }
+    check_stdout()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     write(report, format, &mut out)?;
     out.flush().map_err(Error::output)
+}
+
+/// Refuses a stdout that was closed when kbp started: std put /dev/null there, so a
+/// report would "succeed" into nothing (`kbp lag >&-` is exit 70, not a silent 0).
+pub fn check_stdout() -> Result<()> {
+    if crate::sys::stdout_closed() {
+        return Err(Error::output(std::io::Error::other("stdout is closed")));
+    }
+    Ok(())
 }
 
 /// `text` safe for a terminal: control characters (an escape sequence in a group name
@@ -215,20 +225,23 @@ pub fn cell(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// Writes text as it is to stdout: generated scripts and pages, and the demo's narration.
 pub fn text(text: &str) -> Result<()> {
+    check_stdout()?;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(Error::output)
 }
 
-/// Writes `report` to stderr: for summaries that must not mix with data on stdout.
+/// Writes `report` to stderr: for summaries that must not mix with data on stdout. Best
+/// effort, as every diagnostic: a full or closed stderr does not change the exit code.
 pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
-    let mut err = std::io::stderr().lock();
     for w in report.warnings() {
-        writeln!(err, "kbp: warning: {}", printable(w)).map_err(Error::output)?;
+        crate::sys::diag!("kbp: warning: {}", printable(w));
     }
-    write(report, format, &mut err)?;
-    err.flush().map_err(Error::output)
+    let mut text = Vec::new();
+    write(report, format, &mut text)?;
+    let _ = std::io::stderr().lock().write_all(&text);
+    Ok(())
 }
 
 pub fn write<R: Render>(report: &R, format: Format, out: &mut dyn Write) -> Result<()> {

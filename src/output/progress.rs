@@ -34,7 +34,7 @@ impl Progress {
 
     pub fn set(&self, message: &str) {
         if let Some(t0) = self.log_since {
-            eprintln!("kbp: {:>7.3}s {message}", t0.elapsed().as_secs_f64());
+            crate::sys::diag!("kbp: {:>7.3}s {message}", t0.elapsed().as_secs_f64());
         }
         self.bar.set_message(message.to_string());
     }

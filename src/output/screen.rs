@@ -53,6 +53,7 @@ impl Screen {
     /// until the first refresh is drawn.
     pub fn open(format: Format, color: ColorChoice, title: &str) -> Result<Screen> {
         Screen::check(format)?;
+        super::check_stdout()?;
         let terminal = std::io::stdout().is_terminal();
         let colour = match color {
             ColorChoice::Always => true,
@@ -129,7 +130,7 @@ impl Screen {
             printable(&error.to_string())
         );
         if !self.redraw || !std::io::stderr().is_terminal() {
-            eprintln!("kbp: {line}");
+            crate::sys::diag!("kbp: {line}");
         }
         if !self.redraw {
             return Ok(());
@@ -143,7 +144,7 @@ impl Screen {
     fn warn(&mut self, notes: &[String]) {
         for n in notes {
             if self.warned.insert(n.clone()) {
-                eprintln!("kbp: warning: {}", printable(n));
+                crate::sys::diag!("kbp: warning: {}", printable(n));
             }
         }
     }

@@ -297,15 +297,20 @@ impl Render for crate::report::drain::DrainSummary {
     fn tables(&self, _view: View) -> Vec<Table> {
         let c = &self.counters;
         let head = Table {
-            title: Some(format!(
-                "drain of group {} stopped ({}) after {}",
-                self.group,
-                serde_json::to_value(&self.stop_reason)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
-                compact_duration(self.duration_ms)
-            )),
+            title: Some(
+                format!(
+                    "drain of group {} stopped ({}) after {}",
+                    self.group,
+                    serde_json::to_value(&self.stop_reason)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default(),
+                    compact_duration(self.duration_ms)
+                ) + &match c.replaced {
+                    0 => String::new(),
+                    n => format!("; {n} record(s) written with invalid UTF-8 replaced by U+FFFD"),
+                },
+            ),
             headers: vec![
                 "PROCESSED",
                 "SKIPPED",

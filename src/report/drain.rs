@@ -71,6 +71,9 @@ pub struct Counters {
     /// Commits refused mid-rebalance and sent again (not failures).
     pub commit_retries: u64,
     pub max_queued: usize,
+    /// Records written with bytes replaced: a key, value or header value that is not
+    /// UTF-8, shown as text with U+FFFD in place of its invalid bytes.
+    pub replaced: u64,
 }
 
 /// One partition's bounds.

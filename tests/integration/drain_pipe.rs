@@ -287,3 +287,46 @@ fn ctrl_c_ends_the_drain_and_its_children() {
         );
     }
 }
+
+/// A child that answers `ok` twice for the one record it reads, then exits: however its
+/// second answer and the next record cross, that answer must never acknowledge a record
+/// the child did not read (issue 20: 4 drains of 6 committed one). Each run is a fresh
+/// group; every record below the commit must have been read by some child.
+#[test]
+fn a_surplus_answer_never_acknowledges_a_record_no_child_read() {
+    let topic = keyed_topic("drain-pipe-surplus", 1, 40);
+    for run in 0..8 {
+        let group = unique("g-drain-pipe-surplus");
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("read");
+        let child = format!(
+            "pipe:read -r v; printf '%s\\n' \"$v\" >> '{}'; echo ok; echo ok",
+            log.display()
+        );
+        let r = kbp()
+            .broker()
+            .drain_until_end(&group, &topic, &child)
+            .args(["--format", "raw", "--workers", "1", "-q"])
+            .args(["--retries", "1000", "--backoff-initial", "1ms"])
+            .run();
+        // Done (every child was new when it got its record), or stopped on the surplus.
+        assert!(
+            r.code == 0 || (r.code == 6 && r.stderr.contains("more answers than records")),
+            "run {run}: exit {}: {}",
+            r.code,
+            r.stderr
+        );
+        let read: HashSet<String> = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(String::from)
+            .collect();
+        let committed = Probe::new(&group, &topic, 1).now()[0].unwrap_or(0);
+        for o in 0..committed {
+            assert!(
+                read.contains(&format!("record-{o}")),
+                "run {run}: record {o} committed (up to {committed}) though no child read it"
+            );
+        }
+    }
+}

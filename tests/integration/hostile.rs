@@ -49,6 +49,10 @@ enum Never {
     CommitTo(&'static str),
     /// A file in this directory (under `{DIR}`; placeholders filled).
     FilesIn(&'static str),
+    /// A commit in the row's group past this offset, in any partition.
+    CommitPast(i64),
+    /// This file (under `{DIR}`) ends in the middle of a line: a torn record.
+    Torn(&'static str),
 }
 
 /// What must be true afterwards.
@@ -96,6 +100,13 @@ enum Setup {
     /// `{G}` committed [`COMMITS`]; kbp's files cannot grow past 0 bytes (RLIMIT_FSIZE,
     /// SIGXFSZ ignored): a full disk.
     NoRoom,
+    /// kbp run by bash as this script says (placeholders filled in), `{CMD}` standing for
+    /// `exec` kbp and its arguments: with a redirection (`{CMD} >&-`), or a step before it.
+    /// The script ends with `{CMD}`, so the row's code is kbp's.
+    Shell(&'static str),
+    /// `{OUT}` holds one record with a key and a value that are not UTF-8, and headers
+    /// `h=1`, `h=2`, `x` (null) and `b` (not UTF-8).
+    OddBytes,
 }
 
 struct Row {
@@ -419,6 +430,41 @@ fn fill_out(topic: &str) {
     p.flush(Duration::from_secs(10)).unwrap();
 }
 
+/// Fills `{OUT}` with one record of bytes that are not UTF-8 and repeated headers.
+fn fill_odd(topic: &str) {
+    use rdkafka::message::{Header, OwnedHeaders};
+    let p: BaseProducer = client_config().create().unwrap();
+    let headers = OwnedHeaders::new()
+        .insert(Header {
+            key: "h",
+            value: Some("1"),
+        })
+        .insert(Header {
+            key: "h",
+            value: Some("2"),
+        })
+        .insert(Header::<&[u8]> {
+            key: "x",
+            value: None,
+        })
+        .insert(Header {
+            key: "b",
+            value: Some(&b"\xff"[..]),
+        });
+    let key: &[u8] = b"k\xfe";
+    let value: &[u8] = b"ok\xffbad";
+    p.send(
+        BaseRecord::to(topic)
+            .partition(0)
+            .key(key)
+            .payload(value)
+            .headers(headers),
+    )
+    .map_err(|(e, _)| e)
+    .unwrap();
+    p.flush(Duration::from_secs(10)).unwrap();
+}
+
 /// Another kbp drain (slow) in `group`, returned once the group lists it as a member;
 /// killed when dropped.
 fn drain_member(dir: &Path, group: &str, topic: &str) -> Proc {
@@ -553,6 +599,9 @@ fn check(r: &Row, w: &World) -> Verdict {
         if let Setup::Tombstones = r.setup {
             fill_out(o);
         }
+        if let Setup::OddBytes = r.setup {
+            fill_odd(o);
+        }
         vars.insert("{OUT}", o.clone());
     }
     let mut _live = None;
@@ -620,6 +669,18 @@ fn check(r: &Row, w: &World) -> Verdict {
     let bin = binary();
     let limit = Duration::from_millis(r.within_ms + 5_000);
     let mut cmd = match r.setup {
+        Setup::Shell(script) => {
+            let quoted: Vec<String> = std::iter::once(bin.display().to_string())
+                .chain(args.iter().cloned())
+                .map(|a| format!("'{a}'"))
+                .collect();
+            // exec: the row's process is kbp itself, killed at the bound with nothing left.
+            let script =
+                fill(script, w, &vars).replace("{CMD}", &format!("exec {}", quoted.join(" ")));
+            let mut c = Command::new("bash");
+            c.arg("-c").arg(script);
+            c
+        }
         Setup::Pipe(reader) => {
             let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
             let mut c = Command::new("bash");
@@ -761,6 +822,21 @@ fn check(r: &Row, w: &World) -> Verdict {
                     .collect();
                 if !left.is_empty() {
                     bad.push(format!("{} holds {left:?}", d.display()));
+                }
+            }
+            Never::CommitPast(at) => {
+                let c = committed(&group, &w.topic);
+                if c.iter().any(|(_, o)| o > at) {
+                    bad.push(format!("committed {c:?}, past {at}"));
+                }
+            }
+            Never::Torn(f) => {
+                let text = std::fs::read(dir.path().join(f)).unwrap_or_default();
+                if text.last().is_some_and(|b| *b != b'\n') {
+                    bad.push(format!(
+                        "{f} ends mid-line: {:?}",
+                        String::from_utf8_lossy(&text)
+                    ));
                 }
             }
             Never::RawEscape => {

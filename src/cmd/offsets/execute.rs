@@ -188,7 +188,7 @@ fn save(report: &mut OffsetsReport, write: &Write) -> Result<()> {
             &file::restore_name(&g.group, now),
             &text,
         )?;
-        eprintln!(
+        crate::sys::diag!(
             "kbp: note: previous offsets of group {} saved to {} (undo: kbp offsets restore {} --execute)",
             crate::output::cell(&g.group),
             path.display(),

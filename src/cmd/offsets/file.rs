@@ -176,7 +176,7 @@ pub fn offsets_by_group(
     }
     if !ignored.is_empty() {
         let list: Vec<&str> = ignored.iter().map(String::as_str).collect();
-        eprintln!(
+        crate::sys::diag!(
             "kbp: warning: left out the rows of group(s) not named with {flag}: {}",
             list.join(", ")
         );

@@ -360,7 +360,7 @@ fn export(global: &GlobalArgs, args: &ExportArgs) -> Result<()> {
         return output::emit(&report, format);
     }
     for w in &report.warnings {
-        eprintln!("kbp: warning: {}", output::printable(w));
+        crate::sys::diag!("kbp: warning: {}", output::printable(w));
     }
     // One group named alone: its rows without the group column, as kafka-consumer-groups.
     let with_group = !(args.groups.groups.len() == 1 && args.groups.group_regex.is_none());

@@ -50,7 +50,7 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
         .map(|a| a.users());
     // Bound before any cluster is asked: a port in use is the operator's to fix first.
     let server = http::Server::bind(args.listen, Arc::clone(&shared), web)?;
-    eprintln!(
+    crate::sys::diag!(
         "kbp serve: {}://{}/metrics,{} {} cluster(s), refreshed every {}, verdicts over {}",
         server.scheme(),
         server.local_addr(),

@@ -49,12 +49,12 @@ pub fn spawn(
                 match cluster.refresh() {
                     Ok(families) => {
                         if let Err(e) = shared.refreshed(index, families, started.elapsed()) {
-                            eprintln!("kbp: warning: {e}");
+                            crate::sys::diag!("kbp: warning: {e}");
                         }
                     }
                     Err(e) => {
                         cluster.forget_session_after(&e);
-                        eprintln!(
+                        crate::sys::diag!(
                             "kbp: warning: cluster {}: refresh failed: {}",
                             shared.cluster_name(index),
                             crate::output::printable(&e.to_string())

@@ -90,6 +90,12 @@ impl Engine {
                 self.stop(StopReason::SinkClosed);
                 (false, "", None)
             }
+            Outcome::SinkFailed { error } => {
+                // Whatever stop was under way, nothing past the last commit is committed.
+                let since = self.stopping.take().map_or_else(Instant::now, |(_, t)| t);
+                self.stopping = Some((StopReason::SinkFailed, since));
+                (false, "cannot write", Some(error))
+            }
             Outcome::Interrupted => (false, "", None),
         };
         if let Some(error) = error {
