@@ -15,8 +15,8 @@ use crate::kafka::consumer::StartFrom;
 use crate::values::{
     parse_brokers, parse_duration, parse_group, parse_interval, parse_lookback, parse_offset,
     parse_period, parse_positive, parse_queue_bound, parse_regex, parse_retries, parse_samples,
-    parse_shift, parse_span, parse_time, parse_timeout, parse_topic, parse_topic_arg,
-    parse_workers, TopicArg,
+    parse_serve_interval, parse_shift, parse_span, parse_time, parse_timeout, parse_topic,
+    parse_topic_arg, parse_workers, TopicArg,
 };
 use crate::values::{parse_ca_file, secret_from_env, secret_from_file, CaFile, Secret};
 
@@ -72,9 +72,60 @@ pub struct GlobalArgs {
     /// Forward librdkafka's log lines to stderr (secrets redacted)
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// Whether `bootstrap_server` came from `KBP_BOOTSTRAP_SERVER` (set by [`parse`]).
+    #[arg(skip)]
+    pub bootstrap_from_env: bool,
+
+    /// Whether `context` came from `KBP_CONTEXT` (set by [`parse`]).
+    #[arg(skip)]
+    pub context_from_env: bool,
+}
+
+/// kbp's command line: clap's, with every `KBP_*` variable that is set but empty taken as
+/// unset (`KBP_TIMEOUT=` in a unit file or a `docker run -e` means "not given", not "the
+/// empty duration").
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let empty: Vec<clap::Id> = cmd
+        .get_arguments()
+        .filter(|a| {
+            a.get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|v| v.is_empty())
+        })
+        .map(|a| a.get_id().clone())
+        .collect();
+    for id in empty {
+        cmd = cmd.mut_arg(id, |a| a.env(None::<&str>));
+    }
+    cmd
+}
+
+/// Parses `args` with [`command`], noting which connection settings came from the
+/// environment: an explicit flag wins over them ([`crate::config::merge`]).
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.global.note_sources(&matches);
+    Ok(cli)
 }
 
 impl GlobalArgs {
+    /// Which settings the environment gave, from the matches they were parsed from.
+    pub fn note_sources(&mut self, matches: &clap::ArgMatches) {
+        let from_env =
+            |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::EnvVariable);
+        self.bootstrap_from_env = from_env("bootstrap_server");
+        self.context_from_env = from_env("context");
+    }
+
     /// The connection flags as the config layer takes them, for the last `--context`
     /// (commands other than `kbp serve` refuse more than one).
     pub fn overrides(&self) -> crate::config::Overrides {
@@ -85,6 +136,8 @@ impl GlobalArgs {
             property: self.property.clone(),
             timeout: self.timeout,
             verbose: self.verbose,
+            bootstrap_from_env: self.bootstrap_from_env,
+            context_from_env: self.context_from_env,
         }
     }
 }
@@ -179,11 +232,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:9308", value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
 
-    /// How often each cluster is read; scrapes answer from the last refresh
-    #[arg(long, default_value = "15s", value_name = "DURATION", value_parser = parse_period)]
+    /// How often each cluster is read (at least 1s); scrapes answer from the last refresh
+    #[arg(long, default_value = "15s", value_name = "DURATION", value_parser = parse_serve_interval)]
     pub interval: Duration,
 
-    /// The span the verdicts, rates and ETA judge (as kbp diagnose --window)
+    /// The span the verdicts, rates and ETA judge (as kbp diagnose --window); at least
+    /// 2 x --interval
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_period)]
     pub window: Duration,
 

@@ -79,6 +79,8 @@ enum Setup {
     EscapeGroup,
     /// An environment variable for kbp.
     Env(&'static str, &'static str),
+    /// `{CFG}` as [`Setup::Config`], and these environment variables for kbp.
+    ConfigEnv(&'static str, &'static [(&'static str, &'static str)]),
     /// `{G}` committed these (partition, offset) pairs on `{T}`.
     Commits(&'static [(i32, i64)]),
     /// `{G}` committed [`COMMITS`] on `{T}`, and `{DIR}/f.csv` holds this text
@@ -583,7 +585,7 @@ fn check(r: &Row, w: &World) -> Verdict {
     if let Setup::File(text) = r.setup {
         write_file(dir.path(), "f.csv", &fill(text, w, &vars));
     }
-    if let Setup::Config(text) = r.setup {
+    if let Setup::Config(text) | Setup::ConfigEnv(text, _) = r.setup {
         let f = write_file(dir.path(), "c.yaml", &fill(text, w, &vars));
         vars.insert("{CFG}", f.display().to_string());
     }
@@ -619,6 +621,9 @@ fn check(r: &Row, w: &World) -> Verdict {
     isolate(&mut cmd);
     if let Setup::Env(k, v) = r.setup {
         cmd.env(k, v);
+    }
+    if let Setup::ConfigEnv(_, vars) = r.setup {
+        cmd.envs(vars.iter().copied());
     }
     let signal = match r.setup {
         Setup::Signal(sig, after) => Some((sig, after)),
@@ -823,7 +828,11 @@ fn hostile_inputs_hold() {
                 .filter(|(i, (bad, _, _))| rows[*i].0 == *class && bad.is_empty() == ok)
                 .count()
         };
-        by_class.push_str(&format!("| {class} | {} | {} |\n", of(true) + of(false), of(true)));
+        by_class.push_str(&format!(
+            "| {class} | {} | {} |\n",
+            of(true) + of(false),
+            of(true)
+        ));
     }
     eprintln!("| class | rows | hold |\n| --- | --- | --- |\n{by_class}");
     let _ = std::io::stderr().flush();
