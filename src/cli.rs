@@ -87,20 +87,58 @@ pub struct GlobalArgs {
 /// empty duration").
 pub fn command() -> clap::Command {
     use clap::CommandFactory;
-    let mut cmd = Cli::command();
-    let empty: Vec<clap::Id> = cmd
+    without_env(Cli::command(), |_, value| value.is_empty())
+}
+
+/// `cmd` with the `env` of every argument that `drop(id, value)` picks taken away.
+fn without_env(
+    mut cmd: clap::Command,
+    drop: impl Fn(&clap::Id, &std::ffi::OsStr) -> bool,
+) -> clap::Command {
+    let dropped: Vec<clap::Id> = cmd
         .get_arguments()
         .filter(|a| {
             a.get_env()
                 .and_then(std::env::var_os)
-                .is_some_and(|v| v.is_empty())
+                .is_some_and(|v| drop(a.get_id(), &v))
         })
         .map(|a| a.get_id().clone())
         .collect();
-    for id in empty {
+    for id in dropped {
         cmd = cmd.mut_arg(id, |a| a.env(None::<&str>));
     }
     cmd
+}
+
+/// The arguments with an `env` that `args` gives on the command line. clap reads a global
+/// argument's variable again at each subcommand and checks its value even when the flag
+/// was given (`KBP_TIMEOUT=soon kbp --timeout 5s lag` failed on `soon`): the flag wins,
+/// so its variable is not read at all.
+fn given_on_the_command_line(args: &[std::ffi::OsString]) -> Vec<clap::Id> {
+    use clap::CommandFactory;
+    let probe = without_env(Cli::command(), |_, _| true).ignore_errors(true);
+    let Ok(matches) = probe.try_get_matches_from(args) else {
+        return vec![];
+    };
+    let with_env: Vec<clap::Id> = Cli::command()
+        .get_arguments()
+        .filter(|a| a.get_env().is_some())
+        .map(|a| a.get_id().clone())
+        .collect();
+    let mut given = Vec::new();
+    let mut m = Some(&matches);
+    while let Some(level) = m {
+        for id in &with_env {
+            if level.try_contains_id(id.as_str()).unwrap_or(false)
+                && level.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+                && !given.contains(id)
+            {
+                given.push(id.clone());
+            }
+        }
+        m = level.subcommand().map(|(_, sub)| sub);
+    }
+    given
 }
 
 /// Parses `args` with [`command`], noting which connection settings came from the
@@ -111,7 +149,9 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     use clap::FromArgMatches;
-    let matches = command().try_get_matches_from(args)?;
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let given = given_on_the_command_line(&args);
+    let matches = without_env(command(), |id, _| given.contains(id)).try_get_matches_from(args)?;
     let mut cli = Cli::from_arg_matches(&matches)?;
     cli.global.note_sources(&matches);
     Ok(cli)
@@ -630,7 +670,7 @@ pub struct Strategy {
     pub to_datetime: Option<i64>,
 
     /// To the first record of the last DURATION, e.g. 2h, 1d, PT2H
-    #[arg(long, value_name = "DURATION", value_parser = parse_lookback)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_lookback, allow_hyphen_values = true)]
     pub by_duration: Option<Duration>,
 
     /// To the offsets of a kafka-consumer-groups --export CSV (topic,partition,offset for
