@@ -12,9 +12,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-
-use crate::cli::{Cli, DemoArgs};
+use crate::cli::DemoArgs;
 use crate::config::{self, ConfigFile, Settings};
 use crate::error::{Error, Result};
 use crate::kafka::mock::{DemoCluster, DemoMember, DemoProducer};
@@ -176,7 +174,7 @@ fn run_step(bootstrap: &str, args: &[String]) -> Result<()> {
     line.extend(args.iter().cloned());
     let shown = line.join(" ");
     output::text(&format!("\n$ {shown}\n"))?;
-    let mut cli = Cli::try_parse_from(&line)
+    let mut cli = crate::cli::parse(&line)
         .map_err(|e| Error::usage(format!("demo step `{shown}`: {}", e.to_string().trim())))?;
     // The steps target the mock cluster only: never the user's config file or contexts.
     cli.global.config = Some("/dev/null".into());
@@ -395,7 +393,7 @@ mod tests {
         for speed in [0.1, 1.0, 20.0] {
             for cmd in commands(&story(speed)) {
                 let line = format!("kbp -b 127.0.0.1:1 {cmd}");
-                Cli::try_parse_from(line.split(' ')).unwrap_or_else(|e| panic!("{line}: {e}"));
+                crate::cli::parse(line.split(' ')).unwrap_or_else(|e| panic!("{line}: {e}"));
             }
         }
     }

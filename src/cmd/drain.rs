@@ -278,6 +278,9 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
         args.until.as_ref(),
         &partitions,
     )?;
+    if let Some(note) = bounds.past_end_note() {
+        eprintln!("kbp: note: {note}");
+    }
     if args.dry_run {
         // What the run would meet, said without joining.
         if let Err(Error::LiveGroup(why)) =

@@ -87,6 +87,8 @@ enum Setup {
     EscapeGroup,
     /// An environment variable for kbp.
     Env(&'static str, &'static str),
+    /// `{CFG}` as [`Setup::Config`], and these environment variables for kbp.
+    ConfigEnv(&'static str, &'static [(&'static str, &'static str)]),
     /// `{G}` committed these (partition, offset) pairs on `{T}`.
     Commits(&'static [(i32, i64)]),
     /// `{G}` committed [`COMMITS`] on `{T}`, and `{DIR}/f.csv` holds this text
@@ -650,7 +652,7 @@ fn check(r: &Row, w: &World) -> Verdict {
     if let Setup::File(text) | Setup::NamedFile(_, text) = r.setup {
         write_file(dir.path(), "f.csv", &fill(text, w, &vars));
     }
-    if let Setup::Config(text) = r.setup {
+    if let Setup::Config(text) | Setup::ConfigEnv(text, _) = r.setup {
         let f = write_file(dir.path(), "c.yaml", &fill(text, w, &vars));
         vars.insert("{CFG}", f.display().to_string());
     }
@@ -716,6 +718,9 @@ fn check(r: &Row, w: &World) -> Verdict {
                 Ok(())
             });
         }
+    }
+    if let Setup::ConfigEnv(_, vars) = r.setup {
+        cmd.envs(vars.iter().copied());
     }
     let signal = match r.setup {
         Setup::Signal(sig, after) => Some((sig, after)),

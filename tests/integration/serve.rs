@@ -299,7 +299,14 @@ fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
 
     cluster.set_brokers_up(false).unwrap();
     served.wait_refreshes("kbp_up 0", 5, || served.value("kbp_up", &[]) == Some(0.0));
-    assert_eq!(served.get("/readyz").0, 503);
+    let (status, why) = served.get("/readyz");
+    assert_eq!(status, 503, "{why}");
+    // docs/metrics.md: one line per cluster, saying why.
+    assert!(
+        why.starts_with("cluster default: last refresh failed: ")
+            && why.contains("(the last success was "),
+        "{why}"
+    );
     assert_eq!(
         served.value("kafka_consumergroup_lag", &lag),
         Some(6.0),
@@ -436,4 +443,32 @@ fn a_real_prometheus_stores_what_apache_and_the_records_say() {
         t,
     );
     assert_eq!(verdict[0].1, 1.0, "{verdict:?}");
+}
+
+/// `/readyz` says why a cluster is not ready, in the words the refresh failed with
+/// (docs/metrics.md), and never a secret of the connection.
+#[test]
+fn readyz_says_why_a_cluster_is_not_ready() {
+    let served = Served::start(&[
+        "-b",
+        "127.0.0.1:1",
+        "--timeout",
+        "1s",
+        "-X",
+        "sasl.password=readyz-s3cret",
+    ]);
+    let mut why = String::new();
+    wait_until("/readyz says why", Duration::from_secs(20), || {
+        let (status, body) = served.get("/readyz");
+        assert_eq!(status, 503, "{body}");
+        why = body;
+        why.contains("last refresh failed")
+    });
+    assert!(
+        why.starts_with("cluster default: last refresh failed: cannot reach Kafka at 127.0.0.1:1")
+            && why.trim_end().ends_with("(no refresh has succeeded yet)"),
+        "{why}"
+    );
+    assert_eq!(why.lines().count(), 1, "{why}");
+    assert!(!why.contains("readyz-s3cret"), "{why}");
 }
