@@ -50,8 +50,9 @@
 # single broker's files, but shares the run lock). Every wait polls for an event (a port, an
 # answer to kafka-topics, no under-replicated partition) within KBP_KAFKA_START_TIMEOUT.
 #   scripts/kafka.sh cluster-start      start (or repair: start stopped nodes, thaw frozen ones) all
-#                                       three, wait until each serves and every replica is in sync;
-#                                       print the bootstrap list (127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3)
+#                                       three, wait until each serves and every replica is in sync, move
+#                                       leaderships back to the preferred replicas; print the bootstrap
+#                                       list (127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3)
 #   scripts/kafka.sh cluster-stop [--clean]  stop every node (SIGTERM, then SIGKILL); --clean kills at
 #                                       once and deletes the data, config and ports
 #   scripts/kafka.sh cluster-status     one line per node: running, frozen, not serving or stopped
@@ -1150,6 +1151,10 @@ cluster_up() {
   # The nodes left alone serve already (the replica check below asks the cluster).
   for n in "${touched[@]}"; do wait_node "$deadline" "$n" || node_fail "$n"; done
   wait_isr "$deadline" || node_fail 1
+  # Leaderships back on their preferred replicas, so that every node leads partitions and
+  # coordinates groups again after restarts (Kafka's own rebalance waits 5 minutes).
+  tool_stdout 30 leader-election --bootstrap-server "$(live_bootstrap)" --election-type PREFERRED \
+    --all-topic-partitions >/dev/null || { WAIT_ERR="kafka-leader-election failed: $(tail -n 5 "$RUN/check.log")"; node_fail 1; }
   cluster_bootstrap_list >"$RUN/cluster_bootstrap.tmp" && mv "$RUN/cluster_bootstrap.tmp" "$RUN/cluster_bootstrap"
 }
 
