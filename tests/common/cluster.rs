@@ -253,24 +253,36 @@ impl Cluster3 {
         parts.into_iter().map(|(_, l)| l).collect()
     }
 
+    /// The leader of each `__consumer_offsets` partition: the coordinators of the groups
+    /// that map to it. Kafka makes the topic on the first commit: one is made if needed.
+    pub fn coordinators(&self) -> Vec<i32> {
+        super::poll(Duration::from_secs(30), Duration::from_millis(200), || {
+            let leaders = self.leaders("__consumer_offsets");
+            if leaders.len() == OFFSETS_PARTITIONS as usize && leaders.iter().all(|l| *l > 0) {
+                return Ok(leaders);
+            }
+            if leaders.is_empty() {
+                let topic = super::unique("offsets-topic");
+                self.create_topic(&topic, 1);
+                self.commit(&super::unique("offsets-topic"), &[(&topic, 0, 0)]);
+            }
+            Err(format!("__consumer_offsets leaders: {leaders:?}"))
+        })
+    }
+
     /// The node that coordinates `group`: the leader of its `__consumer_offsets` partition
     /// (Kafka's `Utils.abs(groupId.hashCode()) % offsets.topic.num.partitions`).
     pub fn coordinator(&self, group: &str) -> i32 {
-        let leaders = self.leaders("__consumer_offsets");
-        assert_eq!(
-            leaders.len(),
-            OFFSETS_PARTITIONS as usize,
-            "__consumer_offsets partitions: {leaders:?}"
-        );
-        leaders[offsets_partition(group) as usize]
+        self.coordinators()[offsets_partition(group) as usize]
     }
 
     /// A new group name (from `prefix`) that `node` coordinates.
     pub fn group_on(&self, prefix: &str, node: i32) -> String {
-        let leaders = self.leaders("__consumer_offsets");
+        let leaders = self.coordinators();
+        assert!(leaders.contains(&node), "node {node} coordinates no group: {leaders:?}");
         (0..)
             .map(|_| super::unique(prefix))
-            .find(|g| leaders.get(offsets_partition(g) as usize) == Some(&node))
+            .find(|g| leaders[offsets_partition(g) as usize] == node)
             .unwrap()
     }
 
