@@ -279,7 +279,10 @@ impl Cluster3 {
     /// A new group name (from `prefix`) that `node` coordinates.
     pub fn group_on(&self, prefix: &str, node: i32) -> String {
         let leaders = self.coordinators();
-        assert!(leaders.contains(&node), "node {node} coordinates no group: {leaders:?}");
+        assert!(
+            leaders.contains(&node),
+            "node {node} coordinates no group: {leaders:?}"
+        );
         (0..)
             .map(|_| super::unique(prefix))
             .find(|g| leaders[offsets_partition(g) as usize] == node)
