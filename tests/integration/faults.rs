@@ -495,27 +495,45 @@ fn a_rolling_restart_under_drain_serve_and_diagnose() {
 }
 
 /// `kbp offsets reset --execute` over 200 groups, the node coordinating the most of them
-/// killed once the restore files are saved (the writes begin): the command ends within
-/// --timeout + 1 s of the kill, every group moves (NOT_COORDINATOR and a lost connection
-/// are retried within the deadline), and its report says exactly what kafka-consumer-groups
-/// reads back afterwards.
+/// frozen and then killed once the restore files are saved (the writes begin). Twice: with
+/// a --timeout that ends during the failover (the node is fenced after 3 s), and with one
+/// that leaves room for it. Each run ends within --timeout + 1 s of the fault and its
+/// report says exactly what kafka-consumer-groups reads back afterwards; with room, every
+/// group moves (NOT_COORDINATOR and a lost connection are retried within the deadline).
 #[test]
 fn a_bulk_offsets_reset_while_a_coordinator_dies_reports_what_happened() {
-    // Room for the failover (the node fenced after 3 s, its groups loaded elsewhere) and the
-    // retries after it, so that every group can move within the deadline.
-    const BULK_TIMEOUT_S: u64 = 10;
     let held = hold();
     let c = held.c;
     let mut f = Findings::default();
-    const GROUPS: usize = 200;
     let topic = unique("fault-bulk");
     c.create_topic(&topic, 2);
     c.produce(&topic, 2, 100);
     let prefix = unique("fault-bulk");
-    let groups: Vec<String> = (0..GROUPS).map(|i| format!("{prefix}-{i:03}")).collect();
+    let groups: Vec<String> = (0..BULK_GROUPS)
+        .map(|i| format!("{prefix}-{i:03}"))
+        .collect();
+    for (timeout_s, all_move) in [(3, false), (10, true)] {
+        bulk_reset(c, &mut f, &topic, &prefix, &groups, timeout_s, all_move);
+    }
+    f.done("bulk offsets reset");
+}
+
+const BULK_GROUPS: usize = 200;
+
+/// One run of [`a_bulk_offsets_reset_while_a_coordinator_dies_reports_what_happened`]:
+/// every group committed at 10 on both partitions, reset to the log end (100).
+fn bulk_reset(
+    c: &Cluster3,
+    f: &mut Findings,
+    topic: &str,
+    prefix: &str,
+    groups: &[String],
+    timeout_s: u64,
+    all_move: bool,
+) {
+    let run = format!("reset --timeout {timeout_s}s");
     std::thread::scope(|s| {
-        for chunk in groups.chunks(GROUPS / 8) {
-            let topic = &topic;
+        for chunk in groups.chunks(BULK_GROUPS / 8) {
             s.spawn(move || {
                 for g in chunk {
                     c.commit(g, &[(topic, 0, 10), (topic, 1, 10)]);
@@ -526,24 +544,19 @@ fn a_bulk_offsets_reset_while_a_coordinator_dies_reports_what_happened() {
     // The node that coordinates the most of them.
     let leaders = c.coordinators();
     let mut per_node: BTreeMap<i32, usize> = BTreeMap::new();
-    for g in &groups {
+    for g in groups {
         *per_node
             .entry(leaders[offsets_partition(g) as usize])
             .or_default() += 1;
     }
     let (&victim, &coordinated) = per_node.iter().max_by_key(|(_, n)| **n).unwrap();
-    eprintln!("faults: groups per coordinator {per_node:?}; killing node {victim}");
+    eprintln!("faults: {run}: groups per coordinator {per_node:?}; killing node {victim}");
 
     let dir = tempfile::tempdir().unwrap();
     let restore = dir.path().join("restore");
     std::fs::create_dir(&restore).unwrap();
     let mut reset = kbp()
-        .args([
-            "-b",
-            c.bootstrap(),
-            "--timeout",
-            &format!("{BULK_TIMEOUT_S}s"),
-        ])
+        .args(["-b", c.bootstrap(), "--timeout", &format!("{timeout_s}s")])
         .args(["offsets", "reset", "--group-regex", &format!("^{prefix}-")])
         .args(["--to-latest", "--execute", "-o", "json"])
         .args(["--restore-dir", restore.to_str().unwrap()])
@@ -551,52 +564,56 @@ fn a_bulk_offsets_reset_while_a_coordinator_dies_reports_what_happened() {
     let saved = |dir: &Path| std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0);
     let mut fault_at = None;
     wait_until("the restore files saved", Duration::from_secs(60), || {
-        if saved(&restore) >= GROUPS || !reset.running() {
-            return true;
-        }
-        false
+        saved(&restore) >= groups.len() || !reset.running()
     });
     if reset.running() {
+        // Frozen first, so that writes to its groups are in flight when it dies (a long
+        // pause, then the end: "Failed while waiting for response from broker"); the length
+        // of the pause only shapes the fault, no check depends on it.
+        c.freeze(victim);
         fault_at = Some(Instant::now());
+        std::thread::sleep(Duration::from_millis(500));
         c.kill(victim);
     }
     let st = reset.wait(Duration::from_secs(120));
     let ended = reset.exited_at().unwrap();
     eprintln!(
-        "faults: offsets reset took {:?} ({st:?}), {:?} after the kill",
+        "faults: {run}: took {:?} ({st:?}), {:?} after the fault",
         ended - reset.started,
         fault_at.map(|t| ended - t)
     );
     f.check(fault_at.is_some(), || {
         format!(
-            "reset: ended before the writes began ({} restore files); stderr:\n{}",
+            "{run}: ended before the writes began ({} restore files); stderr:\n{}",
             saved(&restore),
             reset.stderr()
         )
     });
     if let Some(t) = fault_at {
-        let bound = Duration::from_secs(BULK_TIMEOUT_S + 1);
+        let bound = Duration::from_secs(timeout_s + 1);
         f.check(ended - t <= bound, || {
             format!(
-                "reset: ended {:?} after the kill, bound {bound:?} (--timeout + 1 s)",
+                "{run}: ended {:?} after the fault, bound {bound:?} (--timeout + 1 s)",
                 ended - t
             )
         });
     }
-    // Retriable errors are retried within the deadline: one node down, everything moves.
-    f.check(st.code() == Some(0), || {
+    // 0: all moved; 5: some did not, named after the report (docs/exit-codes.md).
+    let expected: &[i32] = if all_move { &[0] } else { &[0, 5] };
+    f.check(st.code().is_some_and(|code| expected.contains(&code)), || {
         format!(
-            "reset: exit {st:?} ({coordinated} groups coordinated by the killed node)\nstderr (last lines):\n{}",
+            "{run}: exit {st:?}, expected one of {expected:?} ({coordinated} groups coordinated by the killed node)\nstderr (last lines):\n{}",
             tail(&reset.stderr(), 12)
         )
     });
-    c.restart(victim);
+    // Whole again, with its leaderships back (the next run kills a node that coordinates).
+    c.restore();
 
     // The report against what kafka-consumer-groups reads back.
     let report: Option<serde_json::Value> = serde_json::from_str(&reset.stdout()).ok();
     f.check(report.is_some(), || {
         format!(
-            "reset: no JSON report on stdout: {:?}",
+            "{run}: no JSON report on stdout: {:?}",
             tail(&reset.stdout(), 5)
         )
     });
@@ -630,14 +647,17 @@ fn a_bulk_offsets_reset_while_a_coordinator_dies_reports_what_happened() {
                 _ => now == Some(10),
             };
             f.check(truth, || {
-                format!("reset: {key:?} reported {status}, kafka-consumer-groups reads {now:?}")
+                format!("{run}: {key:?} reported {status}, kafka-consumer-groups reads {now:?}")
             });
         }
         moved_groups += any_moved as usize;
     }
-    eprintln!("faults: reset report: {statuses:?}, {moved_groups} group(s) moved");
-    f.check(reported == GROUPS, || {
-        format!("reset: the report has {reported} groups of {GROUPS}")
+    eprintln!("faults: {run}: report {statuses:?}, {moved_groups} group(s) moved");
+    f.check(reported == groups.len(), || {
+        format!(
+            "{run}: the report has {reported} groups of {}",
+            groups.len()
+        )
     });
     // The groups at the new offsets, as Apache reads them, are the ones reported moved.
     let at_new: usize = groups
@@ -645,26 +665,25 @@ fn a_bulk_offsets_reset_while_a_coordinator_dies_reports_what_happened() {
         .filter(|g| {
             (0..2).any(|p| {
                 apache
-                    .get(&((*g).clone(), topic.clone(), p))
+                    .get(&((*g).clone(), topic.to_string(), p))
                     .and_then(|r| r.0)
                     == Some(100)
             })
         })
         .count();
     f.check(at_new == moved_groups, || {
-        format!("reset: {at_new} group(s) moved as read back, {moved_groups} as reported")
+        format!("{run}: {at_new} group(s) moved as read back, {moved_groups} as reported")
     });
     let err = reset.stderr();
     f.check(
         !(at_new > 0 && err.contains(" 0 partition(s) moved")),
         || {
             format!(
-                "reset: says 0 moved while {at_new} group(s) moved:\n{}",
+                "{run}: says 0 moved while {at_new} group(s) moved:\n{}",
                 tail(&err, 5)
             )
         },
     );
-    f.done("bulk offsets reset");
 }
 
 /// `kbp lag --all-groups` with one node frozen (SIGSTOP: connections accepted, nothing
