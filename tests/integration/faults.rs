@@ -404,14 +404,15 @@ fn scrape_metrics(addr: &str) -> Background<Vec<Scrape>> {
 fn kill_9_of_the_coordinators_node_under_drain_serve_and_diagnose() {
     let held = hold();
     let c = held.c;
-    let victim = 2;
-    let group = c.group_on("fault-kill", victim);
+    let group = c.group_on("fault-kill", 2);
     let mut f = Findings::default();
     let mut run = UnderFault::start(c, group.clone(), 150, Duration::from_secs(12));
     run.served.wait_ready();
     run.wait_lines(300);
-    // The coordinator as Apache's tool sees it: the fixture's choice is right.
-    assert_eq!(c.apache_coordinator(&group), victim, "group {group}");
+    // The coordinator as the group's own FindCoordinator answers it now (the metadata read
+    // before may predate the last leader election).
+    let victim = c.apache_coordinator(&group);
+    eprintln!("faults: group {group} is coordinated by node {victim}");
     let committed_before = c.committed(&group, &run.topic, PARTITIONS).unwrap();
     let commits = watch_commits(c, &group, &run.topic, &run.out);
     let scrapes = scrape_metrics(&run.served.addr);
