@@ -51,7 +51,7 @@ impl Served {
     }
 
     /// Status and body of a GET.
-    fn get(&self, path: &str) -> (u16, String) {
+    pub fn get(&self, path: &str) -> (u16, String) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(5)))
@@ -65,7 +65,7 @@ impl Served {
         (status, resp.body_mut().read_to_string().unwrap())
     }
 
-    fn wait_ready(&self) {
+    pub fn wait_ready(&self) {
         wait_until("/readyz answers 200", Duration::from_secs(30), || {
             self.get("/readyz").0 == 200
         });
@@ -106,13 +106,13 @@ impl Served {
     }
 
     /// The samples of `name` on /metrics: labels → value.
-    fn samples(&self, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+    pub fn samples(&self, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
         let (status, body) = self.get("/metrics");
         assert_eq!(status, 200, "{body}");
         parse(&body, name)
     }
 
-    fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         self.samples(name)
             .into_iter()
             .find(|(l, _)| {
