@@ -138,8 +138,13 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     )?;
     output::text(&format!(
         "kbp demo: a Kafka cluster of {BROKERS} brokers is up at {first}\n\
-         (librdkafka's in-process mock cluster: nothing to install, gone when the demo ends).\n"
+         (librdkafka's in-process mock cluster: nothing to install, gone when the demo ends).\n\
+         The mock cannot describe consumer groups, so a group's state, members and owners\n\
+         show as Unknown and -, and kbp cannot check it for live members; on a real\n\
+         cluster they are all there.\n"
     ))?;
+    // Said once above, in the story's words, instead of a warning at every step.
+    output::explained(output::CANNOT_DESCRIBE_GROUPS);
     if args.serve {
         return serve(&settings, &first, args.speed);
     }

@@ -286,7 +286,7 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
         if let Err(Error::LiveGroup(why)) =
             guard_live_group(&session, &args.group, args.join_live_group)
         {
-            crate::sys::diag!("kbp: warning: a drain would be refused (exit 8): {why}");
+            crate::output::warn(&format!("a drain would be refused (exit 8): {why}"));
         }
         let shown = plan::plan(
             &session,

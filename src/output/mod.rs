@@ -160,10 +160,36 @@ pub trait Render: Serialize {
     }
 }
 
+/// The start of the warning a cluster without DescribeConsumerGroups gets (librdkafka's
+/// mock cluster, `kbp demo`): one text, so that a run that has said it in its own words
+/// can leave it out ([`explained`]).
+pub const CANNOT_DESCRIBE_GROUPS: &str = "this cluster cannot describe consumer groups";
+
+/// Warnings starting with these are not printed: the run has explained them already.
+static EXPLAINED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+/// Leaves out, for the rest of the run, the warnings that start with `prefix`: the caller
+/// has said in its own words what they would say (the demo's story, once, rather than a
+/// warning per step).
+pub fn explained(prefix: &'static str) {
+    EXPLAINED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(prefix);
+}
+
+/// `kbp: warning: TEXT` on stderr, escaped, best effort; unless explained.
+pub fn warn(text: &str) {
+    let known = EXPLAINED.lock().unwrap_or_else(|p| p.into_inner());
+    if !known.iter().any(|p| text.starts_with(p)) {
+        crate::sys::diag!("kbp: warning: {}", printable(text));
+    }
+}
+
 /// Writes `report` in `format` to stdout; warnings go to stderr.
 pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
     for w in report.warnings() {
-        crate::sys::diag!("kbp: warning: {}", printable(w));
+        warn(w);
     }
     check_stdout()?;
     let stdout = std::io::stdout();
@@ -236,7 +262,7 @@ pub fn text(text: &str) -> Result<()> {
 /// effort, as every diagnostic: a full or closed stderr does not change the exit code.
 pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
     for w in report.warnings() {
-        crate::sys::diag!("kbp: warning: {}", printable(w));
+        warn(w);
     }
     let mut text = Vec::new();
     write(report, format, &mut text)?;
