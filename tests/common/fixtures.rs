@@ -257,24 +257,30 @@ fn beyond_librdkafka(group: &str) -> bool {
     group.starts_with([' ', '\t', '\n', '\x0b', '\x0c', '\r'])
 }
 
-/// kafka-consumer-groups `--reset-offsets --group GROUP ARGS`; its stdout.
-fn apache_reset(group: &str, args: &[&str]) -> String {
-    let mut all = vec![
-        "tool",
-        "consumer-groups",
-        "--bootstrap-server",
-        bootstrap(),
-        "--reset-offsets",
-        "--group",
-        group,
-    ];
+/// Apache's kafka-consumer-groups `ARGS` against `bootstrap`: its stdout, once it
+/// succeeded.
+pub fn consumer_groups_at(bootstrap: &str, args: &[&str]) -> String {
+    let mut all = vec!["tool", "consumer-groups", "--bootstrap-server", bootstrap];
     all.extend_from_slice(args);
     let out = kafka_sh(&all);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
-        "kafka-consumer-groups --reset-offsets {args:?} of {group:?}: {text}{}",
+        "kafka-consumer-groups {args:?}:\n{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// kafka-consumer-groups `--reset-offsets ARGS`; its stdout, which must hold no `Error`
+/// (the tool exits 0 on some).
+pub fn apache_reset(args: &[&str]) -> String {
+    let mut all = vec!["--reset-offsets"];
+    all.extend_from_slice(args);
+    let text = consumer_groups_at(bootstrap(), &all);
+    assert!(
+        !text.contains("Error"),
+        "kafka-consumer-groups {all:?}:\n{text}"
     );
     text
 }
@@ -289,7 +295,13 @@ pub fn commit(group: &str, offsets: &[(&str, i32, i64)]) {
             .map(|(t, p, o)| format!("{t},{p},{o}\n"))
             .collect();
         std::fs::write(&file, rows).unwrap();
-        apache_reset(group, &["--from-file", file.to_str().unwrap(), "--execute"]);
+        apache_reset(&[
+            "--group",
+            group,
+            "--from-file",
+            file.to_str().unwrap(),
+            "--execute",
+        ]);
         return;
     }
     let consumer: BaseConsumer = client_config()
@@ -503,10 +515,15 @@ impl Probe {
     /// (a partition without a commit has no row).
     fn now_by_apache(&self) -> Vec<Option<i64>> {
         let topic = self.topic.as_str();
-        let csv = apache_reset(
+        let csv = apache_reset(&[
+            "--group",
             &self.group,
-            &["--topic", topic, "--to-current", "--dry-run", "--export"],
-        );
+            "--topic",
+            topic,
+            "--to-current",
+            "--dry-run",
+            "--export",
+        ]);
         let mut out = vec![None; self.partitions as usize];
         let rows = csv::ReaderBuilder::new()
             .has_headers(false)

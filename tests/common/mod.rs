@@ -196,21 +196,9 @@ pub fn apache_rows_at(
     bootstrap: &str,
     which: &[&str],
 ) -> std::collections::BTreeMap<(String, String, i32), ApacheRow> {
-    let mut args = vec![
-        "tool",
-        "consumer-groups",
-        "--bootstrap-server",
-        bootstrap,
-        "--describe",
-    ];
+    let mut args = vec!["--describe"];
     args.extend_from_slice(which);
-    let out = kafka_sh(&args);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "kafka-consumer-groups failed:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = consumer_groups_at(bootstrap, &args);
     let num = |s: &str| {
         if s == "-" {
             None

@@ -21,23 +21,10 @@ type Offsets = BTreeMap<(String, String, i32), i64>;
 
 /// kafka-consumer-groups `--reset-offsets ARGS --dry-run`: its NEW-OFFSET rows.
 fn apache_plan(args: &[&str]) -> Offsets {
-    let mut all = vec![
-        "tool",
-        "consumer-groups",
-        "--bootstrap-server",
-        bootstrap(),
-        "--reset-offsets",
-        "--dry-run",
-    ];
+    let mut all = vec!["--dry-run"];
     all.extend_from_slice(args);
-    let out = kafka_sh(&all);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success() && !text.contains("Error"),
-        "kafka-consumer-groups {args:?}:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text.lines()
+    apache_reset(&all)
+        .lines()
         .filter_map(|l| {
             let c: Vec<&str> = l.split_whitespace().collect();
             let (p, o) = (c.get(2)?.parse().ok()?, c.get(3)?.parse().ok()?);
@@ -630,12 +617,7 @@ fn restore_files_keep_every_group_name_exact() {
             assert_eq!(probe.now(), [Some(4), Some(9)], "{group:?}");
             continue;
         }
-        let out = kafka_sh(&[
-            "tool",
-            "consumer-groups",
-            "--bootstrap-server",
-            bootstrap(),
-            "--reset-offsets",
+        let out = apache_reset(&[
             "--from-file",
             file.to_str().unwrap(),
             "--group",
@@ -646,7 +628,7 @@ fn restore_files_keep_every_group_name_exact() {
         let mut apache: Vec<String> = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(out.stdout.as_slice())
+            .from_reader(out.as_bytes())
             .records()
             .flatten()
             .filter(|r| r.len() == 3)
@@ -656,8 +638,7 @@ fn restore_files_keep_every_group_name_exact() {
         assert_eq!(
             apache,
             [format!("{t},0,4"), format!("{t},1,9")],
-            "{group:?}: kafka-consumer-groups printed\n{}",
-            String::from_utf8_lossy(&out.stdout)
+            "{group:?}: kafka-consumer-groups printed\n{out}"
         );
         offsets(
             state.path(),
