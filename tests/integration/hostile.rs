@@ -823,7 +823,11 @@ fn hostile_inputs_hold() {
                 .filter(|(i, (bad, _, _))| rows[*i].0 == *class && bad.is_empty() == ok)
                 .count()
         };
-        by_class.push_str(&format!("| {class} | {} | {} |\n", of(true) + of(false), of(true)));
+        by_class.push_str(&format!(
+            "| {class} | {} | {} |\n",
+            of(true) + of(false),
+            of(true)
+        ));
     }
     eprintln!("| class | rows | hold |\n| --- | --- | --- |\n{by_class}");
     let _ = std::io::stderr().flush();
