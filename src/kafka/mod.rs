@@ -383,13 +383,6 @@ impl Session {
             let start = Instant::now();
             let outcome = call();
             let took = start.elapsed();
-            if std::env::var_os("KBP_DEBUG_DEADLINE").is_some() {
-                eprintln!(
-                    "DEBUG {op} took {took:?} ok={} left={:?}",
-                    outcome.is_ok(),
-                    self.left()
-                );
-            }
             match outcome {
                 Err(e) if Self::retriable(&e) => {
                     self.spend(took);
