@@ -71,10 +71,23 @@ impl Selection {
     }
 }
 
-/// Samples, measures and diagnoses. `progress` says which sample is being taken.
-pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<DiagnoseReport> {
+/// Samples, measures and diagnoses on sessions from `connect`. `progress` says which sample
+/// is being taken.
+///
+/// A sample the cluster failed (after its retries, within `--timeout`) is noted and left
+/// out of the window, and the next sample connects anew, as `kbp serve` and `--watch`
+/// refresh: no request from before an outage is carried into the time after it, which
+/// librdkafka 2.12 can abort the process on (librdkafka#4605). The last sample is taken
+/// again once on a new session when it fails; with no sample at all it is an error.
+pub fn run(
+    connect: &dyn Fn() -> Result<Session>,
+    sel: &Selection,
+    progress: &Progress,
+) -> Result<DiagnoseReport> {
     let n = sel.samples.max(1);
-    let measurement = Measurement::start(&sel.brokers, session.timeout(), progress)?;
+    let mut session = Some(connect()?);
+    let timeout = session.as_ref().map_or(Duration::ZERO, Session::timeout);
+    let measurement = Measurement::start(&sel.brokers, timeout, progress)?;
     let every = if n > 1 {
         sel.window / (n as u32 - 1)
     } else {
@@ -83,6 +96,7 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Di
     let t0 = Instant::now();
     let mut samples = Vec::with_capacity(n);
     let mut notes = Vec::new();
+    let mut failed = Vec::new();
     for i in 0..n {
         let due = t0 + every * i as u32;
         let wait = due.saturating_duration_since(Instant::now());
@@ -93,17 +107,56 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Di
                 compact_duration(wait.as_millis() as u64),
                 compact_duration(sel.window.as_millis() as u64)
             ));
-            session.idle(wait);
+            match &session {
+                Some(s) => s.idle(wait),
+                None => std::thread::sleep(wait),
+            }
         }
         progress.set(&format!("taking sample {}/{n}", i + 1));
-        let lag_sel = sel.lag_selection(sel.time_lag && i + 1 == n);
-        let sample = take_sample(session, &lag_sel, progress)?;
-        if i + 1 == n {
-            notes = sample.lag.warnings.clone();
+        let last = i + 1 == n;
+        let lag_sel = sel.lag_selection(sel.time_lag && last);
+        // The last sample gets a second try: the window's verdict needs a session after it.
+        let tries = if last && n > 1 { 2 } else { 1 };
+        let mut outcome = Err(Error::Internal("no sample taken".into()));
+        for _ in 0..tries {
+            outcome = match session.take().map_or_else(connect, Ok) {
+                Ok(s) => {
+                    let sample = take_sample(&s, &lag_sel, progress);
+                    session = Some(s);
+                    sample
+                }
+                Err(e) => Err(e),
+            };
+            match &outcome {
+                Err(e) if e.spoils_session() && n > 1 => session = None,
+                _ => break,
+            }
         }
-        samples.push(sample);
+        match outcome {
+            Ok(sample) => {
+                if last {
+                    notes = sample.lag.warnings.clone();
+                }
+                samples.push(sample);
+            }
+            Err(e) if e.spoils_session() && !last => {
+                failed.push(format!("sample {}/{n}: {e}", i + 1));
+            }
+            Err(e) => return Err(e),
+        }
     }
-    let measured = measurement.finish(session, progress)?;
+    let session = match session {
+        Some(s) => s,
+        None => connect()?,
+    };
+    let measured = measurement.finish(&session, progress)?;
+    if !failed.is_empty() {
+        notes.push(format!(
+            "{} sample(s) of the window failed and are left out (each next one connected anew): {}",
+            failed.len(),
+            failed.join("; ")
+        ));
+    }
     notes.extend(measured.report.warnings.iter().cloned());
     Ok(build(
         &samples,
