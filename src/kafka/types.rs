@@ -337,3 +337,60 @@ impl BrokerLatency {
             .then(|| self.throttle_sum_ms / self.throttled_responses as f64)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(code: i32) -> KafkaCode {
+        KafkaCode {
+            code,
+            name: String::new(),
+            message: String::new(),
+        }
+    }
+
+    /// The one retry rule: what passes by itself is asked again, what an operator must
+    /// mend (a missing topic or group, an ACL, a member in the way) is not.
+    #[test]
+    fn the_retry_rule_retries_what_passes_and_nothing_else() {
+        let retried = [
+            (5, "LEADER_NOT_AVAILABLE"),
+            (6, "NOT_LEADER_OR_FOLLOWER"),
+            (7, "REQUEST_TIMED_OUT"),
+            (13, "NETWORK_EXCEPTION"),
+            (14, "COORDINATOR_LOAD_IN_PROGRESS"),
+            (15, "COORDINATOR_NOT_AVAILABLE"),
+            (16, "NOT_COORDINATOR"),
+            (27, "REBALANCE_IN_PROGRESS"),
+            (74, "FENCED_LEADER_EPOCH"),
+            (75, "UNKNOWN_LEADER_EPOCH"),
+            (78, "OFFSET_NOT_AVAILABLE"),
+            (-185, "librdkafka: timed out"),
+            (-195, "librdkafka: transport"),
+            (-187, "librdkafka: all brokers down"),
+        ];
+        for (c, name) in retried {
+            assert!(code(c).is_retriable(), "{name} ({c}) is retried");
+        }
+        let final_ = [
+            (0, "NONE"),
+            (3, "UNKNOWN_TOPIC_OR_PARTITION"),
+            (22, "ILLEGAL_GENERATION"),
+            (25, "UNKNOWN_MEMBER_ID"),
+            (29, "TOPIC_AUTHORIZATION_FAILED"),
+            (30, "GROUP_AUTHORIZATION_FAILED"),
+            (31, "CLUSTER_AUTHORIZATION_FAILED"),
+            (68, "NON_EMPTY_GROUP"),
+            (69, "GROUP_ID_NOT_FOUND"),
+            (86, "GROUP_SUBSCRIBED_TO_TOPIC"),
+            (-165, "librdkafka: unsupported feature"),
+            (-169, "librdkafka: authentication"),
+        ];
+        for (c, name) in final_ {
+            assert!(!code(c).is_retriable(), "{name} ({c}) is not retried");
+        }
+        // Silence is retriable, but it is not an answer.
+        assert!(code(-185).is_unanswered() && !code(16).is_unanswered());
+    }
+}
