@@ -376,9 +376,11 @@ impl Session {
     /// one deadline allows (`silent`). A useful answer ends the silence; one that is not,
     /// or none, adds to it.
     fn patiently<T>(&self, op: &'static str, mut call: impl FnMut() -> Result<T>) -> Result<T> {
+        let mut last = None;
         loop {
             if self.left().is_zero() {
-                return Err(self.silence(op));
+                // The last answer says more than the silence does.
+                return Err(last.unwrap_or_else(|| self.silence(op)));
             }
             let start = Instant::now();
             let outcome = call();
@@ -394,6 +396,7 @@ impl Session {
                     }
                     std::thread::sleep(pause);
                     self.spend(pause);
+                    last = Some(e);
                 }
                 Err(e @ Error::Unreachable { .. }) => {
                     self.spend(took);
