@@ -71,23 +71,27 @@ impl Selection {
     }
 }
 
+/// Most times one sample is taken again on a new session (each within what is left of
+/// `--timeout`).
+const MAX_RETAKES: usize = 5;
+
 /// Samples, measures and diagnoses on sessions from `connect`. `progress` says which sample
 /// is being taken.
 ///
-/// A sample the cluster failed (after its retries, within `--timeout`) is noted and left
-/// out of the window, and the next sample connects anew, as `kbp serve` and `--watch`
-/// refresh: no request from before an outage is carried into the time after it, which
-/// librdkafka 2.12 can abort the process on (librdkafka#4605). The last sample is taken
-/// again once on a new session when it fails; with no sample at all it is an error.
+/// A sample the cluster failed before the command's `--timeout` was spent (a broken
+/// connection, a broker gone) is taken again at once on a new session that goes on with the
+/// old one's silence, as `kbp serve` and `--watch` connect anew after a failure: no request
+/// from before an outage is carried into the time after it, which librdkafka 2.12 can abort
+/// the process on (librdkafka#4605). Once `--timeout` is spent, the failure is the
+/// command's.
 pub fn run(
     connect: &dyn Fn() -> Result<Session>,
     sel: &Selection,
     progress: &Progress,
 ) -> Result<DiagnoseReport> {
     let n = sel.samples.max(1);
-    let mut session = Some(connect()?);
-    let timeout = session.as_ref().map_or(Duration::ZERO, Session::timeout);
-    let measurement = Measurement::start(&sel.brokers, timeout, progress)?;
+    let mut session = connect()?;
+    let measurement = Measurement::start(&sel.brokers, session.timeout(), progress)?;
     let every = if n > 1 {
         sel.window / (n as u32 - 1)
     } else {
@@ -96,7 +100,6 @@ pub fn run(
     let t0 = Instant::now();
     let mut samples = Vec::with_capacity(n);
     let mut notes = Vec::new();
-    let mut failed = Vec::new();
     for i in 0..n {
         let due = t0 + every * i as u32;
         let wait = due.saturating_duration_since(Instant::now());
@@ -107,56 +110,30 @@ pub fn run(
                 compact_duration(wait.as_millis() as u64),
                 compact_duration(sel.window.as_millis() as u64)
             ));
-            match &session {
-                Some(s) => s.idle(wait),
-                None => std::thread::sleep(wait),
-            }
+            session.idle(wait);
         }
         progress.set(&format!("taking sample {}/{n}", i + 1));
-        let last = i + 1 == n;
-        let lag_sel = sel.lag_selection(sel.time_lag && last);
-        // The last sample gets a second try: the window's verdict needs a session after it.
-        let tries = if last && n > 1 { 2 } else { 1 };
-        let mut outcome = Err(Error::Internal("no sample taken".into()));
-        for _ in 0..tries {
-            outcome = match session.take().map_or_else(connect, Ok) {
-                Ok(s) => {
-                    let sample = take_sample(&s, &lag_sel, progress);
-                    session = Some(s);
-                    sample
+        let lag_sel = sel.lag_selection(sel.time_lag && i + 1 == n);
+        let mut retakes = 0;
+        let sample = loop {
+            match take_sample(&session, &lag_sel, progress) {
+                Err(Error::Unreachable { .. } | Error::Coordinator { .. })
+                    if !session.left().is_zero() && retakes < MAX_RETAKES =>
+                {
+                    retakes += 1;
+                    let fresh = connect()?;
+                    fresh.carry_silence(&session);
+                    session = fresh;
                 }
-                Err(e) => Err(e),
-            };
-            match &outcome {
-                Err(e) if e.spoils_session() && n > 1 => session = None,
-                _ => break,
+                other => break other?,
             }
+        };
+        if i + 1 == n {
+            notes = sample.lag.warnings.clone();
         }
-        match outcome {
-            Ok(sample) => {
-                if last {
-                    notes = sample.lag.warnings.clone();
-                }
-                samples.push(sample);
-            }
-            Err(e) if e.spoils_session() && !last => {
-                failed.push(format!("sample {}/{n}: {e}", i + 1));
-            }
-            Err(e) => return Err(e),
-        }
+        samples.push(sample);
     }
-    let session = match session {
-        Some(s) => s,
-        None => connect()?,
-    };
     let measured = measurement.finish(&session, progress)?;
-    if !failed.is_empty() {
-        notes.push(format!(
-            "{} sample(s) of the window failed and are left out (each next one connected anew): {}",
-            failed.len(),
-            failed.join("; ")
-        ));
-    }
     notes.extend(measured.report.warnings.iter().cloned());
     Ok(build(
         &samples,

@@ -140,8 +140,8 @@ struct DrainContext {
     /// Once the drain stops: when its last commits and the leave must be over.
     closing_by: Mutex<Option<Instant>>,
     /// The least time since any broker last sent kbp anything, from librdkafka's
-    /// statistics (`rxidle`): how long the cluster has been silent.
-    silent_for: Mutex<Option<Duration>>,
+    /// statistics (`rxidle`), and when (epoch ms) those statistics were made.
+    silent_for: Mutex<Option<(Duration, u64)>>,
 }
 
 impl ClientContext for DrainContext {
@@ -166,10 +166,12 @@ impl ClientContext for DrainContext {
 }
 
 /// The least `rxidle` of the statistics' brokers (bootstrap placeholders left out): the
-/// time since the cluster last sent anything. `None` before any broker received.
-fn rx_idle(statistics: &[u8]) -> Option<Duration> {
+/// time since the cluster last sent anything, as of the statistics' `time` (epoch
+/// seconds, kept in ms). `None` before any broker received.
+fn rx_idle(statistics: &[u8]) -> Option<(Duration, u64)> {
     #[derive(serde::Deserialize)]
     struct Stats {
+        time: u64,
         #[serde(default)]
         brokers: std::collections::HashMap<String, Broker>,
     }
@@ -180,12 +182,13 @@ fn rx_idle(statistics: &[u8]) -> Option<Duration> {
         rxidle: i64,
     }
     let stats: Stats = serde_json::from_slice(statistics).ok()?;
-    stats
+    let idle = stats
         .brokers
         .values()
         .filter(|b| b.nodeid >= 0 && b.rxidle >= 0)
         .map(|b| Duration::from_micros(b.rxidle as u64))
-        .min()
+        .min()?;
+    Some((idle, stats.time * 1000))
 }
 
 impl ConsumerContext for DrainContext {
@@ -262,8 +265,12 @@ impl DrainContext {
         }
     }
 
+    /// How long the cluster has been silent now: the statistics may be served late (the
+    /// poll loop waits on commits), so their age counts too.
     fn silent_for(&self) -> Option<Duration> {
-        *self.silent_for.lock().unwrap_or_else(|p| p.into_inner())
+        let (idle, at_ms) = (*self.silent_for.lock().unwrap_or_else(|p| p.into_inner()))?;
+        let age = crate::clock::now_ms().saturating_sub(at_ms);
+        Some(idle + Duration::from_millis(age))
     }
 }
 

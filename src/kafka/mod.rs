@@ -172,6 +172,13 @@ impl Session {
         self.settings.timeout.saturating_sub(silent)
     }
 
+    /// A session that replaces `old` (connected anew after a failure, librdkafka#4605)
+    /// goes on with its silence: the command's deadline is not renewed by reconnecting.
+    pub fn carry_silence(&self, old: &Session) {
+        let silent = *old.silent.lock().unwrap_or_else(|p| p.into_inner());
+        *self.silent.lock().unwrap_or_else(|p| p.into_inner()) = silent;
+    }
+
     /// The cluster answered usefully: the silence ends.
     fn heard(&self) {
         *self.silent.lock().unwrap_or_else(|p| p.into_inner()) = Duration::ZERO;
