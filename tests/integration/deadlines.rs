@@ -447,3 +447,137 @@ fn a_frozen_cluster_ends_each_command_within_its_timeout() {
         );
     }
 }
+
+/// kill -9 of the broker: a bulk restore under way ends within `--timeout` + 1 s and its
+/// report is true; commands started while it comes back (coordinator loading, leaders
+/// not yet known) are asked again within their deadline and give a verdict; a drain
+/// whose broker dies says so and stops within its shutdown bound.
+#[test]
+fn a_killed_broker_ends_commands_in_time_and_its_restart_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display().to_string();
+    let groups = 200;
+    let (broker, b) = own_broker(dir.path(), groups);
+    let names: Vec<String> = (0..groups).map(|i| format!("fz-g{i}")).collect();
+    let bound = Duration::from_secs(3 + 1);
+    let kill = |broker: &OwnBroker| {
+        let pid = broker_pid(broker);
+        // SAFETY: kill(2) on the broker JVM the test started (its own run dir).
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+        Instant::now()
+    };
+
+    // 1. A bulk restore whose broker dies as its writes begin (the first ten groups are
+    //    left to step 2).
+    let file = offsets_file(dir.path(), "b.csv", &names[10..], 5);
+    let mut p = kbp()
+        .args([
+            "-b",
+            &b,
+            "--timeout",
+            "3s",
+            "offsets",
+            "restore",
+            &file,
+            "--execute",
+        ])
+        .args(["--restore-dir", &d, "-o", "json"])
+        .start(dir.path(), "restore");
+    wait_until("the restore files", Duration::from_secs(60), || {
+        assert!(p.running(), "ended early: {}", p.stderr());
+        p.stderr().matches("saved to").count() >= groups - 10
+    });
+    let at = kill(&broker);
+    let code = ended_within(&mut p, at, bound);
+    assert!(code == 5 || code == 3, "exit {code}: {}", p.stderr());
+
+    // 2. Commands started as soon as it listens again get a verdict, not an error.
+    let port: u16 = b.rsplit(':').next().unwrap().parse().unwrap();
+    // Its pid file names a dead JVM: `stop` clears it, keeping the data.
+    broker.sh(&["stop"]);
+    let started = std::thread::scope(|s| {
+        let up = s.spawn(|| broker.sh(&["start"]));
+        wait_until("the broker to listen", Duration::from_secs(120), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        let runs: Vec<_> = [
+            "lag -g fz-g0",
+            "diagnose --once -g fz-g0 --fail-on never",
+            "offsets reset -g fz-g3 -t fz --to-latest --execute",
+            "offsets delete -g fz-g4 -t fz:1 --execute",
+            "group delete fz-g5 --execute",
+        ]
+        .into_iter()
+        .map(|args| {
+            let d = d.clone();
+            let b = b.clone();
+            s.spawn(move || {
+                let mut cmd = kbp()
+                    .args(["-b", &b, "--timeout", "30s"])
+                    .args(args.split(' '));
+                if args.contains("--execute") {
+                    cmd = cmd.args(["--restore-dir", &d]);
+                }
+                (args, cmd.run())
+            })
+        })
+        .collect();
+        let out: Vec<_> = runs.into_iter().map(|h| h.join().unwrap()).collect();
+        up.join().unwrap();
+        out
+    });
+    for (args, r) in &started {
+        assert_eq!(
+            r.code, 0,
+            "kbp {args} while the broker starts: {}",
+            r.stderr
+        );
+        assert!(
+            r.elapsed < Duration::from_secs(30),
+            "kbp {args} took {:?}",
+            r.elapsed
+        );
+    }
+    let counts = check_report(&p.stdout(), &truth(&b, "fz-g.*"));
+    assert!(!counts.contains_key("planned"), "{counts:?}");
+
+    // 3. A drain whose broker dies.
+    let out = dir.path().join("drained.jsonl");
+    let mut drain = kbp()
+        .args([
+            "-b",
+            &b,
+            "--timeout",
+            "3s",
+            "drain",
+            "-g",
+            "fz-kill",
+            "-t",
+            "fz",
+        ])
+        .args([
+            "--rate",
+            "100/s",
+            "--shutdown-timeout",
+            "2s",
+            "--summary",
+            "json",
+        ])
+        .args(["--sink", &format!("file:{}", out.display())])
+        .start(dir.path(), "drain");
+    drain.wait_for_lines(&out, 150, Duration::from_secs(60));
+    let at = kill(&broker);
+    wait_until(
+        "the drain to say the cluster is silent",
+        Duration::from_secs(10),
+        || drain.stderr().contains("no answer from the cluster"),
+    );
+    let told = at.elapsed();
+    assert!(
+        told <= bound + Duration::from_secs(1),
+        "told after {told:?}"
+    );
+    drain.signal(libc::SIGTERM);
+    let code = ended_within(&mut drain, Instant::now(), Duration::from_secs(2 + 2 + 1));
+    assert_eq!(code, 0, "{}", drain.stderr());
+}
