@@ -298,7 +298,12 @@ impl Session {
         const AUTH: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__AUTHENTICATION as i32;
         let reason = self.settings.redactor.redact(&err.to_string());
         match err.code {
-            TIMED_OUT | TRANSPORT | ALL_DOWN => self.unreachable(format!("{op}: {reason}")),
+            // librdkafka's request timeout is what is left of --timeout: said as such.
+            TIMED_OUT => self.unreachable(format!(
+                "{op} timed out after {}",
+                humantime::format_duration(self.settings.timeout)
+            )),
+            TRANSPORT | ALL_DOWN => self.unreachable(format!("{op}: {reason}")),
             _ if err.is_retriable() => Error::Coordinator {
                 operation: op,
                 reason,
