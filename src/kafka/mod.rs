@@ -712,6 +712,8 @@ impl Session {
         pending.sort();
         pending.dedup();
         let mut out = Vec::with_capacity(pending.len());
+        // Groups answered usefully end the silence; those asked again share this bound.
+        let deadline = Instant::now() + self.left();
         while !pending.is_empty() {
             let answers = self.patiently("DeleteGroups", || {
                 let opts =
@@ -719,12 +721,21 @@ impl Session {
                 let q = Queue::new(self.client_ref());
                 admin::delete_groups(&pending, &opts, &q);
                 let ev = self.wait(&q, 1, "DeleteGroups")?;
-                Ok(admin::delete_groups_result(&ev[0]))
+                let answers = admin::delete_groups_result(&ev[0]);
+                // No group answered: silence, asked again within what is left.
+                let silent = answers
+                    .iter()
+                    .map(|(_, o)| o.as_ref().err().filter(|e| e.is_unanswered()))
+                    .collect::<Option<Vec<_>>>();
+                match silent.and_then(|s| s.first().cloned().cloned()) {
+                    Some(e) => Err(self.request_error("DeleteGroups", e)),
+                    None => Ok(answers),
+                }
             })?;
             let mut again = Vec::new();
             for (group, outcome) in answers {
                 match outcome.err() {
-                    Some(e) if e.is_retriable() && !self.left().is_zero() => again.push(group),
+                    Some(e) if e.is_retriable() && Instant::now() < deadline => again.push(group),
                     e => out.push((group, e)),
                 }
             }
