@@ -69,8 +69,9 @@ pub enum Error {
         reason: String,
     },
 
-    /// The group coordinator is loading or moving (a broker just started): worth asking
-    /// again within `--timeout`, a Kafka failure when it lasts.
+    /// A retriable answer (`KafkaCode::is_retriable`: a coordinator loading or moving, a
+    /// leader moving, a rebalance): asked again within `--timeout`, a Kafka failure when it
+    /// lasts.
     #[error("{operation} failed: {reason}")]
     Coordinator {
         operation: &'static str,

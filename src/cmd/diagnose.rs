@@ -71,9 +71,26 @@ impl Selection {
     }
 }
 
-/// Samples, measures and diagnoses. `progress` says which sample is being taken.
-pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<DiagnoseReport> {
+/// Most times one sample is taken again on a new session (each within what is left of
+/// `--timeout`).
+const MAX_RETAKES: usize = 5;
+
+/// Samples, measures and diagnoses on sessions from `connect`. `progress` says which sample
+/// is being taken.
+///
+/// A sample the cluster failed before the command's `--timeout` was spent (a broken
+/// connection, a broker gone) is taken again at once on a new session that goes on with the
+/// old one's silence, as `kbp serve` and `--watch` connect anew after a failure: no request
+/// from before an outage is carried into the time after it, which librdkafka 2.12 can abort
+/// the process on (librdkafka#4605). Once `--timeout` is spent, the failure is the
+/// command's.
+pub fn run(
+    connect: &dyn Fn() -> Result<Session>,
+    sel: &Selection,
+    progress: &Progress,
+) -> Result<DiagnoseReport> {
     let n = sel.samples.max(1);
+    let mut session = connect()?;
     let measurement = Measurement::start(&sel.brokers, session.timeout(), progress)?;
     let every = if n > 1 {
         sel.window / (n as u32 - 1)
@@ -97,13 +114,26 @@ pub fn run(session: &Session, sel: &Selection, progress: &Progress) -> Result<Di
         }
         progress.set(&format!("taking sample {}/{n}", i + 1));
         let lag_sel = sel.lag_selection(sel.time_lag && i + 1 == n);
-        let sample = take_sample(session, &lag_sel, progress)?;
+        let mut retakes = 0;
+        let sample = loop {
+            match take_sample(&session, &lag_sel, progress) {
+                Err(Error::Unreachable { .. } | Error::Coordinator { .. })
+                    if !session.left().is_zero() && retakes < MAX_RETAKES =>
+                {
+                    retakes += 1;
+                    let fresh = connect()?;
+                    fresh.carry_silence(&session);
+                    session = fresh;
+                }
+                other => break other?,
+            }
+        };
         if i + 1 == n {
             notes = sample.lag.warnings.clone();
         }
         samples.push(sample);
     }
-    let measured = measurement.finish(session, progress)?;
+    let measured = measurement.finish(&session, progress)?;
     notes.extend(measured.report.warnings.iter().cloned());
     Ok(build(
         &samples,

@@ -388,6 +388,7 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
             ("fetch.queue.backoff.ms".into(), "10".into()),
         ],
         fields,
+        shutdown_timeout: args.shutdown_timeout,
     };
     let finished = Arc::new(AtomicBool::new(false));
     let reporter = report_progress(&engine, &progress, &finished)?;

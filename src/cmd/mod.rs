@@ -80,9 +80,9 @@ pub fn dispatch(cli: &Cli) -> Result<()> {
             }
             let sel = diagnose::Selection::from_args(args)?;
             let settings = crate::config::resolve(&cli.global.overrides(), true)?;
-            let session = kafka::Session::connect_with_stats(&settings)?;
             let progress = Progress::spinner(false, cli.global.verbose);
-            let report = diagnose::run(&session, &sel, &progress)?;
+            let connect = || kafka::Session::connect_with_stats(&settings);
+            let report = diagnose::run(&connect, &sel, &progress)?;
             progress.finish();
             let shown = output::emit(&report, args.output.unwrap_or(Format::Table));
             verdict_after(shown, diagnose::check(&report, args.fail_on))

@@ -1076,6 +1076,67 @@ unsafe fn node_of(n: *const sys::rd_kafka_Node_t) -> Option<Node> {
     }
 }
 
+/// How a commit of a consumer's offsets ended ([`commit_within`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Committed {
+    Done,
+    /// Kafka refused it (the first partition's error when the request itself succeeded).
+    Refused(KafkaCode),
+    /// No answer within the bound: it may still land, or not.
+    Unanswered,
+}
+
+/// Commits `offsets` for the consumer `client`'s group and waits at most `wait` for the
+/// answer. librdkafka's synchronous commit waits as long as the coordinator takes to come
+/// back, which is forever when the cluster is gone; this one's reply goes to a queue of its
+/// own, read with a bound. Not answering in time leaves the commit to librdkafka (the
+/// queue holds a reference until the reply comes).
+///
+/// # Safety
+/// `offsets` is a live partition list, not changed during the call.
+pub(super) unsafe fn commit_within(
+    client: ClientRef<'_>,
+    offsets: *const sys::rd_kafka_topic_partition_list_t,
+    wait: Duration,
+) -> Committed {
+    let q = Queue::new(client);
+    // SAFETY: client and queue are live, `offsets` too (the caller's contract); librdkafka
+    // copies the list, and without a callback posts the result on the queue.
+    let err =
+        unsafe { sys::rd_kafka_commit_queue(q.rk(), offsets, q.ptr(), None, std::ptr::null_mut()) };
+    if err != NO_ERROR {
+        return Committed::Refused(code_of(err, String::new()));
+    }
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Committed::Unanswered;
+        }
+        let Some(ev) = q.poll(left.min(Duration::from_millis(100))) else {
+            continue;
+        };
+        // SAFETY: the event is live.
+        if unsafe { sys::rd_kafka_event_type(ev.ptr()) } != sys::RD_KAFKA_EVENT_OFFSET_COMMIT {
+            continue;
+        }
+        if let Some(e) = ev.error() {
+            return Committed::Refused(e);
+        }
+        // SAFETY: the event is live; its list (NULL or live) belongs to it.
+        let list = unsafe { sys::rd_kafka_event_topic_partition_list(ev.ptr()) };
+        let refused = if list.is_null() {
+            None
+        } else {
+            // SAFETY: a live list of the live event, read at once.
+            unsafe { read_tpl(list) }
+                .into_iter()
+                .find_map(|(_, _, e)| e)
+        };
+        return refused.map_or(Committed::Done, Committed::Refused);
+    }
+}
+
 /// # Safety
 /// `list` is a live partition list, not changed during the call.
 unsafe fn read_tpl(

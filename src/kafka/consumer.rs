@@ -5,13 +5,15 @@
 //! decision (what to commit, when to pause, when to stop) belongs to a [`Driver`] that
 //! sees only plain data; the engine in `crate::drain` implements it without rdkafka.
 
+use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
+use super::admin::{self, Committed};
 use super::batch::{Fetched, RecordQueue};
 use super::context::KbpContext;
 use super::native::ClientRef;
@@ -54,6 +56,9 @@ pub struct ConsumerSpec {
     /// What of each record to copy out of librdkafka; what the sink never reads is skipped
     /// (parsing headers alone allocates per record).
     pub fields: Fields,
+    /// `--shutdown-timeout`: once the drain stops, its last commit and leaving the group
+    /// take at most this (and at most `--timeout`), whatever the cluster does.
+    pub shutdown_timeout: Duration,
 }
 
 /// Which parts of a record [`run`] copies; the others are left empty.
@@ -132,6 +137,11 @@ struct DrainContext {
     timeout: Duration,
     /// Where assigned partitions' records go; taken out (destroyed) before the consumer.
     records: Mutex<Option<Arc<RecordQueue>>>,
+    /// Once the drain stops: when its last commits and the leave must be over.
+    closing_by: Mutex<Option<Instant>>,
+    /// The least time since any broker last sent kbp anything, from librdkafka's
+    /// statistics (`rxidle`), and when (epoch ms) those statistics were made.
+    silent_for: Mutex<Option<(Duration, u64)>>,
 }
 
 impl ClientContext for DrainContext {
@@ -148,6 +158,37 @@ impl ClientContext for DrainContext {
     fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
         self.base.error(error, reason)
     }
+    fn stats_raw(&self, statistics: &[u8]) {
+        if let Some(idle) = rx_idle(statistics) {
+            *self.silent_for.lock().unwrap_or_else(|p| p.into_inner()) = Some(idle);
+        }
+    }
+}
+
+/// The least `rxidle` of the statistics' brokers (bootstrap placeholders left out): the
+/// time since the cluster last sent anything, as of the statistics' `time` (epoch
+/// seconds, kept in ms). `None` before any broker received.
+fn rx_idle(statistics: &[u8]) -> Option<(Duration, u64)> {
+    #[derive(serde::Deserialize)]
+    struct Stats {
+        time: u64,
+        #[serde(default)]
+        brokers: std::collections::HashMap<String, Broker>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Broker {
+        nodeid: i32,
+        #[serde(default)]
+        rxidle: i64,
+    }
+    let stats: Stats = serde_json::from_slice(statistics).ok()?;
+    let idle = stats
+        .brokers
+        .values()
+        .filter(|b| b.nodeid >= 0 && b.rxidle >= 0)
+        .map(|b| Duration::from_micros(b.rxidle as u64))
+        .min()?;
+    Some((idle, stats.time * 1000))
 }
 
 impl ConsumerContext for DrainContext {
@@ -171,7 +212,7 @@ impl ConsumerContext for DrainContext {
             let commits = self.driver().on_revoke(&tps, lost);
             // Committing partitions already lost fails (illegal generation): don't try.
             if !lost {
-                commit(consumer, &mut *self.driver(), &commits);
+                commit(consumer, &mut *self.driver(), &commits, self.bound());
             }
             // Our pause flag would outlive the assignment: clear it for the next owner.
             let _ = consumer.resume(tpl);
@@ -211,6 +252,25 @@ impl ConsumerContext for DrainContext {
 impl DrainContext {
     fn driver(&self) -> MutexGuard<'_, dyn Driver + 'static> {
         self.driver.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How long a commit may wait for its answer: `--timeout`, and once the drain stops,
+    /// what is left of its shutdown bound.
+    fn bound(&self) -> Duration {
+        match *self.closing_by.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(by) => by
+                .saturating_duration_since(Instant::now())
+                .min(self.timeout),
+            None => self.timeout,
+        }
+    }
+
+    /// How long the cluster has been silent now: the statistics may be served late (the
+    /// poll loop waits on commits), so their age counts too.
+    fn silent_for(&self) -> Option<Duration> {
+        let (idle, at_ms) = (*self.silent_for.lock().unwrap_or_else(|p| p.into_inner()))?;
+        let age = crate::clock::now_ms().saturating_sub(at_ms);
+        Some(idle + Duration::from_millis(age))
     }
 }
 
@@ -257,11 +317,13 @@ fn tps_of(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
         .collect()
 }
 
-/// Synchronous commit: the drain never reports an offset committed that Kafka refused.
+/// A commit whose answer is waited for, at most `bound`: the drain never reports an offset
+/// committed that Kafka refused or did not confirm.
 fn commit(
     consumer: &BaseConsumer<DrainContext>,
     driver: &mut dyn Driver,
     offsets: &[(TopicPartition, i64)],
+    bound: Duration,
 ) {
     if offsets.is_empty() {
         return;
@@ -270,26 +332,50 @@ fn commit(
     for (tp, off) in offsets {
         let _ = tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*off));
     }
-    let result = consumer.commit(&tpl, CommitMode::Sync).map_err(|e| {
-        use rdkafka::types::RDKafkaErrorCode as C;
-        // librdkafka #4059: a cooperative rebalance's second join can catch a commit
-        // with the old generation; the offsets are still ours to commit next time.
-        let retriable = matches!(
-            e.rdkafka_error_code(),
-            Some(
-                C::IllegalGeneration
-                    | C::RebalanceInProgress
-                    | C::UnknownMemberId
-                    | C::StaleMemberEpoch
-                    | C::FencedMemberEpoch
-            )
-        );
-        CommitError {
-            retriable,
-            message: e.to_string(),
-        }
-    });
+    let answer = if bound.is_zero() {
+        Committed::Unanswered
+    } else {
+        // SAFETY: the list is ours and unchanged until the call returns.
+        unsafe { admin::commit_within(ClientRef::new(consumer.client()), tpl.ptr(), bound) }
+    };
+    let result = match answer {
+        Committed::Done => Ok(()),
+        Committed::Refused(code) => Err(CommitError {
+            retriable: commit_retriable(&code),
+            message: code.to_string(),
+        }),
+        // Not retriable: said in the summary. Not marked committed either, so a drain that
+        // goes on sends them again with its next commit.
+        Committed::Unanswered => Err(CommitError {
+            retriable: false,
+            message: if bound.is_zero() {
+                "not sent: the drain's shutdown bound (--shutdown-timeout, --timeout) was spent"
+                    .into()
+            } else {
+                format!(
+                    "no answer from the cluster within {} (the commit may land later, or not)",
+                    humantime::format_duration(Duration::from_millis(bound.as_millis() as u64))
+                )
+            },
+        }),
+    };
     driver.on_commit(offsets, result);
+}
+
+/// A refused commit whose offsets go again with the next one: the group mid-rebalance
+/// (librdkafka #4059: a cooperative rebalance's second join can catch a commit with the
+/// old generation; the offsets are still ours to commit next time), or an answer that
+/// passes by itself ([`super::KafkaCode::is_retriable`]: a coordinator moving).
+fn commit_retriable(code: &super::KafkaCode) -> bool {
+    const ILLEGAL_GENERATION: i32 = 22;
+    const UNKNOWN_MEMBER_ID: i32 = 25;
+    const FENCED_MEMBER_EPOCH: i32 = 110;
+    const STALE_MEMBER_EPOCH: i32 = 113;
+    code.is_retriable()
+        || matches!(
+            code.code,
+            ILLEGAL_GENERATION | UNKNOWN_MEMBER_ID | FENCED_MEMBER_EPOCH | STALE_MEMBER_EPOCH
+        )
 }
 
 /// A record still in librdkafka's buffer, from either queue.
@@ -411,12 +497,18 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
     if classic && config.get("partition.assignment.strategy").is_none() {
         config.set("partition.assignment.strategy", "cooperative-sticky");
     }
+    // Statistics say how long the cluster has been silent (`rxidle`), once a second.
+    if config.get("statistics.interval.ms").is_none() {
+        config.set("statistics.interval.ms", "1000");
+    }
     let context = DrainContext {
         base: KbpContext::new(settings),
         from: spec.from,
         driver,
         timeout: settings.timeout,
         records: Mutex::new(None),
+        closing_by: Mutex::new(None),
+        silent_for: Mutex::new(None),
     };
     let consumer: BaseConsumer<DrainContext> = config
         .create_with_context(context)
@@ -440,6 +532,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
 
     let mut topics = Vec::new();
     let mut fatal = None;
+    let mut silence = Silence::new(settings.timeout);
     loop {
         let tick = consumer.context().driver().tick();
         let paused = tick.pause.is_empty() || consumer.pause(&tpl_of(&tick.pause)).is_ok();
@@ -460,7 +553,22 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         if !tick.resume.is_empty() {
             let _ = consumer.resume(&tpl_of(&tick.resume));
         }
-        commit(&consumer, &mut *consumer.context().driver(), &tick.commit);
+        if tick.stop {
+            let by = Instant::now() + settings.timeout.min(spec.shutdown_timeout);
+            *consumer
+                .context()
+                .closing_by
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(by);
+        }
+        let bound = consumer.context().bound();
+        commit(
+            &consumer,
+            &mut *consumer.context().driver(),
+            &tick.commit,
+            bound,
+        );
+        silence.check(consumer.context().silent_for(), &consumer.context().base);
         if !tick.ask_committed.is_empty() {
             if let Ok(found) =
                 consumer.committed_offsets(tpl_of(&tick.ask_committed), settings.timeout)
@@ -534,17 +642,64 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
             break;
         }
     }
-    // Leave the group: librdkafka revokes everything through pre_rebalance first. Bounded,
-    // so a cluster gone meanwhile cannot hold the exit.
+    // Leave the group: librdkafka revokes everything through pre_rebalance first. Bounded
+    // by the same shutdown bound as the last commit, so a cluster gone meanwhile cannot
+    // hold the exit.
+    let by = consumer
+        .context()
+        .closing_by
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(|| Instant::now() + settings.timeout.min(spec.shutdown_timeout));
     if consumer.close_queue().is_ok() {
-        let deadline = std::time::Instant::now() + settings.timeout;
-        while !consumer.closed() && std::time::Instant::now() < deadline {
+        while !consumer.closed() && Instant::now() < by {
             let _ = consumer.poll(Duration::from_millis(10));
         }
     }
+    // rd_kafka_destroy finishes a leave that did not: with the cluster gone, that is as
+    // long as it stays gone. Destroyed on a thread of its own, waited for briefly.
+    drop(_release);
+    drop(records);
+    super::destroy_bounded(move || drop(consumer));
     match fatal {
         Some(reason) => Err(Error::kafka("joining the group", reason)),
         None => Ok(()),
+    }
+}
+
+/// Says once on stderr when the cluster has sent nothing for `--timeout` (a drain waits
+/// for it to come back, as through a broker restart), and once when it answers again.
+struct Silence {
+    timeout: Duration,
+    told: bool,
+}
+
+impl Silence {
+    fn new(timeout: Duration) -> Silence {
+        Silence {
+            timeout,
+            told: false,
+        }
+    }
+
+    fn check(&mut self, silent_for: Option<Duration>, context: &KbpContext) {
+        let Some(silent) = silent_for else { return };
+        // Best effort: a diagnostic that cannot be written changes nothing.
+        let mut err = std::io::stderr();
+        if !self.told && silent >= self.timeout {
+            self.told = true;
+            let why = context
+                .last_error()
+                .map_or(String::new(), |e| format!(" (last error: {e})"));
+            let _ = writeln!(
+                err,
+                "kbp: warning: no answer from the cluster for {}{why}; the drain waits for it and commits nothing meanwhile",
+                humantime::format_duration(Duration::from_secs(silent.as_secs()))
+            );
+        } else if self.told && silent < self.timeout {
+            self.told = false;
+            let _ = writeln!(err, "kbp: note: the cluster answers again");
+        }
     }
 }
 

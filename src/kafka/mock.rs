@@ -118,6 +118,42 @@ impl DemoCluster {
         };
     }
 
+    /// The next `n` requests of Kafka API `api_key` (2 ListOffsets, 3 Metadata, 8
+    /// OffsetCommit, 9 OffsetFetch, 15 DescribeGroups, 16 ListGroups…) are answered with
+    /// Kafka error `code` (those of the retry rule, [`crate::kafka::KafkaCode::is_retriable`],
+    /// and 25 UNKNOWN_MEMBER_ID, 30 GROUP_AUTHORIZATION_FAILED): fault injection for tests.
+    pub fn fail_requests(&self, api_key: i16, code: i32, n: usize) -> Result<()> {
+        use sys::rd_kafka_resp_err_t as E;
+        let code = match code {
+            5 => E::RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
+            6 => E::RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
+            7 => E::RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT,
+            13 => E::RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION,
+            14 => E::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+            15 => E::RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+            16 => E::RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+            25 => E::RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID,
+            27 => E::RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS,
+            30 => E::RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED,
+            other => {
+                return Err(Error::usage(format!(
+                    "the mock cluster injects no error {other}"
+                )))
+            }
+        };
+        let errors = vec![code; n];
+        // SAFETY: the cluster is live; librdkafka copies `n` codes from the array.
+        unsafe {
+            sys::rd_kafka_mock_push_request_errors_array(
+                self.cluster.ptr(),
+                api_key,
+                errors.len(),
+                errors.as_ptr(),
+            )
+        };
+        Ok(())
+    }
+
     pub fn create_topic(&self, name: &str, partitions: i32, replication: i32) -> Result<()> {
         let c_name = CString::new(name).map_err(|_| Error::usage("topic name contains NUL"))?;
         // SAFETY: the cluster is live; librdkafka copies the name.

@@ -22,8 +22,7 @@ pub mod types;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::mem::ManuallyDrop;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -54,6 +53,11 @@ const STATS_INTERVAL_MS: &str = "500";
 
 /// How long dropping a client may take before kbp leaves it behind (see [`destroy_bounded`]).
 const DESTROY_WAIT: Duration = Duration::from_millis(500);
+/// The pause before a request answered with a retriable error is sent again.
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
+/// How much longer than librdkafka's own request timeout kbp waits for an answer, so that
+/// librdkafka's reason (which broker, which request) comes first.
+const GRACE: Duration = Duration::from_millis(200);
 
 pub struct Session {
     settings: Settings,
@@ -66,10 +70,12 @@ pub struct Session {
     /// producer-type client, which has no group, that crashes the process
     /// (librdkafka#5040). The group is never joined and never committed to.
     offsets_client: OnceLock<BaseConsumer<KbpContext>>,
-    /// Until the cluster first answers, every call shares one `--timeout` (the connection
-    /// phase).
-    answered: AtomicBool,
-    connect_deadline: Instant,
+    /// How long the session has waited for the cluster since its last useful answer. The
+    /// command's one deadline is `--timeout` of this silence, not `--timeout` per request:
+    /// a cluster that stops answering ends any command within `--timeout` (+ [`GRACE`]),
+    /// however many requests were still to go; a retriable answer is silence too. Time
+    /// kbp spends on its own (between samples, writing output) does not count.
+    silent: Mutex<Duration>,
     /// Record timestamps read for time lag, reused by the session's next reads.
     times: std::sync::Mutex<timestamps::Remembered>,
 }
@@ -137,7 +143,6 @@ impl Session {
     }
 
     fn connect_with(settings: &Settings, config: ClientConfig) -> Result<Session> {
-        let connect_deadline = Instant::now() + settings.timeout;
         preflight::check(&settings.bootstrap, settings.timeout).map_err(|reason| {
             Error::Unreachable {
                 bootstrap: settings.bootstrap.clone(),
@@ -151,15 +156,46 @@ impl Session {
             settings: settings.clone(),
             client: ManuallyDrop::new(client),
             offsets_client: OnceLock::new(),
-            answered: AtomicBool::new(false),
-            connect_deadline,
+            silent: Mutex::new(Duration::ZERO),
             times: Default::default(),
         })
     }
 
-    /// `--timeout`: the bound on each network call.
+    /// `--timeout`: the bound on the command's waiting for the cluster.
     pub fn timeout(&self) -> Duration {
         self.settings.timeout
+    }
+
+    /// What is left of `--timeout` to wait for the cluster (see `silent`).
+    pub fn left(&self) -> Duration {
+        let silent = *self.silent.lock().unwrap_or_else(|p| p.into_inner());
+        self.settings.timeout.saturating_sub(silent)
+    }
+
+    /// A session that replaces `old` (connected anew after a failure, librdkafka#4605)
+    /// goes on with its silence: the command's deadline is not renewed by reconnecting.
+    pub fn carry_silence(&self, old: &Session) {
+        let silent = *old.silent.lock().unwrap_or_else(|p| p.into_inner());
+        *self.silent.lock().unwrap_or_else(|p| p.into_inner()) = silent;
+    }
+
+    /// The cluster answered usefully: the silence ends.
+    fn heard(&self) {
+        *self.silent.lock().unwrap_or_else(|p| p.into_inner()) = Duration::ZERO;
+    }
+
+    /// Waited `d` without a useful answer.
+    fn spend(&self, d: Duration) {
+        *self.silent.lock().unwrap_or_else(|p| p.into_inner()) += d;
+    }
+
+    /// The error of a request not sent, or not answered, because the silence has lasted
+    /// `--timeout`.
+    fn silence(&self, op: &str) -> Error {
+        self.unreachable(format!(
+            "{op}: no answer from the cluster within --timeout {}",
+            humantime::format_duration(self.settings.timeout)
+        ))
     }
 
     /// The client handle for the FFI calls in this module; no raw pointer leaves it.
@@ -210,7 +246,7 @@ impl Session {
     }
 
     fn options_on(&self, client: ClientRef<'_>, op: sys::rd_kafka_admin_op_t) -> Result<Options> {
-        Options::new(client, op, self.settings.timeout)
+        Options::new(client, op, self.left().max(Duration::from_millis(1)))
             .map_err(|e| Error::kafka("admin options", e))
     }
 
@@ -222,12 +258,11 @@ impl Session {
         expected: usize,
         op: &'static str,
     ) -> Result<Vec<admin::Event<'c>>> {
-        let connecting = !self.answered.load(Ordering::Relaxed);
-        let deadline = if connecting {
-            self.connect_deadline
-        } else {
-            Instant::now() + self.settings.timeout + Duration::from_millis(500)
-        };
+        let left = self.left();
+        if left.is_zero() {
+            return Err(self.silence(op));
+        }
+        let deadline = Instant::now() + left + GRACE;
         let mut events = Vec::with_capacity(expected);
         while events.len() < expected {
             self.serve()?;
@@ -242,7 +277,6 @@ impl Session {
                 if let Some(err) = ev.error() {
                     return Err(self.request_error(op, err));
                 }
-                self.answered.store(true, Ordering::Relaxed);
                 events.push(ev);
             }
         }
@@ -263,14 +297,17 @@ impl Session {
         const ALL_DOWN: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN as i32;
         const AUTH: i32 = sys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__AUTHENTICATION as i32;
         let reason = self.settings.redactor.redact(&err.to_string());
-        if err.is_coordinator_transient() {
-            return Error::Coordinator {
+        match err.code {
+            // librdkafka's request timeout is what is left of --timeout: said as such.
+            TIMED_OUT => self.unreachable(format!(
+                "{op} timed out after {}",
+                humantime::format_duration(self.settings.timeout)
+            )),
+            TRANSPORT | ALL_DOWN => self.unreachable(format!("{op}: {reason}")),
+            _ if err.is_retriable() => Error::Coordinator {
                 operation: op,
                 reason,
-            };
-        }
-        match err.code {
-            TIMED_OUT | TRANSPORT | ALL_DOWN => self.unreachable(format!("{op}: {reason}")),
+            },
             AUTH => Error::Authentication {
                 bootstrap: self.settings.bootstrap.clone(),
                 reason,
@@ -288,15 +325,23 @@ impl Session {
         &self,
         states: &[GroupState],
     ) -> Result<(Vec<GroupListing>, Vec<KafkaCode>)> {
-        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS)?;
-        opts.match_states(states)
-            .map_err(|e| Error::kafka("ListConsumerGroups", e))?;
-        opts.match_types(&[GroupType::Classic, GroupType::Consumer])
-            .map_err(|e| Error::kafka("ListConsumerGroups", e))?;
-        let q = Queue::new(self.client_ref());
-        admin::list_groups(&opts, &q);
-        let ev = self.wait(&q, 1, "ListConsumerGroups")?;
-        let (mut groups, errors) = admin::list_groups_result(&ev[0]);
+        let (mut groups, errors) = self.patiently("ListConsumerGroups", || {
+            let opts =
+                self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS)?;
+            opts.match_states(states)
+                .map_err(|e| Error::kafka("ListConsumerGroups", e))?;
+            opts.match_types(&[GroupType::Classic, GroupType::Consumer])
+                .map_err(|e| Error::kafka("ListConsumerGroups", e))?;
+            let q = Queue::new(self.client_ref());
+            admin::list_groups(&opts, &q);
+            let ev = self.wait(&q, 1, "ListConsumerGroups")?;
+            let (groups, errors) = admin::list_groups_result(&ev[0]);
+            // A broker whose coordinator is loading lists its groups a moment later.
+            match errors.iter().find(|e| e.is_retriable()) {
+                Some(e) => Err(self.request_error("ListConsumerGroups", e.clone())),
+                None => Ok((groups, errors)),
+            }
+        })?;
         if groups.is_empty() {
             if errors
                 .iter()
@@ -320,7 +365,7 @@ impl Session {
         if groups.is_empty() {
             return Ok(vec![]);
         }
-        self.patiently(|| {
+        self.patiently("DescribeConsumerGroups", || {
             let opts =
                 self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
             let q = Queue::new(self.client_ref());
@@ -328,7 +373,7 @@ impl Session {
             let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
             let described = admin::describe_groups_result(&ev[0]);
             match described.iter().find_map(|d| d.error.as_ref()) {
-                Some(e) if e.is_coordinator_transient() => {
+                Some(e) if e.is_retriable() => {
                     Err(self.request_error("DescribeConsumerGroups", e.clone()))
                 }
                 _ => Ok(described),
@@ -336,17 +381,55 @@ impl Session {
         })
     }
 
-    /// Runs `call` again while the group coordinator is loading or moving (a broker that
-    /// just started), for at most `--timeout`.
-    fn patiently<T>(&self, mut call: impl FnMut() -> Result<T>) -> Result<T> {
-        let deadline = Instant::now() + self.settings.timeout;
+    /// Every request of the session goes through here: `call` sends it and reads the
+    /// answer, and is asked again while the answer is retriable
+    /// ([`KafkaCode::is_retriable`], turned into [`Error::Coordinator`] by
+    /// [`Session::request_error`]) or the connection broke, for as long as the command's
+    /// one deadline allows (`silent`). A useful answer ends the silence; one that is not,
+    /// or none, adds to it.
+    fn patiently<T>(&self, op: &'static str, mut call: impl FnMut() -> Result<T>) -> Result<T> {
+        let mut last = None;
         loop {
-            match call() {
-                Err(Error::Coordinator { .. }) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                other => return other,
+            if self.left().is_zero() {
+                // The last answer says more than the silence does.
+                return Err(last.unwrap_or_else(|| self.silence(op)));
             }
+            let start = Instant::now();
+            let outcome = call();
+            let took = start.elapsed();
+            match outcome {
+                Err(e) if Self::retriable(&e) => {
+                    self.spend(took);
+                    // Credentials refused or TLS failed meanwhile: that does not pass.
+                    self.serve()?;
+                    let pause = RETRY_PAUSE.min(self.left());
+                    if pause.is_zero() {
+                        return Err(e);
+                    }
+                    std::thread::sleep(pause);
+                    self.spend(pause);
+                    last = Some(e);
+                }
+                Err(e @ Error::Unreachable { .. }) => {
+                    self.spend(took);
+                    return Err(e);
+                }
+                other => {
+                    self.heard();
+                    return other;
+                }
+            }
+        }
+    }
+
+    /// Whether a failed request is worth sending again: a retriable answer, or a broken
+    /// connection (a broker that died; librdkafka finds the new leader or coordinator).
+    fn retriable(e: &Error) -> bool {
+        match e {
+            Error::Coordinator { .. } => true,
+            // A timeout has spent what was left, so it is not sent again.
+            Error::Unreachable { .. } => true,
+            _ => false,
         }
     }
 
@@ -361,13 +444,19 @@ impl Session {
             .collect();
         let mut out = Vec::with_capacity(listed.len());
         if classic.len() >= CLASSIC_ROUND_MIN {
-            match admin::describe_classic_all(self.client_ref(), self.settings.timeout) {
-                Ok((all, _partial)) => out.extend(
-                    all.into_iter()
-                        .filter(|d| classic.contains(d.group.as_str())),
-                ),
-                Err(e) => return Err(self.request_error("DescribeGroups", e)),
+            let start = Instant::now();
+            let (all, partial) = self.patiently("DescribeGroups", || {
+                admin::describe_classic_all(self.client_ref(), self.left())
+                    .map_err(|e| self.request_error("DescribeGroups", e))
+            })?;
+            if partial {
+                // Some broker did not answer within what was left: not a useful answer.
+                self.spend(start.elapsed());
             }
+            out.extend(
+                all.into_iter()
+                    .filter(|d| classic.contains(d.group.as_str())),
+            );
         }
         let described: HashSet<&str> = out.iter().map(|d| d.group.as_str()).collect();
         let rest: Vec<String> = listed
@@ -445,7 +534,11 @@ impl Session {
                 by_node.entry(node.address()).or_default().push(g);
             }
         }
-        let timeout = self.settings.timeout;
+        let timeout = self.left();
+        if timeout.is_zero() {
+            return answered;
+        }
+        let start = Instant::now();
         let fetched: Vec<_> = std::thread::scope(|scope| {
             let handles: Vec<_> = by_node
                 .iter()
@@ -465,6 +558,11 @@ impl Session {
                 }
                 _ => {}
             }
+        }
+        if answered.is_empty() {
+            self.spend(start.elapsed());
+        } else {
+            self.heard();
         }
         answered
     }
@@ -507,7 +605,7 @@ impl Session {
         groups: &[String],
         partitions: Option<&admin::Tpl>,
     ) -> Result<Vec<GroupOffsets>> {
-        self.patiently(|| {
+        self.patiently("ListConsumerGroupOffsets", || {
             let client = self.offsets_client_ref()?;
             let opts = self.options_on(
                 client,
@@ -524,7 +622,7 @@ impl Session {
                 }
             }
             let transient = out.iter().find_map(|g| match &g.offsets {
-                Err(e) if e.is_coordinator_transient() => Some(e.clone()),
+                Err(e) if e.is_retriable() => Some(e.clone()),
                 _ => None,
             });
             match transient {
@@ -585,7 +683,7 @@ impl Session {
         launch: impl Fn(&Options, &Queue<'_>),
         read: fn(&admin::Event<'_>) -> Vec<admin::GroupResult>,
     ) -> Result<Vec<(TopicPartition, Option<KafkaCode>)>> {
-        self.patiently(|| {
+        self.patiently(name, || {
             let opts = self.options(op)?;
             let q = Queue::new(self.client_ref());
             launch(&opts, &q);
@@ -597,7 +695,7 @@ impl Session {
             };
             let transient = parts
                 .iter()
-                .find_map(|(_, _, e)| e.as_ref().filter(|e| e.is_coordinator_transient()));
+                .find_map(|(_, _, e)| e.as_ref().filter(|e| e.is_retriable()));
             match transient {
                 Some(e) => Err(self.request_error(name, e.clone())),
                 None => Ok(parts.into_iter().map(|(tp, _, e)| (tp, e)).collect()),
@@ -610,27 +708,42 @@ impl Session {
     /// or moving is asked again within `--timeout`; the others are not (a second delete
     /// of a deleted group would answer GROUP_ID_NOT_FOUND).
     pub fn delete_groups(&self, groups: &[String]) -> Result<Vec<(String, Option<KafkaCode>)>> {
-        let deadline = Instant::now() + self.settings.timeout;
         let mut pending: Vec<String> = groups.to_vec();
         pending.sort();
         pending.dedup();
         let mut out = Vec::with_capacity(pending.len());
+        // Groups answered usefully end the silence; those asked again share this bound.
+        let deadline = Instant::now() + self.left();
         while !pending.is_empty() {
-            let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETEGROUPS)?;
-            let q = Queue::new(self.client_ref());
-            admin::delete_groups(&pending, &opts, &q);
-            let ev = self.wait(&q, 1, "DeleteGroups")?;
+            let answers = self.patiently("DeleteGroups", || {
+                let opts =
+                    self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DELETEGROUPS)?;
+                let q = Queue::new(self.client_ref());
+                admin::delete_groups(&pending, &opts, &q);
+                let ev = self.wait(&q, 1, "DeleteGroups")?;
+                let answers = admin::delete_groups_result(&ev[0]);
+                // No group answered: silence, asked again within what is left.
+                let silent = answers
+                    .iter()
+                    .map(|(_, o)| o.as_ref().err().filter(|e| e.is_unanswered()))
+                    .collect::<Option<Vec<_>>>();
+                match silent.and_then(|s| s.first().cloned().cloned()) {
+                    Some(e) => Err(self.request_error("DeleteGroups", e)),
+                    None => Ok(answers),
+                }
+            })?;
             let mut again = Vec::new();
-            for (group, outcome) in admin::delete_groups_result(&ev[0]) {
+            for (group, outcome) in answers {
                 match outcome.err() {
-                    Some(e) if e.is_coordinator_transient() && Instant::now() < deadline => {
-                        again.push(group)
-                    }
+                    Some(e) if e.is_retriable() && Instant::now() < deadline => again.push(group),
                     e => out.push((group, e)),
                 }
             }
             if !again.is_empty() {
-                std::thread::sleep(Duration::from_millis(200));
+                // Not a useful answer for these: the silence goes on.
+                let pause = RETRY_PAUSE.min(self.left());
+                std::thread::sleep(pause);
+                self.spend(pause);
             }
             pending = again;
         }
@@ -646,37 +759,58 @@ impl Session {
         if partitions.is_empty() {
             return Ok(HashMap::new());
         }
-        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS)?;
-        opts.read_uncommitted()
-            .map_err(|e| Error::kafka("ListOffsets", e))?;
         let mut unique = partitions.to_vec();
         unique.sort();
         unique.dedup();
         let tpl = admin::Tpl::new(unique.iter().map(|tp| (tp, admin::spec_offset(spec))));
-        let q = Queue::new(self.client_ref());
-        admin::list_offsets(&tpl, &opts, &q);
-        let ev = self.wait(&q, 1, "ListOffsets")?;
-        Ok(admin::list_offsets_result(&ev[0]).into_iter().collect())
+        self.patiently("ListOffsets", || {
+            let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_LISTOFFSETS)?;
+            opts.read_uncommitted()
+                .map_err(|e| Error::kafka("ListOffsets", e))?;
+            let q = Queue::new(self.client_ref());
+            admin::list_offsets(&tpl, &opts, &q);
+            let ev = self.wait(&q, 1, "ListOffsets")?;
+            let listed: HashMap<_, _> = admin::list_offsets_result(&ev[0]).into_iter().collect();
+            // A partition whose leader is moving is asked again, with the others.
+            match listed
+                .values()
+                .find_map(|r| r.as_ref().err().filter(|e| e.is_retriable()))
+            {
+                Some(e) => Err(self.request_error("ListOffsets", e.clone())),
+                None => Ok(listed),
+            }
+        })
     }
 
     pub fn describe_cluster(&self) -> Result<ClusterDescription> {
-        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER)?;
-        let q = Queue::new(self.client_ref());
-        admin::describe_cluster(&opts, &q);
-        let ev = self.wait(&q, 1, "DescribeCluster")?;
-        admin::describe_cluster_result(&ev[0])
-            .ok_or_else(|| Error::kafka("DescribeCluster", "empty result"))
+        self.patiently("DescribeCluster", || {
+            let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECLUSTER)?;
+            let q = Queue::new(self.client_ref());
+            admin::describe_cluster(&opts, &q);
+            let ev = self.wait(&q, 1, "DescribeCluster")?;
+            admin::describe_cluster_result(&ev[0])
+                .ok_or_else(|| Error::kafka("DescribeCluster", "empty result"))
+        })
     }
 
     pub fn describe_topics(&self, topics: &[String]) -> Result<Vec<TopicDescription>> {
         if topics.is_empty() {
             return Ok(vec![]);
         }
-        let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBETOPICS)?;
-        let q = Queue::new(self.client_ref());
-        admin::describe_topics(topics, &opts, &q);
-        let ev = self.wait(&q, 1, "DescribeTopics")?;
-        Ok(admin::describe_topics_result(&ev[0]))
+        self.patiently("DescribeTopics", || {
+            let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBETOPICS)?;
+            let q = Queue::new(self.client_ref());
+            admin::describe_topics(topics, &opts, &q);
+            let ev = self.wait(&q, 1, "DescribeTopics")?;
+            let described = admin::describe_topics_result(&ev[0]);
+            match described
+                .iter()
+                .find_map(|t| t.error.as_ref().filter(|e| e.is_retriable()))
+            {
+                Some(e) => Err(self.request_error("DescribeTopics", e.clone())),
+                None => Ok(described),
+            }
+        })
     }
 
     /// Fails with [`Error::NotAuthorized`] naming every need the principal's ACLs do not
@@ -699,20 +833,20 @@ impl Session {
         }
         let mut known: HashMap<(bool, String), Permission> = HashMap::new();
         if !topics.is_empty() {
-            let opts = self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBETOPICS)?;
-            opts.include_authorized_operations()
-                .map_err(|e| Error::kafka("DescribeTopics", e))?;
-            let q = Queue::new(self.client_ref());
-            admin::describe_topics(&topics, &opts, &q);
-            let ev = self.wait(&q, 1, "DescribeTopics")?;
-            known.extend(
-                admin::topic_permissions_result(&ev[0])
-                    .into_iter()
-                    .map(|(t, p)| ((true, t), p)),
-            );
+            let described = self.patiently("DescribeTopics", || {
+                let opts =
+                    self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBETOPICS)?;
+                opts.include_authorized_operations()
+                    .map_err(|e| Error::kafka("DescribeTopics", e))?;
+                let q = Queue::new(self.client_ref());
+                admin::describe_topics(&topics, &opts, &q);
+                let ev = self.wait(&q, 1, "DescribeTopics")?;
+                Ok(admin::topic_permissions_result(&ev[0]))
+            })?;
+            known.extend(described.into_iter().map(|(t, p)| ((true, t), p)));
         }
         if !groups.is_empty() {
-            let described = self.patiently(|| {
+            let described = self.patiently("DescribeConsumerGroups", || {
                 let opts = self
                     .options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
                 opts.include_authorized_operations()
@@ -722,7 +856,7 @@ impl Session {
                 let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
                 let found = admin::group_permissions_result(&ev[0]);
                 match found.iter().find_map(|(_, p)| match p {
-                    Permission::Unknown(Some(e)) if e.is_coordinator_transient() => Some(e),
+                    Permission::Unknown(Some(e)) if e.is_retriable() => Some(e),
                     _ => None,
                 }) {
                     Some(e) => Err(self.request_error("DescribeConsumerGroups", e.clone())),
@@ -760,21 +894,22 @@ impl Session {
     /// Metadata of every topic (partitions, leaders, replicas, ISR) and the brokers it
     /// names: one Metadata request, which every Kafka-compatible cluster serves.
     pub fn metadata(&self) -> Result<(Vec<Node>, Vec<TopicDescription>)> {
-        let md = self
-            .client
-            .client()
-            .fetch_metadata(None, self.settings.timeout)
-            .map_err(|e| match e.rdkafka_error_code() {
-                Some(code) => self.request_error(
-                    "Metadata",
-                    KafkaCode {
-                        code: code as i32,
-                        name: format!("{code:?}"),
-                        message: code.to_string(),
-                    },
-                ),
-                None => Error::kafka("Metadata", e),
-            })?;
+        let md = self.patiently("Metadata", || {
+            self.client
+                .client()
+                .fetch_metadata(None, self.left())
+                .map_err(|e| match e.rdkafka_error_code() {
+                    Some(code) => self.request_error(
+                        "Metadata",
+                        KafkaCode {
+                            code: code as i32,
+                            name: format!("{code:?}"),
+                            message: code.to_string(),
+                        },
+                    ),
+                    None => Error::kafka("Metadata", e),
+                })
+        })?;
         let nodes = md
             .brokers()
             .iter()

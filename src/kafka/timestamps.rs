@@ -232,11 +232,14 @@ fn read_parts(
         }
     }
     let settings = &session.settings;
+    // Reading is waiting for the cluster: it has what is left of the command's deadline.
+    let budget = session.left();
+    let start = Instant::now();
     let results: Vec<Result<RecordTimes>> = std::thread::scope(|scope| {
         let handles: Vec<_> = shares
             .into_iter()
             .filter(|share| !share.is_empty())
-            .map(|share| scope.spawn(move || read_share(settings, share)))
+            .map(|share| scope.spawn(move || read_share(settings, share, budget)))
             .collect();
         handles
             .into_iter()
@@ -249,6 +252,15 @@ fn read_parts(
     for r in results {
         out.extend(r?);
     }
+    let read = out
+        .values()
+        .flat_map(|m| m.values())
+        .any(|t| *t != RecordTime::Unknown);
+    if read {
+        session.heard();
+    } else {
+        session.spend(start.elapsed());
+    }
     Ok(out)
 }
 
@@ -256,8 +268,13 @@ fn read_parts(
 fn read_share(
     settings: &Settings,
     mut parts: BTreeMap<String, BTreeMap<i32, Partition>>,
+    budget: Duration,
 ) -> Result<RecordTimes> {
     let mut out = RecordTimes::new();
+    if budget.is_zero() {
+        unknown_rest(&parts, &mut out);
+        return Ok(out);
+    }
     let mut config = client_config(settings, "kbp-timelag");
     config
         .set("enable.auto.commit", "false")
@@ -286,7 +303,7 @@ fn read_share(
         .create_with_context(KbpContext::new(settings))
         .map_err(|e| config_error(settings, e))?;
 
-    let deadline = Instant::now() + settings.timeout;
+    let deadline = Instant::now() + budget;
     let all: Vec<(String, i32)> = parts
         .iter()
         .flat_map(|(t, m)| m.keys().map(move |p| (t.clone(), *p)))
@@ -391,7 +408,13 @@ fn read_share(
         }
     }
     close_quickly(&consumer);
-    for (t, m) in &parts {
+    unknown_rest(&parts, &mut out);
+    Ok(out)
+}
+
+/// What was not read is unknown.
+fn unknown_rest(parts: &BTreeMap<String, BTreeMap<i32, Partition>>, out: &mut RecordTimes) {
+    for (t, m) in parts {
         for (partition, p) in m {
             let found = out.entry(TopicPartition::new(t, *partition)).or_default();
             for w in &p.wanted[p.next..] {
@@ -399,5 +422,4 @@ fn read_share(
             }
         }
     }
-    Ok(out)
 }

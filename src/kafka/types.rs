@@ -160,10 +160,55 @@ impl KafkaCode {
     /// librdkafka's own: no broker supports the request (e.g. its mock cluster's groups).
     pub const UNSUPPORTED_FEATURE: i32 = -165;
 
-    /// COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR: the group
-    /// coordinator is loading or moving, which passes.
-    pub fn is_coordinator_transient(&self) -> bool {
-        matches!(self.code, 14..=16)
+    pub const LEADER_NOT_AVAILABLE: i32 = 5;
+    pub const NOT_LEADER_OR_FOLLOWER: i32 = 6;
+    pub const REQUEST_TIMED_OUT: i32 = 7;
+    pub const NETWORK_EXCEPTION: i32 = 13;
+    pub const COORDINATOR_LOAD_IN_PROGRESS: i32 = 14;
+    pub const COORDINATOR_NOT_AVAILABLE: i32 = 15;
+    pub const NOT_COORDINATOR: i32 = 16;
+    pub const REBALANCE_IN_PROGRESS: i32 = 27;
+    pub const FENCED_LEADER_EPOCH: i32 = 74;
+    pub const UNKNOWN_LEADER_EPOCH: i32 = 75;
+    pub const OFFSET_NOT_AVAILABLE: i32 = 78;
+    /// librdkafka's own: the request timed out, its connection broke, no broker is up.
+    pub const LOCAL_TIMED_OUT: i32 = -185;
+    pub const LOCAL_TRANSPORT: i32 = -195;
+    pub const LOCAL_ALL_BROKERS_DOWN: i32 = -187;
+
+    /// The retry rule, the one place that says which answers pass by themselves: a group
+    /// coordinator loading or moving (COORDINATOR_LOAD_IN_PROGRESS, COORDINATOR_NOT_AVAILABLE,
+    /// NOT_COORDINATOR), a partition leader moving (LEADER_NOT_AVAILABLE,
+    /// NOT_LEADER_OR_FOLLOWER, FENCED_ and UNKNOWN_LEADER_EPOCH, OFFSET_NOT_AVAILABLE), a
+    /// request the broker dropped (REQUEST_TIMED_OUT, NETWORK_EXCEPTION), a group
+    /// mid-rebalance (REBALANCE_IN_PROGRESS); and no answer at all ([`Self::is_unanswered`]).
+    /// Every request kbp sends through a [`crate::kafka::Session`] is asked again on these
+    /// within the command's `--timeout`.
+    pub fn is_retriable(&self) -> bool {
+        self.is_unanswered()
+            || matches!(
+                self.code,
+                Self::LEADER_NOT_AVAILABLE
+                    | Self::NOT_LEADER_OR_FOLLOWER
+                    | Self::REQUEST_TIMED_OUT
+                    | Self::NETWORK_EXCEPTION
+                    | Self::COORDINATOR_LOAD_IN_PROGRESS
+                    | Self::COORDINATOR_NOT_AVAILABLE
+                    | Self::NOT_COORDINATOR
+                    | Self::REBALANCE_IN_PROGRESS
+                    | Self::FENCED_LEADER_EPOCH
+                    | Self::UNKNOWN_LEADER_EPOCH
+                    | Self::OFFSET_NOT_AVAILABLE
+            )
+    }
+
+    /// No answer came: the request (or a part of it) timed out, its connection broke, or
+    /// no broker is up. Silence, not an answer.
+    pub fn is_unanswered(&self) -> bool {
+        matches!(
+            self.code,
+            Self::LOCAL_TIMED_OUT | Self::LOCAL_TRANSPORT | Self::LOCAL_ALL_BROKERS_DOWN
+        )
     }
 
     /// An ACL is missing: TOPIC_, GROUP_, CLUSTER_ or TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
@@ -290,5 +335,62 @@ impl BrokerLatency {
     pub fn throttle_avg_ms(&self) -> Option<f64> {
         (self.throttled_responses > 0)
             .then(|| self.throttle_sum_ms / self.throttled_responses as f64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(code: i32) -> KafkaCode {
+        KafkaCode {
+            code,
+            name: String::new(),
+            message: String::new(),
+        }
+    }
+
+    /// The one retry rule: what passes by itself is asked again, what an operator must
+    /// mend (a missing topic or group, an ACL, a member in the way) is not.
+    #[test]
+    fn the_retry_rule_retries_what_passes_and_nothing_else() {
+        let retried = [
+            (5, "LEADER_NOT_AVAILABLE"),
+            (6, "NOT_LEADER_OR_FOLLOWER"),
+            (7, "REQUEST_TIMED_OUT"),
+            (13, "NETWORK_EXCEPTION"),
+            (14, "COORDINATOR_LOAD_IN_PROGRESS"),
+            (15, "COORDINATOR_NOT_AVAILABLE"),
+            (16, "NOT_COORDINATOR"),
+            (27, "REBALANCE_IN_PROGRESS"),
+            (74, "FENCED_LEADER_EPOCH"),
+            (75, "UNKNOWN_LEADER_EPOCH"),
+            (78, "OFFSET_NOT_AVAILABLE"),
+            (-185, "librdkafka: timed out"),
+            (-195, "librdkafka: transport"),
+            (-187, "librdkafka: all brokers down"),
+        ];
+        for (c, name) in retried {
+            assert!(code(c).is_retriable(), "{name} ({c}) is retried");
+        }
+        let final_ = [
+            (0, "NONE"),
+            (3, "UNKNOWN_TOPIC_OR_PARTITION"),
+            (22, "ILLEGAL_GENERATION"),
+            (25, "UNKNOWN_MEMBER_ID"),
+            (29, "TOPIC_AUTHORIZATION_FAILED"),
+            (30, "GROUP_AUTHORIZATION_FAILED"),
+            (31, "CLUSTER_AUTHORIZATION_FAILED"),
+            (68, "NON_EMPTY_GROUP"),
+            (69, "GROUP_ID_NOT_FOUND"),
+            (86, "GROUP_SUBSCRIBED_TO_TOPIC"),
+            (-165, "librdkafka: unsupported feature"),
+            (-169, "librdkafka: authentication"),
+        ];
+        for (c, name) in final_ {
+            assert!(!code(c).is_retriable(), "{name} ({c}) is not retried");
+        }
+        // Silence is retriable, but it is not an answer.
+        assert!(code(-185).is_unanswered() && !code(16).is_unanswered());
     }
 }

@@ -484,9 +484,17 @@ impl Render for crate::report::offsets::OffsetsReport {
             0 => String::new(),
             n => format!(", {n} unchanged"),
         };
+        let unknown = match self.action {
+            Action::DeleteGroup => self.groups.iter().filter(|g| g.deleted.is_none()).count(),
+            _ => count(MoveStatus::Unknown),
+        };
+        let unknown = match unknown {
+            0 => String::new(),
+            n => format!(", {n} unknown (not read back)"),
+        };
         let title = if self.executed {
             format!(
-                "{} {noun}(s) {did}{strategy}, {failed} failed{unchanged}",
+                "{} {noun}(s) {did}{strategy}, {failed} failed{unknown}{unchanged}",
                 done
             )
         } else {
@@ -696,6 +704,14 @@ mod tests {
             done.tables(View::Table)[0].title.as_deref(),
             Some("1 partition(s) moved (--to-latest), 1 failed")
         );
+        // What was sent and not read back is neither moved nor failed.
+        let cut = report(Action::Reset, true, &[Moved, Unknown, Failed]);
+        let t = &cut.tables(View::Table)[0];
+        assert_eq!(
+            t.title.as_deref(),
+            Some("1 partition(s) moved (--to-latest), 1 failed, 1 unknown (not read back)")
+        );
+        assert_eq!(t.rows[1][7], "unknown");
         let gone = report(Action::DeleteGroup, true, &[Deleted]);
         let tables = gone.tables(View::Table);
         assert_eq!(tables.len(), 2, "the groups, then their partitions");

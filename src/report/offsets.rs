@@ -45,8 +45,8 @@ pub struct GroupMove {
     /// Where the previous offsets were saved before anything was written (with
     /// `--execute`, when the group had commits to save).
     pub restore_file: Option<String>,
-    /// `kbp group delete`: whether the group was deleted (null in a plan and for other
-    /// actions).
+    /// `kbp group delete`: whether the group was deleted (null in a plan, for other
+    /// actions, and when it could not be read back: `error` says so).
     pub deleted: Option<bool>,
     /// Why the group could not be deleted (`kbp group delete` only).
     pub error: Option<String>,
@@ -75,7 +75,7 @@ pub struct PartitionMove {
     pub first_timestamp: Option<i64>,
     pub last_timestamp: Option<i64>,
     pub status: MoveStatus,
-    /// Why it did not move (`failed` only).
+    /// Why it did not move (`failed`), or what is known (`unknown`).
     pub error: Option<String>,
 }
 
@@ -91,8 +91,12 @@ pub enum MoveStatus {
     Moved,
     /// The commit was deleted, and reads back as none.
     Deleted,
-    /// Not written, or read back otherwise.
+    /// Not written (Kafka refused it, or it was not sent: the cluster had been silent for
+    /// `--timeout`), or read back otherwise.
     Failed,
+    /// Sent, and not read back: the write got no answer, or the read-back failed. It may
+    /// have moved; `error` says what is known.
+    Unknown,
 }
 
 impl MoveStatus {
@@ -103,6 +107,7 @@ impl MoveStatus {
             MoveStatus::Moved => "moved",
             MoveStatus::Deleted => "deleted",
             MoveStatus::Failed => "failed",
+            MoveStatus::Unknown => "unknown",
         }
     }
 }

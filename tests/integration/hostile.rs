@@ -109,6 +109,12 @@ enum Setup {
     /// `{OUT}` holds one record with a key and a value that are not UTF-8, and headers
     /// `h=1`, `h=2`, `x` (null) and `b` (not UTF-8).
     OddBytes,
+    /// `{OWN}` is a broker of the table's own (one for all such rows, which take turns),
+    /// with topic `fz` (2 partitions) and this many groups `{G}-<i>` committed at offset 1
+    /// on both (`{GS}`: their names, space-separated). The broker is frozen (SIGSTOP) once
+    /// `{DIR}` holds as many restore files (at once for 0), until the command ends; the
+    /// row's bound counts from the freeze.
+    Frozen(usize),
 }
 
 struct Row {
@@ -357,6 +363,109 @@ const TABLES: &[(&str, &[Row])] = &[
     ("9 data fidelity of formats", FORMAT_ROWS),
     ("10 compatibility", COMPAT_ROWS),
 ];
+
+/// The broker of the `Setup::Frozen` rows, started by the first of them; stopped at the end.
+static FROZEN_BROKER: Mutex<Option<OwnBroker>> = Mutex::new(None);
+
+/// `Setup::Frozen(n)`: the frozen rows' broker, held for this row, and `n` groups `{group}-<i>`
+/// on it committed at offset 1 on `fz`.
+fn frozen_broker(
+    group: &str,
+    n: usize,
+) -> (
+    std::sync::MutexGuard<'static, Option<OwnBroker>>,
+    Vec<String>,
+) {
+    let mut held = FROZEN_BROKER.lock().unwrap_or_else(|p| p.into_inner());
+    if held.is_none() {
+        let b = OwnBroker::start(&[]);
+        let bs = b.bootstrap.clone();
+        b.sh(&[
+            "tool",
+            "topics",
+            "--bootstrap-server",
+            &bs,
+            "--create",
+            "--topic",
+            "fz",
+            "--partitions",
+            "2",
+        ]);
+        b.sh(&[
+            "tool",
+            "producer-perf-test",
+            "--topic",
+            "fz",
+            "--num-records",
+            "100",
+            "--record-size",
+            "10",
+            "--throughput",
+            "-1",
+            "--producer-props",
+            &format!("bootstrap.servers={bs}"),
+            "partitioner.class=org.apache.kafka.clients.producer.RoundRobinPartitioner",
+        ]);
+        *held = Some(b);
+    }
+    let names: Vec<String> = (0..n).map(|i| format!("{group}-{i}")).collect();
+    if n > 0 {
+        let dir = tempfile::tempdir().unwrap();
+        let text: String = names
+            .iter()
+            .flat_map(|g| (0..2).map(move |p| format!("{g},fz,{p},1\n")))
+            .collect();
+        let f = write_file(dir.path(), "before.csv", &text);
+        let bs = held.as_ref().unwrap().bootstrap.clone();
+        kbp()
+            .args(["-b", &bs, "offsets", "restore"])
+            .arg(&f.display().to_string())
+            .args([
+                "--execute",
+                "--restore-dir",
+                &dir.path().display().to_string(),
+            ])
+            .expect(0);
+    }
+    (held, names)
+}
+
+/// The JVM of `broker`, from `kafka.sh status` (`… pid=N …`).
+fn jvm_of(broker: &OwnBroker) -> i32 {
+    let status = broker.sh(&["status"]);
+    status
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("pid=")?.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {status:?}"))
+}
+
+/// SIGSTOPs `pid` once `dir` holds `files` restore files (at once for 0), unless `done`;
+/// returns when it froze it.
+fn freeze_when(
+    pid: i32,
+    dir: PathBuf,
+    files: usize,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<Option<Instant>> {
+    std::thread::spawn(move || loop {
+        let saved = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with("offsets-"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if saved >= files {
+            // SAFETY: kill(2) on the JVM of the table's own broker.
+            unsafe { libc::kill(pid, libc::SIGSTOP) };
+            return Some(Instant::now());
+        }
+        if done.load(Ordering::SeqCst) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    })
+}
 
 /// The rows of every table, in order, each with its class; `KBP_HOSTILE_ONLY=TEXT` keeps
 /// the classes whose title holds TEXT (to work on one).
@@ -649,6 +758,26 @@ fn check(r: &Row, w: &World) -> Verdict {
     }
     vars.insert("{G}", group.clone());
     vars.insert("{GQ}", format!("\"{}\"", group.replace('"', "\"\"")));
+    let mut _frozen = None;
+    let mut freezer = None;
+    let frozen_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    if let Setup::Frozen(n) = r.setup {
+        let (held, names) = frozen_broker(&group, n);
+        let broker = held.as_ref().unwrap();
+        vars.insert("{OWN}", broker.bootstrap.clone());
+        vars.insert("{GS}", names.join(" "));
+        let pid = jvm_of(broker);
+        _frozen = Some((held, pid));
+        freezer = Some(freeze_when(
+            pid,
+            dir.path().to_path_buf(),
+            n,
+            frozen_done.clone(),
+        ));
+        if n == 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
     if let Setup::File(text) | Setup::NamedFile(_, text) = r.setup {
         write_file(dir.path(), "f.csv", &fill(text, w, &vars));
     }
@@ -660,12 +789,11 @@ fn check(r: &Row, w: &World) -> Verdict {
     let args: Vec<String> = r
         .args
         .split(' ')
-        .map(|a| {
-            if a == "''" {
-                String::new()
-            } else {
-                fill(&a.replace('~', " "), w, &vars)
-            }
+        .flat_map(|a| match a {
+            "''" => vec![String::new()],
+            // Several groups, several arguments.
+            "{GS}" => vars["{GS}"].split(' ').map(String::from).collect(),
+            _ => vec![fill(&a.replace('~', " "), w, &vars)],
         })
         .collect();
     let bin = binary();
@@ -736,7 +864,21 @@ fn check(r: &Row, w: &World) -> Verdict {
         }
         _ => None,
     };
+    let started = Instant::now();
+    let mut never_frozen = false;
     let mut o = bounded(cmd, limit, signal);
+    if let Some(freezer) = freezer {
+        frozen_done.store(true, Ordering::SeqCst);
+        let at = freezer.join().unwrap();
+        if let Some((_, pid)) = &_frozen {
+            // SAFETY: as in `freeze_when`.
+            unsafe { libc::kill(*pid, libc::SIGCONT) };
+        }
+        match at {
+            Some(at) => o.elapsed = (started + o.elapsed).saturating_duration_since(at),
+            None => never_frozen = true,
+        }
+    }
     if let Setup::Pipe(_) = r.setup {
         o.code = o
             .stderr
@@ -749,6 +891,9 @@ fn check(r: &Row, w: &World) -> Verdict {
         (None, false) => "killed by the signal".into(),
     };
     let mut bad = Vec::new();
+    if never_frozen {
+        bad.push("the row's cluster was never frozen: the command ended first".into());
+    }
     if o.code != Some(r.code) {
         bad.push(format!("exit {ended}, want {}", r.code));
     }
@@ -930,6 +1075,12 @@ fn hostile_inputs_hold() {
             });
         }
     });
+    drop(
+        FROZEN_BROKER
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take(),
+    );
     let mut results = results.into_inner().unwrap();
     results.sort_by_key(|r| r.0);
     let mut table = String::new();

@@ -7,6 +7,7 @@ mod common;
 
 mod admin;
 mod cli;
+mod deadlines;
 mod demo;
 mod deploy;
 mod diagnose;
