@@ -59,6 +59,11 @@ const RETRY_PAUSE: Duration = Duration::from_millis(200);
 /// librdkafka's reason (which broker, which request) comes first.
 const GRACE: Duration = Duration::from_millis(200);
 
+/// How long an admin request lives in librdkafka: an hour, the most librdkafka takes, and
+/// longer than any session lives once it has given up on a request (see
+/// [`Session::options_on`]).
+const OUTLIVE: Duration = Duration::from_secs(3600);
+
 pub struct Session {
     settings: Settings,
     /// A producer-type handle is librdkafka's lightest client; it carries the admin calls.
@@ -245,9 +250,16 @@ impl Session {
         self.options_on(self.client_ref(), op)
     }
 
+    /// Admin options whose librdkafka timeout is the longest librdkafka takes, [`OUTLIVE`],
+    /// not kbp's deadline (at most `--timeout`, itself at most an hour): kbp stops waiting
+    /// at its deadline ([`Session::wait`]), and the request stays alive in librdkafka until
+    /// the session is destroyed. A request that librdkafka timed out
+    /// while it waited for a coordinator that was down aborts the process when the
+    /// coordinator comes back (librdkafka#4605, fixed by confluentinc/librdkafka#5397, not
+    /// released): a request that is still alive then is answered, into a queue kbp has
+    /// dropped.
     fn options_on(&self, client: ClientRef<'_>, op: sys::rd_kafka_admin_op_t) -> Result<Options> {
-        Options::new(client, op, self.left().max(Duration::from_millis(1)))
-            .map_err(|e| Error::kafka("admin options", e))
+        Options::new(client, op, OUTLIVE).map_err(|e| Error::kafka("admin options", e))
     }
 
     /// Waits for `expected` results on `q`, serving librdkafka's error and log callbacks

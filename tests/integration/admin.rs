@@ -1,7 +1,7 @@
 //! The rdkafka-sys admin wrappers of `kbp::kafka::Session`, each against the real broker.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kbp::config;
 use kbp::kafka::{GroupOffsets, GroupState, GroupType, Node, OffsetSpec, Session, TopicPartition};
@@ -335,4 +335,66 @@ fn offsets_written_while_the_coordinator_moves_land() {
         .group_offsets_in(&["g".into()], std::slice::from_ref(&partition))
         .unwrap();
     assert_eq!(got[0].offsets, Ok(vec![(partition, Some(0))]));
+}
+
+/// librdkafka#4605 (its fix, confluentinc/librdkafka#5397, is not released): an admin
+/// request whose librdkafka timeout passes while it waits for a coordinator that is down
+/// leaves its coordinator request behind, and when the coordinator comes back that request
+/// frees the reply's once-only handle and reads it again: `rd_kafka_enq_once_del_source_return:
+/// Assertion 'eonce->refcnt > 0' failed`, SIGABRT. kbp's requests live in librdkafka past
+/// kbp's own deadline, so the coordinator's return finds them alive. In a child process (the
+/// abort would take the test binary with it), on the mock cluster, several times.
+#[test]
+fn a_request_abandoned_while_the_coordinator_is_down_cannot_abort_the_process() {
+    const TEST: &str = "a_request_abandoned_while_the_coordinator_is_down_cannot_abort_the_process";
+    if std::env::var_os("KBP_ABANDONED_CHILD").is_some() {
+        abandon_requests_while_the_coordinator_is_down();
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", &format!("admin::{TEST}"), "--nocapture"])
+        .env("KBP_ABANDONED_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn abandon_requests_while_the_coordinator_is_down() {
+    let cluster = kbp::kafka::mock::DemoCluster::start(2).unwrap();
+    cluster.create_topic("abandoned", 1, 1).unwrap();
+    let overrides = config::Overrides {
+        bootstrap_server: Some(cluster.bootstrap().to_string()),
+        timeout: Some(Duration::from_secs(1)),
+        ..Default::default()
+    };
+    let settings = config::merge(&overrides, None, &Default::default(), true).unwrap();
+    let session = Session::connect(&settings).unwrap();
+    let partition = [TopicPartition::new("abandoned", 0)];
+    session
+        .commit_group_offsets("g", &[(partition[0].clone(), 0)])
+        .unwrap();
+    for round in 0..3 {
+        cluster.set_brokers_up(false).unwrap();
+        let started = Instant::now();
+        let groups: Vec<String> = (0..8).map(|i| format!("g{round}-{i}")).collect();
+        assert!(session.group_offsets_in(&groups, &partition).is_err());
+        assert!(session
+            .commit_group_offsets("g", &[(partition[0].clone(), 1)])
+            .is_err());
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{:?}",
+            started.elapsed()
+        );
+        // The session lives on (as a serve's does until its refresh ends) while the
+        // coordinator comes back and the requests left behind are sent.
+        cluster.set_brokers_up(true).unwrap();
+        session.idle(Duration::from_secs(3));
+    }
 }
