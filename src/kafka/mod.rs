@@ -349,10 +349,16 @@ impl Session {
             let ev = self.wait(&q, 1, "ListConsumerGroups")?;
             let (groups, errors) = admin::list_groups_result(&ev[0]);
             // A broker whose coordinator is loading lists its groups a moment later.
-            match errors.iter().find(|e| e.is_retriable()) {
-                Some(e) => Err(self.request_error("ListConsumerGroups", e.clone())),
-                None => Ok((groups, errors)),
+            if let Some(e) = errors.iter().find(|e| e.is_retriable()) {
+                return Err(self.request_error("ListConsumerGroups", e.clone()));
             }
+            // A broker that has just started answers an empty list, without an error,
+            // until its group coordinator runs: an empty listing is believed once a group's
+            // coordinator answers.
+            if groups.is_empty() && errors.is_empty() {
+                self.coordinator_answers()?;
+            }
+            Ok((groups, errors))
         })?;
         if groups.is_empty() {
             if errors
@@ -391,6 +397,25 @@ impl Session {
                 _ => Ok(described),
             }
         })
+    }
+
+    /// Whether the group coordinator runs: a group no one uses (named for this process) is
+    /// described; a retriable answer is an `Err` (asked again by the caller's
+    /// [`Session::patiently`]), anything else is an answer.
+    fn coordinator_answers(&self) -> Result<()> {
+        let probe = vec![format!("kbp-probe-{}", std::process::id())];
+        let opts =
+            self.options(sys::rd_kafka_admin_op_t::RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS)?;
+        let q = Queue::new(self.client_ref());
+        admin::describe_groups(&probe, &opts, &q);
+        let ev = self.wait(&q, 1, "DescribeConsumerGroups")?;
+        match admin::describe_groups_result(&ev[0])
+            .iter()
+            .find_map(|d| d.error.as_ref().filter(|e| e.is_retriable()))
+        {
+            Some(e) => Err(self.request_error("ListConsumerGroups", e.clone())),
+            None => Ok(()),
+        }
     }
 
     /// Every request of the session goes through here: `call` sends it and reads the
