@@ -285,6 +285,11 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
         {
             crate::sys::diag!("kbp: warning: a drain would be refused (exit 8): {why}");
         }
+        if args.sink == SinkSpec::Stdout && crate::sys::stdout_closed() {
+            crate::sys::diag!(
+                "kbp: warning: a drain would fail (exit 6): --sink stdout: stdout is closed"
+            );
+        }
         let shown = plan::plan(
             &session,
             &args.group,
