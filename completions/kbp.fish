@@ -154,9 +154,9 @@ complete -c kbp -n "__fish_kbp_using_subcommand drain" -l sink -d 'Destination: 
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l format -d 'Line format of stdout, file and pipe sinks (raw cannot be read back: see docs/drain.md)' -r -f -a "json\t'One JSON object per record'
 raw\t'The raw value bytes, one record per line. Cannot be read back exactly: a tombstone and an empty value are both an empty line, and a value with a newline splits'
 length-prefixed\t'Each value as its byte length (-1 for a tombstone) on a line, then the bytes and a newline: exact for any value'"
-complete -c kbp -n "__fish_kbp_using_subcommand drain" -l value-format -d 'How keys and values appear in JSON lines' -r -f -a "utf8\t'UTF-8 text; invalid bytes become U+FFFD'
+complete -c kbp -n "__fish_kbp_using_subcommand drain" -l value-format -d 'How keys and values appear in JSON lines' -r -f -a "utf8\t'UTF-8 text; invalid bytes become U+FFFD, warned about and counted in the summary'
 base64\t'Base64 of the bytes'
-json\t'Embedded JSON when the value parses as JSON, else a string'
+json\t'Embedded JSON when the value parses as JSON, else a string (as utf8)'
 raw\t'Array of byte values'"
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l workers -d 'Worker threads processing records (1 to 1024)' -r
 complete -c kbp -n "__fish_kbp_using_subcommand drain" -l ordering -d 'Order guarantee: per partition, per key, or none' -r -f -a "partition\t'Records of a partition one at a time, in offset order'
@@ -325,8 +325,8 @@ complete -c kbp -n "__fish_kbp_using_subcommand serve" -l exclude-group-regex -d
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l topic-regex -d 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l listen -d 'Address for /metrics, /healthz and /readyz (port 0: any free port, printed on start)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand serve" -l interval -d 'How often each cluster is read; scrapes answer from the last refresh' -r
-complete -c kbp -n "__fish_kbp_using_subcommand serve" -l window -d 'The span the verdicts, rates and ETA judge (as kbp diagnose --window)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l interval -d 'How often each cluster is read (at least 1s); scrapes answer from the last refresh' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l window -d 'The span the verdicts, rates and ETA judge (as kbp diagnose --window); at least 2 x --interval' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l time-lag-reread -d 'A record timestamp read for time lag is reused while the group stays at it, and read again after this long (up to twice as long, spread by partition); 0s reads every one at every refresh' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l web-config -d 'TLS and basic auth, in the web config format of Prometheus\' exporters (tls_server_config, basic_auth_users with bcrypt hashes; docs/metrics.md)' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r

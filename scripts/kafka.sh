@@ -44,6 +44,27 @@
 #   scripts/kafka.sh tool NAME [ARGS]   run one of Apache's CLI tools (see `tool --list`)
 #   scripts/kafka.sh metrics-url        print the JMX exporter's URL (broker started with KBP_KAFKA_JMX_EXPORTER=1)
 #
+# Cluster mode (fault tests): three combined broker+controller KRaft nodes (node.id 1, 2, 3; a
+# 3-voter quorum) on 127.0.0.1, PLAINTEXT only, replication factor 3 and min.insync.replicas=2
+# by default, in $KBP_KAFKA_RUN/node1..3. Give it a run dir of its own (it does not touch the
+# single broker's files, but shares the run lock). Every wait polls for an event (a port, an
+# answer to kafka-topics, no under-replicated partition) within KBP_KAFKA_START_TIMEOUT.
+#   scripts/kafka.sh cluster-start      start (or repair: start stopped nodes, thaw frozen ones) all
+#                                       three, wait until each serves and every replica is in sync, move
+#                                       leaderships back to the preferred replicas; print the bootstrap
+#                                       list (127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3)
+#   scripts/kafka.sh cluster-stop [--clean]  stop every node (SIGTERM, then SIGKILL); --clean kills at
+#                                       once and deletes the data, config and ports
+#   scripts/kafka.sh cluster-status     one line per node: running, frozen, not serving or stopped
+#                                       (exit 0 only when all three run)
+#   scripts/kafka.sh cluster-bootstrap  print the bootstrap list, or exit 1
+#   scripts/kafka.sh node-kill N        kill -9 node N (returns once it is gone)
+#   scripts/kafka.sh node-stop N        SIGTERM node N (controlled shutdown) and wait for its exit
+#   scripts/kafka.sh node-start N       start node N again on its ports (thaw it if frozen); return once it
+#                                       serves and has rejoined: no partition under-replicated
+#   scripts/kafka.sh node-freeze N      SIGSTOP node N (alive, silent: connections open, no answers)
+#   scripts/kafka.sh node-thaw N        SIGCONT node N; return once it serves and has rejoined
+#
 # Environment:
 #   KBP_KAFKA_CACHE          jar cache             (default <repo>/.cache/kafka)
 #   KBP_KAFKA_RUN            run dir               (default <repo>/.cache/kafka/run)
@@ -54,6 +75,9 @@
 #   KBP_KAFKA_TOOL_OPTS      extra JVM options for `tool`
 #   KBP_KAFKA_TOOL_LOG_LEVEL log level of `tool` (to stderr)           (default ERROR)
 #   KBP_KAFKA_JMX_EXPORTER   1: `start` attaches Prometheus's JMX exporter agent (scripts/kafka/jmx-exporter.yaml)
+#   KBP_KAFKA_CLUSTER_HEAP_OPTS  heap of each cluster node  (default "-Xms128m -Xmx512m")
+#   KBP_KAFKA_CLUSTER_OWNER  a pid: `cluster-start` leaves a watcher that runs `cluster-stop --clean`
+#                            when that process exits (a test binary that is killed leaves no JVMs)
 #   JAVA_HOME                picks the java binary (default: java on PATH; Java 17+)
 set -euo pipefail
 
@@ -865,6 +889,348 @@ start_locked() {
   exit 1
 }
 
+# ---------------------------------------------------------------- cluster mode
+#
+# Three combined broker+controller nodes (node.id 1..3, a static 3-voter KRaft quorum) on
+# 127.0.0.1, PLAINTEXT only, in $RUN/node1..3 (server.properties, data/, pid, server.log,
+# stdout.log). Their ports are in $RUN/cluster_ports ("PLAIN1 PLAIN2 PLAIN3 CTRL1 CTRL2 CTRL3"),
+# kept across stops so a restarted node comes back where the others expect it.
+
+CLUSTER_NODES=(1 2 3)
+CLUSTER_HEAP=${KBP_KAFKA_CLUSTER_HEAP_OPTS:--Xms128m -Xmx512m}
+
+node_dir() { echo "$RUN/node$1"; }
+
+check_node() {
+  [[ ${1:-} =~ ^[123]$ ]] || die "usage: $PROG node-$2 N  (N = 1, 2 or 3)"
+}
+
+node_pid() {
+  local pid
+  pid=$(cat "$RUN/node$1/pid" 2>/dev/null || true)
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  echo "$pid"
+}
+
+# node_alive N: node N's pid file names a live (or frozen) kafka.Kafka process of this run dir
+node_alive() {
+  local pid
+  pid=$(node_pid "$1") || return 1
+  kill -0 "$pid" 2>/dev/null || return 1
+  [[ $(proc_state "$pid") != Z ]] || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $RUN/node$1/server.properties"
+}
+
+# proc_state PID: the state letter of /proc/PID/stat (R, S, T = stopped by a signal, Z, ...)
+proc_state() { sed -n 's/^[0-9]* (.*) \(.\) .*/\1/p' "/proc/$1/stat" 2>/dev/null; }
+
+node_frozen() { node_alive "$1" && [[ $(proc_state "$(node_pid "$1")") == [Tt] ]]; }
+
+# cluster_port KIND N: node N's PLAINTEXT (KIND=plain) or CONTROLLER (KIND=ctrl) port
+cluster_port() {
+  local ports
+  read -ra ports <"$RUN/cluster_ports" 2>/dev/null || die "no cluster in $RUN (start one with '$PROG cluster-start')"
+  case $1 in plain) echo "${ports[$(( $2 - 1 ))]}" ;; ctrl) echo "${ports[$(( $2 + 2 ))]}" ;; esac
+}
+
+cluster_bootstrap_list() {
+  local n out=()
+  for n in "${CLUSTER_NODES[@]}"; do out+=("127.0.0.1:$(cluster_port plain "$n")"); done
+  local IFS=,
+  echo "${out[*]}"
+}
+
+# live_bootstrap: the PLAINTEXT addresses of the nodes that run and are not frozen
+live_bootstrap() {
+  local n out=()
+  for n in "${CLUSTER_NODES[@]}"; do
+    node_alive "$n" && ! node_frozen "$n" && out+=("127.0.0.1:$(cluster_port plain "$n")")
+  done
+  local IFS=,
+  echo "${out[*]}"
+}
+
+write_node_properties() {
+  local n=$1 dir=$RUN/node$1 voters=() i
+  for i in "${CLUSTER_NODES[@]}"; do voters+=("$i@127.0.0.1:$(cluster_port ctrl "$i")"); done
+  mkdir -p "$dir"
+  cat >"$dir/server.properties.tmp" <<PROPS
+# Written by scripts/kafka.sh cluster-start / node-start; rewritten on every start.
+# Node $n of a three-node cluster of combined KRaft nodes (broker + controller) on loopback.
+process.roles=broker,controller
+node.id=$n
+controller.quorum.voters=$(IFS=,; echo "${voters[*]}")
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:$(cluster_port plain "$n"),CONTROLLER://127.0.0.1:$(cluster_port ctrl "$n")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(cluster_port plain "$n")
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+
+log.dirs=$dir/data
+num.partitions=1
+auto.create.topics.enable=true
+delete.topic.enable=true
+num.network.threads=2
+num.io.threads=2
+num.recovery.threads.per.data.dir=1
+background.threads=2
+num.replica.fetchers=1
+
+# Every record on all three nodes; a write needs two of them.
+default.replication.factor=3
+min.insync.replicas=2
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=6
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+transaction.state.log.num.partitions=3
+share.coordinator.state.topic.replication.factor=3
+share.coordinator.state.topic.min.isr=2
+share.coordinator.state.topic.num.partitions=3
+
+# Fail over fast: a killed or frozen node is fenced (its leaderships move) after 3 s, and
+# a restarted node after kill -9 waits only that long for its old registration to go.
+broker.session.timeout.ms=3000
+broker.heartbeat.interval.ms=500
+replica.lag.time.max.ms=10000
+controller.quorum.election.timeout.ms=1000
+controller.quorum.fetch.timeout.ms=2000
+
+# Groups as on the single node (no join delay, fast KIP-848 heartbeats and assignments).
+group.initial.rebalance.delay.ms=0
+group.consumer.min.heartbeat.interval.ms=500
+group.consumer.heartbeat.interval.ms=1000
+group.consumer.min.session.timeout.ms=3000
+group.consumer.session.timeout.ms=10000
+group.consumer.assignment.interval.ms=0
+PROPS
+  mv "$dir/server.properties.tmp" "$dir/server.properties"
+}
+
+# format_nodes: format every node's data dir with one new cluster id (in parallel)
+format_nodes() {
+  local cid n pids=()
+  cid=$(random_cluster_id)
+  for n in "${CLUSTER_NODES[@]}"; do
+    rm -rf "$RUN/node$n/data"
+    "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData \
+      "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-tools.xml" \
+      -cp "$LIB/*" kafka.tools.StorageTool format -t "$cid" -c "$RUN/node$n/server.properties" \
+      </dev/null >"$RUN/node$n/format.log" 2>&1 &
+    pids+=($!)
+  done
+  for n in "${CLUSTER_NODES[@]}"; do
+    if ! wait "${pids[$(( n - 1 ))]}"; then
+      cat "$RUN/node$n/format.log" >&2
+      die "kafka.tools.StorageTool format failed for node $n (see $RUN/node$n/format.log)"
+    fi
+  done
+}
+
+node_formatted() { [[ -f $RUN/node$1/data/meta.properties ]]; }
+
+# launch_node N: start node N's JVM, detached (as launch_broker does)
+launch_node() {
+  local n=$1 dir=$RUN/node$1 heap extra=()
+  # shellcheck disable=SC2206
+  heap=($CLUSTER_HEAP)
+  # shellcheck disable=SC2206
+  [[ -n ${KBP_KAFKA_JAVA_OPTS:-} ]] && extra=(${KBP_KAFKA_JAVA_OPTS})
+  rm -f "$dir/pid"
+  : >"$dir/stdout.log"
+  # shellcheck disable=SC2016  # $$ and $@ belong to the inner shell
+  setsid bash -c 'echo $$ >"$1"; cd "$2"; shift 2; exec "$@"' "kafka-node$n" \
+      "$dir/pid" "$dir" "$JAVA" "${heap[@]}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+      -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+      "-Dkafka.logs.dir=$dir" "-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2-broker.xml" \
+      "${extra[@]}" -cp "$LIB/*" kafka.Kafka "$dir/server.properties" \
+      </dev/null >>"$dir/stdout.log" 2>&1 8>&- 9>&- &
+  wait_files 5 "$dir/pid" || die "node $n's process did not start (no pid file in $dir)"
+}
+
+# signal_node N SIG: send SIG to node N and, for TERM/KILL, wait until it is gone (SIGKILL
+# after $STOP_TIMEOUT s of SIGTERM)
+signal_node() {
+  local n=$1 sig=$2 pid i
+  node_alive "$n" || { rm -f "$RUN/node$n/pid"; return 0; }
+  pid=$(node_pid "$n")
+  # A frozen JVM cannot act on SIGTERM.
+  [[ $sig == TERM ]] && kill -CONT "$pid" 2>/dev/null
+  kill "-$sig" "$pid" 2>/dev/null || true
+  case $sig in TERM|KILL) ;; *) return 0 ;; esac
+  for (( i = 0; i < STOP_TIMEOUT * 10; i++ )); do
+    node_alive "$n" || { rm -f "$RUN/node$n/pid"; return 0; }
+    sleep 0.1
+  done
+  echo "$PROG: node $n (pid $pid) still running ${STOP_TIMEOUT}s after SIG$sig; sending SIGKILL" >&2
+  kill -KILL "$pid" 2>/dev/null || true
+  for (( i = 0; i < 100; i++ )); do node_alive "$n" || break; sleep 0.1; done
+  rm -f "$RUN/node$n/pid"
+}
+
+# wait_node DEADLINE N: node N accepts connections and answers metadata (kafka-topics --list
+# through its own port); 1 with the reason in $WAIT_ERR otherwise
+wait_node() {
+  local deadline=$1 n=$2 port
+  port=$(cluster_port plain "$n")
+  while ! port_open "$port"; do
+    node_alive "$n" || { WAIT_ERR="node $n exited during start-up"; return 1; }
+    (( SECONDS < deadline )) || { WAIT_ERR="node $n's port 127.0.0.1:$port did not open in time"; return 1; }
+    sleep 0.2
+  done
+  until TOOL_LOG=$RUN/node$n/check.log run_tool_quiet 30 topics --bootstrap-server "127.0.0.1:$port" --list; do
+    node_alive "$n" || { WAIT_ERR="node $n exited during start-up"; return 1; }
+    (( SECONDS < deadline )) || { WAIT_ERR="node $n did not answer kafka-topics --list in time"; return 1; }
+    sleep 0.5
+  done
+}
+
+# wait_isr DEADLINE: every partition of every topic has all its replicas in sync (no
+# under-replicated partition, as kafka-topics --describe sees it); 1 with $WAIT_ERR otherwise
+wait_isr() {
+  local deadline=$1 out
+  while :; do
+    if out=$(tool_stdout 30 topics --bootstrap-server "$(live_bootstrap)" \
+               --describe --under-replicated-partitions) && [[ -z ${out//[[:space:]]/} ]]; then
+      return 0
+    fi
+    if (( SECONDS >= deadline )); then
+      WAIT_ERR="replicas still out of sync after ${START_TIMEOUT}s:"$'\n'"$(head -n 20 <<<"$out")"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# tool_stdout SECONDS NAME ARGS...: a tool's stdout (its stderr in $RUN/check.log)
+tool_stdout() {
+  local secs=$1 name=$2 opts=()
+  shift 2
+  mapfile -t opts < <(tool_jvm_opts "$name")
+  timeout "$secs" "$JAVA" "${opts[@]}" -cp "$LIB/*" "$(tool_class "$name")" "$@" </dev/null 2>"$RUN/check.log"
+}
+
+node_fail() {
+  echo "$PROG: error: $WAIT_ERR (run dir $RUN)" >&2
+  local f
+  for f in "$RUN/node$1/server.log" "$RUN/node$1/stdout.log"; do
+    [[ -s $f ]] && { echo "---- last lines of $f ----" >&2; tail -n 25 "$f" >&2; }
+  done
+  exit 1
+}
+
+# cluster_up: bring every node up (start the stopped ones, thaw the frozen ones), then wait
+# until each serves and every replica is in sync
+cluster_up() {
+  local n deadline=$(( SECONDS + START_TIMEOUT ))
+  cmd_fetch
+  check_java
+  mkdir -p "$RUN"
+  local any_alive=0
+  for n in "${CLUSTER_NODES[@]}"; do node_alive "$n" && any_alive=1; done
+  # Ports: kept while any node runs or the data is kept (the voters are in every node's
+  # config); chosen anew for a cluster with no data.
+  if [[ ! -s $RUN/cluster_ports ]] || { (( ! any_alive )) && ! node_formatted 1; }; then
+    free_ports 6 >"$RUN/cluster_ports"
+  fi
+  if (( ! any_alive )); then
+    local ports
+    read -ra ports <"$RUN/cluster_ports"
+    ports_free "${ports[@]}" || { free_ports 6 >"$RUN/cluster_ports"; }
+  fi
+  for n in "${CLUSTER_NODES[@]}"; do node_alive "$n" || write_node_properties "$n"; done
+  if (( ! any_alive )) && ! { node_formatted 1 && node_formatted 2 && node_formatted 3; }; then
+    format_nodes
+  fi
+  local touched=()
+  for n in "${CLUSTER_NODES[@]}"; do
+    if node_frozen "$n"; then kill -CONT "$(node_pid "$n")"; touched+=("$n")
+    elif ! node_alive "$n"; then launch_node "$n"; touched+=("$n")
+    fi
+  done
+  # The nodes left alone serve already (the replica check below asks the cluster).
+  for n in "${touched[@]}"; do wait_node "$deadline" "$n" || node_fail "$n"; done
+  wait_isr "$deadline" || node_fail 1
+  # Leaderships back on their preferred replicas, so that every node leads partitions and
+  # coordinates groups again after restarts (Kafka's own rebalance waits 5 minutes).
+  tool_stdout 30 leader-election --bootstrap-server "$(live_bootstrap)" --election-type PREFERRED \
+    --all-topic-partitions >/dev/null || { WAIT_ERR="kafka-leader-election failed: $(tail -n 5 "$RUN/check.log")"; node_fail 1; }
+  cluster_bootstrap_list >"$RUN/cluster_bootstrap.tmp" && mv "$RUN/cluster_bootstrap.tmp" "$RUN/cluster_bootstrap"
+}
+
+cmd_cluster_start() {
+  [[ $# -eq 0 ]] || die "usage: $PROG cluster-start"
+  lock_run
+  cluster_up
+  local owner=${KBP_KAFKA_CLUSTER_OWNER:-}
+  if [[ -n $owner ]] && ! helper_alive cluster-owner; then
+    [[ $owner =~ ^[0-9]+$ ]] && kill -0 "$owner" 2>/dev/null || die "KBP_KAFKA_CLUSTER_OWNER=$owner is not a live pid"
+    # Waits for the owner's exit (tail --pid), then cleans the cluster up.
+    # shellcheck disable=SC2016  # the inner shell's arguments
+    KBP_KAFKA_RUN=$RUN KBP_KAFKA_CACHE=$CACHE spawn cluster-owner bash -c \
+      'tail --pid="$1" -f /dev/null; exec bash "$2" cluster-stop --clean' \
+      kbp-cluster-owner "$owner" "$SCRIPT_DIR/kafka.sh" "$RUN/"
+  fi
+  cat "$RUN/cluster_bootstrap"
+}
+
+cmd_cluster_stop() {
+  local clean=0 n
+  case ${1:-} in --clean) clean=1 ;; "") ;; *) die "usage: $PROG cluster-stop [--clean]" ;; esac
+  [[ -d $RUN ]] || return 0
+  lock_run
+  rm -f "$RUN/cluster_bootstrap"
+  # The owner's watcher, unless this is it (it ends in `exec ... cluster-stop --clean`).
+  [[ $(cat "$RUN/cluster-owner.pid" 2>/dev/null) == "$$" ]] || stop_helper cluster-owner
+  local sig=TERM
+  # Data to be deleted needs no controlled shutdown.
+  [[ $clean == 1 ]] && sig=KILL
+  for n in "${CLUSTER_NODES[@]}"; do signal_node "$n" "$sig" & done
+  wait
+  if [[ $clean == 1 ]]; then
+    for n in "${CLUSTER_NODES[@]}"; do rm -rf "${RUN:?}/node$n"; done
+    rm -f "$RUN/cluster_ports"
+  fi
+}
+
+# cmd_node VERB N
+cmd_node() {
+  local verb=$1 n=${2:-}
+  check_node "$n" "$verb"
+  [[ $# -eq 2 ]] || die "usage: $PROG node-$verb N"
+  [[ -s $RUN/cluster_ports ]] || die "no cluster in $RUN (start one with '$PROG cluster-start')"
+  lock_run
+  case $verb in
+    kill)   signal_node "$n" KILL ;;
+    stop)   signal_node "$n" TERM ;;
+    freeze) node_alive "$n" || die "node $n is not running"
+            signal_node "$n" STOP ;;
+    start|thaw)
+            [[ $verb == thaw ]] && { node_alive "$n" || die "node $n is not running"; }
+            if node_frozen "$n"; then kill -CONT "$(node_pid "$n")"
+            elif ! node_alive "$n"; then write_node_properties "$n"; launch_node "$n"
+            fi
+            local deadline=$(( SECONDS + START_TIMEOUT ))
+            wait_node "$deadline" "$n" || node_fail "$n"
+            wait_isr "$deadline" || node_fail "$n" ;;
+  esac
+}
+
+cmd_cluster_status() {
+  local n all=0 port
+  [[ -s $RUN/cluster_ports ]] || { echo "no cluster (run dir $RUN)"; return 1; }
+  for n in "${CLUSTER_NODES[@]}"; do
+    port=$(cluster_port plain "$n")
+    if node_frozen "$n"; then echo "node$n frozen pid=$(node_pid "$n") bootstrap=127.0.0.1:$port"; all=1
+    elif node_alive "$n" && port_open "$port"; then echo "node$n running pid=$(node_pid "$n") bootstrap=127.0.0.1:$port"
+    elif node_alive "$n"; then echo "node$n not serving pid=$(node_pid "$n") bootstrap=127.0.0.1:$port"; all=1
+    else echo "node$n stopped bootstrap=127.0.0.1:$port"; all=1
+    fi
+  done
+  echo "run_dir=$RUN"
+  return "$all"
+}
+
 # ---------------------------------------------------------------- subcommands
 
 cmd_start() {
@@ -944,6 +1310,14 @@ main() {
     metrics-url)    [[ -s $RUN/metrics_url ]] || die "no JMX exporter in $RUN (start the broker with KBP_KAFKA_JMX_EXPORTER=1)"
                     cmd_bootstrap metrics_url ;;
     tool)           cmd_tool "$@" ;;
+    cluster-start)  cmd_cluster_start "$@" ;;
+    cluster-stop)   cmd_cluster_stop "$@" ;;
+    cluster-status) [[ $# -eq 0 ]] || die "usage: $PROG cluster-status"; cmd_cluster_status ;;
+    cluster-bootstrap)
+                    [[ -s $RUN/cluster_bootstrap ]] || die "no cluster in $RUN (start one with '$PROG cluster-start')"
+                    cat "$RUN/cluster_bootstrap" ;;
+    node-kill|node-stop|node-start|node-freeze|node-thaw)
+                    cmd_node "${sub#node-}" "$@" ;;
     -h|--help|help) usage 0 ;;
     *)              echo "$PROG: error: unknown subcommand '$sub'" >&2; usage ;;
   esac

@@ -13,10 +13,10 @@ use regex::Regex;
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
 use crate::kafka::consumer::StartFrom;
 use crate::values::{
-    parse_brokers, parse_duration, parse_group, parse_interval, parse_lookback, parse_offset,
-    parse_period, parse_positive, parse_queue_bound, parse_regex, parse_retries, parse_samples,
-    parse_shift, parse_span, parse_time, parse_timeout, parse_topic, parse_topic_arg,
-    parse_workers, TopicArg,
+    parse_brokers, parse_duration, parse_group, parse_interval, parse_joinable_group,
+    parse_lookback, parse_offset, parse_period, parse_positive, parse_queue_bound, parse_regex,
+    parse_retries, parse_samples, parse_serve_interval, parse_shift, parse_span, parse_time,
+    parse_timeout, parse_topic, parse_topic_arg, parse_workers, TopicArg,
 };
 use crate::values::{parse_ca_file, secret_from_env, secret_from_file, CaFile, Secret};
 
@@ -72,9 +72,100 @@ pub struct GlobalArgs {
     /// Forward librdkafka's log lines to stderr (secrets redacted)
     #[arg(short, long, global = true)]
     pub verbose: bool,
+
+    /// Whether `bootstrap_server` came from `KBP_BOOTSTRAP_SERVER` (set by [`parse`]).
+    #[arg(skip)]
+    pub bootstrap_from_env: bool,
+
+    /// Whether `context` came from `KBP_CONTEXT` (set by [`parse`]).
+    #[arg(skip)]
+    pub context_from_env: bool,
+}
+
+/// kbp's command line: clap's, with every `KBP_*` variable that is set but empty taken as
+/// unset (`KBP_TIMEOUT=` in a unit file or a `docker run -e` means "not given", not "the
+/// empty duration").
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    without_env(Cli::command(), |_, value| value.is_empty())
+}
+
+/// `cmd` with the `env` of every argument that `drop(id, value)` picks taken away.
+fn without_env(
+    mut cmd: clap::Command,
+    drop: impl Fn(&clap::Id, &std::ffi::OsStr) -> bool,
+) -> clap::Command {
+    let dropped: Vec<clap::Id> = cmd
+        .get_arguments()
+        .filter(|a| {
+            a.get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|v| drop(a.get_id(), &v))
+        })
+        .map(|a| a.get_id().clone())
+        .collect();
+    for id in dropped {
+        cmd = cmd.mut_arg(id, |a| a.env(None::<&str>));
+    }
+    cmd
+}
+
+/// The arguments with an `env` that `args` gives on the command line. clap reads a global
+/// argument's variable again at each subcommand and checks its value even when the flag
+/// was given (`KBP_TIMEOUT=soon kbp --timeout 5s lag` failed on `soon`): the flag wins,
+/// so its variable is not read at all.
+fn given_on_the_command_line(args: &[std::ffi::OsString]) -> Vec<clap::Id> {
+    use clap::CommandFactory;
+    let probe = without_env(Cli::command(), |_, _| true).ignore_errors(true);
+    let Ok(matches) = probe.try_get_matches_from(args) else {
+        return vec![];
+    };
+    let with_env: Vec<clap::Id> = Cli::command()
+        .get_arguments()
+        .filter(|a| a.get_env().is_some())
+        .map(|a| a.get_id().clone())
+        .collect();
+    let mut given = Vec::new();
+    let mut m = Some(&matches);
+    while let Some(level) = m {
+        for id in &with_env {
+            if level.try_contains_id(id.as_str()).unwrap_or(false)
+                && level.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+                && !given.contains(id)
+            {
+                given.push(id.clone());
+            }
+        }
+        m = level.subcommand().map(|(_, sub)| sub);
+    }
+    given
+}
+
+/// Parses `args` with [`command`], noting which connection settings came from the
+/// environment: an explicit flag wins over them ([`crate::config::merge`]).
+pub fn parse<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let given = given_on_the_command_line(&args);
+    let matches = without_env(command(), |id, _| given.contains(id)).try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.global.note_sources(&matches);
+    Ok(cli)
 }
 
 impl GlobalArgs {
+    /// Which settings the environment gave, from the matches they were parsed from.
+    pub fn note_sources(&mut self, matches: &clap::ArgMatches) {
+        let from_env =
+            |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::EnvVariable);
+        self.bootstrap_from_env = from_env("bootstrap_server");
+        self.context_from_env = from_env("context");
+    }
+
     /// The connection flags as the config layer takes them, for the last `--context`
     /// (commands other than `kbp serve` refuse more than one).
     pub fn overrides(&self) -> crate::config::Overrides {
@@ -85,6 +176,8 @@ impl GlobalArgs {
             property: self.property.clone(),
             timeout: self.timeout,
             verbose: self.verbose,
+            bootstrap_from_env: self.bootstrap_from_env,
+            context_from_env: self.context_from_env,
         }
     }
 }
@@ -179,11 +272,12 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:9308", value_name = "ADDR")]
     pub listen: std::net::SocketAddr,
 
-    /// How often each cluster is read; scrapes answer from the last refresh
-    #[arg(long, default_value = "15s", value_name = "DURATION", value_parser = parse_period)]
+    /// How often each cluster is read (at least 1s); scrapes answer from the last refresh
+    #[arg(long, default_value = "15s", value_name = "DURATION", value_parser = parse_serve_interval)]
     pub interval: Duration,
 
-    /// The span the verdicts, rates and ETA judge (as kbp diagnose --window)
+    /// The span the verdicts, rates and ETA judge (as kbp diagnose --window); at least
+    /// 2 x --interval
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_period)]
     pub window: Duration,
 
@@ -376,7 +470,7 @@ pub struct BrokersArgs {
 #[derive(Debug, Args)]
 pub struct DrainArgs {
     /// Consumer group to drain as (joins it)
-    #[arg(short, long, value_parser = parse_group)]
+    #[arg(short, long, value_parser = parse_joinable_group)]
     pub group: String,
 
     /// Topic to drain (an exact name), repeatable
@@ -576,7 +670,7 @@ pub struct Strategy {
     pub to_datetime: Option<i64>,
 
     /// To the first record of the last DURATION, e.g. 2h, 1d, PT2H
-    #[arg(long, value_name = "DURATION", value_parser = parse_lookback)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_lookback, allow_hyphen_values = true)]
     pub by_duration: Option<Duration>,
 
     /// To the offsets of a kafka-consumer-groups --export CSV (topic,partition,offset for

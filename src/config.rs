@@ -256,6 +256,11 @@ pub struct Overrides {
     pub property: Vec<(String, String)>,
     pub timeout: Option<Duration>,
     pub verbose: bool,
+    /// `bootstrap_server` is `KBP_BOOTSTRAP_SERVER`'s, not `-b`'s: a context named by
+    /// `--context`, or `-X bootstrap.servers`, wins over it.
+    pub bootstrap_from_env: bool,
+    /// `context` is `KBP_CONTEXT`'s, not `--context`'s.
+    pub context_from_env: bool,
 }
 
 impl Overrides {
@@ -305,6 +310,10 @@ pub fn parse_file(path: &Path, text: &str) -> Result<ConfigFile> {
     if text.trim().is_empty() {
         return Ok(ConfigFile::default());
     }
+    duplicate_keys(text).map_err(|message| Error::ConfigFile {
+        path: path.to_path_buf(),
+        message,
+    })?;
     // serde_yaml's message usually ends in "at line L column C"; where it has no place
     // (a wrong key at the top level, a second document) kbp finds one.
     serde_yaml::from_str(text).map_err(|e| {
@@ -320,6 +329,153 @@ pub fn parse_file(path: &Path, text: &str) -> Result<ConfigFile> {
             message,
         }
     })
+}
+
+/// A key given twice in one mapping, with the second one's line and column. serde_yaml
+/// keeps the last of a map's duplicates in silence (a context, a property, a web user
+/// written twice: which one counts?), and names a struct's duplicate field at the start of
+/// its mapping; this pass over the whole text checks every mapping alike. Other errors are
+/// left to the typed parse, which says them in its own words.
+pub fn duplicate_keys(text: &str) -> std::result::Result<(), String> {
+    match serde_yaml::from_str::<unique::Unique>(text) {
+        Err(e) if e.to_string().contains(unique::GIVEN_TWICE) => Err(e.to_string()),
+        _ => Ok(()),
+    }
+}
+
+/// The pass of [`duplicate_keys`]: every value walked, every mapping's keys remembered.
+/// The error is raised while the key itself is read, so serde_yaml places it at the key.
+mod unique {
+    use std::collections::HashSet;
+    use std::fmt;
+
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
+
+    pub const GIVEN_TWICE: &str = "is given twice in one mapping";
+
+    pub struct Unique;
+
+    impl<'de> de::Deserialize<'de> for Unique {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Unique, D::Error> {
+            d.deserialize_any(Walk)
+        }
+    }
+
+    struct Walk;
+
+    impl<'de> Visitor<'de> for Walk {
+        type Value = Unique;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any YAML value")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_unit<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_none<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Unique, D::Error> {
+            d.deserialize_any(Walk)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+            let mut seen = HashSet::new();
+            while map.next_key_seed(Key(&mut seen))?.is_some() {
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+        fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Unique, A::Error> {
+            // A tagged value (`!tag value`): its value is walked like any other.
+            let (IgnoredAny, value) = data.variant::<IgnoredAny>()?;
+            de::VariantAccess::newtype_variant::<Unique>(value)
+        }
+    }
+
+    /// A mapping's key, as text (`1` and `"1"` are one key to a map of names); a key that
+    /// is itself a collection is walked and not compared.
+    struct Key<'a>(&'a mut HashSet<String>);
+
+    impl<'de> DeserializeSeed<'de> for Key<'_> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl Key<'_> {
+        fn once<E: de::Error>(self, key: String) -> Result<(), E> {
+            if self.0.insert(key.clone()) {
+                Ok(())
+            } else {
+                Err(E::custom(format!(
+                    "key `{}` {GIVEN_TWICE} (YAML would keep only the last)",
+                    key.escape_debug()
+                )))
+            }
+        }
+    }
+
+    impl<'de> Visitor<'de> for Key<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a mapping key")
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+            self.once(v.to_string())
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+            self.once(v.to_string())
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+            self.once(v.to_string())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+            self.once(v.to_string())
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+            self.once(v.to_string())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            self.once("~".into())
+        }
+        fn visit_none<E: de::Error>(self) -> Result<(), E> {
+            self.once("~".into())
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+            Walk.visit_seq(seq).map(drop)
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            Walk.visit_map(map).map(drop)
+        }
+        fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<(), A::Error> {
+            Walk.visit_enum(data).map(drop)
+        }
+    }
 }
 
 /// Where the first name quoted in `message` (`` `name` ``) stands as a key in `text`, or
@@ -362,25 +518,37 @@ pub fn merge(
         .or_else(|| file.current_context.clone());
     let context = match &context_name {
         Some(name) => Some(file.contexts.get(name).ok_or_else(|| {
+            let from = match (&global.context, global.context_from_env) {
+                (Some(_), true) => "KBP_CONTEXT=",
+                (Some(_), false) => "--context ",
+                (None, _) => "current-context: ",
+            };
             Error::usage(format!(
-                "--context {name}: no such context in config file {}",
+                "{from}{name}: no such context in config file {}",
                 file_label()
             ))
         })?),
         None => None,
     };
+    // An explicit flag wins over the environment: `--context prod` means prod's cluster
+    // even where KBP_BOOTSTRAP_SERVER is set.
+    let context_named_by_flag = global.context.is_some() && !global.context_from_env;
 
     let mut redactor = Redactor::default();
     let mut properties: Vec<(String, String)> = Vec::new();
     let mut bootstrap = None;
     // Which setting the bootstrap came from, for the message when it is malformed.
     let mut bootstrap_from = String::new();
+    // Whether it came from a flag (or a context a flag chose), which the environment
+    // does not override.
+    let mut bootstrap_by_flag = false;
     let mut timeout = None;
     let mut msk_iam = None;
     if let (Some(name), Some(ctx)) = (&context_name, context) {
         let at = |what: &str| format!("context '{name}' in {}: {what}", file_label());
         bootstrap = ctx.bootstrap_servers.as_ref().map(Servers::joined);
         bootstrap_from = at("bootstrap-servers");
+        bootstrap_by_flag = bootstrap.is_some() && context_named_by_flag;
         if let Some(t) = &ctx.timeout {
             timeout = Some(
                 crate::values::parse_timeout(t)
@@ -471,11 +639,23 @@ pub fn merge(
         let (_, v) = properties.remove(pos);
         bootstrap = Some(v);
         bootstrap_from = "bootstrap.servers".into();
+        bootstrap_by_flag |= global
+            .property
+            .iter()
+            .any(|(k, _)| k == "bootstrap.servers");
         properties.retain(|(k, _)| k != "bootstrap.servers");
     }
-    if let Some(b) = &global.bootstrap_server {
-        bootstrap = Some(b.clone());
-        bootstrap_from = "-b/--bootstrap-server (or KBP_BOOTSTRAP_SERVER)".into();
+    match &global.bootstrap_server {
+        Some(_) if global.bootstrap_from_env && bootstrap_by_flag => {}
+        Some(b) => {
+            bootstrap = Some(b.clone());
+            bootstrap_from = match global.bootstrap_from_env {
+                true => "KBP_BOOTSTRAP_SERVER",
+                false => "-b/--bootstrap-server",
+            }
+            .into();
+        }
+        None => {}
     }
     for (k, v) in &properties {
         if Redactor::is_sensitive_key(k) {
@@ -791,6 +971,103 @@ contexts:
         );
         let e = err("contexts: {}\n---\ncontexts: {}\n");
         assert!(e.contains("line 2 column 1"), "{e}");
+    }
+
+    #[test]
+    fn a_key_given_twice_is_named_where_the_second_stands() {
+        let err = |text: &str| {
+            parse_file(Path::new("k.yaml"), text)
+                .unwrap_err()
+                .to_string()
+        };
+        let e =
+            err("contexts:\n  c:\n    bootstrap-servers: a:1\n  c:\n    bootstrap-servers: b:1\n");
+        assert!(
+            e.contains("contexts: key `c` is given twice") && e.contains("line 4 column 3"),
+            "{e}"
+        );
+        let e = err("contexts:\n  c:\n    properties:\n      client.id: a\n      client.id: b\n");
+        assert!(
+            e.contains("contexts.c.properties: key `client.id`") && e.contains("line 5 column 7"),
+            "{e}"
+        );
+        let e = err("contexts:\n  c:\n    timeout: 5s\n    timeout: 7s\n");
+        assert!(
+            e.contains("`timeout`") && e.contains("line 4 column 5"),
+            "{e}"
+        );
+        let e = err("current-context: a\ncurrent-context: b\n");
+        assert!(e.contains("line 2 column 1"), "{e}");
+        let e = err("contexts: {c: {timeout: 1s}, c: {timeout: 2s}}\n");
+        assert!(
+            e.contains("key `c`") && e.contains("line 1 column 30"),
+            "{e}"
+        );
+        // A number and the same text are one name to a map of names.
+        let e = err("contexts:\n  c:\n    properties:\n      1: a\n      \"1\": b\n");
+        assert!(e.contains("key `1`"), "{e}");
+        // The same key in two mappings is no duplicate.
+        parse_file(
+            Path::new("k.yaml"),
+            "contexts:\n  a:\n    timeout: 1s\n  b:\n    timeout: 1s\n",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_environment_does_not_override_a_flag() {
+        let f = file();
+        // KBP_BOOTSTRAP_SERVER does not send --context prod to another cluster.
+        let g = Overrides {
+            bootstrap_server: Some("env:1".into()),
+            bootstrap_from_env: true,
+            context: Some("prod".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            merge(&g, None, &f, true).unwrap().bootstrap,
+            "a:9092,b:9092"
+        );
+        // It does fill in the current context's, as documented (env over file).
+        let g = Overrides {
+            bootstrap_server: Some("env:1".into()),
+            bootstrap_from_env: true,
+            ..Default::default()
+        };
+        assert_eq!(merge(&g, None, &f, true).unwrap().bootstrap, "env:1");
+        // Nor a KBP_CONTEXT's.
+        let g = Overrides {
+            bootstrap_server: Some("env:1".into()),
+            bootstrap_from_env: true,
+            context: Some("prod".into()),
+            context_from_env: true,
+            ..Default::default()
+        };
+        assert_eq!(merge(&g, None, &f, true).unwrap().bootstrap, "env:1");
+        // -X bootstrap.servers is a flag too.
+        let g = Overrides {
+            bootstrap_server: Some("env:1".into()),
+            bootstrap_from_env: true,
+            property: vec![("bootstrap.servers".into(), "x:2".into())],
+            ..Default::default()
+        };
+        assert_eq!(merge(&g, None, &f, true).unwrap().bootstrap, "x:2");
+        // -b wins over everything.
+        let g = Overrides {
+            bootstrap_server: Some("flag:1".into()),
+            context: Some("prod".into()),
+            property: vec![("bootstrap.servers".into(), "x:2".into())],
+            ..Default::default()
+        };
+        assert_eq!(merge(&g, None, &f, true).unwrap().bootstrap, "flag:1");
+        // A missing context says where its name came from.
+        let g = Overrides {
+            context: Some("nope".into()),
+            context_from_env: true,
+            ..Default::default()
+        };
+        let e = merge(&g, None, &f, true).unwrap_err().to_string();
+        assert!(e.contains("KBP_CONTEXT=nope: no such context"), "{e}");
     }
 
     #[test]

@@ -21,9 +21,6 @@ pub mod values;
 
 use std::ffi::OsString;
 
-use clap::Parser;
-
-use cli::Cli;
 use cmd::{dispatch, finish};
 use error::{exit, Error};
 
@@ -39,7 +36,7 @@ where
         Ok(false) => {}
         Err(e) => return finish(Err(e)),
     }
-    let cli = match Cli::try_parse_from(&args) {
+    let cli = match cli::parse(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version: clap prints them to stdout, which must take them.

@@ -42,13 +42,28 @@ pub fn parse_period(s: &str) -> Result<Duration, String> {
     duration_within(s, Duration::from_secs(86_400))
 }
 
-/// `--watch INTERVAL`: from 100ms (each refresh asks the cluster several things) to a day.
-pub fn parse_interval(s: &str) -> Result<Duration, String> {
+/// A period of at least `min` (and at most a day).
+fn period_from(s: &str, min: Duration) -> Result<Duration, String> {
     let d = parse_period(s)?;
-    if d < Duration::from_millis(100) {
-        return Err(format!("'{s}' is shorter than the least allowed, 100ms"));
+    if d < min {
+        return Err(format!(
+            "'{s}' is shorter than the least allowed, {}",
+            humantime::format_duration(min)
+        ));
     }
     Ok(d)
+}
+
+/// `--watch INTERVAL`: from 100ms (each refresh asks the cluster several things) to a day.
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    period_from(s, Duration::from_millis(100))
+}
+
+/// `kbp serve --interval`: from 1s. A refresh reads every group, their commits and log
+/// ends and a record per lagging partition; Prometheus scrapes every 15s to 1m, and a
+/// faster refresh only loads the cluster.
+pub fn parse_serve_interval(s: &str) -> Result<Duration, String> {
+    period_from(s, Duration::from_secs(1))
 }
 
 /// A duration of at most a day, zero allowed (`kbp brokers --window 0s`: no measuring).
@@ -69,14 +84,42 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
             .parse::<i64>()
             .map_err(|_| format!("'{s}' is too large for epoch milliseconds"));
     }
-    let ts: jiff::Timestamp = t.parse().map_err(|e| {
-        format!("'{s}' is not an RFC 3339 time with an offset (2026-11-01T00:00:00Z, 2026-11-01T02:00:00+02:00) or epoch milliseconds ({e})")
-    })?;
+    let not_rfc3339 = |why: String| {
+        format!("'{s}' is not an RFC 3339 time with an offset (2026-11-01T00:00:00Z, 2026-11-01T02:00:00+02:00) or epoch milliseconds ({why})")
+    };
+    rfc3339_shape(t).map_err(|why| not_rfc3339(why.into()))?;
+    let ts: jiff::Timestamp = t
+        .parse()
+        .map_err(|e: jiff::Error| not_rfc3339(e.to_string()))?;
     let ms = ts.as_millisecond();
     if ms < 0 {
         return Err(format!("'{s}' is before 1970, when Kafka timestamps start"));
     }
     Ok(ms)
+}
+
+/// RFC 3339's grammar (section 5.6), which jiff's parser widens (ISO 8601's basic format,
+/// `+02` and `+0200`, offsets up to 25 hours, a time zone in brackets): a time typed during
+/// an incident must mean one thing. jiff then checks the date and the time of day. A space
+/// for the `T` is taken, as the RFC's note allows.
+fn rfc3339_shape(t: &str) -> Result<(), &'static str> {
+    static SHAPE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-](\d{2}):(\d{2}))$",
+        )
+        .expect("a valid pattern")
+    });
+    let Some(c) = SHAPE.captures(t) else {
+        return Err("expected YYYY-MM-DDTHH:MM:SS[.fraction] then Z or +HH:MM");
+    };
+    let part = |i| {
+        c.get(i)
+            .map_or(0, |m| m.as_str().parse::<u32>().unwrap_or(99))
+    };
+    if part(1) > 23 || part(2) > 59 {
+        return Err("the offset is not from -23:59 to +23:59");
+    }
+    Ok(())
 }
 
 /// A whole number from `min` to `max`, the message naming the range.
@@ -123,6 +166,22 @@ pub fn parse_group(s: &str) -> Result<String, String> {
         return Err("a group name cannot be empty".into());
     }
     Ok(s.to_string())
+}
+
+/// A group kbp joins (`kbp drain -g`): librdkafka left-trims `group.id` (as every string
+/// property), so a name that starts with white space would join, and commit to, another
+/// group; refused rather than moved.
+pub fn parse_joinable_group(s: &str) -> Result<String, String> {
+    /// C's isspace(), which librdkafka's trim uses.
+    const SPACE: [char; 6] = [' ', '\t', '\n', '\x0b', '\x0c', '\r'];
+    let group = parse_group(s)?;
+    if group.starts_with(SPACE) {
+        return Err(format!(
+            "{group:?} starts with white space, which librdkafka drops from a group.id: a drain would join and commit to {:?} instead",
+            group.trim_start_matches(SPACE)
+        ));
+    }
+    Ok(group)
 }
 
 /// A name pattern (`--group-regex`, `--exclude-group-regex`, `--topic-regex`) in the
@@ -219,22 +278,41 @@ pub fn parse_shift(s: &str) -> Result<i64, String> {
 }
 
 /// How far back from now (`--by-duration`): `2h`, `90m`, `1d`, or ISO 8601 as
-/// kafka-consumer-groups takes it (`PT2H`, `PT1H30M`); above zero.
+/// kafka-consumer-groups takes it (Java's `Duration.parse`: `P1D`, `PT2H`, `P1DT2H`,
+/// `PT0.5S`, a day being 24 hours); above zero. Years, months and weeks are refused, as
+/// kafka-consumer-groups refuses them: a month has no fixed length.
 pub fn parse_lookback(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let d = match humantime::parse_duration(t) {
         Ok(d) => d,
-        Err(e) => t
-            .parse::<jiff::SignedDuration>()
-            .ok()
-            .filter(|d| !d.is_negative())
-            .and_then(|d| Duration::try_from(d).ok())
-            .ok_or_else(|| format!("'{s}' is not a duration like 2h, 90m, 1d or PT2H ({e})"))?,
+        Err(_) if t.starts_with(['P', 'p', '+', '-']) => iso_duration(t).map_err(|why| {
+            format!("'{s}' is not an ISO 8601 duration like P1D, PT2H or P1DT2H: {why}")
+        })?,
+        Err(e) => {
+            return Err(format!(
+                "'{s}' is not a duration like 2h, 90m, 1d, PT2H or P1DT2H ({e})"
+            ))
+        }
     };
     if d.is_zero() {
         return Err(format!("'{s}' must be above zero"));
     }
     Ok(d)
+}
+
+/// An ISO 8601 duration of days and smaller units, days of 24 hours.
+fn iso_duration(t: &str) -> Result<Duration, String> {
+    let span: jiff::Span = t.parse().map_err(|e: jiff::Error| e.to_string())?;
+    if span.get_years() != 0 || span.get_months() != 0 || span.get_weeks() != 0 {
+        return Err("years, months and weeks have no fixed length: give days (P30D)".into());
+    }
+    if span.is_negative() {
+        return Err("it is negative: give how far back, e.g. PT2H".into());
+    }
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| e.to_string())?;
+    Duration::try_from(d).map_err(|e| e.to_string())
 }
 
 /// librdkafka's port when a bootstrap entry names none.
@@ -317,6 +395,9 @@ mod tests {
         for bad in ["99ms", "0s", "2days", "5"] {
             assert!(parse_interval(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_serve_interval("1s").unwrap(), Duration::from_secs(1));
+        let e = parse_serve_interval("999ms").unwrap_err();
+        assert!(e.contains("shorter than the least allowed, 1s"), "{e}");
     }
 
     #[test]
@@ -328,13 +409,28 @@ mod tests {
         assert_eq!(parse_time("2025-10-31T19:00:00-05:00").unwrap(), utc);
         assert_eq!(parse_time("2025-11-01T00:00:00.250Z").unwrap(), utc + 250);
         assert_eq!(parse_time("1761955200000").unwrap(), utc);
+        assert_eq!(parse_time("2025-11-01 00:00:00Z").unwrap(), utc);
+        assert_eq!(parse_time("2025-11-01T00:00:00-00:00").unwrap(), utc);
+        assert_eq!(parse_time("2025-11-01T23:59:00+23:59").unwrap(), utc);
+        // What RFC 3339 refuses, and jiff's wider grammar would take.
         for bad in [
             "",
             "yesterday",
             "2025-11-01",
             "2025-11-01T00:00:00",
+            "2025-11-01T00:00:00.000",
             "1969-12-31T23:59:59Z",
             "99999999999999999999",
+            "2025-11-01T00:00:00+24:00",
+            "2025-11-01T00:00:00+02:60",
+            "2025-11-01T24:00:00Z",
+            "2025-11-01T00:00Z",
+            "2025-11-01T00:00:00+0200",
+            "2025-11-01T00:00:00+02",
+            "20251101T000000Z",
+            "2025-11-01T00:00:00,5Z",
+            "2025-11-01T00:00:00+02:00[Europe/Paris]",
+            "2025-02-30T00:00:00Z",
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
@@ -421,9 +517,31 @@ mod tests {
             parse_lookback("PT1H30M").unwrap(),
             Duration::from_secs(5400)
         );
-        for bad in ["0s", "PT0S", "-PT1H", "soon", ""] {
+        // The forms of Java's Duration.parse, which kafka-consumer-groups uses.
+        for (iso, secs) in [
+            ("P1D", 86_400),
+            ("PT1H", 3600),
+            ("P1DT2H", 93_600),
+            ("p1dt2h", 93_600),
+            ("P2DT3H4M", 183_840),
+            ("PT15M", 900),
+        ] {
+            assert_eq!(
+                parse_lookback(iso).unwrap(),
+                Duration::from_secs(secs),
+                "{iso}"
+            );
+        }
+        assert_eq!(
+            parse_lookback("PT0.5S").unwrap(),
+            Duration::from_millis(500)
+        );
+        for bad in [
+            "0s", "PT0S", "-PT1H", "soon", "", "P1M", "P1Y", "P1W", "P", "PT",
+        ] {
             assert!(parse_lookback(bad).is_err(), "{bad}");
         }
+        assert!(parse_lookback("P1M").unwrap_err().contains("P30D"));
     }
 
     #[test]

@@ -97,11 +97,12 @@ fn lookup(names: fn(&Session) -> Result<Vec<String>>) -> Vec<CompletionCandidate
 /// The connection settings the completed command would use (its `-b`, `--context`,
 /// `--config`, `-X`, the `KBP_*` environment), bounded by [`LOOKUP_LIMIT`].
 fn settings_of(line: &[OsString]) -> Option<Settings> {
-    let matches = Cli::command()
+    let matches = crate::cli::command()
         .ignore_errors(true)
         .try_get_matches_from(rejoin(line))
         .ok()?;
-    let global = GlobalArgs::from_arg_matches(&matches).ok()?;
+    let mut global = GlobalArgs::from_arg_matches(&matches).ok()?;
+    global.note_sources(&matches);
     let mut settings = config::resolve(&global.overrides(), true).ok()?;
     settings.timeout = settings.timeout.min(LOOKUP_LIMIT);
     Some(settings)

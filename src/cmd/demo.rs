@@ -12,9 +12,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use clap::Parser;
-
-use crate::cli::{Cli, DemoArgs};
+use crate::cli::DemoArgs;
 use crate::config::{self, ConfigFile, Settings};
 use crate::error::{Error, Result};
 use crate::kafka::mock::{DemoCluster, DemoMember, DemoProducer};
@@ -140,8 +138,13 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     )?;
     output::text(&format!(
         "kbp demo: a Kafka cluster of {BROKERS} brokers is up at {first}\n\
-         (librdkafka's in-process mock cluster: nothing to install, gone when the demo ends).\n"
+         (librdkafka's in-process mock cluster: nothing to install, gone when the demo ends).\n\
+         The mock cannot describe consumer groups, so a group's state, members and owners\n\
+         show as Unknown and -, and kbp cannot check it for live members; on a real\n\
+         cluster they are all there.\n"
     ))?;
+    // Said once above, in the story's words, instead of a warning at every step.
+    output::explained(output::CANNOT_DESCRIBE_GROUPS);
     if args.serve {
         return serve(&settings, &first, args.speed);
     }
@@ -176,7 +179,7 @@ fn run_step(bootstrap: &str, args: &[String]) -> Result<()> {
     line.extend(args.iter().cloned());
     let shown = line.join(" ");
     output::text(&format!("\n$ {shown}\n"))?;
-    let mut cli = Cli::try_parse_from(&line)
+    let mut cli = crate::cli::parse(&line)
         .map_err(|e| Error::usage(format!("demo step `{shown}`: {}", e.to_string().trim())))?;
     // The steps target the mock cluster only: never the user's config file or contexts.
     cli.global.config = Some("/dev/null".into());
@@ -395,7 +398,7 @@ mod tests {
         for speed in [0.1, 1.0, 20.0] {
             for cmd in commands(&story(speed)) {
                 let line = format!("kbp -b 127.0.0.1:1 {cmd}");
-                Cli::try_parse_from(line.split(' ')).unwrap_or_else(|e| panic!("{line}: {e}"));
+                crate::cli::parse(line.split(' ')).unwrap_or_else(|e| panic!("{line}: {e}"));
             }
         }
     }

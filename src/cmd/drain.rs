@@ -278,12 +278,15 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
         args.until.as_ref(),
         &partitions,
     )?;
+    if let Some(note) = bounds.past_end_note() {
+        crate::sys::diag!("kbp: note: {note}");
+    }
     if args.dry_run {
         // What the run would meet, said without joining.
         if let Err(Error::LiveGroup(why)) =
             guard_live_group(&session, &args.group, args.join_live_group)
         {
-            crate::sys::diag!("kbp: warning: a drain would be refused (exit 8): {why}");
+            crate::output::warn(&format!("a drain would be refused (exit 8): {why}"));
         }
         if args.sink == SinkSpec::Stdout && crate::sys::stdout_closed() {
             crate::sys::diag!(

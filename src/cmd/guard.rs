@@ -41,8 +41,17 @@ impl Guard {
         match &d.error {
             None => {}
             Some(e) if e.code == KafkaCode::GROUP_ID_NOT_FOUND => return Ok(()),
-            Some(e) if e.code == KafkaCode::UNSUPPORTED_FEATURE || forced => {
-                crate::sys::diag!("kbp: warning: cannot tell whether group {group} has live members: {e}");
+            Some(e) if e.code == KafkaCode::UNSUPPORTED_FEATURE => {
+                crate::output::warn(&format!(
+                    "{}, so whether group {group} has live members is unknown: {e}",
+                    crate::output::CANNOT_DESCRIBE_GROUPS
+                ));
+                return Ok(());
+            }
+            Some(e) if forced => {
+                crate::output::warn(&format!(
+                    "cannot tell whether group {group} has live members: {e}"
+                ));
                 return Ok(());
             }
             Some(e) => {

@@ -15,9 +15,37 @@ use crate::report::drain::{DrainPlan, PartitionPlan};
 /// Every partition of the drained topics, with its offsets.
 pub struct Bounds {
     pub partitions: Vec<PartitionPlan>,
+    /// `--until offset:` past the log end, clamped to it: (partition, asked, log end).
+    pub past_end: Vec<(TopicPartition, i64, i64)>,
 }
 
 impl Bounds {
+    /// What `--until offset:` past the log end became, for stderr (the run and the
+    /// `--dry-run` say the same): a drain stops at the log end captured at start, as
+    /// `--until end` does, rather than wait for records that may never come.
+    pub fn past_end_note(&self) -> Option<String> {
+        if self.past_end.is_empty() {
+            return None;
+        }
+        const SHOWN: usize = 5;
+        let mut each: Vec<String> = self
+            .past_end
+            .iter()
+            .take(SHOWN)
+            .map(|(tp, asked, end)| {
+                format!("{}/{}={asked} (log end {end})", tp.topic, tp.partition)
+            })
+            .collect();
+        if self.past_end.len() > SHOWN {
+            each.push(format!("and {} more", self.past_end.len() - SHOWN));
+        }
+        Some(format!(
+            "--until offset: {} {} past the log end: the drain stops at the log end there, as --until end does",
+            each.join(", "),
+            if self.past_end.len() == 1 { "is" } else { "are" }
+        ))
+    }
+
     /// Per partition, where it starts without a commit.
     pub fn default_starts(&self) -> HashMap<TopicPartition, i64> {
         self.partitions.iter().map(|p| (tp(p), p.fresh)).collect()
@@ -112,6 +140,7 @@ pub fn bounds(
             .map_err(|e| Error::kafka("OffsetFetch", format!("group {group}: {e}")))?;
         committed.extend(offsets.into_iter().filter_map(|(tp, o)| Some((tp, o?))));
     }
+    let mut past_end = Vec::new();
     let plans = partitions
         .iter()
         .map(|tp| {
@@ -135,7 +164,11 @@ pub fn bounds(
                 Some(Until::Time(_)) => until_time.as_ref().map(|t| t[tp]),
                 // A partition an `offset:` list does not name is not drained.
                 Some(Until::Offsets { all, each }) => {
-                    Some(each.get(tp).copied().or(*all).unwrap_or(0))
+                    let asked = each.get(tp).copied().or(*all).unwrap_or(0);
+                    if asked > last {
+                        past_end.push((tp.clone(), asked, last));
+                    }
+                    Some(asked.min(last))
                 }
             };
             let to = stop.unwrap_or(last).min(last);
@@ -154,7 +187,10 @@ pub fn bounds(
             }
         })
         .collect();
-    Ok(Bounds { partitions: plans })
+    Ok(Bounds {
+        partitions: plans,
+        past_end,
+    })
 }
 
 /// The plan with the time span of each partition's records, read without joining a group.

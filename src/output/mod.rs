@@ -160,10 +160,36 @@ pub trait Render: Serialize {
     }
 }
 
+/// The start of the warning a cluster without DescribeConsumerGroups gets (librdkafka's
+/// mock cluster, `kbp demo`): one text, so that a run that has said it in its own words
+/// can leave it out ([`explained`]).
+pub const CANNOT_DESCRIBE_GROUPS: &str = "this cluster cannot describe consumer groups";
+
+/// Warnings starting with these are not printed: the run has explained them already.
+static EXPLAINED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+/// Leaves out, for the rest of the run, the warnings that start with `prefix`: the caller
+/// has said in its own words what they would say (the demo's story, once, rather than a
+/// warning per step).
+pub fn explained(prefix: &'static str) {
+    EXPLAINED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(prefix);
+}
+
+/// `kbp: warning: TEXT` on stderr, escaped, best effort; unless explained.
+pub fn warn(text: &str) {
+    let known = EXPLAINED.lock().unwrap_or_else(|p| p.into_inner());
+    if !known.iter().any(|p| text.starts_with(p)) {
+        crate::sys::diag!("kbp: warning: {}", printable(text));
+    }
+}
+
 /// Writes `report` in `format` to stdout; warnings go to stderr.
 pub fn emit<R: Render>(report: &R, format: Format) -> Result<()> {
     for w in report.warnings() {
-        crate::sys::diag!("kbp: warning: {}", printable(w));
+        warn(w);
     }
     check_stdout()?;
     let stdout = std::io::stdout();
@@ -182,21 +208,45 @@ pub fn check_stdout() -> Result<()> {
 }
 
 /// `text` safe for a terminal: control characters (an escape sequence in a group name
-/// could clear the operator's screen, a newline would split a one-line message) are shown
-/// escaped, as `\u{1b}` and `\n`. JSON, CSV and Prometheus output escape on their own.
+/// could clear the operator's screen, a newline would split a one-line message) and
+/// characters a terminal hides or acts on (a bidi override reorders the line, a zero-width
+/// or non-breaking space hides a difference) are shown escaped, as `\u{1b}`, `\n` and
+/// `\u{202e}`. JSON, CSV and Prometheus output escape on their own.
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if hidden(c) {
             out.extend(c.escape_debug());
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// A character a terminal acts on or does not show as itself: a control character, or
+/// one Rust's `escape_debug` escapes (format characters, spaces other than ' ', a lone
+/// combining mark) other than the quotes and the backslash.
+fn hidden(c: char) -> bool {
+    c.is_control() || (!matches!(c, '\\' | '\'' | '"') && c.escape_debug().len() > 1)
+}
+
+/// A table cell: as it is, or, where a table would hide or blur it (a hidden character,
+/// white space at either end, a leading quote), as a quoted string with escapes
+/// (`" billing"`), so that two names that differ never show the same.
+pub fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    let blurred = text.starts_with(char::is_whitespace)
+        || text.ends_with(char::is_whitespace)
+        || text.starts_with('"')
+        || text.chars().any(hidden);
+    if blurred {
+        std::borrow::Cow::Owned(format!("{text:?}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
 }
 
 /// Writes text as it is to stdout: generated scripts and pages, and the demo's narration.
@@ -212,7 +262,7 @@ pub fn text(text: &str) -> Result<()> {
 /// effort, as every diagnostic: a full or closed stderr does not change the exit code.
 pub fn emit_stderr<R: Render>(report: &R, format: Format) -> Result<()> {
     for w in report.warnings() {
-        crate::sys::diag!("kbp: warning: {}", printable(w));
+        warn(w);
     }
     let mut text = Vec::new();
     write(report, format, &mut text)?;
@@ -255,13 +305,43 @@ pub fn rate_cell(view: View, r: Option<f64>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::{cell, printable};
 
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(printable("orders"), "orders");
         assert_eq!(printable("g\u{1b}[2Jx"), "g\\u{1b}[2Jx");
         assert_eq!(printable("a\nb\tc"), "a\\nb\\tc");
-        assert_eq!(printable("größe"), "größe");
+        assert_eq!(
+            printable("größe 🚀 \"it's\" a\\b"),
+            "größe 🚀 \"it's\" a\\b"
+        );
+        assert_eq!(printable("a\u{202e}b\u{200b}"), "a\\u{202e}b\\u{200b}");
+    }
+
+    #[test]
+    fn names_that_differ_show_differently_in_a_table() {
+        let names = [
+            "g",
+            " g",
+            "g ",
+            " g ",
+            "\"g\"",
+            "g\u{a0}",
+            "g\u{200b}",
+            "g\u{1b}[2J",
+            "g\\u{1b}[2J",
+            "",
+            "\" g\"",
+        ];
+        let shown: std::collections::BTreeSet<String> =
+            names.iter().map(|n| cell(n).into_owned()).collect();
+        assert_eq!(shown.len(), names.len(), "{shown:?}");
+        assert_eq!(cell("billing-eu"), "billing-eu");
+        assert_eq!(cell("größe"), "größe");
+        assert_eq!(cell(" billing "), "\" billing \"");
+        for s in &shown {
+            assert!(!s.contains(['\u{1b}', '\n', '\u{200b}']), "{s:?}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use comfy_table::{presets::NOTHING, CellAlignment, ContentArrangement};
 
-use super::{printable, Block};
+use super::{cell, printable, Block};
 use crate::error::{Error, Result};
 
 pub fn write(blocks: &[Block], out: &mut dyn Write) -> Result<()> {
@@ -34,7 +34,7 @@ fn lines(blocks: &[Block], out: &mut dyn Write) -> std::io::Result<()> {
             .set_content_arrangement(ContentArrangement::Disabled)
             .set_header(t.headers.iter().copied());
         for row in &t.rows {
-            grid.add_row(row.iter().map(|c| printable(c)));
+            grid.add_row(row.iter().map(|c| cell(c)));
         }
         // Numbers right-aligned so magnitudes line up.
         for (idx, col) in grid.column_iter_mut().enumerate() {

@@ -250,8 +250,60 @@ pub fn topic_stamped(
     topic
 }
 
+/// librdkafka left-trims string properties, `group.id` among them (rdkafka_conf.c), so a
+/// group whose name starts with white space is out of its reach: such a group is
+/// committed and read through kafka-consumer-groups, which takes the name exactly.
+fn beyond_librdkafka(group: &str) -> bool {
+    group.starts_with([' ', '\t', '\n', '\x0b', '\x0c', '\r'])
+}
+
+/// Apache's kafka-consumer-groups `ARGS` against `bootstrap`: its stdout, once it
+/// succeeded.
+pub fn consumer_groups_at(bootstrap: &str, args: &[&str]) -> String {
+    let mut all = vec!["tool", "consumer-groups", "--bootstrap-server", bootstrap];
+    all.extend_from_slice(args);
+    let out = kafka_sh(&all);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "kafka-consumer-groups {args:?}:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// kafka-consumer-groups `--reset-offsets ARGS`; its stdout, which must hold no `Error`
+/// (the tool exits 0 on some).
+pub fn apache_reset(args: &[&str]) -> String {
+    let mut all = vec!["--reset-offsets"];
+    all.extend_from_slice(args);
+    let text = consumer_groups_at(bootstrap(), &all);
+    assert!(
+        !text.contains("Error"),
+        "kafka-consumer-groups {all:?}:\n{text}"
+    );
+    text
+}
+
 /// Commits offsets for `group` without joining it (a "simple" consumer); the group is Empty.
 pub fn commit(group: &str, offsets: &[(&str, i32, i64)]) {
+    if beyond_librdkafka(group) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("commits.csv");
+        let rows: String = offsets
+            .iter()
+            .map(|(t, p, o)| format!("{t},{p},{o}\n"))
+            .collect();
+        std::fs::write(&file, rows).unwrap();
+        apache_reset(&[
+            "--group",
+            group,
+            "--from-file",
+            file.to_str().unwrap(),
+            "--execute",
+        ]);
+        return;
+    }
     let consumer: BaseConsumer = client_config()
         .set("group.id", group)
         .set("enable.auto.commit", "false")
@@ -416,6 +468,7 @@ pub fn sample_every<T: Send + 'static>(
 /// Reads the committed offsets of a group with OffsetFetch, without joining it.
 pub struct Probe {
     consumer: BaseConsumer,
+    group: String,
     topic: String,
     partitions: i32,
 }
@@ -429,6 +482,7 @@ impl Probe {
             .unwrap();
         Probe {
             consumer,
+            group: group.to_string(),
             topic: topic.to_string(),
             partitions,
         }
@@ -436,6 +490,9 @@ impl Probe {
 
     /// Committed offset per partition, `None` where the group has none.
     pub fn now(&self) -> Vec<Option<i64>> {
+        if beyond_librdkafka(&self.group) {
+            return self.now_by_apache();
+        }
         let mut tpl = TopicPartitionList::new();
         for p in 0..self.partitions {
             tpl.add_partition(&self.topic, p);
@@ -452,6 +509,37 @@ impl Probe {
                 },
             )
             .collect()
+    }
+
+    /// `now` through kafka-consumer-groups: its plan to keep the current offsets, as CSV
+    /// (a partition without a commit has no row).
+    fn now_by_apache(&self) -> Vec<Option<i64>> {
+        let topic = self.topic.as_str();
+        let csv = apache_reset(&[
+            "--group",
+            &self.group,
+            "--topic",
+            topic,
+            "--to-current",
+            "--dry-run",
+            "--export",
+        ]);
+        let mut out = vec![None; self.partitions as usize];
+        let rows = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(csv.as_bytes())
+            .into_records();
+        for r in rows.flatten() {
+            let (Some(t), Some(p), Some(o)) = (r.get(0), r.get(1), r.get(2)) else {
+                continue;
+            };
+            if let (true, Ok(p), Ok(o)) = (t == topic, p.parse::<usize>(), o.parse()) {
+                if p < out.len() {
+                    out[p] = Some(o);
+                }
+            }
+        }
+        out
     }
 
     /// Samples `now` every 50 ms until stopped.

@@ -1,8 +1,11 @@
 //! Test support: the Kafka fixtures, a fluent runner for the real `kbp` binary (run to
 //! its end, or started as a process to watch), readers of what sinks wrote, Apache's
-//! kafka-consumer-groups for cross-checks, and a real Prometheus server.
+//! kafka-consumer-groups for cross-checks, a real Prometheus server, and the three-node
+//! cluster of the fault tests.
 #![allow(dead_code)]
 
+#[path = "cluster.rs"]
+mod cluster;
 #[path = "fixtures.rs"]
 mod fixtures;
 #[path = "process.rs"]
@@ -16,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use cluster::*;
 pub use fixtures::*;
 pub use process::*;
 pub use prometheus::*;
@@ -182,24 +186,19 @@ pub fn apache_describe_all() -> std::collections::BTreeMap<(String, String, i32)
     apache_rows(&["--all-groups"])
 }
 
-/// kafka-consumer-groups `--describe` with `which` (`--group G` or `--all-groups`), its
-/// partition rows parsed; header and note lines are skipped.
 fn apache_rows(which: &[&str]) -> std::collections::BTreeMap<(String, String, i32), ApacheRow> {
-    let mut args = vec![
-        "tool",
-        "consumer-groups",
-        "--bootstrap-server",
-        bootstrap(),
-        "--describe",
-    ];
+    apache_rows_at(bootstrap(), which)
+}
+
+/// kafka-consumer-groups `--describe` with `which` (`--group G` or `--all-groups`) on the
+/// cluster at `bootstrap`, its partition rows parsed; header and note lines are skipped.
+pub fn apache_rows_at(
+    bootstrap: &str,
+    which: &[&str],
+) -> std::collections::BTreeMap<(String, String, i32), ApacheRow> {
+    let mut args = vec!["--describe"];
     args.extend_from_slice(which);
-    let out = kafka_sh(&args);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "kafka-consumer-groups failed:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = consumer_groups_at(bootstrap, &args);
     let num = |s: &str| {
         if s == "-" {
             None

@@ -1,5 +1,6 @@
 //! Integration tests: the real `kbp` binary and library against a real Apache Kafka broker
-//! (KRaft, single node on 127.0.0.1), started on demand by scripts/kafka.sh.
+//! (KRaft, single node on 127.0.0.1), started on demand by scripts/kafka.sh; faults.rs on a
+//! three-node cluster of its own.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -14,6 +15,7 @@ mod drain;
 mod drain_pipe;
 mod drain_proof;
 mod drain_restart;
+mod faults;
 mod generated;
 mod hostile;
 mod kerberos;

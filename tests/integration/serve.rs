@@ -51,7 +51,7 @@ impl Served {
     }
 
     /// Status and body of a GET.
-    fn get(&self, path: &str) -> (u16, String) {
+    pub fn get(&self, path: &str) -> (u16, String) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(5)))
@@ -65,20 +65,54 @@ impl Served {
         (status, resp.body_mut().read_to_string().unwrap())
     }
 
-    fn wait_ready(&self) {
+    pub fn wait_ready(&self) {
         wait_until("/readyz answers 200", Duration::from_secs(30), || {
             self.get("/readyz").0 == 200
         });
     }
 
+    /// Refreshes ended so far (the refresh histogram's count).
+    fn refreshes(&self) -> f64 {
+        self.value("kbp_refresh_duration_seconds_count", &[])
+            .unwrap_or(0.0)
+    }
+
+    /// Waits until `cond` holds, with the serve's own refreshes as the clock: fails once
+    /// `refreshes` more have ended without it, so a slow machine waits longer rather than
+    /// failing; or when no refresh ends for 5 minutes (a serve that hangs).
+    fn wait_refreshes(&self, what: &str, refreshes: u32, mut cond: impl FnMut() -> bool) {
+        let start = self.refreshes();
+        let mut last = (start, std::time::Instant::now());
+        loop {
+            if cond() {
+                return;
+            }
+            let now = self.refreshes();
+            assert!(
+                now < start + f64::from(refreshes),
+                "{what}: not after {refreshes} refreshes\nstderr:\n{}",
+                self.proc.stderr()
+            );
+            if now > last.0 {
+                last = (now, std::time::Instant::now());
+            }
+            assert!(
+                last.1.elapsed() < Duration::from_secs(300),
+                "{what}: no refresh ended for 5 minutes\nstderr:\n{}",
+                self.proc.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The samples of `name` on /metrics: labels → value.
-    fn samples(&self, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
+    pub fn samples(&self, name: &str) -> Vec<(BTreeMap<String, String>, f64)> {
         let (status, body) = self.get("/metrics");
         assert_eq!(status, 200, "{body}");
         parse(&body, name)
     }
 
-    fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         self.samples(name)
             .into_iter()
             .find(|(l, _)| {
@@ -257,17 +291,22 @@ fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
     let lag = [("consumergroup", "billing"), ("partition", "0")];
     // The demo member's commit is refused while the mock coordinator is still loading the
     // group (it leaves it to the next commit): commit until a refresh shows it.
-    wait_until("the lag of billing", Duration::from_secs(20), || {
+    served.wait_refreshes("the lag of billing", 20, || {
         member.commit(&[(TopicPartition::new("orders", 0), 4)]);
         served.value("kafka_consumergroup_lag", &lag) == Some(6.0)
     });
     drop(member);
 
     cluster.set_brokers_up(false).unwrap();
-    wait_until("kbp_up 0", Duration::from_secs(20), || {
-        served.value("kbp_up", &[]) == Some(0.0)
-    });
-    assert_eq!(served.get("/readyz").0, 503);
+    served.wait_refreshes("kbp_up 0", 5, || served.value("kbp_up", &[]) == Some(0.0));
+    let (status, why) = served.get("/readyz");
+    assert_eq!(status, 503, "{why}");
+    // docs/metrics.md: one line per cluster, saying why.
+    assert!(
+        why.starts_with("cluster default: last refresh failed: ")
+            && why.contains("(the last success was "),
+        "{why}"
+    );
     assert_eq!(
         served.value("kafka_consumergroup_lag", &lag),
         Some(6.0),
@@ -275,11 +314,12 @@ fn a_cluster_that_goes_away_keeps_its_last_values_and_comes_back() {
     );
     assert!(served.value("kbp_refresh_errors_total", &[]).unwrap() >= 1.0);
     let stale = served.value("kbp_staleness_seconds", &[]).unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    assert!(served.value("kbp_staleness_seconds", &[]).unwrap() > stale);
+    served.wait_refreshes("staleness grows", 5, || {
+        served.value("kbp_staleness_seconds", &[]).unwrap() > stale
+    });
 
     cluster.set_brokers_up(true).unwrap();
-    wait_until("kbp_up 1 again", Duration::from_secs(30), || {
+    served.wait_refreshes("kbp_up 1 again", 20, || {
         served.value("kbp_up", &[]) == Some(1.0)
     });
     served.wait_ready();
@@ -403,4 +443,32 @@ fn a_real_prometheus_stores_what_apache_and_the_records_say() {
         t,
     );
     assert_eq!(verdict[0].1, 1.0, "{verdict:?}");
+}
+
+/// `/readyz` says why a cluster is not ready, in the words the refresh failed with
+/// (docs/metrics.md), and never a secret of the connection.
+#[test]
+fn readyz_says_why_a_cluster_is_not_ready() {
+    let served = Served::start(&[
+        "-b",
+        "127.0.0.1:1",
+        "--timeout",
+        "1s",
+        "-X",
+        "sasl.password=readyz-s3cret",
+    ]);
+    let mut why = String::new();
+    wait_until("/readyz says why", Duration::from_secs(20), || {
+        let (status, body) = served.get("/readyz");
+        assert_eq!(status, 503, "{body}");
+        why = body;
+        why.contains("last refresh failed")
+    });
+    assert!(
+        why.starts_with("cluster default: last refresh failed: cannot reach Kafka at 127.0.0.1:1")
+            && why.trim_end().ends_with("(no refresh has succeeded yet)"),
+        "{why}"
+    );
+    assert_eq!(why.lines().count(), 1, "{why}");
+    assert!(!why.contains("readyz-s3cret"), "{why}");
 }

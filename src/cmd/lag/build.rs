@@ -232,7 +232,8 @@ pub fn build(snap: &Snapshot, sel: &Selection, now_ms: u64) -> LagReport {
             ""
         };
         warnings.push(format!(
-            "this cluster cannot describe consumer groups: state, members and owners unknown{hint}"
+            "{}: state, members and owners unknown{hint}",
+            crate::output::CANNOT_DESCRIBE_GROUPS
         ));
     }
     groups.sort_by(|a, b| a.group.cmp(&b.group));

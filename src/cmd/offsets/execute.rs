@@ -182,7 +182,7 @@ fn save(report: &mut OffsetsReport, write: &Write) -> Result<()> {
         if saved.is_empty() {
             continue;
         }
-        let text = file::to_csv(saved, true)?;
+        let text = file::to_csv(saved, true);
         let path = file::write_synced(
             &write.restore_dir,
             &file::restore_name(&g.group, now),
@@ -190,7 +190,7 @@ fn save(report: &mut OffsetsReport, write: &Write) -> Result<()> {
         )?;
         crate::sys::diag!(
             "kbp: note: previous offsets of group {} saved to {} (undo: kbp offsets restore {} --execute)",
-            crate::output::printable(&g.group),
+            crate::output::cell(&g.group),
             path.display(),
             path.display()
         );

@@ -36,23 +36,21 @@ pub fn read(path: &Path) -> Result<Vec<Row>> {
     };
     let bytes = std::fs::read(path)
         .map_err(|e| Error::usage(format!("{}: cannot read: {e}", path.display())))?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes.as_slice());
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        let line = 1 + bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        bad(line, "not UTF-8 text".into())
+    })?;
     let mut rows = Vec::new();
     let mut width = None;
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line() as usize);
-            bad(line, e.to_string())
-        })?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.iter().all(str::is_empty) {
+    for record in records(text) {
+        let (line, fields) = record.map_err(|(line, why)| bad(line, why))?;
+        if fields.iter().all(String::is_empty) {
             continue;
         }
-        let fields: Vec<&str> = record.iter().collect();
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
         if *width.get_or_insert(fields.len()) != fields.len() {
             return Err(bad(
                 line,
@@ -191,23 +189,128 @@ pub fn offsets_by_group(
 pub fn to_csv<'a>(
     rows: impl IntoIterator<Item = (&'a str, &'a str, i32, i64)>,
     with_group: bool,
-) -> Result<String> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
+) -> String {
+    let mut out = String::new();
     for (group, topic, partition, offset) in rows {
-        let (p, o) = (partition.to_string(), offset.to_string());
-        let result = if with_group {
-            w.write_record([group, topic, &p, &o])
-        } else {
-            w.write_record([topic, &p, &o])
-        };
-        result.map_err(|e| Error::Internal(format!("CSV: {e}")))?;
+        if with_group {
+            push_field(&mut out, group);
+            out.push(',');
+        }
+        push_field(&mut out, topic);
+        out.push_str(&format!(",{partition},{offset}\n"));
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| Error::Internal(format!("CSV: {e}")))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    out
+}
+
+// The CSV of offsets files is RFC 4180, read strictly and written with quotes wherever a
+// reader could misread a name. Hand-written because the csv crate is lenient where a
+// restore must not be: it reads an unterminated quote to the end of the file and a quote
+// inside a bare field as text, and its writer leaves edge spaces bare, which a trimming
+// reader (a spreadsheet, kbp before 0.x) then eats, restoring another group.
+
+/// Appends `field`, bare when it is plain ASCII (letters, digits, punctuation other than
+/// the comma and the quote: every topic name), else quoted with its quotes doubled, so
+/// that no reader can trim, split or drop a part of it (edge spaces, a byte-order mark).
+fn push_field(out: &mut String, field: &str) {
+    let quote = field.is_empty()
+        || !field
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b',' && b != b'"');
+    if !quote {
+        out.push_str(field);
+        return;
+    }
+    out.push('"');
+    out.push_str(&field.replace('"', "\"\""));
+    out.push('"');
+}
+
+/// A reason a file is not exact CSV, and the line it is on.
+type Bad = (usize, String);
+
+/// The records of `text`: each with the line it starts on and its fields, exactly as
+/// written (nothing trimmed); an error names the line and ends the records. Records end at
+/// LF or CRLF; a UTF-8 byte-order mark at the start is not part of the first field.
+fn records(
+    text: &str,
+) -> impl Iterator<Item = std::result::Result<(usize, Vec<String>), Bad>> + '_ {
+    let mut chars = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .chars()
+        .peekable();
+    let mut line = 1;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed || chars.peek().is_none() {
+            return None;
+        }
+        let start = line;
+        let result = record(&mut chars, &mut line);
+        line += 1;
+        failed = result.is_err();
+        Some(result.map(|fields| (start, fields)))
+    })
+}
+
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// One record's fields, up to and including its line end.
+fn record(chars: &mut Chars<'_>, line: &mut usize) -> std::result::Result<Vec<String>, Bad> {
+    let mut fields = Vec::new();
+    loop {
+        fields.push(if chars.next_if_eq(&'"').is_some() {
+            quoted(chars, line)?
+        } else {
+            bare(chars, *line)?
+        });
+        match chars.next() {
+            Some(',') => continue,
+            None | Some('\n') => return Ok(fields),
+            Some('\r') if chars.next_if_eq(&'\n').is_some() => return Ok(fields),
+            Some(_) => return Err((*line, "a carriage return that does not end a line".into())),
+        }
+    }
+}
+
+/// A quoted field, its opening quote taken: to the closing quote, which must end the field.
+fn quoted(chars: &mut Chars<'_>, line: &mut usize) -> std::result::Result<String, Bad> {
+    let opened = *line;
+    let mut field = String::new();
+    loop {
+        match chars.next() {
+            None => return Err((opened, "a quote opened on this line is never closed".into())),
+            Some('"') if chars.next_if_eq(&'"').is_some() => field.push('"'),
+            Some('"') => break,
+            Some(c) => {
+                *line += usize::from(c == '\n');
+                field.push(c);
+            }
+        }
+    }
+    match chars.peek() {
+        None | Some(',' | '\n' | '\r') => Ok(field),
+        Some(_) => Err((
+            *line,
+            "text after a closing quote (a quote inside a quoted field is written twice)".into(),
+        )),
+    }
+}
+
+/// A field without quotes: to the next comma or line end; a quote inside it is an error.
+fn bare(chars: &mut Chars<'_>, line: usize) -> std::result::Result<String, Bad> {
+    let mut field = String::new();
+    while let Some(c) = chars.next_if(|c| !matches!(c, ',' | '\n' | '\r')) {
+        if c == '"' {
+            return Err((
+                line,
+                "a quote inside an unquoted field (quote the field and write the quote twice)"
+                    .into(),
+            ));
+        }
+        field.push(c);
+    }
+    Ok(field)
 }
 
 /// Where restore files go: `--restore-dir`, else `$XDG_STATE_HOME/kbp`, else
@@ -252,6 +355,10 @@ pub fn restore_name(group: &str, now_ms: i64) -> String {
 
 /// Writes `text` to a new file `name` in `dir` (created, private, if missing) and syncs
 /// the file and the directory; an existing name gets `-2`, `-3`… The path written.
+///
+/// The file appears under its name only whole: it is written and synced under a hidden
+/// name first, then linked to its name (which fails rather than replace a file), so a full
+/// disk or a crash never leaves an empty or partial restore file to be trusted.
 pub fn write_synced(dir: &Path, name: &str, text: &str) -> Result<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let fail = |what: &str, e: std::io::Error| {
@@ -268,6 +375,28 @@ pub fn write_synced(dir: &Path, name: &str, text: &str) -> Result<PathBuf> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| fail("create the directory", e))?;
+    let hidden = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&hidden)
+        .and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.sync_all()));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&hidden);
+        return Err(fail("write it", e));
+    }
+    let published = publish(dir, name, &hidden);
+    let _ = std::fs::remove_file(&hidden);
+    let path = published.map_err(|e| fail("create it", e))?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| fail("sync the directory", e))?;
+    Ok(path)
+}
+
+/// Links `hidden` to `name` in `dir`, or to the first free `-2`, `-3`… name.
+fn publish(dir: &Path, name: &str, hidden: &Path) -> std::io::Result<PathBuf> {
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, "csv"));
     for n in 1..1000 {
         let path = if n == 1 {
@@ -275,35 +404,20 @@ pub fn write_synced(dir: &Path, name: &str, text: &str) -> Result<PathBuf> {
         } else {
             dir.join(format!("{stem}-{n}.{ext}"))
         };
-        let mut f = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(f) => f,
+        match std::fs::hard_link(hidden, &path) {
+            Ok(()) => return Ok(path),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(fail("create it", e)),
-        };
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(|e| fail("write it", e))?;
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| fail("sync the directory", e))?;
-        return Ok(path);
+            Err(e) => return Err(e),
+        }
     }
-    Err(fail(
-        "find a free name",
-        std::io::Error::from(std::io::ErrorKind::AlreadyExists),
-    ))
+    Err(std::io::Error::from(std::io::ErrorKind::AlreadyExists))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rows_of(text: &str) -> Result<Vec<Row>> {
+    fn rows_of(text: impl AsRef<[u8]>) -> Result<Vec<Row>> {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.csv");
         std::fs::write(&p, text).unwrap();
@@ -373,13 +487,96 @@ mod tests {
     }
 
     #[test]
+    fn every_name_reads_back_exactly() {
+        let names = [
+            " lead",
+            "trail ",
+            " both ",
+            "a,b",
+            "say \"hi\"",
+            "\"",
+            "line\nbreak",
+            "cr\r\nlf",
+            "tab\tin",
+            "\u{1b}[2J",
+            "größe 🚀 עברית",
+            "\u{a0}nbsp\u{a0}",
+            "\u{feff}bom",
+        ];
+        for name in names {
+            let text = to_csv([(name, "orders", 3, 42)], true);
+            let r = rows_of(&text).unwrap_or_else(|e| panic!("{name:?}: {text:?}: {e}"));
+            assert_eq!(r.len(), 1, "{name:?}: {text:?}");
+            assert_eq!(r[0].group.as_deref(), Some(name), "{text:?}");
+            assert_eq!((r[0].tp.partition, r[0].offset), (3, 42));
+        }
+    }
+
+    #[test]
+    fn inexact_csv_is_refused_whole() {
+        for (text, says) in [
+            (
+                "\"g,orders,0,5\n",
+                "f.csv:1: a quote opened on this line is never closed",
+            ),
+            (
+                "g,orders,0,5\n\"h,orders,0,6\nh,orders,1,7\n",
+                "f.csv:2: a quote opened",
+            ),
+            (
+                "g\",orders,0,5\n",
+                "f.csv:1: a quote inside an unquoted field",
+            ),
+            ("\"g\"x,orders,0,5\n", "f.csv:1: text after a closing quote"),
+            ("g,orders,0,5\rh,orders,0,6\n", "f.csv:1: a carriage return"),
+        ] {
+            let e = rows_of(text).unwrap_err();
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE, "{text:?}");
+            assert!(e.to_string().contains(says), "{text:?}: {e}");
+        }
+        let e = rows_of(b"g,orders,0,5\n\xff").unwrap_err();
+        assert!(e.to_string().contains("f.csv:2: not UTF-8"), "{e}");
+        // Not trimmed: the spaces belong to the name.
+        let r = rows_of(" g ,orders,0,5\r\n").unwrap();
+        assert_eq!(r[0].group.as_deref(), Some(" g "));
+        // A byte-order mark is an encoding's mark, not the first group's name.
+        let r = rows_of("\u{feff}g,orders,0,5\n").unwrap();
+        assert_eq!(r[0].group.as_deref(), Some("g"));
+    }
+
+    /// Runs itself again in a child whose files cannot grow past 0 bytes (RLIMIT_FSIZE is
+    /// per process): a full disk for the restore file, without a full disk.
+    #[test]
+    fn a_restore_file_that_cannot_be_written_leaves_nothing() {
+        const TEST: &str = "a_restore_file_that_cannot_be_written_leaves_nothing";
+        if let Some(dir) = std::env::var_os("KBP_RESTORE_CHILD_DIR") {
+            let e = write_synced(Path::new(&dir), "r.csv", "g,t,0,1\n").unwrap_err();
+            assert!(
+                e.to_string().contains("nothing was written to Kafka"),
+                "{e}"
+            );
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 0; exec \"$0\" --exact --nocapture \"$1\"")
+            .arg(std::env::current_exe().unwrap())
+            .arg(format!("cmd::offsets::file::tests::{TEST}"))
+            .env("KBP_RESTORE_CHILD_DIR", dir.path())
+            .output()
+            .unwrap();
+        let told = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success() && told.contains("1 passed"), "{told}");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
+    #[test]
     fn csv_as_kafka_consumer_groups_writes_it() {
         let rows = [("g", "orders", 0, 5), ("g", "orders", 1, 7)];
-        assert_eq!(to_csv(rows, false).unwrap(), "orders,0,5\norders,1,7\n");
-        assert_eq!(
-            to_csv([("a,b", "t", 0, 1)], true).unwrap(),
-            "\"a,b\",t,0,1\n"
-        );
+        assert_eq!(to_csv(rows, false), "orders,0,5\norders,1,7\n");
+        assert_eq!(to_csv([("a,b", "t", 0, 1)], true), "\"a,b\",t,0,1\n");
     }
 
     #[test]

@@ -369,5 +369,5 @@ fn export(global: &GlobalArgs, args: &ExportArgs) -> Result<()> {
             .iter()
             .map(move |c| (g.group.as_str(), c.topic.as_str(), c.partition, c.offset))
     });
-    output::text(&file::to_csv(rows, with_group)?)
+    output::text(&file::to_csv(rows, with_group))
 }

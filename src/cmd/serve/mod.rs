@@ -28,6 +28,7 @@ struct Target {
 }
 
 pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
+    check_window(args)?;
     crate::sys::tune_malloc_for_a_server();
     let targets = targets(global)?;
     let selection = lag::Selection {
@@ -77,6 +78,20 @@ pub fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
     drop(refreshers);
     drop(signals);
     served
+}
+
+/// A verdict compares two samples of the window: one shorter than two refreshes would
+/// judge from a sample older than itself, or from none (docs/metrics.md).
+fn check_window(args: &ServeArgs) -> Result<()> {
+    if args.window >= args.interval * 2 {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "--window {} is shorter than 2 x --interval {}: a verdict needs two refreshes in the window; give --window {} or more",
+        humantime::format_duration(args.window),
+        humantime::format_duration(args.interval),
+        humantime::format_duration(args.interval * 2),
+    )))
 }
 
 /// The clusters of the command line: each `--context` (labelled with its name), or the

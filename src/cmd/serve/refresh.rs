@@ -59,7 +59,11 @@ pub fn spawn(
                             shared.cluster_name(index),
                             crate::output::printable(&e.to_string())
                         );
-                        shared.failed(index, started.elapsed());
+                        let why = crate::output::printable(
+                            &cluster.settings.redactor.redact(&e.to_string()),
+                        )
+                        .into_owned();
+                        shared.failed(index, started.elapsed(), why);
                     }
                 }
                 crate::sys::release_free_memory();

@@ -114,8 +114,8 @@ struct Cluster {
     families: Mutex<Vec<Encoded>>,
     /// Epoch milliseconds of the last good refresh; 0 before the first.
     last_ok_ms: AtomicU64,
-    /// Whether the last refresh failed.
-    failing: std::sync::atomic::AtomicBool,
+    /// Why the last refresh failed (its error's one line); `None` when it succeeded.
+    failing: Mutex<Option<String>>,
 }
 
 pub struct Shared {
@@ -141,7 +141,7 @@ impl Shared {
                     name,
                     families: Mutex::new(Vec::new()),
                     last_ok_ms: AtomicU64::new(0),
-                    failing: false.into(),
+                    failing: Mutex::new(None),
                 })
                 .collect(),
             page: RwLock::new(Arc::default()),
@@ -165,7 +165,7 @@ impl Shared {
         *c.families.lock().unwrap_or_else(|p| p.into_inner()) = families;
         let now = crate::clock::now_ms();
         c.last_ok_ms.store(now, Ordering::Relaxed);
-        c.failing.store(false, Ordering::Relaxed);
+        *c.failing.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let label = cluster_label(&c.name);
         self.health.up.get_or_create(&label).set(1);
         self.health
@@ -179,10 +179,10 @@ impl Shared {
         self.render()
     }
 
-    /// A failed refresh: the last values stay, marked down.
-    pub fn failed(&self, index: usize, took: Duration) {
+    /// A failed refresh: the last values stay, marked down; `why` is for `/readyz`.
+    pub fn failed(&self, index: usize, took: Duration, why: String) {
         let c = &self.clusters[index];
-        c.failing.store(true, Ordering::Relaxed);
+        *c.failing.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
         let label = cluster_label(&c.name);
         self.health.up.get_or_create(&label).set(0);
         self.health.errors.get_or_create(&label).inc();
@@ -253,15 +253,30 @@ impl Shared {
         let mut why = Vec::new();
         for c in &self.clusters {
             let last = c.last_ok_ms.load(Ordering::Relaxed);
-            if last == 0 {
-                why.push(format!("cluster {}: no successful refresh yet", c.name));
-            } else if c.failing.load(Ordering::Relaxed) {
-                why.push(format!("cluster {}: the last refresh failed", c.name));
+            let failing = c.failing.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            if let Some(error) = failing {
+                let since = match last {
+                    0 => "no refresh has succeeded yet".to_string(),
+                    _ => format!(
+                        "the last success was {} ago",
+                        crate::human::compact_duration(now.saturating_sub(last))
+                    ),
+                };
+                why.push(format!(
+                    "cluster {}: last refresh failed: {error} ({since})",
+                    c.name
+                ));
+            } else if last == 0 {
+                why.push(format!(
+                    "cluster {}: the first refresh has not finished yet",
+                    c.name
+                ));
             } else if now.saturating_sub(last) > limit {
                 why.push(format!(
-                    "cluster {}: last refresh {} ago",
+                    "cluster {}: last refresh {} ago, more than 3 x --interval ({}): a refresh is taking longer than it should",
                     c.name,
-                    crate::human::compact_duration(now.saturating_sub(last))
+                    crate::human::compact_duration(now.saturating_sub(last)),
+                    humantime::format_duration(self.interval),
                 ));
             }
         }
@@ -492,7 +507,11 @@ mod tests {
         assert!(body.contains("kbp_up{cluster=\"b\"} 1"));
         assert!(s.ready().is_ok());
 
-        s.failed(1, Duration::from_secs(10));
+        s.failed(
+            1,
+            Duration::from_secs(10),
+            "cannot reach Kafka at b:9092".into(),
+        );
         let body = page(&s);
         assert!(body.contains("kafka_consumergroup_lag{cluster=\"b\",consumergroup=\"g\"} 5.0"));
         assert!(body.contains("kbp_up{cluster=\"b\"} 0"));
@@ -501,7 +520,12 @@ mod tests {
             body.contains("kbp_refresh_duration_seconds_bucket{cluster=\"b\",le=\"+Inf\"} 2"),
             "{body}"
         );
-        assert_eq!(s.ready().unwrap_err(), "cluster b: the last refresh failed");
+        let why = s.ready().unwrap_err();
+        assert!(
+            why.starts_with("cluster b: last refresh failed: cannot reach Kafka at b:9092 (the last success was "),
+            "{why}"
+        );
+        assert!(!why.contains("cluster a"), "{why}");
 
         // A group gone from the next refresh is gone from the page.
         s.refreshed(0, vec![], Duration::from_millis(20)).unwrap();

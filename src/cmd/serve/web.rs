@@ -51,7 +51,7 @@ enum ClientAuth {
     RequireAndVerifyClientCert,
 }
 
-#[derive(Deserialize, Default, Clone, Copy)]
+#[derive(Deserialize, Default, Clone, Copy, Debug)]
 #[allow(clippy::upper_case_acronyms)]
 enum Version {
     TLS10,
@@ -97,6 +97,7 @@ impl WebConfig {
                 basic_auth_users: BTreeMap::new(),
             }
         } else {
+            crate::config::duplicate_keys(&text).map_err(|e| bad("", e))?;
             serde_yaml::from_str(&text).map_err(|e| bad("", e.to_string()))?
         };
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -109,11 +110,21 @@ impl WebConfig {
         } else {
             let mut cost = bcrypt::DEFAULT_COST;
             for (user, hash) in &file.basic_auth_users {
+                let key = format!("basic_auth_users.{user}");
                 match hash.parse::<bcrypt::HashParts>() {
-                    Ok(parts) => cost = parts.get_cost(),
+                    Ok(parts) if parts.get_cost() > MAX_COST => {
+                        return Err(bad(
+                            &key,
+                            format!(
+                                "bcrypt cost {} takes more than a second to check each password (at most {MAX_COST}; htpasswd -nBC 10 USER)",
+                                parts.get_cost()
+                            ),
+                        ))
+                    }
+                    Ok(parts) => cost = cost.max(parts.get_cost()),
                     Err(_) => {
                         return Err(bad(
-                            &format!("basic_auth_users.{user}"),
+                            &key,
                             "not a bcrypt hash (e.g. from htpasswd -nBC 10 USER)".into(),
                         ))
                     }
@@ -130,6 +141,13 @@ impl WebConfig {
         Ok(WebConfig { tls, auth })
     }
 }
+
+/// The highest bcrypt cost taken: each step doubles the time a check takes, and a check
+/// at cost 13 takes a second (measured on a loaded 2-core machine: 0.1 s at cost 10,
+/// 0.39 s at 12, 1.0 s at 13, 2.1 s at 14), which every new client and every wrong
+/// password would wait (docs/metrics.md); cost 31 would take days, at start already.
+/// Prometheus' own guide uses 10.
+const MAX_COST: u32 = 12;
 
 /// A path of the file, taken from the file's directory when relative.
 fn resolve(dir: &Path, p: &Path) -> PathBuf {
@@ -152,6 +170,32 @@ fn acceptor(t: &TlsFile, dir: &Path, bad: &dyn Fn(&str, String) -> Error) -> Res
             .map_err(|e| bad(&key_of(name), format!("cannot read {}: {e}", p.display())))?;
         Ok((p, bytes))
     };
+    // The versions first: no file needs reading to know that no client could connect.
+    for (name, v) in [
+        ("min_version", Some(t.min_version)),
+        ("max_version", t.max_version),
+    ] {
+        if let Some(v @ (Version::TLS10 | Version::TLS11)) = v {
+            // Mozilla's intermediate profile has no cipher for them, and OpenSSL 3 refuses
+            // them at its default security level: no client could use them.
+            return Err(bad(
+                &key_of(name),
+                format!("{v:?} is refused by kbp's TLS (OpenSSL, Mozilla's intermediate profile): use TLS12 or TLS13"),
+            ));
+        }
+    }
+    if let Some(max) = t
+        .max_version
+        .filter(|max| (*max as u8) < (t.min_version as u8))
+    {
+        return Err(bad(
+            &key_of("max_version"),
+            format!(
+                "{max:?} is below min_version {:?}: no client could connect",
+                t.min_version
+            ),
+        ));
+    }
     let (cert_path, cert_pem) = read("cert_file", &t.cert_file)?;
     let (key_path, key_pem) = read("key_file", &t.key_file)?;
     let chain = X509::stack_from_pem(&cert_pem).unwrap_or_default();
