@@ -252,6 +252,42 @@ mod tests {
     use std::os::fd::AsFd;
     use std::process::{Command, Stdio};
 
+    /// `eprintln!` panics on a full stderr and `println!` on a full stdout: src/ writes
+    /// diagnostics with `diag!` and reports through `output`.
+    #[test]
+    fn nothing_in_src_prints_with_a_macro_that_can_panic() {
+        fn walk(dir: &std::path::Path, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    walk(&path, found);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (i, line) in text.lines().enumerate() {
+                    let code = line.split("//").next().unwrap_or_default();
+                    let called = |m: &str| code.contains(&format!("{m}!("));
+                    if ["print", "println", "eprint", "eprintln"]
+                        .into_iter()
+                        .any(called)
+                    {
+                        found.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+                    }
+                }
+            }
+        }
+        let mut found = Vec::new();
+        walk(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut found,
+        );
+        assert!(
+            found.is_empty(),
+            "use crate::sys::diag! or output:\n{}",
+            found.join("\n")
+        );
+    }
+
     #[test]
     fn a_pipe_s_write_end_sees_unread_bytes_and_a_gone_reader() {
         // `sleep` never reads its stdin: what is written stays in the pipe.

@@ -279,7 +279,7 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
         &partitions,
     )?;
     if let Some(note) = bounds.past_end_note() {
-        eprintln!("kbp: note: {note}");
+        crate::sys::diag!("kbp: note: {note}");
     }
     if args.dry_run {
         // What the run would meet, said without joining.
@@ -287,6 +287,11 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
             guard_live_group(&session, &args.group, args.join_live_group)
         {
             crate::output::warn(&format!("a drain would be refused (exit 8): {why}"));
+        }
+        if args.sink == SinkSpec::Stdout && crate::sys::stdout_closed() {
+            crate::sys::diag!(
+                "kbp: warning: a drain would fail (exit 6): --sink stdout: stdout is closed"
+            );
         }
         let shown = plan::plan(
             &session,

@@ -197,7 +197,8 @@ impl Seat {
                 end(old);
             }
             let started = sink.spawn(self.index).map_err(|e| {
-                SinkError::Failed(format!("cannot start pipe child {}: {e}", self.index))
+                // No record's fault: not retried, skipped or dead-lettered.
+                SinkError::Broken(format!("cannot start pipe child {}: {e}", self.index))
             })?;
             self.child = Some(started);
         }

@@ -677,7 +677,8 @@ impl Sink for ExecSink {
             .process_group(0);
         let mut child = cmd
             .spawn()
-            .map_err(|e| SinkError::Failed(format!("cannot run sh -c: {e}")))?;
+            // No process (a limit, no sh): no record's fault, so none may be skipped.
+            .map_err(|e| SinkError::Broken(format!("cannot run sh -c: {e}")))?;
         if let Some(mut stdin) = child.stdin.take() {
             // A command that does not read its stdin is fine: ignore EPIPE here.
             let _ = stdin.write_all(record.value.as_deref().unwrap_or_default());
@@ -812,6 +813,28 @@ mod tests {
         null.write(&rec()).unwrap();
         null.sync().unwrap();
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_non_blocking_stdout_is_waited_for_not_failed() {
+        // A reader that starts late: a non-blocking pipe (as a parent may leave stdout)
+        // fills and says WouldBlock, which is not a failure of the record.
+        let mut reader = Command::new("sh")
+            .args(["-c", "sleep 0.3; wc -c"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pipe = std::os::fd::OwnedFd::from(reader.stdin.take().unwrap());
+        crate::sys::set_nonblocking(pipe.as_fd()).unwrap();
+        let mut out = File::from(pipe);
+        assert!(put(&vec![b'x'; 1 << 20], &mut out, "writing").is_ok());
+        drop(out);
+        let counted = reader.wait_with_output().unwrap().stdout;
+        assert_eq!(
+            String::from_utf8_lossy(&counted).trim(),
+            (1 << 20).to_string()
+        );
     }
 
     fn tempfile_dir(name: &str) -> std::path::PathBuf {
