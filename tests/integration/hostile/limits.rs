@@ -19,5 +19,7 @@ const LIMIT_ROWS: &[Row] = &[
     row("a shutdown timeout of 0s", "-b {B} drain -g {G} -t {T} --shutdown-timeout 0s", 2, "above zero").never(NO_COMMIT),
     row("an idle past a day", "-b {B} drain -g {G} -t {T} --idle 25h", 2, "longer than the most allowed").never(NO_COMMIT),
     row("diagnose with more samples than the window holds", "-b {B} diagnose --window 1s --samples 100", 2, "too short for 100 samples"),
+    row("a diagnose watch whose window is shorter than a refresh", "-b {B} diagnose --watch 10s --window 5s", 2, "--window 5s is shorter than --watch 10s").within(3_000),
+    row("a diagnose watch whose window is one refresh", "-b {B} diagnose --watch 1s --window 1s -o json", 130, "interrupted").setup(Setup::Signal(INT, 2_500)).within(1_500),
     row("diagnose with ten thousand and one samples", "-b {B} diagnose --samples 10001", 2, "from 2 to 10000"),
 ];
