@@ -325,8 +325,8 @@ complete -c kbp -n "__fish_kbp_using_subcommand serve" -l exclude-group-regex -d
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -s t -l topic -d 'Only partitions of this topic, repeatable' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l topic-regex -d 'Only partitions of topics whose name matches this regular expression (unanchored); with --topic, partitions of either' -r -f
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l listen -d 'Address for /metrics, /healthz and /readyz (port 0: any free port, printed on start)' -r
-complete -c kbp -n "__fish_kbp_using_subcommand serve" -l interval -d 'How often each cluster is read; scrapes answer from the last refresh' -r
-complete -c kbp -n "__fish_kbp_using_subcommand serve" -l window -d 'The span the verdicts, rates and ETA judge (as kbp diagnose --window)' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l interval -d 'How often each cluster is read (at least 1s); scrapes answer from the last refresh' -r
+complete -c kbp -n "__fish_kbp_using_subcommand serve" -l window -d 'The span the verdicts, rates and ETA judge (as kbp diagnose --window); at least 2 x --interval' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l time-lag-reread -d 'A record timestamp read for time lag is reused while the group stays at it, and read again after this long (up to twice as long, spread by partition); 0s reads every one at every refresh' -r
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -l web-config -d 'TLS and basic auth, in the web config format of Prometheus\' exporters (tls_server_config, basic_auth_users with bcrypt hashes; docs/metrics.md)' -r -F
 complete -c kbp -n "__fish_kbp_using_subcommand serve" -s b -l bootstrap-server -d 'Bootstrap servers, comma-separated (overrides the context\'s)' -r
