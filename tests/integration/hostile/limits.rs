@@ -15,6 +15,7 @@ const LIMIT_ROWS: &[Row] = &[
     row("serve with a window shorter than two refreshes", "-b {B} serve --listen 127.0.0.1:0 --interval 10s --window 15s", 2, "--window 15s is shorter than 2 x --interval 10s").within(3_000),
     row("serve with a window of one refresh", "-b {B} serve --listen 127.0.0.1:0 --interval 1m --window 1m", 2, "--window 2m or more").within(3_000),
     row("serve with an interval the default window cannot hold", "-b {B} serve --listen 127.0.0.1:0 --interval 5m", 2, "--window 5m is shorter than 2 x --interval 5m").within(3_000),
+    row("serve with an interval no window can hold twice", "-b {B} serve --listen 127.0.0.1:0 --interval 13h --window 1day", 2, "give --interval 12h or less").within(3_000),
     row("serve with an interval past a day", "-b {B} serve --listen 127.0.0.1:0 --interval 2days", 2, "longer than the most allowed").within(3_000),
     row("an ack timeout past a day", "-b {B} drain -g {G} -t {T} --sink pipe:cat --ack-timeout 2days", 2, "longer than the most allowed").never(NO_COMMIT),
     row("a shutdown timeout of 0s", "-b {B} drain -g {G} -t {T} --shutdown-timeout 0s", 2, "above zero").never(NO_COMMIT),
