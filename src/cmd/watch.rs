@@ -79,6 +79,16 @@ pub fn lag(global: &GlobalArgs, args: &LagArgs, interval: Duration) -> Result<()
 /// `kbp diagnose --watch`: diagnose over a rolling `--window`, the cluster measured at
 /// every refresh (its metrics' rates over the interval since the refresh before).
 pub fn diagnose(global: &GlobalArgs, args: &DiagnoseArgs, interval: Duration) -> Result<()> {
+    // The window keeps the sample before its span: one shorter than a refresh would be
+    // judged over the whole refresh, not over what --window says.
+    if args.window < interval {
+        return Err(crate::error::Error::usage(format!(
+            "--window {} is shorter than --watch {}: each verdict would span a whole refresh; give --window {} or more",
+            humantime::format_duration(args.window),
+            humantime::format_duration(interval),
+            humantime::format_duration(interval),
+        )));
+    }
     let sel = diagnose::Selection::from_args(args)?;
     let format = args.output.unwrap_or(Format::Table);
     Screen::check(format)?;

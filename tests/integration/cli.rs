@@ -136,12 +136,22 @@ fn scram_context_authenticates_and_never_shows_the_password() {
         ])
         .expect(0);
     assert!(r.stdout.contains("flag:1"));
+    // A context chosen with --context is a flag: KBP_BOOTSTRAP_SERVER does not send it to
+    // another cluster (issue 20); it still fills in the current context's.
     let r = kbp()
         .env("KBP_CONFIG", &cfg)
         .env("KBP_BOOTSTRAP_SERVER", "env:1")
         .args(["--context", "plain", "config", "view", "-o", "json"])
         .expect(0);
-    assert!(r.stdout.contains("env:1"));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["bootstrap_servers"], bootstrap());
+    let r = kbp()
+        .env("KBP_CONFIG", &cfg)
+        .env("KBP_BOOTSTRAP_SERVER", "env:1")
+        .env("KBP_TEST_PW", "any")
+        .args(["config", "view", "-o", "json"])
+        .expect(0);
+    assert!(r.stdout.contains("env:1"), "{}", r.stdout);
 
     let r = kbp()
         .env("KBP_CONFIG", &cfg)

@@ -653,3 +653,40 @@ fn restore_files_keep_every_group_name_exact() {
         );
     }
 }
+
+/// `--by-duration` in the ISO 8601 forms kafka-consumer-groups takes (Java's
+/// `Duration.parse`: days of 24 hours, a fraction of a second, either case), given to both
+/// tools as written: the same plan.
+#[test]
+fn by_duration_takes_kafka_consumer_groups_iso_forms() {
+    const HOUR: i64 = 3_600_000;
+    // Record i at now - 30.5 h + i h: a look-back of 26 h starts at record 5, of 24 h at 7.
+    let topic = topic_stamped("offsets-iso", 1, 10, now_ms() - 30 * HOUR - HOUR / 2, HOUR);
+    let group = unique("offsets-iso");
+    commit(&group, &[(&topic, 0, 1)]);
+    let state = tempfile::tempdir().unwrap();
+    for (iso, want) in [
+        ("P1DT2H", 5),
+        ("p1dt2h", 5),
+        ("P1D", 7),
+        ("PT25H", 6),
+        ("PT0.5S", 10),
+    ] {
+        let (plan, _) = offsets(
+            state.path(),
+            &["reset", "-g", &group, "-t", &topic, "--by-duration", iso],
+            0,
+        );
+        let ours: Offsets = news(&plan)
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap()))
+            .collect();
+        let apache = apache_plan(&["--group", &group, "--topic", &topic, "--by-duration", iso]);
+        assert_eq!(ours, apache, "--by-duration {iso}");
+        assert_eq!(
+            ours.values().copied().collect::<Vec<_>>(),
+            vec![want],
+            "--by-duration {iso}"
+        );
+    }
+}

@@ -86,6 +86,13 @@ fn check_window(args: &ServeArgs) -> Result<()> {
     if args.window >= args.interval * 2 {
         return Ok(());
     }
+    // --window is at most a day (values::parse_period).
+    if args.interval > std::time::Duration::from_secs(43_200) {
+        return Err(Error::usage(format!(
+            "--interval {}: no --window (at most 1day) holds two refreshes; give --interval 12h or less",
+            humantime::format_duration(args.interval),
+        )));
+    }
     Err(Error::usage(format!(
         "--window {} is shorter than 2 x --interval {}: a verdict needs two refreshes in the window; give --window {} or more",
         humantime::format_duration(args.window),

@@ -402,4 +402,46 @@ mod tests {
         );
         assert!(e.starts_with("--web-config "), "{e}");
     }
+
+    #[test]
+    fn a_config_no_client_could_use_is_refused_by_key() {
+        let err = |text: &str| load(text).err().expect(text).to_string();
+        let tls = "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n";
+        let e = err(&format!(
+            "{tls}  min_version: TLS13\n  max_version: TLS12\n"
+        ));
+        assert!(
+            e.contains("tls_server_config.max_version: TLS12 is below min_version TLS13"),
+            "{e}"
+        );
+        let e = err(&format!("{tls}  min_version: TLS11\n"));
+        assert!(
+            e.contains("tls_server_config.min_version: TLS11 is refused"),
+            "{e}"
+        );
+        let e = err(&format!("{tls}  max_version: TLS10\n"));
+        assert!(
+            e.contains("tls_server_config.max_version: TLS10 is refused"),
+            "{e}"
+        );
+        let hash = |cost: u32| {
+            format!("$2y${cost:02}$X0h1gDsPszWURQaxFh.zouZO54J1sNRunKnOnbv.UQv34sOlEHMvG")
+        };
+        let e = err(&format!(
+            "basic_auth_users:\n  a: '{}'\n  b: '{}'\n",
+            hash(4),
+            hash(13)
+        ));
+        assert!(e.contains("basic_auth_users.b: bcrypt cost 13"), "{e}");
+        let e = err(&format!(
+            "basic_auth_users:\n  a: '{}'\n  a: '{}'\n",
+            hash(4),
+            hash(4)
+        ));
+        assert!(
+            e.contains("basic_auth_users: key `a` is given twice") && e.contains("line 3 column 3"),
+            "{e}"
+        );
+        assert!(load(&format!("basic_auth_users:\n  a: '{}'\n", hash(4))).is_ok());
+    }
 }
