@@ -91,6 +91,7 @@ pub fn run(
 ) -> Result<DiagnoseReport> {
     let n = sel.samples.max(1);
     let mut session = connect()?;
+    session.renewable();
     let measurement = Measurement::start(&sel.brokers, session.timeout(), progress)?;
     let every = if n > 1 {
         sel.window / (n as u32 - 1)
@@ -122,6 +123,7 @@ pub fn run(
                 {
                     retakes += 1;
                     let fresh = connect()?;
+                    fresh.renewable();
                     fresh.carry_silence(&session);
                     session = fresh;
                 }

@@ -660,7 +660,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
     // long as it stays gone. Destroyed on a thread of its own, waited for briefly.
     drop(_release);
     drop(records);
-    super::destroy_bounded(move || drop(consumer));
+    super::destroy_bounded(super::DESTROY_WAIT, move || drop(consumer));
     match fatal {
         Some(reason) => Err(Error::kafka("joining the group", reason)),
         None => Ok(()),

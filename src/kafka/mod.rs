@@ -20,7 +20,7 @@ mod timestamps;
 mod tls;
 pub mod types;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::mem::ManuallyDrop;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -81,6 +81,13 @@ pub struct Session {
     /// however many requests were still to go; a retriable answer is silence too. Time
     /// kbp spends on its own (between samples, writing output) does not count.
     silent: Mutex<Duration>,
+    /// Set by a caller that connects anew on a failure ([`Session::renewable`]): a
+    /// coordinator answer that stays retriable is handed back after a third of `--timeout`
+    /// instead of being asked again to the end of it.
+    renewable: std::sync::atomic::AtomicBool,
+    /// A request was given up on while librdkafka still holds it: dropping the session
+    /// does not wait for librdkafka to let go of it (see [`destroy_bounded`]).
+    abandoned: std::sync::atomic::AtomicBool,
     /// Record timestamps read for time lag, reused by the session's next reads.
     times: std::sync::Mutex<timestamps::Remembered>,
 }
@@ -90,7 +97,12 @@ impl Drop for Session {
         // SAFETY: `client` is never used again: this is the session's drop.
         let client = unsafe { ManuallyDrop::take(&mut self.client) };
         let offsets = self.offsets_client.take();
-        destroy_bounded(move || {
+        let wait = if self.abandoned.load(std::sync::atomic::Ordering::Relaxed) {
+            Duration::ZERO
+        } else {
+            DESTROY_WAIT
+        };
+        destroy_bounded(wait, move || {
             if let Some(consumer) = &offsets {
                 close_quickly(consumer);
             }
@@ -114,7 +126,7 @@ fn close_quickly(consumer: &BaseConsumer<KbpContext>) {
 /// waits at most [`DESTROY_WAIT`]: rd_kafka_destroy joins the broker threads, and one stuck
 /// in a blocking DNS lookup would hold the exit well past `--timeout`. What is left behind
 /// ends with the process.
-fn destroy_bounded(destroy: impl FnOnce() + Send + 'static) {
+fn destroy_bounded(wait: Duration, destroy: impl FnOnce() + Send + 'static) {
     let (done, finished) = std::sync::mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name("kbp-destroy".into())
@@ -123,7 +135,7 @@ fn destroy_bounded(destroy: impl FnOnce() + Send + 'static) {
             let _ = done.send(());
         });
     if spawned.is_ok() {
-        let _ = finished.recv_timeout(DESTROY_WAIT);
+        let _ = finished.recv_timeout(wait);
     }
 }
 
@@ -162,6 +174,8 @@ impl Session {
             client: ManuallyDrop::new(client),
             offsets_client: OnceLock::new(),
             silent: Mutex::new(Duration::ZERO),
+            renewable: Default::default(),
+            abandoned: Default::default(),
             times: Default::default(),
         })
     }
@@ -274,15 +288,27 @@ impl Session {
         if left.is_zero() {
             return Err(self.silence(op));
         }
-        let deadline = Instant::now() + left + GRACE;
+        let slice = if self.renewable.load(std::sync::atomic::Ordering::Relaxed) {
+            left.min(self.timeout() / 3)
+        } else {
+            left
+        };
+        let deadline = Instant::now() + slice + GRACE;
         let mut events = Vec::with_capacity(expected);
         while events.len() < expected {
             self.serve()?;
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                self.abandoned
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                let waited = Duration::from_millis(slice.as_millis() as u64);
                 return Err(self.unreachable(format!(
                     "{op} timed out after {}",
-                    humantime::format_duration(self.settings.timeout)
+                    humantime::format_duration(if slice < self.timeout() {
+                        waited
+                    } else {
+                        self.settings.timeout
+                    })
                 )));
             }
             if let Some(ev) = q.poll(left.min(Duration::from_millis(50))) {
@@ -295,8 +321,13 @@ impl Session {
         Ok(events)
     }
 
-    fn unreachable(&self, fallback: String) -> Error {
-        let reason = self.client.context().last_error().unwrap_or(fallback);
+    /// The cluster did not answer `what`; the last connection error, when there is one,
+    /// says why (a broker refusing connections, a name that does not resolve).
+    fn unreachable(&self, what: String) -> Error {
+        let reason = match self.client.context().last_error() {
+            Some(last) => format!("{what}; last connection error: {last}"),
+            None => what,
+        };
         Error::Unreachable {
             bootstrap: self.settings.bootstrap.clone(),
             reason,
@@ -435,6 +466,12 @@ impl Session {
             let outcome = call();
             let took = start.elapsed();
             match outcome {
+                Err(e @ (Error::Coordinator { .. } | Error::Unreachable { .. }))
+                    if self.hand_back() =>
+                {
+                    self.spend(took);
+                    return Err(e);
+                }
                 Err(e) if Self::retriable(&e) => {
                     self.spend(took);
                     // Credentials refused or TLS failed meanwhile: that does not pass.
@@ -457,6 +494,24 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// The caller connects anew on a failure (a `kbp diagnose` window): librdkafka keeps
+    /// asking the coordinator it has cached, so a NOT_COORDINATOR from a coordinator that
+    /// moved (a node killed), or a request waiting on the dead node, repeats until
+    /// `--timeout` on this session (librdkafka#3847), while a new session asks who the
+    /// coordinator is. So a wait is cut after a third of `--timeout`, and a failure after
+    /// that much silence goes back to the caller.
+    pub fn renewable(&self) {
+        self.renewable
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a retriable failure should go back to a caller that connects anew: a third
+    /// of `--timeout` has passed without a useful answer.
+    fn hand_back(&self) -> bool {
+        self.renewable.load(std::sync::atomic::Ordering::Relaxed)
+            && self.timeout().saturating_sub(self.left()) >= self.timeout() / 3
     }
 
     /// Whether a failed request is worth sending again: a retriable answer, or a broken
@@ -808,12 +863,27 @@ impl Session {
             admin::list_offsets(&tpl, &opts, &q);
             let ev = self.wait(&q, 1, "ListOffsets")?;
             let listed: HashMap<_, _> = admin::list_offsets_result(&ev[0]).into_iter().collect();
-            // A partition whose leader is moving is asked again, with the others.
+            // A partition whose leader is moving is asked again, with the others, once the
+            // topic's leaders are read anew: librdkafka would send it to the leader it has
+            // cached, which answers FENCED_LEADER_EPOCH or NOT_LEADER until its cache ages.
+            let moving: BTreeSet<&str> = listed
+                .iter()
+                .filter(|(_, r)| r.as_ref().is_err_and(KafkaCode::is_retriable))
+                .map(|(tp, _)| tp.topic.as_str())
+                .collect();
             match listed
                 .values()
                 .find_map(|r| r.as_ref().err().filter(|e| e.is_retriable()))
             {
-                Some(e) => Err(self.request_error("ListOffsets", e.clone())),
+                Some(e) => {
+                    for topic in moving {
+                        let _ = self
+                            .client
+                            .client()
+                            .fetch_metadata(Some(topic), self.left());
+                    }
+                    Err(self.request_error("ListOffsets", e.clone()))
+                }
                 None => Ok(listed),
             }
         })

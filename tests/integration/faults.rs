@@ -76,8 +76,10 @@ impl Findings {
 
 const PARTITIONS: i32 = 3;
 const PER_PARTITION: i64 = 1000;
-/// The `--timeout` of every command under a fault.
-const TIMEOUT_S: u64 = 5;
+/// The `--timeout` of every command under a fault: room for a failover (the cluster fences
+/// a node after 3 s, then its groups' new coordinator loads them), as an operator's default
+/// of 10 s leaves it.
+const TIMEOUT_S: u64 = 10;
 
 /// One drain, one serve and one diagnose window on the same group while `fault` runs; then
 /// every check on what each of them did.
@@ -89,13 +91,15 @@ struct UnderFault {
     drain: Proc,
     diagnose: Proc,
     diagnose_window: Duration,
+    /// Faults the diagnose window may meet, each of which may cost it up to --timeout.
+    faults: u32,
     served: Served,
 }
 
 impl UnderFault {
     /// Records on every partition, then the three commands on `group`: a drain at `rate`
     /// to a file, a serve of the group, a diagnose window of `window`.
-    fn start(c: &Cluster3, group: String, rate: u32, window: Duration) -> UnderFault {
+    fn start(c: &Cluster3, group: String, rate: u32, window: Duration, faults: u32) -> UnderFault {
         let dir = tempfile::tempdir().unwrap();
         let topic = unique("fault");
         c.create_topic(&topic, PARTITIONS);
@@ -136,6 +140,7 @@ impl UnderFault {
             drain,
             diagnose,
             diagnose_window: window,
+            faults,
             served,
         }
     }
@@ -221,10 +226,12 @@ impl UnderFault {
             f.check(false, || format!("drain: {v}"));
         }
 
-        // The diagnose window: a verdict (0 ok, 1 warn, 7 crit), within its window + --timeout + 1 s.
+        // The diagnose window: a verdict (0 ok, 1 warn, 7 crit), within its window + --timeout
+        // per fault it meets (each may leave it without an answer that long) + 1 s.
         let st = self.diagnose.wait(Duration::from_secs(120));
         let took = self.diagnose.exited_at().unwrap() - self.diagnose.started;
-        let bound = self.diagnose_window + Duration::from_secs(TIMEOUT_S + 1);
+        let bound =
+            self.diagnose_window + Duration::from_secs(TIMEOUT_S * u64::from(self.faults) + 1);
         eprintln!("faults: diagnose took {took:?} ({st:?})");
         f.check(matches!(st.code(), Some(0 | 1 | 7)), || {
             format!(
@@ -233,7 +240,9 @@ impl UnderFault {
             )
         });
         f.check(took <= bound, || {
-            format!("diagnose: took {took:?}, bound {bound:?} (--window + --timeout + 1 s)")
+            format!(
+                "diagnose: took {took:?}, bound {bound:?} (--window + --timeout per fault + 1 s)"
+            )
         });
         if matches!(st.code(), Some(0 | 1 | 7)) {
             let doc: Result<serde_json::Value, _> = serde_json::from_str(&self.diagnose.stdout());
@@ -406,7 +415,7 @@ fn kill_9_of_the_coordinators_node_under_drain_serve_and_diagnose() {
     let c = held.c;
     let group = c.group_on("fault-kill", 2);
     let mut f = Findings::default();
-    let mut run = UnderFault::start(c, group.clone(), 150, Duration::from_secs(12));
+    let mut run = UnderFault::start(c, group.clone(), 150, Duration::from_secs(12), 1);
     run.served.wait_ready();
     run.wait_lines(300);
     // The coordinator as the group's own FindCoordinator answers it now (the metadata read
@@ -458,7 +467,7 @@ fn a_rolling_restart_under_drain_serve_and_diagnose() {
     let c = held.c;
     let mut f = Findings::default();
     let group = unique("fault-roll");
-    let mut run = UnderFault::start(c, group.clone(), 80, Duration::from_secs(20));
+    let mut run = UnderFault::start(c, group.clone(), 80, Duration::from_secs(20), 3);
     run.served.wait_ready();
     run.wait_lines(200);
     let committed_before = c.committed(&group, &run.topic, PARTITIONS).unwrap();
@@ -590,7 +599,9 @@ fn bulk_reset(
             reset.stderr()
         )
     });
-    if let Some(t) = fault_at {
+    // A run that gave up did so within --timeout + 1 s of the fault; one that wrote every
+    // group went on working once the cluster answered again, and is judged by its report.
+    if let (Some(t), false) = (fault_at, st.success()) {
         let bound = Duration::from_secs(timeout_s + 1);
         f.check(ended - t <= bound, || {
             format!(
@@ -675,9 +686,11 @@ fn bulk_reset(
     f.check(at_new == moved_groups, || {
         format!("{run}: {at_new} group(s) moved as read back, {moved_groups} as reported")
     });
+    // "0 moved" is a lie only when nothing is said to be unknown either (sent, not read
+    // back: it may have moved).
     let err = reset.stderr();
     f.check(
-        !(at_new > 0 && err.contains(" 0 partition(s) moved")),
+        !(at_new > 0 && err.contains(" 0 partition(s) moved") && !err.contains(" unknown")),
         || {
             format!(
                 "{run}: says 0 moved while {at_new} group(s) moved:\n{}",
