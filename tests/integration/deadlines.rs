@@ -203,6 +203,30 @@ fn own_broker(dir: &Path, groups: usize) -> (OwnBroker, String) {
 }
 
 /// An offsets file putting every group of `groups` at `offset` on both partitions of `fz`.
+/// `kbp offsets restore --execute` (`--timeout 3s`) of `groups` at offset 5 on broker `b`,
+/// returned once every group's restore file is saved (its writes begin).
+fn restore_started(dir: &Path, b: &str, restore_dir: &str, groups: &[String]) -> Proc {
+    let file = offsets_file(dir, "b.csv", groups, 5);
+    let mut p = kbp()
+        .args([
+            "-b",
+            b,
+            "--timeout",
+            "3s",
+            "offsets",
+            "restore",
+            &file,
+            "--execute",
+        ])
+        .args(["--restore-dir", restore_dir, "-o", "json"])
+        .start(dir, "restore");
+    wait_until("the restore files", Duration::from_secs(60), || {
+        assert!(p.running(), "ended early: {}", p.stderr());
+        p.stderr().matches("saved to").count() >= groups.len()
+    });
+    p
+}
+
 fn offsets_file(dir: &Path, name: &str, groups: &[String], offset: i64) -> String {
     let text: String = groups
         .iter()
@@ -333,24 +357,7 @@ fn a_frozen_cluster_ends_each_command_within_its_timeout() {
     let bound = Duration::from_secs(3 + 1);
 
     // 1. A bulk restore frozen as its writes begin (before: 3 s per group, then 0 moved).
-    let file = offsets_file(dir.path(), "b.csv", &names, 5);
-    let mut p = kbp()
-        .args([
-            "-b",
-            &b,
-            "--timeout",
-            "3s",
-            "offsets",
-            "restore",
-            &file,
-            "--execute",
-        ])
-        .args(["--restore-dir", &d, "-o", "json"])
-        .start(dir.path(), "restore");
-    wait_until("the restore files", Duration::from_secs(60), || {
-        assert!(p.running(), "ended early: {}", p.stderr());
-        p.stderr().matches("saved to").count() >= groups
-    });
+    let mut p = restore_started(dir.path(), &b, &d, &names);
     let (frozen, at) = Frozen::now(&broker);
     let code = ended_within(&mut p, at, bound);
     drop(frozen);
@@ -469,24 +476,7 @@ fn a_killed_broker_ends_commands_in_time_and_its_restart_is_waited_for() {
 
     // 1. A bulk restore whose broker dies as its writes begin (the first ten groups are
     //    left to step 2).
-    let file = offsets_file(dir.path(), "b.csv", &names[10..], 5);
-    let mut p = kbp()
-        .args([
-            "-b",
-            &b,
-            "--timeout",
-            "3s",
-            "offsets",
-            "restore",
-            &file,
-            "--execute",
-        ])
-        .args(["--restore-dir", &d, "-o", "json"])
-        .start(dir.path(), "restore");
-    wait_until("the restore files", Duration::from_secs(60), || {
-        assert!(p.running(), "ended early: {}", p.stderr());
-        p.stderr().matches("saved to").count() >= groups - 10
-    });
+    let mut p = restore_started(dir.path(), &b, &d, &names[10..]);
     let at = kill(&broker);
     let code = ended_within(&mut p, at, bound);
     assert!(code == 5 || code == 3, "exit {code}: {}", p.stderr());
