@@ -467,7 +467,7 @@ fn a_rolling_restart_under_drain_serve_and_diagnose() {
     let c = held.c;
     let mut f = Findings::default();
     let group = unique("fault-roll");
-    let mut run = UnderFault::start(c, group.clone(), 80, Duration::from_secs(20), 3);
+    let mut run = UnderFault::start(c, group.clone(), 50, Duration::from_secs(20), 3);
     run.served.wait_ready();
     run.wait_lines(200);
     let committed_before = c.committed(&group, &run.topic, PARTITIONS).unwrap();
