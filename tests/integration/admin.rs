@@ -286,23 +286,9 @@ fn describe_cluster_and_topics() {
     assert_eq!(missing.error.as_ref().map(|e| e.code), Some(3));
 }
 
-/// A mock cluster of two brokers with `topic` (one partition), and a session on it.
+/// A mock cluster of two brokers with `topic`, and a session on it.
 fn mock_with_topic(topic: &str) -> (kbp::kafka::mock::DemoCluster, Session) {
-    mock_with(topic, Duration::from_secs(10))
-}
-
-/// The same, with this `--timeout`.
-fn mock_with(topic: &str, timeout: Duration) -> (kbp::kafka::mock::DemoCluster, Session) {
-    let cluster = kbp::kafka::mock::DemoCluster::start(2).unwrap();
-    cluster.create_topic(topic, 1, 1).unwrap();
-    let overrides = config::Overrides {
-        bootstrap_server: Some(cluster.bootstrap().to_string()),
-        timeout: Some(timeout),
-        ..Default::default()
-    };
-    let settings = config::merge(&overrides, None, &Default::default(), true).unwrap();
-    let session = Session::connect(&settings).unwrap();
-    (cluster, session)
+    crate::deadlines::mock(topic, Duration::from_secs(10))
 }
 
 /// librdkafka 2.12 answers a NOT_COORDINATOR to ListConsumerGroupOffsets by asking the
@@ -371,7 +357,7 @@ fn a_request_abandoned_while_the_coordinator_is_down_cannot_abort_the_process() 
 }
 
 fn abandon_requests_while_the_coordinator_is_down() {
-    let (cluster, session) = mock_with("abandoned", Duration::from_secs(1));
+    let (cluster, session) = crate::deadlines::mock("abandoned", Duration::from_secs(1));
     let partition = [TopicPartition::new("abandoned", 0)];
     session
         .commit_group_offsets("g", &[(partition[0].clone(), 0)])

@@ -18,7 +18,7 @@ use crate::common::*;
 
 /// A mock cluster of two brokers with `topic` (two partitions), and a session on it with
 /// `timeout`, already answered once.
-fn mock(topic: &str, timeout: Duration) -> (DemoCluster, Session) {
+pub(crate) fn mock(topic: &str, timeout: Duration) -> (DemoCluster, Session) {
     let cluster = DemoCluster::start(2).unwrap();
     cluster.create_topic(topic, 2, 1).unwrap();
     let overrides = config::Overrides {
