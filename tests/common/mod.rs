@@ -280,6 +280,17 @@ impl OwnBroker {
 
 impl Drop for OwnBroker {
     fn drop(&mut self) {
+        // A failed test keeps the broker's log: what the broker did is half of the story.
+        if std::thread::panicking() {
+            let kept = std::env::temp_dir().join(format!(
+                "kbp-own-broker-{}-{}.log",
+                std::process::id(),
+                self.bootstrap.rsplit(':').next().unwrap_or("")
+            ));
+            if std::fs::copy(self.run.join("server.log"), &kept).is_ok() {
+                eprintln!("own broker: its log is kept in {}", kept.display());
+            }
+        }
         let _ = Command::new("bash")
             .arg(repo().join("scripts/kafka.sh"))
             .args(["stop", "--clean"])

@@ -20,6 +20,9 @@ pub struct Proc {
     stderr: PathBuf,
     pub started: Instant,
     exited: Option<(ExitStatus, Instant)>,
+    /// When it ended, seen by a thread that waits for it without reaping it: the test may
+    /// look long after (while it waits for something else).
+    ended: std::sync::Arc<std::sync::OnceLock<Instant>>,
 }
 
 impl Kbp {
@@ -39,13 +42,34 @@ impl Proc {
             .stderr(File::create(&stderr).unwrap())
             .process_group(0);
         let child = cmd.spawn().expect("spawn");
+        let started = Instant::now();
+        let ended = std::sync::Arc::new(std::sync::OnceLock::new());
+        let pid = child.id();
+        let seen = ended.clone();
+        std::thread::spawn(move || {
+            // SAFETY: waitid(2) with WNOWAIT on our own child: it waits for the exit and
+            // leaves the child to be reaped by `Child`; `info` is plain data it fills.
+            let rc = unsafe {
+                let mut info: libc::siginfo_t = std::mem::zeroed();
+                libc::waitid(
+                    libc::P_PID,
+                    pid,
+                    &mut info,
+                    libc::WEXITED | libc::WNOWAIT,
+                )
+            };
+            if rc == 0 {
+                let _ = seen.set(Instant::now());
+            }
+        });
         Proc {
             child,
             name: name.to_string(),
             stdout,
             stderr,
-            started: Instant::now(),
+            started,
             exited: None,
+            ended,
         }
     }
 
@@ -74,9 +98,11 @@ impl Proc {
         self.exited.is_none()
     }
 
-    /// When it was seen to exit.
+    /// When it exited (once it has been seen to).
     pub fn exited_at(&self) -> Option<Instant> {
-        self.exited.map(|(_, at)| at)
+        let (_, seen) = self.exited?;
+        // The waiter may have lost the race to a reap; then the reap's time is the nearest.
+        Some(self.ended.get().map_or(seen, |at| (*at).min(seen)))
     }
 
     /// Waits for the exit; on timeout kills it and fails with its stderr.

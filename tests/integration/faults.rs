@@ -241,7 +241,8 @@ impl UnderFault {
         });
         f.check(took <= bound, || {
             format!(
-                "diagnose: took {took:?}, bound {bound:?} (--window + --timeout per fault + 1 s)"
+                "diagnose: took {took:?}, bound {bound:?} (--window + --timeout per fault + 1 s)\nstderr:\n{}",
+                self.diagnose.stderr()
             )
         });
         if matches!(st.code(), Some(0 | 1 | 7)) {
