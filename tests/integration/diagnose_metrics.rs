@@ -5,6 +5,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kbp::report::brokers::BrokersReport;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
 use kbp::report::diagnosis::DiagnoseReport;
 
 use crate::common::*;
@@ -14,7 +16,8 @@ fn brokers_and_diagnose_read_the_jmx_exporter() {
     let broker = OwnBroker::start(&[("KBP_KAFKA_JMX_EXPORTER", "1")]);
     let b = broker.bootstrap.clone();
     let url = broker.sh(&["metrics-url"]);
-    // Records flowing during the measurement: 8 s of 1000 records/s.
+    // Records flowing during the measurement: up to 30 s of 1000 records/s, the window
+    // taken once they flow (a loaded machine starts the producer's JVM slowly).
     let mut perf = Command::new("bash")
         .arg(repo().join("scripts/kafka.sh"))
         .args([
@@ -23,7 +26,7 @@ fn brokers_and_diagnose_read_the_jmx_exporter() {
             "--topic",
             "jmx",
             "--num-records",
-            "8000",
+            "30000",
         ])
         .args([
             "--record-size",
@@ -39,7 +42,15 @@ fn brokers_and_diagnose_read_the_jmx_exporter() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_secs(3));
+    let watch: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &b)
+        .create()
+        .unwrap();
+    wait_until("records to flow into jmx", Duration::from_secs(120), || {
+        watch
+            .fetch_watermarks("jmx", 0, Duration::from_secs(5))
+            .is_ok_and(|(_, high)| high >= 1000)
+    });
     let r: BrokersReport = kbp()
         .args([
             "-b",
