@@ -23,7 +23,7 @@ const DELIVERY_ROWS: &[Row] = &[
     row("a pipe child that answers twice for a record", "-b {B} drain -g {G} -t {T} --until end --workers 1 --sink pipe:read~-r~v;~echo~ok;~echo~ok;~sleep~1", 6, "more answers than records").within(10_000).never(&[Never::CommitPast(1)]),
     row("a pipe child that answers before it reads", "-b {B} drain -g {G} -t {T} --until end --workers 1 --sink pipe:echo~ok;~sleep~1", 6, "more answers than records").within(10_000).never(NOTHING_PROCESSED),
     row("lag to a closed stdout", "-b {B} lag", 70, "writing output: stdout is closed").setup(Setup::Shell("{CMD} >&-")).within(3_000),
-    row("lag to a full stdout", "-b {B} lag", 70, "writing output: No space left on device").setup(Setup::Shell("{CMD} >/dev/full")).within(15_000),
+    row("lag to a full stdout", "-b {B} lag", 70, "writing output: No space left on device").setup(Setup::Shell("{CMD} >/dev/full")).within(30_000),
     row("a lag watch to a closed stdout", "-b {B} lag --watch 1s", 70, "stdout is closed").setup(Setup::Shell("{CMD} >&-")).within(3_000),
     row("diagnose to a closed stdout", "-b {B} diagnose --once", 70, "stdout is closed").setup(Setup::Shell("{CMD} >&-")).within(3_000),
     row("brokers to a closed stdout", "-b {B} brokers", 70, "stdout is closed").setup(Setup::Shell("{CMD} >&-")).within(3_000),
@@ -34,5 +34,5 @@ const DELIVERY_ROWS: &[Row] = &[
     row("completions to a full stdout", "completions bash", 70, "No space left on device").setup(Setup::Shell("{CMD} >/dev/full")),
     row("--version to a closed stdout", "--version", 70, "stdout is closed").setup(Setup::Shell("{CMD} >&-")),
     row("a drain JSON summary read by head stays a success", "-b {B} drain -g {G} -t {T} --until end --sink null --summary json", 0, "").setup(Setup::Pipe("head -c 1 >/dev/null")).within(15_000).then(&[Then::Committed(&[(0, 10), (1, 10)])]),
-    row("lag read by a reader that closes at once stays a success", "-b {B} lag -o json", 0, "").setup(Setup::Pipe("head -c 1 >/dev/null")),
+    row("lag read by a reader that closes at once stays a success", "-b {B} lag -o json", 0, "").setup(Setup::Pipe("head -c 1 >/dev/null").within(30_000),
 ];
