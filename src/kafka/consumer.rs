@@ -99,14 +99,12 @@ pub struct CommitError {
 }
 
 /// The engine's side of the poll loop. Called only from the poll thread.
+///
+/// The calls that decide by time (`on_records`, `tick`) are given the poll loop's clock,
+/// `now`: a driver reads no clock of its own, so its rules are tested at any time.
 pub trait Driver: Send {
-    fn on_record(&mut self, record: Record);
-    /// A poll batch; drivers may hand it over at once.
-    fn on_records(&mut self, records: Vec<Record>) {
-        for r in records {
-            self.on_record(r);
-        }
-    }
+    /// A poll batch, taken at `now`.
+    fn on_records(&mut self, records: Vec<Record>, now: Instant);
     /// Newly assigned partitions with their committed offsets; returns true when they
     /// must start paused (backpressure is on).
     fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool;
@@ -127,7 +125,8 @@ pub trait Driver: Send {
     /// Whether a `Tick::rewind` took effect; a failed one is asked again.
     fn on_rewound(&mut self, _partition: &TopicPartition, _ok: bool) {}
     fn on_error(&mut self, error: String);
-    fn tick(&mut self) -> Tick;
+    /// What to do before the next poll, at `now`.
+    fn tick(&mut self, now: Instant) -> Tick;
 }
 
 struct DrainContext {
@@ -534,7 +533,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
     let mut fatal = None;
     let mut silence = Silence::new(settings.timeout);
     loop {
-        let tick = consumer.context().driver().tick();
+        let tick = consumer.context().driver().tick(Instant::now());
         let paused = tick.pause.is_empty() || consumer.pause(&tpl_of(&tick.pause)).is_ok();
         for (tp, offset) in &tick.rewind {
             // Only once paused: nothing is fetched from the old position meanwhile, and
@@ -633,7 +632,7 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         }
         if !batch.is_empty() || error.is_some() {
             let mut driver = consumer.context().driver();
-            driver.on_records(batch);
+            driver.on_records(batch, Instant::now());
             if let Some(e) = error {
                 driver.on_error(e);
             }

@@ -68,7 +68,7 @@ impl Engine {
 
     pub(super) fn stop(&mut self, reason: StopReason) {
         if self.stopping.is_none() {
-            self.stopping = Some((reason, Instant::now()));
+            self.stopping = Some((reason, self.now));
         }
     }
 
@@ -110,7 +110,7 @@ impl Engine {
             self.drop_queued(|_| true);
         }
         let waiting = self.outstanding > 0
-            && since.elapsed() < self.cfg.shutdown_timeout
+            && self.now.duration_since(since) < self.cfg.shutdown_timeout
             && !self.abort.load(Ordering::Relaxed);
         let mut tick = Tick {
             all_paused: true,
@@ -217,7 +217,7 @@ mod tests {
         e.on_assign(&[(tp(0), Some(0))]);
         e.on_record(rec(0, 0));
         done(&e, &tx, 0, 0);
-        let t = e.tick();
+        let t = e.tick(e.now);
         assert!(!t.stop, "partition 1 is held elsewhere and not drained");
         assert_eq!(
             t.ask_committed,
@@ -225,10 +225,10 @@ mod tests {
             "partition 2 is empty: nothing to ask"
         );
         e.on_committed(&[(tp(1), Some(4))]);
-        assert!(!e.tick().stop);
+        assert!(!e.tick(e.now).stop);
         e.on_committed(&[(tp(1), Some(5))]);
-        let t = e.tick();
-        let t = if t.stop { t } else { e.tick() };
+        let t = e.tick(e.now);
+        let t = if t.stop { t } else { e.tick(e.now) };
         assert!(t.stop);
         assert_eq!(e.stop_reason, StopReason::Done);
     }
@@ -245,11 +245,11 @@ mod tests {
         e.on_record(rec(0, 0));
         e.on_record(rec(0, 1));
         e.on_record(rec(0, 2)); // at the limit: not processed
-        assert!(!e.tick().stop);
+        assert!(!e.tick(e.now).stop);
         done(&e, &tx, 0, 0);
         done(&e, &tx, 0, 1);
-        let t = e.tick();
-        let t = if t.stop { t } else { e.tick() };
+        let t = e.tick(e.now);
+        let t = if t.stop { t } else { e.tick(e.now) };
         assert!(t.stop, "partition 0 reached 2, partition 1 is empty");
         assert_eq!(e.stop_reason, StopReason::Done);
         assert_eq!(t.commit, vec![(tp(0), 2)]);
