@@ -11,7 +11,7 @@ use clap_complete::ArgValueCandidates;
 use regex::Regex;
 
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
-use crate::kafka::consumer::StartFrom;
+use crate::kafka::consumer::Uncommitted;
 use crate::values::{
     parse_brokers, parse_duration, parse_group, parse_interval, parse_joinable_group,
     parse_lookback, parse_offset, parse_period, parse_positive, parse_queue_bound, parse_regex,
@@ -521,7 +521,7 @@ pub struct DrainArgs {
     /// Where partitions without a commit start: committed (= earliest), earliest, latest,
     /// time:TIME (RFC 3339 with an offset, or epoch ms)
     #[arg(long, default_value = "committed", value_name = "FROM", value_parser = crate::drain::spec::parse_from, add = ArgValueCandidates::new(from_forms))]
-    pub from: StartFrom,
+    pub from: Uncommitted,
 
     /// At most this many records per second, e.g. 500/s or 6000/m
     #[arg(long, value_name = "RATE", value_parser = crate::drain::rate::parse_rate)]

@@ -35,11 +35,11 @@ pub struct Record {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
-/// Where to start a partition the group has never committed.
+/// Where a partition the group has no commit for starts (`--from`); a commit always wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartFrom {
-    Earliest,
-    Latest,
+pub enum Uncommitted {
+    LogStart,
+    LogEnd,
     /// The first record at or after this time (ms since the epoch).
     Time(i64),
 }
@@ -49,7 +49,9 @@ pub struct ConsumerSpec {
     /// How the member names itself; the live-group guard recognises drains by it.
     pub client_id: String,
     pub topics: Vec<String>,
-    pub from: StartFrom,
+    /// `--from`: where a partition without a commit starts (`auto.offset.reset`, and a
+    /// seek for `time:`).
+    pub from: Uncommitted,
     /// librdkafka's own prefetch bounds (and any other consumer property), applied before
     /// the user's `-X` properties so those still win.
     pub properties: Vec<(String, String)>,
@@ -131,7 +133,7 @@ pub trait Driver: Send {
 
 struct DrainContext {
     base: KbpContext,
-    from: StartFrom,
+    from: Uncommitted,
     driver: Arc<Mutex<dyn Driver>>,
     timeout: Duration,
     /// Where assigned partitions' records go; taken out (destroyed) before the consumer.
@@ -238,7 +240,7 @@ impl ConsumerContext for DrainContext {
                     (tp, off)
                 })
                 .collect();
-            if let StartFrom::Time(ms) = self.from {
+            if let Uncommitted::Time(ms) = self.from {
                 seek_to_time(consumer, &parts, ms, self.timeout);
             }
             if self.driver().on_assign(&parts) {
@@ -483,8 +485,8 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         .set(
             "auto.offset.reset",
             match spec.from {
-                StartFrom::Earliest | StartFrom::Time(_) => "earliest",
-                StartFrom::Latest => "latest",
+                Uncommitted::LogStart | Uncommitted::Time(_) => "earliest",
+                Uncommitted::LogEnd => "latest",
             },
         );
     // The user's -X properties win over the prefetch bounds (e.g. group.protocol); the

@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn inline_sink_completes_on_arrival_up_to_the_limit() {
         let limits = Limits {
-            offsets: Some([(tp(0), 3), (tp(1), 1)].into_iter().collect()),
+            until: Some(stops(&[(0, 3), (1, 1)])),
             ..Default::default()
         };
         let (mut e, _tx, lanes) = engine_with(limits, true);

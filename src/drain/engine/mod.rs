@@ -29,7 +29,7 @@ mod shares;
 #[cfg(test)]
 mod testing;
 
-pub use limits::Limits;
+pub use limits::{Limits, Stops};
 
 use crate::report::drain::{Counters, PartitionSummary, StopReason};
 use limits::Elsewhere;

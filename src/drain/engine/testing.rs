@@ -6,7 +6,7 @@ use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{Engine, EngineConfig, Limits, Settings};
+use super::{Engine, EngineConfig, Limits, Settings, Stops};
 use crate::drain::flow::Hysteresis;
 use crate::drain::lanes::Lanes;
 use crate::drain::sinks::NullSink;
@@ -92,4 +92,9 @@ impl Engine {
 /// `d` after the engine started: the tests' clock.
 pub(super) fn after(e: &Engine, d: Duration) -> Instant {
     e.started + d
+}
+
+/// `--until offset:` stops on topic `t`: (partition, first offset not to process).
+pub(super) fn stops(at: &[(i32, i64)]) -> Stops {
+    Stops::new(at.iter().map(|&(p, o)| (tp(p), o)).collect(), None)
 }
