@@ -851,6 +851,31 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// The flags the lower layers name in messages (`crate::flags`) are flags of the
+    /// commands they are listed with: renaming one here fails this test.
+    #[test]
+    fn every_flag_messages_name_is_defined() {
+        let root = command();
+        for (flag, commands) in crate::flags::ALL {
+            for path in *commands {
+                let cmd = path.split_whitespace().fold(&root, |cmd, name| {
+                    cmd.find_subcommand(name)
+                        .unwrap_or_else(|| panic!("{flag}: no command `kbp {path}`"))
+                });
+                // Global flags are defined on the root only.
+                let defined = cmd.get_arguments().any(|a| match flag.strip_prefix("--") {
+                    Some(long) => a.get_long() == Some(long),
+                    None => {
+                        let mut short = flag.strip_prefix('-').unwrap_or_default().chars();
+                        short.next().is_some_and(|c| a.get_short() == Some(c))
+                            && short.next().is_none()
+                    }
+                });
+                assert!(defined, "{flag} is not a flag of `kbp {path}`");
+            }
+        }
+    }
+
     #[test]
     fn property_needs_key_and_equals() {
         assert_eq!(

@@ -12,6 +12,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::flags::{
+    BOOTSTRAP_SERVER, BOOTSTRAP_SERVER_SHORT, CONTEXT, FROM, GROUP, GROUP_SHORT, NO_COMMIT,
+    PROPERTY, TIMEOUT,
+};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const REDACTED: &str = "[redacted]";
@@ -59,35 +63,22 @@ impl Servers {
 /// librdkafka properties kbp sets itself, with what to use instead. Letting `-X` or a
 /// context override them would make kbp do what the operator did not ask for: commit to
 /// another group than `-g` names, commit records nobody processed, start elsewhere than
-/// `--from` says, or take a live member's static identity.
-const OWNED: &[(&str, &str)] = &[
-    ("group.id", "kbp sets the group itself: use -g/--group"),
-    (
-        "enable.auto.commit",
-        "kbp commits only processed records itself: use kbp drain --no-commit to commit nothing",
-    ),
-    (
-        "enable.auto.offset.store",
-        "kbp stores only processed offsets itself: use kbp drain --no-commit to commit nothing",
-    ),
-    (
-        "auto.offset.reset",
-        "kbp sets where a drain starts itself: use kbp drain --from",
-    ),
-    (
-        "partition.assignment.strategy",
-        "kbp drain sets its own assignor (cooperative-sticky); a group whose members cannot use it refuses the drain, which exits 5 saying so",
-    ),
-    (
-        "group.instance.id",
-        "a static member id would fence the live consumer that uses it; kbp drain joins as a dynamic member",
-    ),
-];
-
-/// Why `key` may not be set by the user, when kbp owns it.
-pub fn owned(key: &str) -> Option<&'static str> {
-    let key = key.trim();
-    OWNED.iter().find(|(k, _)| *k == key).map(|(_, why)| *why)
+/// `--from` says, or take a live member's static identity. `None` for a key kbp does not
+/// own.
+pub fn owned(key: &str) -> Option<String> {
+    Some(match key.trim() {
+        "group.id" => format!("kbp sets the group itself: use {GROUP_SHORT}/{GROUP}"),
+        "enable.auto.commit" => format!(
+            "kbp commits only processed records itself: use kbp drain {NO_COMMIT} to commit nothing"
+        ),
+        "enable.auto.offset.store" => format!(
+            "kbp stores only processed offsets itself: use kbp drain {NO_COMMIT} to commit nothing"
+        ),
+        "auto.offset.reset" => format!("kbp sets where a drain starts itself: use kbp drain {FROM}"),
+        "partition.assignment.strategy" => "kbp drain sets its own assignor (cooperative-sticky); a group whose members cannot use it refuses the drain, which exits 5 saying so".into(),
+        "group.instance.id" => "a static member id would fence the live consumer that uses it; kbp drain joins as a dynamic member".into(),
+        _ => return None,
+    })
 }
 
 /// A secret on the command line is readable by every user of the machine (`ps`, shell
@@ -519,9 +510,9 @@ pub fn merge(
     let context = match &context_name {
         Some(name) => Some(file.contexts.get(name).ok_or_else(|| {
             let from = match (&global.context, global.context_from_env) {
-                (Some(_), true) => "KBP_CONTEXT=",
-                (Some(_), false) => "--context ",
-                (None, _) => "current-context: ",
+                (Some(_), true) => "KBP_CONTEXT=".to_string(),
+                (Some(_), false) => format!("{CONTEXT} "),
+                (None, _) => "current-context: ".to_string(),
             };
             Error::usage(format!(
                 "{from}{name}: no such context in config file {}",
@@ -625,7 +616,7 @@ pub fn merge(
     }
     for (k, _) in &global.property {
         if let Some(why) = owned(k) {
-            return Err(Error::usage(format!("-X {k}: {why}")));
+            return Err(Error::usage(format!("{PROPERTY} {k}: {why}")));
         }
     }
     warn_inline_secrets(&global.property);
@@ -650,10 +641,9 @@ pub fn merge(
         Some(b) => {
             bootstrap = Some(b.clone());
             bootstrap_from = match global.bootstrap_from_env {
-                true => "KBP_BOOTSTRAP_SERVER",
-                false => "-b/--bootstrap-server",
-            }
-            .into();
+                true => "KBP_BOOTSTRAP_SERVER".into(),
+                false => format!("{BOOTSTRAP_SERVER_SHORT}/{BOOTSTRAP_SERVER}"),
+            };
         }
         None => {}
     }
@@ -678,7 +668,7 @@ pub fn merge(
     };
     let timeout = global.timeout.or(timeout).unwrap_or(DEFAULT_TIMEOUT);
     if timeout.is_zero() {
-        return Err(Error::usage("--timeout must be above zero"));
+        return Err(Error::usage(format!("{TIMEOUT} must be above zero")));
     }
     Ok(Settings {
         bootstrap,

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use super::engine::{Limits, Stops};
 use super::spec::Until;
 use crate::error::{Error, Result};
+use crate::flags::UNTIL;
 use crate::kafka::consumer::Uncommitted;
 use crate::kafka::{listed_offset, OffsetSpec, RecordTime, Session, TopicPartition};
 use crate::report::drain::{DrainPlan, PartitionPlan};
@@ -44,7 +45,7 @@ impl Bounds {
             each.push(format!("and {} more", self.past_end.len() - SHOWN));
         }
         Some(format!(
-            "--until offset: {} {} past the log end: the drain stops at the log end there, as --until end does",
+            "{UNTIL} offset: {} {} past the log end: the drain stops at the log end there, as {UNTIL} end does",
             each.join(", "),
             if self.past_end.len() == 1 { "is" } else { "are" }
         ))
@@ -82,7 +83,7 @@ pub fn check_until(until: Option<&Until>, partitions: &[TopicPartition]) -> Resu
         .map(|(t, n)| format!("{t} has partitions 0-{}", n - 1))
         .collect();
     Err(Error::usage(format!(
-        "--until offset: {} is not a partition of the drained topics ({})",
+        "{UNTIL} offset: {} is not a partition of the drained topics ({})",
         foreign.join(", "),
         drained.join(", ")
     )))

@@ -21,6 +21,7 @@ use super::types::TopicPartition;
 use super::{client_config, config_error};
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::flags::{SHUTDOWN_TIMEOUT, TIMEOUT};
 
 /// A record, detached from librdkafka's fetch buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,8 +351,9 @@ fn commit(
         Committed::Unanswered => Err(CommitError {
             retriable: false,
             message: if bound.is_zero() {
-                "not sent: the drain's shutdown bound (--shutdown-timeout, --timeout) was spent"
-                    .into()
+                format!(
+                    "not sent: the drain's shutdown bound ({SHUTDOWN_TIMEOUT}, {TIMEOUT}) was spent"
+                )
             } else {
                 format!(
                     "no answer from the cluster within {} (the commit may land later, or not)",

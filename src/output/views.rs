@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{duration_cell, Column, Metric, Render, Table, View};
 use crate::config::{ContextRow, EffectiveView};
+use crate::flags::{EXECUTE, UNTIL};
 use crate::human::{compact_duration, or_dash};
 use crate::report::drain::{Counters, DrainPlan, DrainSummary, PartitionPlan, PartitionSummary};
 use crate::report::lag::{lag_by_topic, GroupLag, LagReport, PartitionLag};
@@ -290,8 +291,8 @@ impl Render for DrainPlan {
             self.group,
             self.records,
             match &self.until {
-                Some(u) => format!("(--until {u})"),
-                None => "up to the current log end, then go on (no --until)".into(),
+                Some(u) => format!("({UNTIL} {u})"),
+                None => format!("up to the current log end, then go on (no {UNTIL})"),
             }
         );
         vec![Table::of(
@@ -415,7 +416,7 @@ impl OffsetsReport {
                 .then_some(" (RECORDS: + skipped, - read again)")
                 .unwrap_or_default();
             format!(
-                "plan: {} {} {noun}(s){strategy}{unchanged}; nothing was written: add --execute to write{sign}",
+                "plan: {} {} {noun}(s){strategy}{unchanged}; nothing was written: add {EXECUTE} to write{sign}",
                 t.verb, t.planned
             )
         }

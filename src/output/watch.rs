@@ -5,6 +5,7 @@
 use super::diagnosis::finding_lines;
 use super::{duration_cell, rate_cell, table, Block, Column, Render, Table, View};
 use crate::error::Result;
+use crate::flags::WATCH;
 use crate::human::{compact_duration, or_dash};
 use crate::report::diagnosis::{Severity, Status};
 use crate::report::watch::{WatchFrame, WatchGroup, WatchPartition};
@@ -134,7 +135,7 @@ fn header(f: &WatchFrame) -> String {
         .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
         .unwrap_or_else(|_| f.timestamp_ms.to_string());
     format!(
-        "kbp {} --watch every {}: refresh {} at {at}; {} sample(s) over {}; worst: {}",
+        "kbp {} {WATCH} every {}: refresh {} at {at}; {} sample(s) over {}; worst: {}",
         f.command,
         compact_duration(f.interval_ms),
         f.refresh,
