@@ -624,15 +624,13 @@ impl Merged {
         if let Some(u) = &sasl.username {
             self.properties.push(("sasl.username".into(), u.clone()));
         }
-        if let Some(pw) = read_secret(
+        let password = read_secret(
             sasl.password_env.as_deref(),
             sasl.password_file.as_deref(),
             "sasl.password",
             at,
-        )? {
-            self.redactor.add(&pw);
-            self.properties.push(("sasl.password".into(), pw));
-        }
+        )?;
+        self.add_secret("sasl.password", password);
         let more = mechanism_properties(sasl, &mut self.redactor, at)?;
         self.properties.extend(more);
         Ok(())
@@ -649,16 +647,22 @@ impl Merged {
                 self.properties.push((key.into(), p.display().to_string()));
             }
         }
-        if let Some(pw) = read_secret(
+        let password = read_secret(
             tls.key_password_env.as_deref(),
             tls.key_password_file.as_deref(),
             "tls.key-password",
             at,
-        )? {
-            self.redactor.add(&pw);
-            self.properties.push(("ssl.key.password".into(), pw));
-        }
+        )?;
+        self.add_secret("ssl.key.password", password);
         Ok(())
+    }
+
+    /// A secret the context gave: set as `key`, and known to the redactor.
+    fn add_secret(&mut self, key: &str, secret: Option<String>) {
+        if let Some(secret) = secret {
+            self.redactor.add(&secret);
+            self.properties.push((key.into(), secret));
+        }
     }
 
     /// `-X` over the context (the keys kbp owns refused), then `-b` or
