@@ -82,10 +82,22 @@ pub enum Until {
     /// `offset:N`: every partition stops at N.
     Offset(i64),
     /// `offset:TOPIC/P=N,...`: the partitions named stop there, the others where they are.
-    /// Never empty.
-    Offsets(HashMap<TopicPartition, i64>),
+    Offsets(NamedOffsets),
     /// `time:`: the first record at or after this time (ms since the epoch).
     Time(i64),
+}
+
+/// The partitions `offset:TOPIC/P=N,...` names, each once, and at least one: only
+/// [`parse_until`] makes one, and it is read through the map it derefs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedOffsets(HashMap<TopicPartition, i64>);
+
+impl std::ops::Deref for NamedOffsets {
+    type Target = HashMap<TopicPartition, i64>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 /// As the plan shows it: what was given, partitions in order.
@@ -138,7 +150,7 @@ pub fn parse_until(s: &str) -> Result<Until, String> {
                     return Err(format!("'{s}': '{part}' names a partition twice"));
                 }
             }
-            Ok(Until::Offsets(each))
+            Ok(Until::Offsets(NamedOffsets(each)))
         }
         _ => Err(format!(
             "'{s}': expected end, offset:N, offset:TOPIC/P=N,... or time:TIME (RFC 3339 or epoch ms)"
