@@ -11,7 +11,7 @@ use clap_complete::ArgValueCandidates;
 use regex::Regex;
 
 use crate::drain::spec::{OnFailure, SinkSpec, Until};
-use crate::kafka::consumer::StartFrom;
+use crate::kafka::consumer::Uncommitted;
 use crate::values::{
     parse_brokers, parse_duration, parse_group, parse_interval, parse_joinable_group,
     parse_lookback, parse_offset, parse_period, parse_positive, parse_queue_bound, parse_regex,
@@ -521,7 +521,7 @@ pub struct DrainArgs {
     /// Where partitions without a commit start: committed (= earliest), earliest, latest,
     /// time:TIME (RFC 3339 with an offset, or epoch ms)
     #[arg(long, default_value = "committed", value_name = "FROM", value_parser = crate::drain::spec::parse_from, add = ArgValueCandidates::new(from_forms))]
-    pub from: StartFrom,
+    pub from: Uncommitted,
 
     /// At most this many records per second, e.g. 500/s or 6000/m
     #[arg(long, value_name = "RATE", value_parser = crate::drain::rate::parse_rate)]
@@ -849,6 +849,31 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The flags the lower layers name in messages (`crate::flags`) are flags of the
+    /// commands they are listed with: renaming one here fails this test.
+    #[test]
+    fn every_flag_messages_name_is_defined() {
+        let root = command();
+        for (flag, commands) in crate::flags::ALL {
+            for path in *commands {
+                let cmd = path.split_whitespace().fold(&root, |cmd, name| {
+                    cmd.find_subcommand(name)
+                        .unwrap_or_else(|| panic!("{flag}: no command `kbp {path}`"))
+                });
+                // Global flags are defined on the root only.
+                let defined = cmd.get_arguments().any(|a| match flag.strip_prefix("--") {
+                    Some(long) => a.get_long() == Some(long),
+                    None => {
+                        let mut short = flag.strip_prefix('-').unwrap_or_default().chars();
+                        short.next().is_some_and(|c| a.get_short() == Some(c))
+                            && short.next().is_none()
+                    }
+                });
+                assert!(defined, "{flag} is not a flag of `kbp {path}`");
+            }
+        }
     }
 
     #[test]

@@ -12,6 +12,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::flags::{
+    BOOTSTRAP_SERVER, BOOTSTRAP_SERVER_SHORT, CONTEXT, FROM, GROUP, GROUP_SHORT, NO_COMMIT,
+    PROPERTY, TIMEOUT,
+};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const REDACTED: &str = "[redacted]";
@@ -59,35 +63,22 @@ impl Servers {
 /// librdkafka properties kbp sets itself, with what to use instead. Letting `-X` or a
 /// context override them would make kbp do what the operator did not ask for: commit to
 /// another group than `-g` names, commit records nobody processed, start elsewhere than
-/// `--from` says, or take a live member's static identity.
-const OWNED: &[(&str, &str)] = &[
-    ("group.id", "kbp sets the group itself: use -g/--group"),
-    (
-        "enable.auto.commit",
-        "kbp commits only processed records itself: use kbp drain --no-commit to commit nothing",
-    ),
-    (
-        "enable.auto.offset.store",
-        "kbp stores only processed offsets itself: use kbp drain --no-commit to commit nothing",
-    ),
-    (
-        "auto.offset.reset",
-        "kbp sets where a drain starts itself: use kbp drain --from",
-    ),
-    (
-        "partition.assignment.strategy",
-        "kbp drain sets its own assignor (cooperative-sticky); a group whose members cannot use it refuses the drain, which exits 5 saying so",
-    ),
-    (
-        "group.instance.id",
-        "a static member id would fence the live consumer that uses it; kbp drain joins as a dynamic member",
-    ),
-];
-
-/// Why `key` may not be set by the user, when kbp owns it.
-pub fn owned(key: &str) -> Option<&'static str> {
-    let key = key.trim();
-    OWNED.iter().find(|(k, _)| *k == key).map(|(_, why)| *why)
+/// `--from` says, or take a live member's static identity. `None` for a key kbp does not
+/// own.
+pub fn owned(key: &str) -> Option<String> {
+    Some(match key.trim() {
+        "group.id" => format!("kbp sets the group itself: use {GROUP_SHORT}/{GROUP}"),
+        "enable.auto.commit" => format!(
+            "kbp commits only processed records itself: use kbp drain {NO_COMMIT} to commit nothing"
+        ),
+        "enable.auto.offset.store" => format!(
+            "kbp stores only processed offsets itself: use kbp drain {NO_COMMIT} to commit nothing"
+        ),
+        "auto.offset.reset" => format!("kbp sets where a drain starts itself: use kbp drain {FROM}"),
+        "partition.assignment.strategy" => "kbp drain sets its own assignor (cooperative-sticky); a group whose members cannot use it refuses the drain, which exits 5 saying so".into(),
+        "group.instance.id" => "a static member id would fence the live consumer that uses it; kbp drain joins as a dynamic member".into(),
+        _ => return None,
+    })
 }
 
 /// A secret on the command line is readable by every user of the machine (`ps`, shell
@@ -507,104 +498,103 @@ pub fn merge(
     file: &ConfigFile,
     require_bootstrap: bool,
 ) -> Result<Settings> {
-    let file_label = || {
-        path.as_ref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "(none)".into())
-    };
+    let file_label = path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "(none)".into());
     let context_name = global
         .context
         .clone()
         .or_else(|| file.current_context.clone());
-    let context = match &context_name {
-        Some(name) => Some(file.contexts.get(name).ok_or_else(|| {
-            let from = match (&global.context, global.context_from_env) {
-                (Some(_), true) => "KBP_CONTEXT=",
-                (Some(_), false) => "--context ",
-                (None, _) => "current-context: ",
-            };
-            Error::usage(format!(
-                "{from}{name}: no such context in config file {}",
-                file_label()
-            ))
-        })?),
-        None => None,
+    let mut merged = match &context_name {
+        Some(name) => {
+            let ctx = file.contexts.get(name).ok_or_else(|| {
+                let from = match (&global.context, global.context_from_env) {
+                    (Some(_), true) => "KBP_CONTEXT=".to_string(),
+                    (Some(_), false) => format!("{CONTEXT} "),
+                    (None, _) => "current-context: ".to_string(),
+                };
+                Error::usage(format!(
+                    "{from}{name}: no such context in config file {file_label}"
+                ))
+            })?;
+            // An explicit flag wins over the environment: `--context prod` means prod's
+            // cluster even where KBP_BOOTSTRAP_SERVER is set.
+            let named_by_flag = global.context.is_some() && !global.context_from_env;
+            let at = |what: &str| format!("context '{name}' in {file_label}: {what}");
+            Merged::from_context(ctx, named_by_flag, &at)?
+        }
+        None => Merged::default(),
     };
-    // An explicit flag wins over the environment: `--context prod` means prod's cluster
-    // even where KBP_BOOTSTRAP_SERVER is set.
-    let context_named_by_flag = global.context.is_some() && !global.context_from_env;
+    merged.apply_flags(global)?;
+    let bootstrap = merged.checked_bootstrap(require_bootstrap, &file_label)?;
+    let timeout = global.timeout.or(merged.timeout).unwrap_or(DEFAULT_TIMEOUT);
+    if timeout.is_zero() {
+        return Err(Error::usage(format!("{TIMEOUT} must be above zero")));
+    }
+    Ok(Settings {
+        bootstrap,
+        context: context_name,
+        config_file: path,
+        timeout,
+        properties: merged.properties,
+        redactor: merged.redactor,
+        verbose: global.verbose,
+        msk_iam: merged.msk_iam,
+    })
+}
 
-    let mut redactor = Redactor::default();
-    let mut properties: Vec<(String, String)> = Vec::new();
-    let mut bootstrap = None;
-    // Which setting the bootstrap came from, for the message when it is malformed.
-    let mut bootstrap_from = String::new();
-    // Whether it came from a flag (or a context a flag chose), which the environment
-    // does not override.
-    let mut bootstrap_by_flag = false;
-    let mut timeout = None;
-    let mut msk_iam = None;
-    if let (Some(name), Some(ctx)) = (&context_name, context) {
-        let at = |what: &str| format!("context '{name}' in {}: {what}", file_label());
-        bootstrap = ctx.bootstrap_servers.as_ref().map(Servers::joined);
-        bootstrap_from = at("bootstrap-servers");
-        bootstrap_by_flag = bootstrap.is_some() && context_named_by_flag;
+/// The settings as [`merge`] builds them: the context first, then the flags and the
+/// environment over it.
+#[derive(Default)]
+struct Merged {
+    properties: Vec<(String, String)>,
+    redactor: Redactor,
+    bootstrap: Option<String>,
+    /// Which setting the bootstrap came from, for the message when it is malformed.
+    bootstrap_from: String,
+    /// Whether it came from a flag (or a context a flag chose), which the environment
+    /// does not override.
+    bootstrap_by_flag: bool,
+    timeout: Option<Duration>,
+    msk_iam: Option<MskIam>,
+}
+
+impl Merged {
+    /// A context's settings; `at` names the context in messages.
+    fn from_context(
+        ctx: &Context,
+        named_by_flag: bool,
+        at: &dyn Fn(&str) -> String,
+    ) -> Result<Merged> {
+        let mut m = Merged {
+            bootstrap: ctx.bootstrap_servers.as_ref().map(Servers::joined),
+            bootstrap_from: at("bootstrap-servers"),
+            ..Merged::default()
+        };
+        m.bootstrap_by_flag = m.bootstrap.is_some() && named_by_flag;
         if let Some(t) = &ctx.timeout {
-            timeout = Some(
+            m.timeout = Some(
                 crate::values::parse_timeout(t)
                     .map_err(|e| Error::usage(at(&format!("timeout: {e}"))))?,
             );
         }
         if let Some(p) = &ctx.security_protocol {
-            properties.push(("security.protocol".into(), p.clone()));
+            m.properties.push(("security.protocol".into(), p.clone()));
         }
         if let Some(sasl) = &ctx.sasl {
-            msk_iam = msk_iam_of(sasl, &at)?;
+            m.msk_iam = msk_iam_of(sasl, at)?;
         }
-        if let (Some(_), None) = (&msk_iam, &ctx.security_protocol) {
+        if let (Some(_), None) = (&m.msk_iam, &ctx.security_protocol) {
             // MSK's IAM listeners are TLS only (port 9098).
-            properties.push(("security.protocol".into(), "SASL_SSL".into()));
+            m.properties
+                .push(("security.protocol".into(), "SASL_SSL".into()));
         }
         if let Some(sasl) = &ctx.sasl {
-            let mechanism = match msk_iam.is_some() {
-                true => "OAUTHBEARER".to_string(),
-                false => sasl.mechanism.clone(),
-            };
-            properties.push(("sasl.mechanism".into(), mechanism));
-            if let Some(u) = &sasl.username {
-                properties.push(("sasl.username".into(), u.clone()));
-            }
-            if let Some(pw) = read_secret(
-                sasl.password_env.as_deref(),
-                sasl.password_file.as_deref(),
-                "sasl.password",
-                &at,
-            )? {
-                redactor.add(&pw);
-                properties.push(("sasl.password".into(), pw));
-            }
-            properties.extend(mechanism_properties(sasl, &mut redactor, &at)?);
+            m.add_sasl(sasl, at)?;
         }
         if let Some(tls) = &ctx.tls {
-            let paths = [
-                ("ssl.ca.location", &tls.ca),
-                ("ssl.certificate.location", &tls.cert),
-                ("ssl.key.location", &tls.key),
-            ];
-            for (key, value) in paths {
-                if let Some(p) = value {
-                    properties.push((key.into(), p.display().to_string()));
-                }
-            }
-            if let Some(pw) = read_secret(
-                tls.key_password_env.as_deref(),
-                tls.key_password_file.as_deref(),
-                "tls.key-password",
-                &at,
-            )? {
-                redactor.add(&pw);
-                properties.push(("ssl.key.password".into(), pw));
-            }
+            m.add_tls(tls, at)?;
         }
         for (k, v) in &ctx.properties {
             if let Some(why) = owned(k) {
@@ -620,76 +610,120 @@ pub fn merge(
                     ))))
                 }
             };
-            properties.push((k.clone(), v));
+            m.properties.push((k.clone(), v));
         }
+        Ok(m)
     }
-    for (k, _) in &global.property {
-        if let Some(why) = owned(k) {
-            return Err(Error::usage(format!("-X {k}: {why}")));
-        }
-    }
-    warn_inline_secrets(&global.property);
-    properties.extend(global.property.iter().cloned());
 
-    // `-X bootstrap.servers=` is the kcat spelling of `-b`; -b still wins.
-    if let Some(pos) = properties
-        .iter()
-        .rposition(|(k, _)| k == "bootstrap.servers")
-    {
-        let (_, v) = properties.remove(pos);
-        bootstrap = Some(v);
-        bootstrap_from = "bootstrap.servers".into();
-        bootstrap_by_flag |= global
-            .property
-            .iter()
-            .any(|(k, _)| k == "bootstrap.servers");
-        properties.retain(|(k, _)| k != "bootstrap.servers");
+    fn add_sasl(&mut self, sasl: &Sasl, at: &dyn Fn(&str) -> String) -> Result<()> {
+        let mechanism = match self.msk_iam.is_some() {
+            true => "OAUTHBEARER".to_string(),
+            false => sasl.mechanism.clone(),
+        };
+        self.properties.push(("sasl.mechanism".into(), mechanism));
+        if let Some(u) = &sasl.username {
+            self.properties.push(("sasl.username".into(), u.clone()));
+        }
+        let password = read_secret(
+            sasl.password_env.as_deref(),
+            sasl.password_file.as_deref(),
+            "sasl.password",
+            at,
+        )?;
+        self.add_secret("sasl.password", password);
+        let more = mechanism_properties(sasl, &mut self.redactor, at)?;
+        self.properties.extend(more);
+        Ok(())
     }
-    match &global.bootstrap_server {
-        Some(_) if global.bootstrap_from_env && bootstrap_by_flag => {}
-        Some(b) => {
-            bootstrap = Some(b.clone());
-            bootstrap_from = match global.bootstrap_from_env {
-                true => "KBP_BOOTSTRAP_SERVER",
-                false => "-b/--bootstrap-server",
+
+    fn add_tls(&mut self, tls: &Tls, at: &dyn Fn(&str) -> String) -> Result<()> {
+        let paths = [
+            ("ssl.ca.location", &tls.ca),
+            ("ssl.certificate.location", &tls.cert),
+            ("ssl.key.location", &tls.key),
+        ];
+        for (key, value) in paths {
+            if let Some(p) = value {
+                self.properties.push((key.into(), p.display().to_string()));
             }
-            .into();
         }
-        None => {}
+        let password = read_secret(
+            tls.key_password_env.as_deref(),
+            tls.key_password_file.as_deref(),
+            "tls.key-password",
+            at,
+        )?;
+        self.add_secret("ssl.key.password", password);
+        Ok(())
     }
-    for (k, v) in &properties {
-        if Redactor::is_sensitive_key(k) {
-            redactor.add(v);
+
+    /// A secret the context gave: set as `key`, and known to the redactor.
+    fn add_secret(&mut self, key: &str, secret: Option<String>) {
+        if let Some(secret) = secret {
+            self.redactor.add(&secret);
+            self.properties.push((key.into(), secret));
         }
     }
-    let bootstrap = match bootstrap.filter(|b| !b.trim().is_empty()) {
-        Some(b) => {
-            crate::values::check_bootstrap(&b)
-                .map_err(|e| Error::usage(format!("{bootstrap_from}: {e}")))?;
-            b
+
+    /// `-X` over the context (the keys kbp owns refused), then `-b` or
+    /// `KBP_BOOTSTRAP_SERVER`; every sensitive value is then known to the redactor.
+    fn apply_flags(&mut self, global: &Overrides) -> Result<()> {
+        for (k, _) in &global.property {
+            if let Some(why) = owned(k) {
+                return Err(Error::usage(format!("{PROPERTY} {k}: {why}")));
+            }
         }
-        None if require_bootstrap => {
-            return Err(Error::usage(format!(
-                "no bootstrap server: pass -b HOST:PORT, set KBP_BOOTSTRAP_SERVER, or select a context (config file: {})",
-                file_label()
-            )))
+        warn_inline_secrets(&global.property);
+        self.properties.extend(global.property.iter().cloned());
+
+        // `-X bootstrap.servers=` is the kcat spelling of `-b`; -b still wins.
+        if let Some(pos) = self
+            .properties
+            .iter()
+            .rposition(|(k, _)| k == "bootstrap.servers")
+        {
+            let (_, v) = self.properties.remove(pos);
+            self.bootstrap = Some(v);
+            self.bootstrap_from = "bootstrap.servers".into();
+            self.bootstrap_by_flag |= global
+                .property
+                .iter()
+                .any(|(k, _)| k == "bootstrap.servers");
+            self.properties.retain(|(k, _)| k != "bootstrap.servers");
         }
-        None => String::new(),
-    };
-    let timeout = global.timeout.or(timeout).unwrap_or(DEFAULT_TIMEOUT);
-    if timeout.is_zero() {
-        return Err(Error::usage("--timeout must be above zero"));
+        match &global.bootstrap_server {
+            Some(_) if global.bootstrap_from_env && self.bootstrap_by_flag => {}
+            Some(b) => {
+                self.bootstrap = Some(b.clone());
+                self.bootstrap_from = match global.bootstrap_from_env {
+                    true => "KBP_BOOTSTRAP_SERVER".into(),
+                    false => format!("{BOOTSTRAP_SERVER_SHORT}/{BOOTSTRAP_SERVER}"),
+                };
+            }
+            None => {}
+        }
+        for (k, v) in &self.properties {
+            if Redactor::is_sensitive_key(k) {
+                self.redactor.add(v);
+            }
+        }
+        Ok(())
     }
-    Ok(Settings {
-        bootstrap,
-        context: context_name,
-        config_file: path,
-        timeout,
-        properties,
-        redactor,
-        verbose: global.verbose,
-        msk_iam,
-    })
+
+    /// The bootstrap list, well formed; empty when none is needed and none was given.
+    fn checked_bootstrap(&self, require: bool, file_label: &str) -> Result<String> {
+        match self.bootstrap.as_ref().filter(|b| !b.trim().is_empty()) {
+            Some(b) => {
+                crate::values::check_bootstrap(b)
+                    .map_err(|e| Error::usage(format!("{}: {e}", self.bootstrap_from)))?;
+                Ok(b.clone())
+            }
+            None if require => Err(Error::usage(format!(
+                "no bootstrap server: pass {BOOTSTRAP_SERVER_SHORT} HOST:PORT, set KBP_BOOTSTRAP_SERVER, or select a context (config file: {file_label})"
+            ))),
+            None => Ok(String::new()),
+        }
+    }
 }
 
 /// `sasl.mechanism: AWS_MSK_IAM` and its keys, checked; `None` for any other mechanism

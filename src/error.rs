@@ -53,7 +53,7 @@ pub enum Error {
 
     /// A `--metrics-url` endpoint that cannot be scraped as configured: its certificate
     /// is not trusted, or it refused kbp's credentials. Retrying will not mend it.
-    #[error("--metrics-url {url}: {reason}")]
+    #[error("{} {url}: {reason}", crate::flags::METRICS_URL)]
     MetricsRefused { url: String, reason: String },
 
     /// An ACL is missing: `what` names the operation and resource (`READ on topic orders`).

@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnose;
 pub mod drain;
 pub mod error;
+pub mod flags;
 pub mod human;
 pub mod kafka;
 pub mod output;

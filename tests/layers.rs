@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 /// Lowest first. A module may import from any lower layer, and within its own module;
 /// never from its own layer's other modules or from above.
 const LAYERS: &[&[&str]] = &[
+    &["flags"],
     &["error"],
     &["clock", "human", "values", "sys"],
     &["signals"],

@@ -15,7 +15,7 @@ use crate::config::Settings;
 use crate::drain::engine::{self, Engine, Limits};
 use crate::drain::pipe::{self, PipeSink};
 use crate::drain::sinks::{self, Answers, Batching, Route, Sink, SinkError};
-use crate::drain::spec::{SinkSpec, Until};
+use crate::drain::spec::SinkSpec;
 use crate::drain::workers::{Forward, OnFailure, OrderingMode, Pool};
 use crate::drain::{backoff, flow, lanes, plan, rate};
 use crate::error::{Error, Result};
@@ -270,7 +270,6 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
     let session = Session::connect(settings)?;
     session.require(&needs(args), "kbp drain")?;
     let partitions = drained_partitions(&session, &args.topics)?;
-    plan::check_until(args.until.as_ref(), &partitions)?;
     let bounds = plan::bounds(
         &session,
         &args.group,
@@ -297,7 +296,7 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
             &session,
             &args.group,
             &args.topics,
-            args.until.as_ref().map(until_label),
+            args.until.as_ref(),
             bounds,
         )?;
         return match args.summary {
@@ -307,14 +306,9 @@ pub fn run(settings: &Settings, global: &crate::config::Overrides, args: &DrainA
     }
     guard_live_group(&session, &args.group, args.join_live_group)?;
     let limits = Limits {
-        offsets: args.until.as_ref().and_then(|_| bounds.limits()),
-        default_start: bounds.default_starts(),
-        time_ms: match args.until {
-            Some(Until::Time(ms)) => Some(ms),
-            _ => None,
-        },
         max_records: args.max_records,
         idle: args.idle,
+        ..bounds.limits
     };
     drop(session);
 
@@ -462,28 +456,6 @@ fn sink_label(sink: &SinkSpec) -> String {
         SinkSpec::Pipe(c) => format!("pipe:{c}"),
         SinkSpec::Topic(t, None) => format!("topic:{t}"),
         SinkSpec::Topic(t, Some(c)) => format!("topic:{t}@{c}"),
-    }
-}
-
-/// `--until` as the plan shows it.
-fn until_label(until: &Until) -> String {
-    match until {
-        Until::End => "end".into(),
-        Until::Time(ms) => format!(
-            "time:{}",
-            jiff::Timestamp::from_millisecond(*ms)
-                .map(|t| t.to_string())
-                .unwrap_or_else(|_| ms.to_string())
-        ),
-        Until::Offsets { all: Some(n), .. } => format!("offset:{n}"),
-        Until::Offsets { each, .. } => {
-            let mut parts: Vec<String> = each
-                .iter()
-                .map(|(tp, n)| format!("{}/{}={n}", tp.topic, tp.partition))
-                .collect();
-            parts.sort();
-            format!("offset:{}", parts.join(","))
-        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! slow produce requests and slow log flushes.
 
 use super::list_some;
+use crate::flags::METRICS_URL;
 use crate::report::brokers::{BrokerRow, BrokersReport};
 use crate::report::diagnosis::{Finding, Severity};
 
@@ -189,21 +190,20 @@ fn broker_rules(b: &BrokerRow) -> Vec<Finding> {
     let subject = format!("broker {}", b.id);
     let on = |sev, rule: &str| Finding::new(sev, rule, None, subject.clone());
     if let Some(rtt) = b.rtt_avg_ms.filter(|r| *r > RTT_WARN_MS) {
-        f.push(
-            on(Severity::Warn, "slow-broker").says(
-                format!("broker {} answers slowly", b.id),
-                format!(
-                    "kbp's {} request(s): mean round trip {rtt:.0} ms, p99 {:.0} ms",
-                    b.requests,
-                    b.rtt_p99_ms.unwrap_or(rtt)
-                ),
-                "requests wait in the broker's queue (busy handler threads, slow disk) or the \
-             network to it is slow",
-                "check the broker's request handler idle and request queue (--metrics-url), \
-             disks and network"
-                    .to_string(),
+        f.push(on(Severity::Warn, "slow-broker").says(
+            format!("broker {} answers slowly", b.id),
+            format!(
+                "kbp's {} request(s): mean round trip {rtt:.0} ms, p99 {:.0} ms",
+                b.requests,
+                b.rtt_p99_ms.unwrap_or(rtt)
             ),
-        );
+            "requests wait in the broker's queue (busy handler threads, slow disk) or the \
+             network to it is slow",
+            format!(
+                "check the broker's request handler idle and request queue ({METRICS_URL}), \
+                     disks and network"
+            ),
+        ));
     }
     if let Some(t) = b.throttle_max_ms.filter(|t| *t > 0.0) {
         f.push(on(Severity::Warn, "throttled").says(

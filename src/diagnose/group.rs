@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::history::{self, Found, Look};
 use super::trend::{self, Context, Point};
 use super::{list_some, percent, MemberView, Sample};
+use crate::flags::{EXECUTE, GROUP, RATE, TOPIC, TO_DATETIME, UNTIL, WORKERS};
 use crate::human::{compact_duration, or_dash, rate};
 use crate::report::diagnosis::{Finding, GroupDiagnosis, PartitionDiagnosis, Severity, Status};
 
@@ -233,20 +234,20 @@ fn subject(ps: &[&PartitionDiagnosis]) -> String {
 }
 
 fn drain_command(group: &str, topics: &[String]) -> String {
-    let t: Vec<String> = topics.iter().map(|t| format!("--topic {t}")).collect();
-    format!("kbp drain --group {group} {} --until end", t.join(" "))
+    let t: Vec<String> = topics.iter().map(|t| format!("{TOPIC} {t}")).collect();
+    format!("kbp drain {GROUP} {group} {} {UNTIL} end", t.join(" "))
 }
 
 /// The `kbp offsets reset` plan that skips what was written before `at_ms` (the last
 /// sample, to the second): records arriving after the diagnosis are still read.
 fn skip_command(group: &str, topics: &[String], at_ms: u64) -> String {
-    let t: Vec<String> = topics.iter().map(|t| format!("--topic {t}")).collect();
+    let t: Vec<String> = topics.iter().map(|t| format!("{TOPIC} {t}")).collect();
     let at = i64::try_from(at_ms - at_ms % 1000).unwrap_or(i64::MAX);
     let time = jiff::Timestamp::from_millisecond(at)
         .map(|t| t.to_string())
         .unwrap_or_else(|_| at.to_string());
     format!(
-        "kbp offsets reset --group {group} {} --to-datetime {time} (a plan; --execute writes it once the group's consumers are stopped)",
+        "kbp offsets reset {GROUP} {group} {} {TO_DATETIME} {time} (a plan; {EXECUTE} writes it once the group's consumers are stopped)",
         t.join(" ")
     )
 }
@@ -381,7 +382,7 @@ fn falling_behind(
     let names: Vec<String> = topics.iter().map(|t| t.to_string()).collect();
     // The backlog built so far stays even once consumers keep up: say how to clear it.
     let clear = format!(
-        "; to clear the backlog built so far at a pace the downstream takes: {} --rate N/s; \
+        "; to clear the backlog built so far at a pace the downstream takes: {} {RATE} N/s; \
          to skip it instead: {}",
         drain_command(&d.group, &names),
         skip_command(&d.group, &names, at_ms)
@@ -402,7 +403,7 @@ fn falling_behind(
         format!(
             "every one of the {partitions} partition(s) already has a consumer: add partitions \
              (kafka-topics --alter --partitions {}) and consumers, or make each consumer faster \
-             (parallel processing, e.g. kbp drain --workers; max.poll.records e.g. 2000, \
+             (parallel processing, e.g. kbp drain {WORKERS}; max.poll.records e.g. 2000, \
              fetch.max.bytes e.g. 104857600){clear}",
             partitions * 2
         )

@@ -8,6 +8,8 @@
 
 use std::time::Duration;
 
+use crate::flags::{BACKOFF_INITIAL, BACKOFF_MAX};
+
 const NANOS_PER_SEC: u128 = 1_000_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,11 +21,11 @@ pub struct Backoff {
 impl Backoff {
     pub fn new(initial: Duration, max: Duration) -> Result<Self, String> {
         if initial.is_zero() {
-            return Err("--backoff-initial must be greater than 0".into());
+            return Err(format!("{BACKOFF_INITIAL} must be greater than 0"));
         }
         if initial > max {
             return Err(format!(
-                "--backoff-initial ({initial:?}) must not exceed --backoff-max ({max:?})"
+                "{BACKOFF_INITIAL} ({initial:?}) must not exceed {BACKOFF_MAX} ({max:?})"
             ));
         }
         Ok(Self { initial, max })

@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::flags::{HIGH_WATER, LOW_WATER};
+
 /// A transition the poll loop must apply to every assigned partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlowChange {
@@ -28,11 +30,11 @@ impl Hysteresis {
     /// Pause at `high` queued records, resume at `low` or fewer after `min_pause`.
     pub fn new(high: usize, low: usize, min_pause: Duration) -> Result<Self, String> {
         if high == 0 {
-            return Err("--high-water must be at least 1".into());
+            return Err(format!("{HIGH_WATER} must be at least 1"));
         }
         if low >= high {
             return Err(format!(
-                "--low-water ({low}) must be below --high-water ({high})"
+                "{LOW_WATER} ({low}) must be below {HIGH_WATER} ({high})"
             ));
         }
         Ok(Self {

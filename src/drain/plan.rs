@@ -6,9 +6,11 @@
 
 use std::collections::HashMap;
 
+use super::engine::{Limits, Stops};
 use super::spec::Until;
 use crate::error::{Error, Result};
-use crate::kafka::consumer::StartFrom;
+use crate::flags::UNTIL;
+use crate::kafka::consumer::Uncommitted;
 use crate::kafka::{listed_offset, OffsetSpec, RecordTime, Session, TopicPartition};
 use crate::report::drain::{DrainPlan, PartitionPlan};
 
@@ -17,6 +19,9 @@ pub struct Bounds {
     pub partitions: Vec<PartitionPlan>,
     /// `--until offset:` past the log end, clamped to it: (partition, asked, log end).
     pub past_end: Vec<(TopicPartition, i64, i64)>,
+    /// The engine's limits, from the same numbers (`--max-records` and `--idle` are the
+    /// caller's to add).
+    pub limits: Limits,
 }
 
 impl Bounds {
@@ -40,23 +45,10 @@ impl Bounds {
             each.push(format!("and {} more", self.past_end.len() - SHOWN));
         }
         Some(format!(
-            "--until offset: {} {} past the log end: the drain stops at the log end there, as --until end does",
+            "{UNTIL} offset: {} {} past the log end: the drain stops at the log end there, as {UNTIL} end does",
             each.join(", "),
             if self.past_end.len() == 1 { "is" } else { "are" }
         ))
-    }
-
-    /// Per partition, where it starts without a commit.
-    pub fn default_starts(&self) -> HashMap<TopicPartition, i64> {
-        self.partitions.iter().map(|p| (tp(p), p.fresh)).collect()
-    }
-
-    /// Per partition, the first offset not to process; `None` without `--until`.
-    pub fn limits(&self) -> Option<HashMap<TopicPartition, i64>> {
-        self.partitions
-            .iter()
-            .map(|p| Some((tp(p), p.stop?)))
-            .collect()
     }
 }
 
@@ -67,7 +59,7 @@ fn tp(p: &PartitionPlan) -> TopicPartition {
 /// `--until offset:` may name only partitions that are drained: a typo would otherwise
 /// stop nothing (or everything).
 pub fn check_until(until: Option<&Until>, partitions: &[TopicPartition]) -> Result<()> {
-    let Some(Until::Offsets { each, .. }) = until else {
+    let Some(Until::Offsets(each)) = until else {
         return Ok(());
     };
     let mut foreign: Vec<String> = each
@@ -91,21 +83,29 @@ pub fn check_until(until: Option<&Until>, partitions: &[TopicPartition]) -> Resu
         .map(|(t, n)| format!("{t} has partitions 0-{}", n - 1))
         .collect();
     Err(Error::usage(format!(
-        "--until offset: {} is not a partition of the drained topics ({})",
+        "{UNTIL} offset: {} is not a partition of the drained topics ({})",
         foreign.join(", "),
         drained.join(", ")
     )))
 }
 
-/// Asks the cluster for everything the bounds need: log start and end, the group's
+/// What the cluster says of the drained partitions: log start and end, the group's
 /// commits, and the offsets `--from time:` and `--until time:` point at.
-pub fn bounds(
+struct Listed {
+    log_start: HashMap<TopicPartition, i64>,
+    log_end: HashMap<TopicPartition, i64>,
+    committed: HashMap<TopicPartition, i64>,
+    from_time: Option<HashMap<TopicPartition, i64>>,
+    until_time: Option<HashMap<TopicPartition, i64>>,
+}
+
+fn list(
     session: &Session,
     group: &str,
-    from: StartFrom,
+    from: Uncommitted,
     until: Option<&Until>,
     partitions: &[TopicPartition],
-) -> Result<Bounds> {
+) -> Result<Listed> {
     let listed = |spec| -> Result<HashMap<TopicPartition, i64>> {
         let found = session.list_offsets(partitions, spec)?;
         partitions
@@ -126,7 +126,7 @@ pub fn bounds(
             .collect())
     };
     let from_time = match from {
-        StartFrom::Time(ms) => Some(at_time(ms)?),
+        Uncommitted::Time(ms) => Some(at_time(ms)?),
         _ => None,
     };
     let until_time = match until {
@@ -140,37 +140,78 @@ pub fn bounds(
             .map_err(|e| Error::kafka("OffsetFetch", format!("group {group}: {e}")))?;
         committed.extend(offsets.into_iter().filter_map(|(tp, o)| Some((tp, o?))));
     }
+    Ok(Listed {
+        log_start,
+        log_end,
+        committed,
+        from_time,
+        until_time,
+    })
+}
+
+/// Where each partition stops: the one place `--until` becomes offsets. An offset past the
+/// log end is clamped to it, and noted in `past_end`.
+fn stops(
+    until: &Until,
+    listed: &Listed,
+    partitions: &[TopicPartition],
+    past_end: &mut Vec<(TopicPartition, i64, i64)>,
+) -> Stops {
+    let mut clamped = |tp: &TopicPartition, asked: i64| {
+        let last = listed.log_end[tp];
+        if asked > last {
+            past_end.push((tp.clone(), asked, last));
+        }
+        (tp.clone(), asked.min(last))
+    };
+    let offsets = match until {
+        Until::End => listed.log_end.clone(),
+        Until::Time(_) => listed.until_time.clone().unwrap_or_default(),
+        Until::Offset(n) => partitions.iter().map(|tp| clamped(tp, *n)).collect(),
+        Until::Offsets(each) => partitions
+            .iter()
+            .filter_map(|tp| Some(clamped(tp, *each.get(tp)?)))
+            .collect(),
+    };
+    let time_ms = match until {
+        Until::Time(ms) => Some(*ms),
+        _ => None,
+    };
+    Stops::new(offsets, time_ms)
+}
+
+/// Asks the cluster for everything the bounds need, and works out each partition's start
+/// and stop, and the engine's limits.
+pub fn bounds(
+    session: &Session,
+    group: &str,
+    from: Uncommitted,
+    until: Option<&Until>,
+    partitions: &[TopicPartition],
+) -> Result<Bounds> {
+    check_until(until, partitions)?;
+    let listed = list(session, group, from, until, partitions)?;
     let mut past_end = Vec::new();
+    let stops = until.map(|u| stops(u, &listed, partitions, &mut past_end));
+    let fresh_of = |tp: &TopicPartition| match (from, &listed.from_time) {
+        (Uncommitted::LogEnd, _) => listed.log_end[tp],
+        (Uncommitted::Time(_), Some(t)) => t[tp],
+        _ => listed.log_start[tp],
+    };
     let plans = partitions
         .iter()
         .map(|tp| {
-            let (first, last) = (log_start[tp], log_end[tp]);
-            let fresh = match (from, &from_time) {
-                (StartFrom::Latest, _) => last,
-                (StartFrom::Time(_), Some(t)) => t[tp],
-                _ => first,
-            };
-            let commit = committed.get(tp).copied();
+            let (first, last) = (listed.log_start[tp], listed.log_end[tp]);
+            let fresh = fresh_of(tp);
+            let commit = listed.committed.get(tp).copied();
             // An out-of-range commit is reset as librdkafka resets it (auto.offset.reset).
             let start = match commit {
                 Some(c) if (first..=last).contains(&c) => c,
-                Some(_) if from == StartFrom::Latest => last,
+                Some(_) if from == Uncommitted::LogEnd => last,
                 Some(_) => first,
                 None => fresh,
             };
-            let stop = match until {
-                None => None,
-                Some(Until::End) => Some(last),
-                Some(Until::Time(_)) => until_time.as_ref().map(|t| t[tp]),
-                // A partition an `offset:` list does not name is not drained.
-                Some(Until::Offsets { all, each }) => {
-                    let asked = each.get(tp).copied().or(*all).unwrap_or(0);
-                    if asked > last {
-                        past_end.push((tp.clone(), asked, last));
-                    }
-                    Some(asked.min(last))
-                }
-            };
+            let stop = stops.as_ref().map(|s| s.of(tp));
             let to = stop.unwrap_or(last).min(last);
             PartitionPlan {
                 topic: tp.topic.clone(),
@@ -186,10 +227,16 @@ pub fn bounds(
                 fresh,
             }
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let limits = Limits {
+        until: stops,
+        default_start: plans.iter().map(|p| (tp(p), p.fresh)).collect(),
+        ..Limits::default()
+    };
     Ok(Bounds {
         partitions: plans,
         past_end,
+        limits,
     })
 }
 
@@ -198,7 +245,7 @@ pub fn plan(
     session: &Session,
     group: &str,
     topics: &[String],
-    until: Option<String>,
+    until: Option<&Until>,
     bounds: Bounds,
 ) -> Result<DrainPlan> {
     let mut wanted = Vec::new();
@@ -221,7 +268,7 @@ pub fn plan(
     Ok(DrainPlan {
         group: group.to_string(),
         topics: topics.to_vec(),
-        until,
+        until: until.map(Until::to_string),
         records: partitions.iter().map(|p| p.records).sum(),
         partitions,
     })

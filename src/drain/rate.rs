@@ -6,6 +6,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::flags::RATE;
+
 /// Slack for f64 rounding: after sleeping exactly the returned wait, a token must be there.
 const EPSILON: f64 = 1e-9;
 
@@ -22,12 +24,12 @@ impl TokenBucket {
     pub fn new(rate_per_sec: f64, burst: f64, now: Instant) -> Result<Self, String> {
         if !(rate_per_sec.is_finite() && rate_per_sec > 0.0) {
             return Err(format!(
-                "--rate must be a positive number of records per second, got {rate_per_sec}"
+                "{RATE} must be a positive number of records per second, got {rate_per_sec}"
             ));
         }
         // Below one token the bucket could never hand one out.
         if !(burst.is_finite() && burst >= 1.0) {
-            return Err(format!("the --rate burst must be at least 1, got {burst}"));
+            return Err(format!("the {RATE} burst must be at least 1, got {burst}"));
         }
         Ok(Self {
             rate: rate_per_sec,
@@ -59,7 +61,7 @@ impl TokenBucket {
 
 /// Parses `--rate`: `100` and `100/s` per second, `6000/m` per minute, `10/h` per hour.
 pub fn parse_rate(s: &str) -> Result<f64, String> {
-    let bad = || format!("invalid --rate '{s}': expected N, N/s, N/m or N/h from 1/h to 1e9/s");
+    let bad = || format!("invalid {RATE} '{s}': expected N, N/s, N/m or N/h from 1/h to 1e9/s");
     let (count, per) = match s.split_once('/') {
         Some((count, unit)) => {
             let per = match unit.trim() {

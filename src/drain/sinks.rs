@@ -23,6 +23,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde::Serialize;
 
+use crate::flags::{SINK, VALUE_FORMAT};
 use crate::kafka::consumer::Record;
 
 #[derive(Debug)]
@@ -129,7 +130,7 @@ impl Replaced {
     pub fn note(&self, record: &Record) {
         if self.0.fetch_add(1, Ordering::Relaxed) == 0 {
             crate::sys::diag!(
-                "kbp: warning: {}/{}@{} is not valid UTF-8: its invalid bytes are written as U+FFFD (--value-format base64 keeps every byte); the summary counts such records as replaced",
+                "kbp: warning: {}/{}@{} is not valid UTF-8: its invalid bytes are written as U+FFFD ({VALUE_FORMAT} base64 keeps every byte); the summary counts such records as replaced",
                 record.topic,
                 record.partition,
                 record.offset
@@ -508,7 +509,7 @@ impl FileSink {
         let durable = meta.file_type().is_file();
         if !durable {
             crate::sys::diag!(
-                "kbp: warning: --sink file:{} is not a regular file: records are written to it but cannot be fsynced before their commit",
+                "kbp: warning: {SINK} file:{} is not a regular file: records are written to it but cannot be fsynced before their commit",
                 path.display()
             );
         }
@@ -558,7 +559,7 @@ fn refuse_unsyncable(t: std::fs::FileType) -> io::Result<()> {
         return Ok(());
     };
     Err(io::Error::other(format!(
-        "is {what}: a file sink cannot know its reader took a record; use --sink stdout with a redirection (kbp drain … > FIFO), which can"
+        "is {what}: a file sink cannot know its reader took a record; use {SINK} stdout with a redirection (kbp drain … > FIFO), which can"
     )))
 }
 

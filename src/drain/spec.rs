@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use crate::kafka::consumer::StartFrom;
+use crate::kafka::consumer::Uncommitted;
 use crate::kafka::TopicPartition;
 use crate::values::{parse_time, parse_topic};
 
@@ -59,26 +59,67 @@ pub fn parse_on_failure(s: &str) -> Result<OnFailure, String> {
     }
 }
 
-pub fn parse_from(s: &str) -> Result<StartFrom, String> {
+/// `--from`: where a partition the group has no commit for starts. A commit always wins:
+/// `committed` (the default) says so, and starts the others at the log start, as `earliest`
+/// does.
+pub fn parse_from(s: &str) -> Result<Uncommitted, String> {
     match s.split_once(':') {
-        None if s == "committed" || s == "earliest" => Ok(StartFrom::Earliest),
-        None if s == "latest" => Ok(StartFrom::Latest),
-        Some(("time", t)) => Ok(StartFrom::Time(parse_time(t)?)),
+        None if s == "committed" || s == "earliest" => Ok(Uncommitted::LogStart),
+        None if s == "latest" => Ok(Uncommitted::LogEnd),
+        Some(("time", t)) => Ok(Uncommitted::Time(parse_time(t)?)),
         _ => Err(format!(
             "'{s}': expected committed, earliest, latest or time:TIME (RFC 3339 or epoch ms)"
         )),
     }
 }
 
-/// `--until` before the cluster is asked: `end` and `time:` need offsets from it.
+/// `--until`, as given: the plan (`plan::bounds`) turns it into each partition's stop, asking
+/// the cluster where `end` and `time:` are.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Until {
+    /// The log end when the drain starts.
     End,
-    Offsets {
-        all: Option<i64>,
-        each: HashMap<TopicPartition, i64>,
-    },
+    /// `offset:N`: every partition stops at N.
+    Offset(i64),
+    /// `offset:TOPIC/P=N,...`: the partitions named stop there, the others where they are.
+    Offsets(NamedOffsets),
+    /// `time:`: the first record at or after this time (ms since the epoch).
     Time(i64),
+}
+
+/// The partitions `offset:TOPIC/P=N,...` names, each once, and at least one: only
+/// [`parse_until`] makes one, and it is read through the map it derefs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedOffsets(HashMap<TopicPartition, i64>);
+
+impl std::ops::Deref for NamedOffsets {
+    type Target = HashMap<TopicPartition, i64>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+/// As the plan shows it: what was given, partitions in order.
+impl std::fmt::Display for Until {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Until::End => f.write_str("end"),
+            Until::Time(ms) => match jiff::Timestamp::from_millisecond(*ms) {
+                Ok(t) => write!(f, "time:{t}"),
+                Err(_) => write!(f, "time:{ms}"),
+            },
+            Until::Offset(n) => write!(f, "offset:{n}"),
+            Until::Offsets(each) => {
+                let mut parts: Vec<String> = each
+                    .iter()
+                    .map(|(tp, n)| format!("{}/{}={n}", tp.topic, tp.partition))
+                    .collect();
+                parts.sort();
+                write!(f, "offset:{}", parts.join(","))
+            }
+        }
+    }
 }
 
 pub fn parse_until(s: &str) -> Result<Until, String> {
@@ -92,10 +133,7 @@ pub fn parse_until(s: &str) -> Result<Until, String> {
                 if n < 0 {
                     return Err(format!("'{s}': an offset cannot be negative"));
                 }
-                return Ok(Until::Offsets {
-                    all: Some(n),
-                    each: HashMap::new(),
-                });
+                return Ok(Until::Offset(n));
             }
             let mut each = HashMap::new();
             for part in spec.split(',') {
@@ -112,7 +150,7 @@ pub fn parse_until(s: &str) -> Result<Until, String> {
                     return Err(format!("'{s}': '{part}' names a partition twice"));
                 }
             }
-            Ok(Until::Offsets { all: None, each })
+            Ok(Until::Offsets(NamedOffsets(each)))
         }
         _ => Err(format!(
             "'{s}': expected end, offset:N, offset:TOPIC/P=N,... or time:TIME (RFC 3339 or epoch ms)"
@@ -154,13 +192,13 @@ mod tests {
 
     #[test]
     fn starts() {
-        assert_eq!(parse_from("committed"), Ok(StartFrom::Earliest));
-        assert_eq!(parse_from("latest"), Ok(StartFrom::Latest));
+        assert_eq!(parse_from("committed"), Ok(Uncommitted::LogStart));
+        assert_eq!(parse_from("latest"), Ok(Uncommitted::LogEnd));
         assert_eq!(
             parse_from("time:2025-11-01T01:00:00+01:00"),
-            Ok(StartFrom::Time(1_761_955_200_000))
+            Ok(Uncommitted::Time(1_761_955_200_000))
         );
-        assert_eq!(parse_from("time:5"), Ok(StartFrom::Time(5)));
+        assert_eq!(parse_from("time:5"), Ok(Uncommitted::Time(5)));
         for bad in ["", "begin", "time:", "time:now"] {
             assert!(parse_from(bad).is_err(), "{bad}");
         }
@@ -173,7 +211,7 @@ mod tests {
             parse_until("time:2025-11-01T00:00:00z"),
             Ok(Until::Time(1_761_955_200_000))
         );
-        let Ok(Until::Offsets { all: None, each }) = parse_until("offset:a/0=5,a.b/1=7") else {
+        let Ok(Until::Offsets(each)) = parse_until("offset:a/0=5,a.b/1=7") else {
             panic!()
         };
         assert_eq!(each[&TopicPartition::new("a.b", 1)], 7);

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
@@ -21,6 +22,7 @@ use super::types::TopicPartition;
 use super::{client_config, config_error};
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::flags::{SHUTDOWN_TIMEOUT, TIMEOUT};
 
 /// A record, detached from librdkafka's fetch buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,11 +37,11 @@ pub struct Record {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
 }
 
-/// Where to start a partition the group has never committed.
+/// Where a partition the group has no commit for starts (`--from`); a commit always wins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StartFrom {
-    Earliest,
-    Latest,
+pub enum Uncommitted {
+    LogStart,
+    LogEnd,
     /// The first record at or after this time (ms since the epoch).
     Time(i64),
 }
@@ -49,7 +51,9 @@ pub struct ConsumerSpec {
     /// How the member names itself; the live-group guard recognises drains by it.
     pub client_id: String,
     pub topics: Vec<String>,
-    pub from: StartFrom,
+    /// `--from`: where a partition without a commit starts (`auto.offset.reset`, and a
+    /// seek for `time:`).
+    pub from: Uncommitted,
     /// librdkafka's own prefetch bounds (and any other consumer property), applied before
     /// the user's `-X` properties so those still win.
     pub properties: Vec<(String, String)>,
@@ -99,14 +103,12 @@ pub struct CommitError {
 }
 
 /// The engine's side of the poll loop. Called only from the poll thread.
+///
+/// The calls that decide by time (`on_records`, `tick`) are given the poll loop's clock,
+/// `now`: a driver reads no clock of its own, so its rules are tested at any time.
 pub trait Driver: Send {
-    fn on_record(&mut self, record: Record);
-    /// A poll batch; drivers may hand it over at once.
-    fn on_records(&mut self, records: Vec<Record>) {
-        for r in records {
-            self.on_record(r);
-        }
-    }
+    /// A poll batch, taken at `now`.
+    fn on_records(&mut self, records: Vec<Record>, now: Instant);
     /// Newly assigned partitions with their committed offsets; returns true when they
     /// must start paused (backpressure is on).
     fn on_assign(&mut self, partitions: &[(TopicPartition, Option<i64>)]) -> bool;
@@ -127,12 +129,13 @@ pub trait Driver: Send {
     /// Whether a `Tick::rewind` took effect; a failed one is asked again.
     fn on_rewound(&mut self, _partition: &TopicPartition, _ok: bool) {}
     fn on_error(&mut self, error: String);
-    fn tick(&mut self) -> Tick;
+    /// What to do before the next poll, at `now`.
+    fn tick(&mut self, now: Instant) -> Tick;
 }
 
 struct DrainContext {
     base: KbpContext,
-    from: StartFrom,
+    from: Uncommitted,
     driver: Arc<Mutex<dyn Driver>>,
     timeout: Duration,
     /// Where assigned partitions' records go; taken out (destroyed) before the consumer.
@@ -239,7 +242,7 @@ impl ConsumerContext for DrainContext {
                     (tp, off)
                 })
                 .collect();
-            if let StartFrom::Time(ms) = self.from {
+            if let Uncommitted::Time(ms) = self.from {
                 seek_to_time(consumer, &parts, ms, self.timeout);
             }
             if self.driver().on_assign(&parts) {
@@ -349,8 +352,9 @@ fn commit(
         Committed::Unanswered => Err(CommitError {
             retriable: false,
             message: if bound.is_zero() {
-                "not sent: the drain's shutdown bound (--shutdown-timeout, --timeout) was spent"
-                    .into()
+                format!(
+                    "not sent: the drain's shutdown bound ({SHUTDOWN_TIMEOUT}, {TIMEOUT}) was spent"
+                )
             } else {
                 format!(
                     "no answer from the cluster within {} (the commit may land later, or not)",
@@ -473,34 +477,7 @@ fn detach(m: &impl Fetch, fields: Fields, topics: &mut Vec<Arc<str>>) -> Record 
 /// final revoke goes through the same path as a rebalance (finish, commit, release).
 /// The driver is shared so the caller can read its final state afterwards.
 pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Driver>>) -> Result<()> {
-    let mut config = client_config(settings, &spec.client_id);
-    for (k, v) in &spec.properties {
-        config.set(k, v);
-    }
-    config
-        .set("group.id", &spec.group)
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set(
-            "auto.offset.reset",
-            match spec.from {
-                StartFrom::Earliest | StartFrom::Time(_) => "earliest",
-                StartFrom::Latest => "latest",
-            },
-        );
-    // The user's -X properties win over the prefetch bounds (e.g. group.protocol); the
-    // ones kbp owns (group.id, commits, reset, assignor) config.rs refuses.
-    for (k, v) in &settings.properties {
-        config.set(k, v);
-    }
-    let classic = config.get("group.protocol").is_none_or(|p| p == "classic");
-    if classic && config.get("partition.assignment.strategy").is_none() {
-        config.set("partition.assignment.strategy", "cooperative-sticky");
-    }
-    // Statistics say how long the cluster has been silent (`rxidle`), once a second.
-    if config.get("statistics.interval.ms").is_none() {
-        config.set("statistics.interval.ms", "1000");
-    }
+    let config = consumer_config(settings, spec);
     let context = DrainContext {
         base: KbpContext::new(settings),
         from: spec.from,
@@ -530,65 +507,68 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         .subscribe(&topics)
         .map_err(|e| Error::kafka("subscribe", e))?;
 
+    let fatal = poll_until_stopped(&consumer, &records, settings, spec);
+    leave(&consumer, settings, spec);
+    // rd_kafka_destroy finishes a leave that did not: with the cluster gone, that is as
+    // long as it stays gone. Destroyed on a thread of its own, waited for briefly.
+    drop(_release);
+    drop(records);
+    super::destroy_bounded(super::DESTROY_WAIT, move || drop(consumer));
+    match fatal {
+        Some(reason) => Err(Error::kafka("joining the group", reason)),
+        None => Ok(()),
+    }
+}
+
+/// The drain's consumer: never auto-committing, starting where `--from` says, with the
+/// user's `-X` over the prefetch bounds.
+fn consumer_config(settings: &Settings, spec: &ConsumerSpec) -> ClientConfig {
+    let mut config = client_config(settings, &spec.client_id);
+    for (k, v) in &spec.properties {
+        config.set(k, v);
+    }
+    config
+        .set("group.id", &spec.group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set(
+            "auto.offset.reset",
+            match spec.from {
+                Uncommitted::LogStart | Uncommitted::Time(_) => "earliest",
+                Uncommitted::LogEnd => "latest",
+            },
+        );
+    // The user's -X properties win over the prefetch bounds (e.g. group.protocol); the
+    // ones kbp owns (group.id, commits, reset, assignor) config.rs refuses.
+    for (k, v) in &settings.properties {
+        config.set(k, v);
+    }
+    let classic = config.get("group.protocol").is_none_or(|p| p == "classic");
+    if classic && config.get("partition.assignment.strategy").is_none() {
+        config.set("partition.assignment.strategy", "cooperative-sticky");
+    }
+    // Statistics say how long the cluster has been silent (`rxidle`), once a second.
+    if config.get("statistics.interval.ms").is_none() {
+        config.set("statistics.interval.ms", "1000");
+    }
+    config
+}
+
+/// Each turn: the driver's tick and what it asks, then the records there is room for.
+/// Until the driver says stop (`None`) or the group fails for good (why).
+fn poll_until_stopped(
+    consumer: &BaseConsumer<DrainContext>,
+    records: &RecordQueue,
+    settings: &Settings,
+    spec: &ConsumerSpec,
+) -> Option<String> {
     let mut topics = Vec::new();
-    let mut fatal = None;
     let mut silence = Silence::new(settings.timeout);
     loop {
-        let tick = consumer.context().driver().tick();
-        let paused = tick.pause.is_empty() || consumer.pause(&tpl_of(&tick.pause)).is_ok();
-        for (tp, offset) in &tick.rewind {
-            // Only once paused: nothing is fetched from the old position meanwhile, and
-            // the seek drops what was prefetched. A failure is asked again next turn.
-            let ok = paused
-                && consumer
-                    .seek(
-                        &tp.topic,
-                        tp.partition,
-                        Offset::Offset(*offset),
-                        settings.timeout,
-                    )
-                    .is_ok();
-            consumer.context().driver().on_rewound(tp, ok);
-        }
-        if !tick.resume.is_empty() {
-            let _ = consumer.resume(&tpl_of(&tick.resume));
-        }
+        let tick = consumer.context().driver().tick(Instant::now());
+        carry_out(consumer, &tick, settings, spec, &mut silence);
         if tick.stop {
-            let by = Instant::now() + settings.timeout.min(spec.shutdown_timeout);
-            *consumer
-                .context()
-                .closing_by
-                .lock()
-                .unwrap_or_else(|p| p.into_inner()) = Some(by);
-        }
-        let bound = consumer.context().bound();
-        commit(
-            &consumer,
-            &mut *consumer.context().driver(),
-            &tick.commit,
-            bound,
-        );
-        silence.check(consumer.context().silent_for(), &consumer.context().base);
-        if !tick.ask_committed.is_empty() {
-            if let Ok(found) =
-                consumer.committed_offsets(tpl_of(&tick.ask_committed), settings.timeout)
-            {
-                let offsets: Vec<(TopicPartition, Option<i64>)> = found
-                    .elements()
-                    .iter()
-                    .map(|e| {
-                        let off = match e.offset() {
-                            Offset::Offset(o) if o >= 0 => Some(o),
-                            _ => None,
-                        };
-                        (TopicPartition::new(e.topic(), e.partition()), off)
-                    })
-                    .collect();
-                consumer.context().driver().on_committed(&offsets);
-            }
-        }
-        if tick.stop {
-            break;
+            return None;
         }
         // Take up to `room` records per turn: one driver lock and one tick per batch,
         // and the queue bound still holds (room is what is left below the high-water mark).
@@ -598,53 +578,143 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
             continue;
         }
         let limit = tick.room.clamp(1, MAX_BATCH);
-        let mut batch = Vec::with_capacity(limit);
-        let mut error = None;
-        // Events (rebalances, errors) come on the consumer queue, and so would the records
-        // of a partition that could not be attached to ours.
-        while batch.len() < limit {
-            match consumer.poll(Duration::ZERO) {
-                Some(Ok(m)) => batch.push(detach(&m, spec.fields, &mut topics)),
-                Some(Err(e)) => {
-                    let message = settings.redactor.redact(&e.to_string());
-                    match fatal_cause(&e) {
-                        Some(cause) => fatal = Some(format!("{cause} ({message})")),
-                        None => error = Some(message),
-                    }
-                    break;
-                }
-                None => break,
-            }
-        }
-        if batch.len() < limit && error.is_none() {
-            let wait = if batch.is_empty() {
-                Duration::from_millis(20)
-            } else {
-                Duration::ZERO
-            };
-            records.read(
-                wait,
-                limit - batch.len(),
-                |r: Result<Fetched<'_>, String>| match r {
-                    Ok(m) => batch.push(detach(&m, spec.fields, &mut topics)),
-                    Err(e) => error = Some(settings.redactor.redact(&e)),
-                },
-            );
-        }
-        if !batch.is_empty() || error.is_some() {
+        let taken = take(consumer, records, limit, settings, spec.fields, &mut topics);
+        if !taken.batch.is_empty() || taken.error.is_some() {
             let mut driver = consumer.context().driver();
-            driver.on_records(batch);
-            if let Some(e) = error {
+            driver.on_records(taken.batch, Instant::now());
+            if let Some(e) = taken.error {
                 driver.on_error(e);
             }
         }
-        if fatal.is_some() {
-            break;
+        if taken.fatal.is_some() {
+            return taken.fatal;
         }
     }
-    // Leave the group: librdkafka revokes everything through pre_rebalance first. Bounded
-    // by the same shutdown bound as the last commit, so a cluster gone meanwhile cannot
-    // hold the exit.
+}
+
+/// What a tick asks of the consumer, in order: pause, rewind, resume, the stop's bound,
+/// commit, and the group's commits of partitions held elsewhere.
+fn carry_out(
+    consumer: &BaseConsumer<DrainContext>,
+    tick: &Tick,
+    settings: &Settings,
+    spec: &ConsumerSpec,
+    silence: &mut Silence,
+) {
+    let paused = tick.pause.is_empty() || consumer.pause(&tpl_of(&tick.pause)).is_ok();
+    for (tp, offset) in &tick.rewind {
+        // Only once paused: nothing is fetched from the old position meanwhile, and
+        // the seek drops what was prefetched. A failure is asked again next turn.
+        let ok = paused
+            && consumer
+                .seek(
+                    &tp.topic,
+                    tp.partition,
+                    Offset::Offset(*offset),
+                    settings.timeout,
+                )
+                .is_ok();
+        consumer.context().driver().on_rewound(tp, ok);
+    }
+    if !tick.resume.is_empty() {
+        let _ = consumer.resume(&tpl_of(&tick.resume));
+    }
+    if tick.stop {
+        let by = Instant::now() + settings.timeout.min(spec.shutdown_timeout);
+        *consumer
+            .context()
+            .closing_by
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(by);
+    }
+    let bound = consumer.context().bound();
+    commit(
+        consumer,
+        &mut *consumer.context().driver(),
+        &tick.commit,
+        bound,
+    );
+    silence.check(consumer.context().silent_for(), &consumer.context().base);
+    if !tick.ask_committed.is_empty() {
+        if let Ok(found) = consumer.committed_offsets(tpl_of(&tick.ask_committed), settings.timeout)
+        {
+            let offsets: Vec<(TopicPartition, Option<i64>)> = found
+                .elements()
+                .iter()
+                .map(|e| {
+                    let off = match e.offset() {
+                        Offset::Offset(o) if o >= 0 => Some(o),
+                        _ => None,
+                    };
+                    (TopicPartition::new(e.topic(), e.partition()), off)
+                })
+                .collect();
+            consumer.context().driver().on_committed(&offsets);
+        }
+    }
+}
+
+/// One turn's records, and what ended the batch early.
+struct Taken {
+    batch: Vec<Record>,
+    /// A poll error the drain goes on after (said in the summary).
+    error: Option<String>,
+    /// A poll error the group cannot go on after.
+    fatal: Option<String>,
+}
+
+/// Up to `limit` records. Events (rebalances, errors) come on the consumer queue, and so
+/// would the records of a partition that could not be attached to ours; the rest come on
+/// `records`, waited for briefly when the consumer queue had none.
+fn take(
+    consumer: &BaseConsumer<DrainContext>,
+    records: &RecordQueue,
+    limit: usize,
+    settings: &Settings,
+    fields: Fields,
+    topics: &mut Vec<Arc<str>>,
+) -> Taken {
+    let mut taken = Taken {
+        batch: Vec::with_capacity(limit),
+        error: None,
+        fatal: None,
+    };
+    while taken.batch.len() < limit {
+        match consumer.poll(Duration::ZERO) {
+            Some(Ok(m)) => taken.batch.push(detach(&m, fields, topics)),
+            Some(Err(e)) => {
+                let message = settings.redactor.redact(&e.to_string());
+                match fatal_cause(&e) {
+                    Some(cause) => taken.fatal = Some(format!("{cause} ({message})")),
+                    None => taken.error = Some(message),
+                }
+                break;
+            }
+            None => break,
+        }
+    }
+    if taken.batch.len() < limit && taken.error.is_none() {
+        let wait = if taken.batch.is_empty() {
+            Duration::from_millis(20)
+        } else {
+            Duration::ZERO
+        };
+        records.read(
+            wait,
+            limit - taken.batch.len(),
+            |r: Result<Fetched<'_>, String>| match r {
+                Ok(m) => taken.batch.push(detach(&m, fields, topics)),
+                Err(e) => taken.error = Some(settings.redactor.redact(&e)),
+            },
+        );
+    }
+    taken
+}
+
+/// Leaves the group: librdkafka revokes everything through pre_rebalance first. Bounded
+/// by the same shutdown bound as the last commit, so a cluster gone meanwhile cannot hold
+/// the exit.
+fn leave(consumer: &BaseConsumer<DrainContext>, settings: &Settings, spec: &ConsumerSpec) {
     let by = consumer
         .context()
         .closing_by
@@ -655,15 +725,6 @@ pub fn run(settings: &Settings, spec: &ConsumerSpec, driver: Arc<Mutex<dyn Drive
         while !consumer.closed() && Instant::now() < by {
             let _ = consumer.poll(Duration::from_millis(10));
         }
-    }
-    // rd_kafka_destroy finishes a leave that did not: with the cluster gone, that is as
-    // long as it stays gone. Destroyed on a thread of its own, waited for briefly.
-    drop(_release);
-    drop(records);
-    super::destroy_bounded(super::DESTROY_WAIT, move || drop(consumer));
-    match fatal {
-        Some(reason) => Err(Error::kafka("joining the group", reason)),
-        None => Ok(()),
     }
 }
 

@@ -33,6 +33,7 @@ use rdkafka_sys as sys;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::flags::{GROUP, TIMEOUT};
 use admin::{Options, Queue};
 use context::KbpContext;
 use native::ClientRef;
@@ -212,7 +213,7 @@ impl Session {
     /// `--timeout`.
     fn silence(&self, op: &str) -> Error {
         self.unreachable(format!(
-            "{op}: no answer from the cluster within --timeout {}",
+            "{op}: no answer from the cluster within {TIMEOUT} {}",
             humantime::format_duration(self.settings.timeout)
         ))
     }
@@ -398,7 +399,7 @@ impl Session {
             {
                 return Err(Error::kafka(
                     "ListConsumerGroups",
-                    "this cluster cannot list consumer groups: name them with --group",
+                    format!("this cluster cannot list consumer groups: name them with {GROUP}"),
                 ));
             }
             if let Some(first) = errors.first() {

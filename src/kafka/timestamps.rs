@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::Message;
+use rdkafka::message::{BorrowedMessage, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::context::KbpContext;
@@ -125,7 +125,7 @@ pub(super) fn read(
     let mut out = RecordTimes::new();
     // Keyed by topic then partition so the per-record lookup borrows the message's topic
     // instead of allocating a key for each of possibly 100k+ records.
-    let mut parts: BTreeMap<String, BTreeMap<i32, Partition>> = BTreeMap::new();
+    let mut parts: Parts = BTreeMap::new();
     let mut after: HashMap<TopicPartition, Known> = HashMap::new();
     for (tp, offset, end) in wanted {
         if offset >= end {
@@ -204,10 +204,7 @@ pub(super) fn lock(m: &std::sync::Mutex<Remembered>) -> std::sync::MutexGuard<'_
 }
 
 /// Reads the wanted offsets of `parts`.
-fn read_parts(
-    session: &Session,
-    mut parts: BTreeMap<String, BTreeMap<i32, Partition>>,
-) -> Result<RecordTimes> {
+fn read_parts(session: &Session, mut parts: Parts) -> Result<RecordTimes> {
     let mut out = RecordTimes::new();
     if parts.is_empty() {
         return Ok(out);
@@ -219,8 +216,7 @@ fn read_parts(
 
     // Two readers (one consumer each) use both cores for record decoding; partitions are
     // dealt out alternately so each gets a similar share.
-    let mut shares: Vec<BTreeMap<String, BTreeMap<i32, Partition>>> =
-        (0..READERS).map(|_| BTreeMap::new()).collect();
+    let mut shares: Vec<Parts> = (0..READERS).map(|_| BTreeMap::new()).collect();
     let mut i = 0;
     for (topic, ps) in parts {
         for (partition, p) in ps {
@@ -264,17 +260,33 @@ fn read_parts(
     Ok(out)
 }
 
+/// The partitions a reader visits, by topic.
+type Parts = BTreeMap<String, BTreeMap<i32, Partition>>;
+
 /// One reader: a consumer that visits its partitions' wanted offsets until done or timeout.
-fn read_share(
-    settings: &Settings,
-    mut parts: BTreeMap<String, BTreeMap<i32, Partition>>,
-    budget: Duration,
-) -> Result<RecordTimes> {
+fn read_share(settings: &Settings, mut parts: Parts, budget: Duration) -> Result<RecordTimes> {
     let mut out = RecordTimes::new();
     if budget.is_zero() {
         unknown_rest(&parts, &mut out);
         return Ok(out);
     }
+    let consumer = reader(settings)?;
+    let deadline = Instant::now() + budget;
+    let all: Vec<(String, i32)> = parts
+        .iter()
+        .flat_map(|(t, m)| m.keys().map(move |p| (t.clone(), *p)))
+        .collect();
+    // Whole assignments (no subscription, so no incremental assign): work in waves.
+    for wave in all.chunks(MAX_ACTIVE) {
+        read_wave(&consumer, &mut parts, wave, deadline, &mut out)?;
+    }
+    close_quickly(&consumer);
+    unknown_rest(&parts, &mut out);
+    Ok(out)
+}
+
+/// A consumer that assigns partitions itself and reads through them eagerly.
+fn reader(settings: &Settings) -> Result<BaseConsumer<KbpContext>> {
     let mut config = client_config(settings, "kbp-timelag");
     config
         .set("enable.auto.commit", "false")
@@ -299,121 +311,145 @@ fn read_share(
             crate::clock::now_ms()
         ),
     );
-    let consumer: BaseConsumer<KbpContext> = config
+    config
         .create_with_context(KbpContext::new(settings))
-        .map_err(|e| config_error(settings, e))?;
+        .map_err(|e| config_error(settings, e))
+}
 
-    let deadline = Instant::now() + budget;
-    let all: Vec<(String, i32)> = parts
-        .iter()
-        .flat_map(|(t, m)| m.keys().map(move |p| (t.clone(), *p)))
-        .collect();
-    // Whole assignments (no subscription, so no incremental assign): work in waves.
-    for wave in all.chunks(MAX_ACTIVE) {
-        let mut tpl = TopicPartitionList::new();
-        for (t, p) in wave {
-            let part = parts
-                .get_mut(t)
-                .and_then(|m| m.get_mut(p))
-                .expect("known partition");
-            part.active = true;
-            let _ = tpl.add_partition_offset(t, *p, Offset::Offset(part.wanted[0]));
-        }
-        consumer
-            .assign(&tpl)
-            .map_err(|e| Error::kafka("assign for time lag", e))?;
-        let mut active = wave.len();
-        let finish = |topic: &str, partition: i32, p: &mut Partition, active: &mut usize| {
-            let mut tpl = TopicPartitionList::new();
-            tpl.add_partition(topic, partition);
-            let _ = consumer.pause(&tpl);
-            p.active = false;
-            *active -= 1;
+/// One wave: its partitions assigned at their first wanted offset and read until each is
+/// done, the deadline passes, or the cluster refuses in a way no retry mends.
+fn read_wave(
+    consumer: &BaseConsumer<KbpContext>,
+    parts: &mut Parts,
+    wave: &[(String, i32)],
+    deadline: Instant,
+    out: &mut RecordTimes,
+) -> Result<()> {
+    let mut tpl = TopicPartitionList::new();
+    for (t, p) in wave {
+        let part = parts
+            .get_mut(t)
+            .and_then(|m| m.get_mut(p))
+            .expect("known partition");
+        part.active = true;
+        let _ = tpl.add_partition_offset(t, *p, Offset::Offset(part.wanted[0]));
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(|e| Error::kafka("assign for time lag", e))?;
+    let mut active = wave.len();
+    while active > 0 && Instant::now() < deadline {
+        let Some(result) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
         };
-        while active > 0 && Instant::now() < deadline {
-            let Some(result) = consumer.poll(Duration::from_millis(100)) else {
-                continue;
-            };
-            match result {
-                Ok(m) => {
-                    let Some(p) = parts
-                        .get_mut(m.topic())
-                        .and_then(|t| t.get_mut(&m.partition()))
-                    else {
-                        continue;
-                    };
-                    if !p.active {
-                        continue;
-                    }
-                    let at = m.offset();
-                    if p.wanted[p.next] > at {
-                        continue; // reading through a gap
-                    }
-                    let time = m
-                        .timestamp()
-                        .to_millis()
-                        .filter(|t| *t >= 0)
-                        .map_or(RecordTime::Unknown, RecordTime::At);
-                    let found = out
-                        .entry(TopicPartition::new(m.topic(), m.partition()))
-                        .or_default();
-                    while !p.done() && p.wanted[p.next] <= at {
-                        found.insert(p.wanted[p.next], time);
-                        p.next += 1;
-                    }
-                    if p.done() {
-                        finish(m.topic(), m.partition(), p, &mut active);
-                    } else if p.wanted[p.next] - at > READ_THROUGH {
-                        let _ = consumer.seek(
-                            m.topic(),
-                            m.partition(),
-                            Offset::Offset(p.wanted[p.next]),
-                            Duration::from_secs(1),
-                        );
-                    }
-                }
-                Err(KafkaError::PartitionEOF(_)) => {
-                    // The event names no topic: ask every active partition where it stands.
-                    let Ok(positions) = consumer.position() else {
-                        continue;
-                    };
-                    for el in positions.elements() {
-                        let Some(p) = parts
-                            .get_mut(el.topic())
-                            .and_then(|t| t.get_mut(&el.partition()))
-                        else {
-                            continue;
-                        };
-                        if p.active && matches!(el.offset(), Offset::Offset(o) if o >= p.end) {
-                            let found = out
-                                .entry(TopicPartition::new(el.topic(), el.partition()))
-                                .or_default();
-                            for w in &p.wanted[p.next..] {
-                                found.insert(*w, RecordTime::NoRecord);
-                            }
-                            p.next = p.wanted.len();
-                            finish(el.topic(), el.partition(), p, &mut active);
-                        }
-                    }
-                }
-                // No READ on a topic (DESCRIBE was enough to list its offsets): retrying
-                // cannot help, and the error names no partition. This wave's times stay
-                // unknown rather than costing the whole --timeout.
-                Err(KafkaError::MessageConsumption(
-                    RDKafkaErrorCode::TopicAuthorizationFailed
-                    | RDKafkaErrorCode::GroupAuthorizationFailed,
-                )) => break,
-                Err(_) => {} // transient fetch errors: librdkafka retries; the deadline bounds us
-            }
+        match result {
+            Ok(m) => active -= read_record(consumer, parts, &m, out),
+            // The event names no topic: ask every active partition where it stands.
+            Err(KafkaError::PartitionEOF(_)) => active -= read_ends(consumer, parts, out),
+            // No READ on a topic (DESCRIBE was enough to list its offsets): retrying
+            // cannot help, and the error names no partition. This wave's times stay
+            // unknown rather than costing the whole --timeout.
+            Err(KafkaError::MessageConsumption(
+                RDKafkaErrorCode::TopicAuthorizationFailed
+                | RDKafkaErrorCode::GroupAuthorizationFailed,
+            )) => break,
+            Err(_) => {} // transient fetch errors: librdkafka retries; the deadline bounds us
         }
     }
-    close_quickly(&consumer);
-    unknown_rest(&parts, &mut out);
-    Ok(out)
+    Ok(())
+}
+
+/// A record read: the wanted offsets up to it take its time. Returns how many partitions
+/// it finished (0 or 1).
+fn read_record(
+    consumer: &BaseConsumer<KbpContext>,
+    parts: &mut Parts,
+    m: &BorrowedMessage<'_>,
+    out: &mut RecordTimes,
+) -> usize {
+    let Some(p) = parts
+        .get_mut(m.topic())
+        .and_then(|t| t.get_mut(&m.partition()))
+    else {
+        return 0;
+    };
+    if !p.active {
+        return 0;
+    }
+    let at = m.offset();
+    if p.wanted[p.next] > at {
+        return 0; // reading through a gap
+    }
+    let time = m
+        .timestamp()
+        .to_millis()
+        .filter(|t| *t >= 0)
+        .map_or(RecordTime::Unknown, RecordTime::At);
+    let found = out
+        .entry(TopicPartition::new(m.topic(), m.partition()))
+        .or_default();
+    while !p.done() && p.wanted[p.next] <= at {
+        found.insert(p.wanted[p.next], time);
+        p.next += 1;
+    }
+    if p.done() {
+        finish(consumer, m.topic(), m.partition(), p);
+        return 1;
+    }
+    if p.wanted[p.next] - at > READ_THROUGH {
+        let _ = consumer.seek(
+            m.topic(),
+            m.partition(),
+            Offset::Offset(p.wanted[p.next]),
+            Duration::from_secs(1),
+        );
+    }
+    0
+}
+
+/// A partition reached its end: every active partition at its end has no record at its
+/// wanted offsets. Returns how many partitions that finished.
+fn read_ends(
+    consumer: &BaseConsumer<KbpContext>,
+    parts: &mut Parts,
+    out: &mut RecordTimes,
+) -> usize {
+    let Ok(positions) = consumer.position() else {
+        return 0;
+    };
+    let mut finished = 0;
+    for el in positions.elements() {
+        let Some(p) = parts
+            .get_mut(el.topic())
+            .and_then(|t| t.get_mut(&el.partition()))
+        else {
+            continue;
+        };
+        if p.active && matches!(el.offset(), Offset::Offset(o) if o >= p.end) {
+            let found = out
+                .entry(TopicPartition::new(el.topic(), el.partition()))
+                .or_default();
+            for w in &p.wanted[p.next..] {
+                found.insert(*w, RecordTime::NoRecord);
+            }
+            p.next = p.wanted.len();
+            finish(consumer, el.topic(), el.partition(), p);
+            finished += 1;
+        }
+    }
+    finished
+}
+
+/// A partition done with: paused, and no longer counted active.
+fn finish(consumer: &BaseConsumer<KbpContext>, topic: &str, partition: i32, p: &mut Partition) {
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition(topic, partition);
+    let _ = consumer.pause(&tpl);
+    p.active = false;
 }
 
 /// What was not read is unknown.
-fn unknown_rest(parts: &BTreeMap<String, BTreeMap<i32, Partition>>, out: &mut RecordTimes) {
+fn unknown_rest(parts: &Parts, out: &mut RecordTimes) {
     for (t, m) in parts {
         for (partition, p) in m {
             let found = out.entry(TopicPartition::new(t, *partition)).or_default();

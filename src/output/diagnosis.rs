@@ -3,10 +3,12 @@
 
 use std::fmt::Write as _;
 
-use super::{duration_cell, rate_cell, Block, Metric, Render, Table, View};
+use super::{duration_cell, rate_cell, Block, Column, Metric, Render, Table, View};
 use crate::human::{compact_duration, or_dash};
-use crate::report::brokers::BrokersReport;
-use crate::report::diagnosis::{DiagnoseReport, Finding, Status};
+use crate::report::brokers::{BrokerMetrics, BrokerRow, BrokersReport};
+use crate::report::diagnosis::{
+    DiagnoseReport, Finding, GroupDiagnosis, PartitionDiagnosis, Status,
+};
 
 /// A finding as prose: its symptom, then its evidence, cause (with `cause`) and remedy,
 /// each labelled and indented under it.
@@ -29,90 +31,66 @@ pub(super) fn finding_lines(f: &Finding, cause: bool) -> Vec<String> {
     lines
 }
 
+/// `kbp diagnose`'s groups.
+fn group_columns<'a>() -> [Column<&'a GroupDiagnosis>; 15] {
+    [
+        Column::new("GROUP", |g, _| g.group.clone()),
+        Column::new("STATE", |g, _| g.state.clone()),
+        // A cluster that cannot describe groups says nothing of their members.
+        Column::new("MEMBERS", |g, _| {
+            if g.state == "Unknown" {
+                "-".to_string()
+            } else {
+                g.members.to_string()
+            }
+        }),
+        Column::new("STATUS", |g, _| g.status.as_str().to_string()),
+        Column::new("LAG", |g, _| g.total_lag.to_string()),
+        Column::new("LAG-CHANGE", |g, _| format!("{:+}", g.lag_change)),
+        Column::new("PRODUCE", |g, v| rate_cell(v, g.produce_rate)),
+        Column::new("CONSUME", |g, v| rate_cell(v, g.consume_rate)),
+        Column::new("ETA", |g, _| g.eta.clone()),
+        Column::new("MAX-TIME-LAG", |g, v| duration_cell(v, g.max_time_lag_ms)),
+        Column::wide("PROTOCOL", |g, _| g.protocol.clone()),
+        Column::wide("UNOWNED", |g, _| g.unowned_partitions.to_string()),
+        Column::wide("IDLE-MEMBERS", |g, _| g.idle_members.to_string()),
+        Column::wide("MEMBERSHIP-CHANGES", |g, _| {
+            g.membership_changes.to_string()
+        }),
+        Column::wide("RECORDS-LOST", |g, _| g.records_lost.to_string()),
+    ]
+}
+
+/// `kbp diagnose`'s partitions.
+fn partition_columns<'a>() -> [Column<(&'a GroupDiagnosis, &'a PartitionDiagnosis)>; 15] {
+    [
+        Column::new("GROUP", |(g, _), _| g.group.clone()),
+        Column::new("TOPIC", |(_, p), _| p.topic.clone()),
+        Column::new("PARTITION", |(_, p), _| p.partition.to_string()),
+        Column::new("STATUS", |(_, p), _| p.status.as_str().to_string()),
+        Column::new("LAG", |(_, p), _| or_dash(p.lag)),
+        Column::new("LAG-CHANGE", |(_, p), _| {
+            or_dash(p.lag_change.map(|c| format!("{c:+}")))
+        }),
+        Column::new("CURRENT-OFFSET", |(_, p), _| or_dash(p.current_offset)),
+        Column::new("LOG-END-OFFSET", |(_, p), _| or_dash(p.log_end_offset)),
+        Column::new("OWNER", |(_, p), _| or_dash(p.owner.clone())),
+        Column::wide("LOG-START-OFFSET", |(_, p), _| or_dash(p.log_start_offset)),
+        Column::wide("PRODUCE", |(_, p), v| rate_cell(v, p.produce_rate)),
+        Column::wide("CONSUME", |(_, p), v| rate_cell(v, p.consume_rate)),
+        Column::wide("UNCHANGED", |(_, p), v| {
+            duration_cell(v, Some(p.unchanged_ms))
+        }),
+        Column::wide("TIME-LAG", |(_, p), v| duration_cell(v, p.time_lag_ms)),
+        Column::wide("RECORDS-LOST", |(_, p), _| or_dash(p.records_lost)),
+    ]
+}
+
 impl Render for DiagnoseReport {
     fn tables(&self, view: View) -> Vec<Table> {
         let wide = view != View::Table;
-        let ms = |v: Option<u64>| duration_cell(view, v);
-        let r = |v: Option<f64>| rate_cell(view, v);
-        let mut groups = Table {
-            title: None,
-            headers: vec![
-                "GROUP",
-                "STATE",
-                "MEMBERS",
-                "STATUS",
-                "LAG",
-                "LAG-CHANGE",
-                "PRODUCE",
-                "CONSUME",
-                "ETA",
-                "MAX-TIME-LAG",
-            ],
-            rows: vec![],
-        };
-        if wide {
-            groups.headers.extend([
-                "PROTOCOL",
-                "UNOWNED",
-                "IDLE-MEMBERS",
-                "MEMBERSHIP-CHANGES",
-                "RECORDS-LOST",
-            ]);
-        }
-        for g in &self.groups {
-            let mut row = vec![
-                g.group.clone(),
-                g.state.clone(),
-                // A cluster that cannot describe groups says nothing of their members.
-                if g.state == "Unknown" {
-                    "-".to_string()
-                } else {
-                    g.members.to_string()
-                },
-                g.status.as_str().to_string(),
-                g.total_lag.to_string(),
-                format!("{:+}", g.lag_change),
-                r(g.produce_rate),
-                r(g.consume_rate),
-                g.eta.clone(),
-                ms(g.max_time_lag_ms),
-            ];
-            if wide {
-                row.extend([
-                    g.protocol.clone(),
-                    g.unowned_partitions.to_string(),
-                    g.idle_members.to_string(),
-                    g.membership_changes.to_string(),
-                    g.records_lost.to_string(),
-                ]);
-            }
-            groups.rows.push(row);
-        }
-        let mut parts = Table {
-            title: None,
-            headers: vec![
-                "GROUP",
-                "TOPIC",
-                "PARTITION",
-                "STATUS",
-                "LAG",
-                "LAG-CHANGE",
-                "CURRENT-OFFSET",
-                "LOG-END-OFFSET",
-                "OWNER",
-            ],
-            rows: vec![],
-        };
-        if wide {
-            parts.headers.extend([
-                "LOG-START-OFFSET",
-                "PRODUCE",
-                "CONSUME",
-                "UNCHANGED",
-                "TIME-LAG",
-                "RECORDS-LOST",
-            ]);
-        }
+        // Every partition with `-o wide`, those not caught up otherwise; worst first.
+        let mut parts = Vec::new();
         for g in &self.groups {
             let mut ps: Vec<_> = g
                 .partitions
@@ -125,34 +103,11 @@ impl Render for DiagnoseReport {
                     .cmp(&a.status.rank())
                     .then_with(|| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)))
             });
-            for p in ps {
-                let mut row = vec![
-                    g.group.clone(),
-                    p.topic.clone(),
-                    p.partition.to_string(),
-                    p.status.as_str().to_string(),
-                    or_dash(p.lag),
-                    or_dash(p.lag_change.map(|c| format!("{c:+}"))),
-                    or_dash(p.current_offset),
-                    or_dash(p.log_end_offset),
-                    or_dash(p.owner.clone()),
-                ];
-                if wide {
-                    row.extend([
-                        or_dash(p.log_start_offset),
-                        r(p.produce_rate),
-                        r(p.consume_rate),
-                        ms(Some(p.unchanged_ms)),
-                        ms(p.time_lag_ms),
-                        or_dash(p.records_lost),
-                    ]);
-                }
-                parts.rows.push(row);
-            }
+            parts.extend(ps.into_iter().map(|p| (g, p)));
         }
-        let mut out = vec![groups];
+        let mut out = vec![Table::of(None, &group_columns(), &self.groups, view)];
         out.extend(self.cluster.tables(view));
-        out.push(parts);
+        out.push(Table::of(None, &partition_columns(), parts, view));
         out
     }
 
@@ -281,110 +236,106 @@ fn bytes(v: f64) -> String {
     }
 }
 
+/// A broker's round-trip or throttle time: `1.5ms` for people, raw in CSV.
+fn latency_cell(view: View, v: Option<f64>) -> String {
+    match view {
+        View::Csv => or_dash(v),
+        _ => ms_f(v),
+    }
+}
+
+/// A scraped metric: `human` for people, raw to three decimals in CSV.
+fn metric_cell(view: View, v: Option<f64>, human: fn(f64) -> String) -> String {
+    match view {
+        View::Csv => or_dash(v.map(|v| format!("{v:.3}"))),
+        _ => or_dash(v.map(human)),
+    }
+}
+
+fn broker_columns<'a>() -> [Column<&'a BrokerRow>; 11] {
+    [
+        Column::new("BROKER", |b, _| b.id.to_string()),
+        Column::new("HOST:PORT", |b, _| {
+            or_dash(b.host.as_ref().map(|h| format!("{h}:{}", or_dash(b.port))))
+        }),
+        Column::new("RACK", |b, _| or_dash(b.rack.clone())),
+        Column::new("UP", |b, _| if b.up { "yes" } else { "DOWN" }.into()),
+        Column::new("CONTROLLER", |b, _| {
+            if b.controller { "*" } else { "" }.into()
+        }),
+        Column::new("LEADERS", |b, _| b.leaders.to_string()),
+        Column::new("REPLICAS", |b, _| b.replicas.to_string()),
+        Column::new("URP-LED", |b, _| b.under_replicated_led.to_string()),
+        Column::new("RTT-AVG", |b, v| latency_cell(v, b.rtt_avg_ms)),
+        Column::new("RTT-P99", |b, v| latency_cell(v, b.rtt_p99_ms)),
+        Column::new("THROTTLE-MAX", |b, v| latency_cell(v, b.throttle_max_ms)),
+    ]
+}
+
+fn broker_metric_columns<'a>() -> [Column<(i32, &'a BrokerMetrics)>; 12] {
+    fn pct(v: f64) -> String {
+        format!("{:.0}%", v * 100.0)
+    }
+    fn count(v: f64) -> String {
+        format!("{v:.0}")
+    }
+    fn ms(v: f64) -> String {
+        format!("{v:.1}ms")
+    }
+    fn per_sec(v: f64) -> String {
+        format!("{}/s", bytes(v))
+    }
+    [
+        Column::new("BROKER", |(id, _), _| id.to_string()),
+        Column::new("HANDLER-IDLE", |(_, m), v| {
+            metric_cell(v, m.request_handler_idle, pct)
+        }),
+        Column::new("NETWORK-IDLE", |(_, m), v| {
+            metric_cell(v, m.network_processor_idle, pct)
+        }),
+        Column::new("REQUEST-QUEUE", |(_, m), v| {
+            metric_cell(v, m.request_queue_size, count)
+        }),
+        Column::new("PRODUCE-P99", |(_, m), v| {
+            metric_cell(v, m.produce_p99_ms, ms)
+        }),
+        Column::new("FETCH-P99", |(_, m), v| metric_cell(v, m.fetch_p99_ms, ms)),
+        Column::new("BYTES-IN", |(_, m), v| {
+            metric_cell(v, m.bytes_in_per_sec, per_sec)
+        }),
+        Column::new("BYTES-OUT", |(_, m), v| {
+            metric_cell(v, m.bytes_out_per_sec, per_sec)
+        }),
+        Column::new("FLUSHES", |(_, m), v| {
+            metric_cell(v, m.log_flush_per_sec, |v| format!("{v:.1}/s"))
+        }),
+        Column::new("FLUSH-P99", |(_, m), v| {
+            metric_cell(v, m.log_flush_p99_ms, ms)
+        }),
+        Column::new("URP", |(_, m), v| {
+            metric_cell(v, m.under_replicated_partitions, count)
+        }),
+        Column::new("LOG-SIZE", |(_, m), v| {
+            metric_cell(v, m.disk_used_bytes, bytes)
+        }),
+    ]
+}
+
 impl Render for BrokersReport {
     fn tables(&self, view: View) -> Vec<Table> {
-        let raw = view == View::Csv;
-        let num = |v: Option<f64>, human: &dyn Fn(f64) -> String| {
-            if raw {
-                or_dash(v.map(|v| format!("{v:.3}")))
-            } else {
-                or_dash(v.map(human))
-            }
-        };
-        let pct = |v: f64| format!("{:.0}%", v * 100.0);
-        let brokers = Table {
-            title: None,
-            headers: vec![
-                "BROKER",
-                "HOST:PORT",
-                "RACK",
-                "UP",
-                "CONTROLLER",
-                "LEADERS",
-                "REPLICAS",
-                "URP-LED",
-                "RTT-AVG",
-                "RTT-P99",
-                "THROTTLE-MAX",
-            ],
-            rows: self
-                .brokers
-                .iter()
-                .map(|b| {
-                    vec![
-                        b.id.to_string(),
-                        or_dash(b.host.as_ref().map(|h| format!("{h}:{}", or_dash(b.port)))),
-                        or_dash(b.rack.clone()),
-                        if b.up { "yes" } else { "DOWN" }.into(),
-                        if b.controller { "*" } else { "" }.into(),
-                        b.leaders.to_string(),
-                        b.replicas.to_string(),
-                        b.under_replicated_led.to_string(),
-                        if raw {
-                            or_dash(b.rtt_avg_ms)
-                        } else {
-                            ms_f(b.rtt_avg_ms)
-                        },
-                        if raw {
-                            or_dash(b.rtt_p99_ms)
-                        } else {
-                            ms_f(b.rtt_p99_ms)
-                        },
-                        if raw {
-                            or_dash(b.throttle_max_ms)
-                        } else {
-                            ms_f(b.throttle_max_ms)
-                        },
-                    ]
-                })
-                .collect(),
-        };
-        let with_metrics: Vec<_> = self
+        let brokers = Table::of(None, &broker_columns(), &self.brokers, view);
+        let scraped: Vec<_> = self
             .brokers
             .iter()
-            .filter(|b| b.metrics.is_some())
+            .filter_map(|b| Some((b.id, b.metrics.as_ref()?)))
             .collect();
-        if with_metrics.is_empty() {
+        if scraped.is_empty() {
             return vec![brokers];
         }
-        let metrics = Table {
-            title: None,
-            headers: vec![
-                "BROKER",
-                "HANDLER-IDLE",
-                "NETWORK-IDLE",
-                "REQUEST-QUEUE",
-                "PRODUCE-P99",
-                "FETCH-P99",
-                "BYTES-IN",
-                "BYTES-OUT",
-                "FLUSHES",
-                "FLUSH-P99",
-                "URP",
-                "LOG-SIZE",
-            ],
-            rows: with_metrics
-                .iter()
-                .filter_map(|b| Some((b.id, b.metrics.as_ref()?)))
-                .map(|(id, m)| {
-                    vec![
-                        id.to_string(),
-                        num(m.request_handler_idle, &pct),
-                        num(m.network_processor_idle, &pct),
-                        num(m.request_queue_size, &|v| format!("{v:.0}")),
-                        num(m.produce_p99_ms, &|v| format!("{v:.1}ms")),
-                        num(m.fetch_p99_ms, &|v| format!("{v:.1}ms")),
-                        num(m.bytes_in_per_sec, &|v| format!("{}/s", bytes(v))),
-                        num(m.bytes_out_per_sec, &|v| format!("{}/s", bytes(v))),
-                        num(m.log_flush_per_sec, &|v| format!("{v:.1}/s")),
-                        num(m.log_flush_p99_ms, &|v| format!("{v:.1}ms")),
-                        num(m.under_replicated_partitions, &|v| format!("{v:.0}")),
-                        num(m.disk_used_bytes, &bytes),
-                    ]
-                })
-                .collect(),
-        };
-        vec![metrics, brokers]
+        vec![
+            Table::of(None, &broker_metric_columns(), scraped, view),
+            brokers,
+        ]
     }
 
     fn blocks(&self, view: View) -> Vec<Block> {
@@ -424,7 +375,6 @@ impl Render for BrokersReport {
 mod tests {
     use super::*;
     use crate::output::{write, Format};
-    use crate::report::brokers::BrokerRow;
 
     fn render<R: Render>(r: &R, f: Format) -> String {
         let mut out = Vec::new();

@@ -47,6 +47,70 @@ pub struct Table {
     pub rows: Vec<Vec<String>>,
 }
 
+/// One column of a table, defined once for every view: its header, its name in CSV (where
+/// raw numbers may change what it holds: `TIME-LAG-MS`), whether only `-o wide` and CSV
+/// show it, and how a row fills its cell.
+pub struct Column<R> {
+    pub header: &'static str,
+    pub csv: &'static str,
+    pub wide: bool,
+    pub cell: fn(&R, View) -> String,
+}
+
+impl<R> Column<R> {
+    /// A column every view shows, named the same in CSV.
+    pub fn new(header: &'static str, cell: fn(&R, View) -> String) -> Self {
+        Column {
+            header,
+            csv: header,
+            wide: false,
+            cell,
+        }
+    }
+
+    /// A column only `-o wide` and CSV show.
+    pub fn wide(header: &'static str, cell: fn(&R, View) -> String) -> Self {
+        Column {
+            wide: true,
+            ..Column::new(header, cell)
+        }
+    }
+
+    /// A column every view shows, named `csv` in CSV.
+    pub fn renamed(header: &'static str, csv: &'static str, cell: fn(&R, View) -> String) -> Self {
+        Column {
+            csv,
+            ..Column::new(header, cell)
+        }
+    }
+}
+
+impl Table {
+    /// `rows` under `columns`, as `view` shows them.
+    pub fn of<R>(
+        title: Option<String>,
+        columns: &[Column<R>],
+        rows: impl IntoIterator<Item = R>,
+        view: View,
+    ) -> Table {
+        let shown: Vec<&Column<R>> = columns
+            .iter()
+            .filter(|c| !c.wide || view != View::Table)
+            .collect();
+        Table {
+            title,
+            headers: shown
+                .iter()
+                .map(|c| if view == View::Csv { c.csv } else { c.header })
+                .collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| shown.iter().map(|c| (c.cell)(&r, view)).collect())
+                .collect(),
+        }
+    }
+}
+
 /// A block of the terminal report: a table, or lines of prose (findings, headings).
 #[derive(Debug, Clone)]
 pub enum Block {
@@ -305,7 +369,25 @@ pub fn rate_cell(view: View, r: Option<f64>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{cell, printable};
+    use super::{cell, printable, Column, Table, View};
+
+    #[test]
+    fn one_column_list_draws_every_view() {
+        let columns: [Column<(u64, u64)>; 3] = [
+            Column::new("A", |(a, _), _| a.to_string()),
+            Column::wide("B", |(_, b), _| b.to_string()),
+            Column::renamed("C", "C-MS", |(a, b), v| match v {
+                View::Csv => (a + b).to_string(),
+                _ => format!("{}ms", a + b),
+            }),
+        ];
+        let t = |view| Table::of(None, &columns, [(1, 2)], view);
+        assert_eq!(t(View::Table).headers, ["A", "C"]);
+        assert_eq!(t(View::Table).rows, [["1", "3ms"]]);
+        assert_eq!(t(View::Wide).headers, ["A", "B", "C"]);
+        assert_eq!(t(View::Csv).headers, ["A", "B", "C-MS"]);
+        assert_eq!(t(View::Csv).rows, [["1", "2", "3"]]);
+    }
 
     #[test]
     fn control_characters_are_escaped() {

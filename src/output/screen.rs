@@ -17,6 +17,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::{printable, watch, Format, View};
 use crate::error::{Error, Result};
+use crate::flags::{OUTPUT_SHORT, WATCH};
 use crate::report::diagnosis::Severity;
 use crate::report::watch::WatchFrame;
 
@@ -43,7 +44,7 @@ impl Screen {
                 Ok(())
             }
             Format::Csv | Format::Prometheus => Err(Error::usage(format!(
-                "-o {} is not available with --watch (use table, wide, json for JSON lines, or yaml)",
+                "{OUTPUT_SHORT} {} is not available with {WATCH} (use table, wide, json for JSON lines, or yaml)",
                 if format == Format::Csv { "csv" } else { "prometheus" }
             ))),
         }

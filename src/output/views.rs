@@ -5,10 +5,15 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{duration_cell, Metric, Render, Table, View};
+use super::{duration_cell, Column, Metric, Render, Table, View};
 use crate::config::{ContextRow, EffectiveView};
+use crate::flags::{EXECUTE, UNTIL};
 use crate::human::{compact_duration, or_dash};
-use crate::report::lag::{lag_by_topic, LagReport};
+use crate::report::drain::{Counters, DrainPlan, DrainSummary, PartitionPlan, PartitionSummary};
+use crate::report::lag::{lag_by_topic, GroupLag, LagReport, PartitionLag};
+use crate::report::offsets::{
+    Action, Committed, GroupMove, MoveStatus, OffsetsExport, OffsetsReport, PartitionMove,
+};
 
 /// A partition's log offsets, as any group's row saw them.
 #[derive(Default)]
@@ -17,134 +22,61 @@ struct LogOffsets {
     end: Option<i64>,
 }
 
+/// `kbp lag`'s summary: one row per group. Unknown, not zero, where the cluster could not
+/// describe the group.
+fn lag_group_columns<'a>() -> [Column<&'a GroupLag>; 9] {
+    fn known(g: &GroupLag, n: usize) -> String {
+        or_dash(g.described.then_some(n))
+    }
+    [
+        Column::new("GROUP", |g, _| g.group.clone()),
+        Column::new("STATE", |g, _| g.state.clone()),
+        Column::new("PROTOCOL", |g, _| g.protocol.clone()),
+        Column::wide("COORDINATOR", |g, _| {
+            or_dash(
+                g.coordinator
+                    .as_ref()
+                    .map(|c| format!("{} ({}:{})", c.id, c.host, c.port)),
+            )
+        }),
+        Column::new("MEMBERS", |g, _| known(g, g.members)),
+        Column::new("TOTAL-LAG", |g, _| g.total_lag.to_string()),
+        Column::new("MAX-TIME-LAG", |g, v| duration_cell(v, g.max_time_lag_ms)),
+        Column::new("UNOWNED", |g, _| known(g, g.unowned_partitions)),
+        Column::wide("RECORDS-LOST", |g, _| g.records_lost.to_string()),
+    ]
+}
+
+/// `kbp lag`'s detail: one row per group and partition. CSV carries raw milliseconds, and
+/// says so.
+fn lag_partition_columns<'a>() -> [Column<(&'a GroupLag, &'a PartitionLag)>; 12] {
+    [
+        Column::new("GROUP", |(g, _), _| g.group.clone()),
+        Column::new("TOPIC", |(_, p), _| p.topic.clone()),
+        Column::new("PARTITION", |(_, p), _| p.partition.to_string()),
+        Column::new("CURRENT-OFFSET", |(_, p), _| or_dash(p.current_offset)),
+        Column::wide("LOG-START-OFFSET", |(_, p), _| or_dash(p.log_start_offset)),
+        Column::new("LOG-END-OFFSET", |(_, p), _| or_dash(p.log_end_offset)),
+        Column::new("LAG", |(_, p), _| or_dash(p.lag)),
+        Column::renamed("TIME-LAG", "TIME-LAG-MS", |(_, p), v| {
+            duration_cell(v, p.time_lag_ms)
+        }),
+        Column::wide("RECORDS-LOST", |(_, p), _| or_dash(p.records_lost)),
+        Column::wide("CONSUMER-ID", |(_, p), _| or_dash(p.consumer_id.clone())),
+        Column::wide("HOST", |(_, p), _| or_dash(p.host.clone())),
+        Column::wide("CLIENT-ID", |(_, p), _| or_dash(p.client_id.clone())),
+    ]
+}
+
 impl Render for LagReport {
     fn tables(&self, view: View) -> Vec<Table> {
-        let wide = view != View::Table;
-        let duration = |ms: Option<u64>| duration_cell(view, ms);
-        let summary = Table {
-            title: None,
-            headers: if wide {
-                vec![
-                    "GROUP",
-                    "STATE",
-                    "PROTOCOL",
-                    "COORDINATOR",
-                    "MEMBERS",
-                    "TOTAL-LAG",
-                    "MAX-TIME-LAG",
-                    "UNOWNED",
-                    "RECORDS-LOST",
-                ]
-            } else {
-                vec![
-                    "GROUP",
-                    "STATE",
-                    "PROTOCOL",
-                    "MEMBERS",
-                    "TOTAL-LAG",
-                    "MAX-TIME-LAG",
-                    "UNOWNED",
-                ]
-            },
-            rows: self
-                .groups
-                .iter()
-                .map(|g| {
-                    let mut row = vec![g.group.clone(), g.state.clone(), g.protocol.clone()];
-                    if wide {
-                        row.push(or_dash(
-                            g.coordinator
-                                .as_ref()
-                                .map(|c| format!("{} ({}:{})", c.id, c.host, c.port)),
-                        ));
-                    }
-                    // Unknown, not zero, where the cluster could not describe the group.
-                    let known = |n: usize| or_dash(g.described.then_some(n));
-                    row.extend([
-                        known(g.members),
-                        g.total_lag.to_string(),
-                        duration(g.max_time_lag_ms),
-                        known(g.unowned_partitions),
-                    ]);
-                    if wide {
-                        row.push(g.records_lost.to_string());
-                    }
-                    row
-                })
-                .collect(),
-        };
-        let headers = if wide {
-            vec![
-                "GROUP",
-                "TOPIC",
-                "PARTITION",
-                "CURRENT-OFFSET",
-                "LOG-START-OFFSET",
-                "LOG-END-OFFSET",
-                "LAG",
-                "TIME-LAG",
-                "RECORDS-LOST",
-                "CONSUMER-ID",
-                "HOST",
-                "CLIENT-ID",
-            ]
-        } else {
-            vec![
-                "GROUP",
-                "TOPIC",
-                "PARTITION",
-                "CURRENT-OFFSET",
-                "LOG-END-OFFSET",
-                "LAG",
-                "TIME-LAG",
-            ]
-        };
-        // CSV carries raw milliseconds, and says so.
-        let headers = headers
-            .into_iter()
-            .map(|h| {
-                if view == View::Csv && h == "TIME-LAG" {
-                    "TIME-LAG-MS"
-                } else {
-                    h
-                }
-            })
-            .collect();
-        let mut rows = Vec::new();
-        for g in &self.groups {
-            for p in &g.partitions {
-                let mut row = vec![
-                    g.group.clone(),
-                    p.topic.clone(),
-                    p.partition.to_string(),
-                    or_dash(p.current_offset),
-                ];
-                if wide {
-                    row.push(or_dash(p.log_start_offset));
-                }
-                row.extend([
-                    or_dash(p.log_end_offset),
-                    or_dash(p.lag),
-                    duration(p.time_lag_ms),
-                ]);
-                if wide {
-                    row.extend([
-                        or_dash(p.records_lost),
-                        or_dash(p.consumer_id.clone()),
-                        or_dash(p.host.clone()),
-                        or_dash(p.client_id.clone()),
-                    ]);
-                }
-                rows.push(row);
-            }
-        }
+        let rows = self
+            .groups
+            .iter()
+            .flat_map(|g| g.partitions.iter().map(move |p| (g, p)));
         vec![
-            summary,
-            Table {
-                title: None,
-                headers,
-                rows,
-            },
+            Table::of(None, &lag_group_columns(), &self.groups, view),
+            Table::of(None, &lag_partition_columns(), rows, view),
         ]
     }
 
@@ -249,123 +181,86 @@ impl Render for LagReport {
 pub struct Contexts(pub Vec<ContextRow>);
 
 impl Render for Contexts {
-    fn tables(&self, _view: View) -> Vec<Table> {
-        vec![Table {
-            title: None,
-            headers: vec!["CURRENT", "NAME", "BOOTSTRAP-SERVERS", "SECURITY-PROTOCOL"],
-            rows: self
-                .0
-                .iter()
-                .map(|c| {
-                    vec![
-                        if c.current { "*" } else { "" }.into(),
-                        c.name.clone(),
-                        c.bootstrap_servers.clone(),
-                        c.security_protocol.clone(),
-                    ]
-                })
-                .collect(),
-        }]
+    fn tables(&self, view: View) -> Vec<Table> {
+        let columns: [Column<&ContextRow>; 4] = [
+            Column::new("CURRENT", |c, _| if c.current { "*" } else { "" }.into()),
+            Column::new("NAME", |c, _| c.name.clone()),
+            Column::new("BOOTSTRAP-SERVERS", |c, _| c.bootstrap_servers.clone()),
+            Column::new("SECURITY-PROTOCOL", |c, _| c.security_protocol.clone()),
+        ];
+        vec![Table::of(None, &columns, &self.0, view)]
     }
 }
 
 impl Render for EffectiveView {
-    fn tables(&self, _view: View) -> Vec<Table> {
+    fn tables(&self, view: View) -> Vec<Table> {
         let mut rows = vec![
-            vec!["config-file".into(), or_dash(self.config_file.clone())],
-            vec!["context".into(), or_dash(self.context.clone())],
-            vec![
+            ("config-file".into(), or_dash(self.config_file.clone())),
+            ("context".into(), or_dash(self.context.clone())),
+            (
                 "bootstrap-servers".into(),
                 or_dash(self.bootstrap_servers.clone()),
-            ],
-            vec!["timeout".into(), self.timeout.clone()],
+            ),
+            ("timeout".into(), self.timeout.clone()),
         ];
-        rows.extend(
-            self.properties
-                .iter()
-                .map(|(k, v)| vec![k.clone(), v.clone()]),
-        );
-        vec![Table {
-            title: None,
-            headers: vec!["SETTING", "VALUE"],
-            rows,
-        }]
+        rows.extend(self.properties.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let columns: [Column<(String, String)>; 2] = [
+            Column::new("SETTING", |(k, _), _| k.clone()),
+            Column::new("VALUE", |(_, v), _| v.clone()),
+        ];
+        vec![Table::of(None, &columns, rows, view)]
     }
 }
 
-impl Render for crate::report::drain::DrainSummary {
-    fn tables(&self, _view: View) -> Vec<Table> {
+/// The drain summary's counters: one row.
+fn counter_columns<'a>() -> [Column<&'a Counters>; 10] {
+    [
+        Column::new("PROCESSED", |c, _| c.processed.to_string()),
+        Column::new("SKIPPED", |c, _| c.skipped.to_string()),
+        Column::new("DLQ", |c, _| c.dead_lettered.to_string()),
+        Column::new("FAILED", |c, _| c.failed.to_string()),
+        Column::new("RETRIES", |c, _| c.retries.to_string()),
+        Column::new("PAUSES", |c, _| c.pauses.to_string()),
+        Column::new("PARTITION-PAUSES", |c, _| c.partition_pauses.to_string()),
+        Column::new("REBALANCES", |c, _| c.rebalances.to_string()),
+        Column::new("COMMITS", |c, _| c.commits.to_string()),
+        Column::new("COMMIT-FAILURES", |c, _| c.commit_failures.to_string()),
+    ]
+}
+
+/// The drain summary's partitions.
+fn drained_partition_columns<'a>() -> [Column<&'a PartitionSummary>; 8] {
+    [
+        Column::new("TOPIC", |p, _| p.topic.clone()),
+        Column::new("PARTITION", |p, _| p.partition.to_string()),
+        Column::new("START", |p, _| or_dash(p.start_offset)),
+        Column::new("COMMITTED", |p, _| or_dash(p.committed_offset)),
+        Column::new("PROCESSED", |p, _| p.processed.to_string()),
+        Column::new("SKIPPED", |p, _| p.skipped.to_string()),
+        Column::new("DLQ", |p, _| p.dead_lettered.to_string()),
+        Column::new("FAILED", |p, _| p.failed.to_string()),
+    ]
+}
+
+impl Render for DrainSummary {
+    fn tables(&self, view: View) -> Vec<Table> {
         let c = &self.counters;
-        let head = Table {
-            title: Some(
-                format!(
-                    "drain of group {} stopped ({}) after {}",
-                    self.group,
-                    serde_json::to_value(&self.stop_reason)
-                        .ok()
-                        .and_then(|v| v.as_str().map(String::from))
-                        .unwrap_or_default(),
-                    compact_duration(self.duration_ms)
-                ) + &match c.replaced {
-                    0 => String::new(),
-                    n => format!("; {n} record(s) written with invalid UTF-8 replaced by U+FFFD"),
-                },
-            ),
-            headers: vec![
-                "PROCESSED",
-                "SKIPPED",
-                "DLQ",
-                "FAILED",
-                "RETRIES",
-                "PAUSES",
-                "PARTITION-PAUSES",
-                "REBALANCES",
-                "COMMITS",
-                "COMMIT-FAILURES",
-            ],
-            rows: vec![vec![
-                c.processed.to_string(),
-                c.skipped.to_string(),
-                c.dead_lettered.to_string(),
-                c.failed.to_string(),
-                c.retries.to_string(),
-                c.pauses.to_string(),
-                c.partition_pauses.to_string(),
-                c.rebalances.to_string(),
-                c.commits.to_string(),
-                c.commit_failures.to_string(),
-            ]],
+        let title = format!(
+            "drain of group {} stopped ({}) after {}",
+            self.group,
+            serde_json::to_value(&self.stop_reason)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            compact_duration(self.duration_ms)
+        ) + &match c.replaced {
+            0 => String::new(),
+            n => format!("; {n} record(s) written with invalid UTF-8 replaced by U+FFFD"),
         };
-        let parts = Table {
-            title: None,
-            headers: vec![
-                "TOPIC",
-                "PARTITION",
-                "START",
-                "COMMITTED",
-                "PROCESSED",
-                "SKIPPED",
-                "DLQ",
-                "FAILED",
-            ],
-            rows: self
-                .partitions
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.topic.clone(),
-                        p.partition.to_string(),
-                        or_dash(p.start_offset),
-                        or_dash(p.committed_offset),
-                        p.processed.to_string(),
-                        p.skipped.to_string(),
-                        p.dead_lettered.to_string(),
-                        p.failed.to_string(),
-                    ]
-                })
-                .collect(),
-        };
-        vec![head, parts]
+        vec![
+            Table::of(Some(title), &counter_columns(), [c], view),
+            Table::of(None, &drained_partition_columns(), &self.partitions, view),
+        ]
     }
 
     fn warnings(&self) -> &[String] {
@@ -373,47 +268,39 @@ impl Render for crate::report::drain::DrainSummary {
     }
 }
 
-impl Render for crate::report::drain::DrainPlan {
+/// A drain's `--dry-run` plan, one row per partition.
+fn plan_columns<'a>() -> [Column<&'a PartitionPlan>; 8] {
+    [
+        Column::new("TOPIC", |p, _| p.topic.clone()),
+        Column::new("PARTITION", |p, _| p.partition.to_string()),
+        Column::new("COMMITTED", |p, _| or_dash(p.committed)),
+        Column::new("START", |p, _| p.start.to_string()),
+        Column::new("STOP", |p, _| or_dash(p.stop)),
+        Column::new("RECORDS", |p, _| p.records.to_string()),
+        Column::new("FIRST-TIMESTAMP", |p, v| {
+            timestamp_cell(v, p.first_timestamp)
+        }),
+        Column::new("LAST-TIMESTAMP", |p, v| timestamp_cell(v, p.last_timestamp)),
+    ]
+}
+
+impl Render for DrainPlan {
     fn tables(&self, view: View) -> Vec<Table> {
-        let time = |ms| timestamp_cell(view, ms);
-        let head = Table {
-            title: Some(format!(
-                "dry run: drain of group {} would process {} record(s) {}; nothing was joined, run or committed",
-                self.group,
-                self.records,
-                match &self.until {
-                    Some(u) => format!("(--until {u})"),
-                    None => "up to the current log end, then go on (no --until)".into(),
-                }
-            )),
-            headers: vec![
-                "TOPIC",
-                "PARTITION",
-                "COMMITTED",
-                "START",
-                "STOP",
-                "RECORDS",
-                "FIRST-TIMESTAMP",
-                "LAST-TIMESTAMP",
-            ],
-            rows: self
-                .partitions
-                .iter()
-                .map(|p| {
-                    vec![
-                        p.topic.clone(),
-                        p.partition.to_string(),
-                        or_dash(p.committed),
-                        p.start.to_string(),
-                        or_dash(p.stop),
-                        p.records.to_string(),
-                        time(p.first_timestamp),
-                        time(p.last_timestamp),
-                    ]
-                })
-                .collect(),
-        };
-        vec![head]
+        let title = format!(
+            "dry run: drain of group {} would process {} record(s) {}; nothing was joined, run or committed",
+            self.group,
+            self.records,
+            match &self.until {
+                Some(u) => format!("({UNTIL} {u})"),
+                None => format!("up to the current log end, then go on (no {UNTIL})"),
+            }
+        );
+        vec![Table::of(
+            Some(title),
+            &plan_columns(),
+            &self.partitions,
+            view,
+        )]
     }
 }
 
@@ -428,20 +315,31 @@ fn timestamp_cell(view: View, ms: Option<i64>) -> String {
     }
 }
 
-impl Render for crate::report::offsets::OffsetsReport {
-    fn tables(&self, view: View) -> Vec<Table> {
-        use crate::report::offsets::{Action, MoveStatus};
-        let wide = view != View::Table;
-        let parts: Vec<_> = self
-            .groups
-            .iter()
-            .flat_map(|g| g.partitions.iter().map(move |p| (g, p)))
-            .collect();
-        let count = |s: MoveStatus| parts.iter().filter(|(_, p)| p.status == s).count();
+/// What an offsets report did or would do, counted for its title.
+struct Tally {
+    /// The plan's verb, the result's past participle, and what is counted.
+    verb: &'static str,
+    did: &'static str,
+    noun: &'static str,
+    done: usize,
+    failed: usize,
+    planned: usize,
+    unchanged: usize,
+    unknown: usize,
+}
+
+impl OffsetsReport {
+    fn tally(&self) -> Tally {
+        let count = |s: MoveStatus| {
+            self.groups
+                .iter()
+                .flat_map(|g| &g.partitions)
+                .filter(|p| p.status == s)
+                .count()
+        };
         let groups =
             |deleted: Option<bool>| self.groups.iter().filter(|g| g.deleted == deleted).count();
-        // (plan verb, done as, what is counted, done, failed, planned)
-        let (verb, did, noun, done, failed, total) = match self.action {
+        let (verb, did, noun, done, failed, planned) = match self.action {
             Action::DeleteGroup => (
                 "delete",
                 "deleted",
@@ -475,136 +373,122 @@ impl Render for crate::report::offsets::OffsetsReport {
                 count(MoveStatus::Planned),
             ),
         };
+        let unknown = match self.action {
+            Action::DeleteGroup => groups(None),
+            _ => count(MoveStatus::Unknown),
+        };
+        Tally {
+            verb,
+            did,
+            noun,
+            done,
+            failed,
+            planned,
+            unchanged: count(MoveStatus::Unchanged),
+            unknown,
+        }
+    }
+
+    /// The plan's or the result's one line.
+    fn title(&self) -> String {
+        let t = self.tally();
+        let noun = t.noun;
         let strategy = if self.strategy.is_empty() {
             String::new()
         } else {
             format!(" ({})", self.strategy)
         };
-        let unchanged = match count(MoveStatus::Unchanged) {
+        let unchanged = match t.unchanged {
             0 => String::new(),
             n => format!(", {n} unchanged"),
         };
-        let unknown = match self.action {
-            Action::DeleteGroup => self.groups.iter().filter(|g| g.deleted.is_none()).count(),
-            _ => count(MoveStatus::Unknown),
-        };
-        let unknown = match unknown {
-            0 => String::new(),
-            n => format!(", {n} unknown (not read back)"),
-        };
-        let title = if self.executed {
+        if self.executed {
+            let unknown = match t.unknown {
+                0 => String::new(),
+                n => format!(", {n} unknown (not read back)"),
+            };
             format!(
-                "{} {noun}(s) {did}{strategy}, {failed} failed{unknown}{unchanged}",
-                done
+                "{} {noun}(s) {}{strategy}, {} failed{unknown}{unchanged}",
+                t.done, t.did, t.failed
             )
         } else {
             let sign = matches!(self.action, Action::Reset | Action::Restore)
                 .then_some(" (RECORDS: + skipped, - read again)")
                 .unwrap_or_default();
-            format!("plan: {verb} {total} {noun}(s){strategy}{unchanged}; nothing was written: add --execute to write{sign}")
-        };
-        let mut headers = vec![
-            "GROUP",
-            "TOPIC",
-            "PARTITION",
-            "CURRENT-OFFSET",
-            "NEW-OFFSET",
-            "RECORDS",
-            if view == View::Csv {
-                "TIME-SPAN-MS"
-            } else {
-                "TIME-SPAN"
-            },
-            "STATUS",
-        ];
-        if wide {
-            headers.extend([
-                "REQUESTED-OFFSET",
-                "LOG-START-OFFSET",
-                "LOG-END-OFFSET",
-                "FIRST-TIMESTAMP",
-                "LAST-TIMESTAMP",
-                "ERROR",
-            ]);
+            format!(
+                "plan: {} {} {noun}(s){strategy}{unchanged}; nothing was written: add {EXECUTE} to write{sign}",
+                t.verb, t.planned
+            )
         }
-        let rows = parts
+    }
+}
+
+/// Each partition's move, planned or done.
+fn move_columns<'a>() -> [Column<(&'a GroupMove, &'a PartitionMove)>; 14] {
+    [
+        Column::new("GROUP", |(g, _), _| g.group.clone()),
+        Column::new("TOPIC", |(_, p), _| p.topic.clone()),
+        Column::new("PARTITION", |(_, p), _| p.partition.to_string()),
+        Column::new("CURRENT-OFFSET", |(_, p), _| or_dash(p.current_offset)),
+        Column::new("NEW-OFFSET", |(_, p), _| or_dash(p.new_offset)),
+        // A sign for people: + skipped, - read again.
+        Column::new("RECORDS", |(_, p), v| match p.records {
+            Some(r) if r > 0 && v != View::Csv => format!("+{r}"),
+            r => or_dash(r),
+        }),
+        Column::renamed("TIME-SPAN", "TIME-SPAN-MS", |(_, p), v| {
+            let span = p
+                .first_timestamp
+                .zip(p.last_timestamp)
+                .map(|(a, b)| b.abs_diff(a));
+            duration_cell(v, span)
+        }),
+        Column::new("STATUS", |(_, p), _| p.status.as_str().to_string()),
+        Column::wide("REQUESTED-OFFSET", |(_, p), _| or_dash(p.requested_offset)),
+        Column::wide("LOG-START-OFFSET", |(_, p), _| {
+            p.log_start_offset.to_string()
+        }),
+        Column::wide("LOG-END-OFFSET", |(_, p), _| p.log_end_offset.to_string()),
+        Column::wide("FIRST-TIMESTAMP", |(_, p), v| {
+            timestamp_cell(v, p.first_timestamp)
+        }),
+        Column::wide("LAST-TIMESTAMP", |(_, p), v| {
+            timestamp_cell(v, p.last_timestamp)
+        }),
+        Column::wide("ERROR", |(_, p), _| or_dash(p.error.clone())),
+    ]
+}
+
+/// `kbp group delete`: each group, planned or deleted.
+fn deleted_group_columns<'a>() -> [Column<&'a GroupMove>; 6] {
+    [
+        Column::new("GROUP", |g, _| g.group.clone()),
+        Column::new("STATE", |g, _| g.state.clone()),
+        Column::new("MEMBERS", |g, _| g.members.to_string()),
+        Column::new("COMMITS", |g, _| g.partitions.len().to_string()),
+        Column::new("STATUS", |g, _| match (g.deleted, &g.error) {
+            (None, _) => "planned".to_string(),
+            (Some(true), _) => "deleted".to_string(),
+            (Some(false), Some(e)) => format!("failed: {e}"),
+            (Some(false), None) => "failed".to_string(),
+        }),
+        Column::new("RESTORE-FILE", |g, _| or_dash(g.restore_file.clone())),
+    ]
+}
+
+impl Render for OffsetsReport {
+    fn tables(&self, view: View) -> Vec<Table> {
+        let moves = self
+            .groups
             .iter()
-            .map(|(g, p)| {
-                let span = p
-                    .first_timestamp
-                    .zip(p.last_timestamp)
-                    .map(|(a, b)| b.abs_diff(a));
-                let mut row = vec![
-                    g.group.clone(),
-                    p.topic.clone(),
-                    p.partition.to_string(),
-                    or_dash(p.current_offset),
-                    or_dash(p.new_offset),
-                    // A sign for people: + skipped, - read again.
-                    match p.records {
-                        Some(r) if r > 0 && view != View::Csv => format!("+{r}"),
-                        r => or_dash(r),
-                    },
-                    duration_cell(view, span),
-                    p.status.as_str().to_string(),
-                ];
-                if wide {
-                    row.extend([
-                        or_dash(p.requested_offset),
-                        p.log_start_offset.to_string(),
-                        p.log_end_offset.to_string(),
-                        timestamp_cell(view, p.first_timestamp),
-                        timestamp_cell(view, p.last_timestamp),
-                        or_dash(p.error.clone()),
-                    ]);
-                }
-                row
-            })
-            .collect();
+            .flat_map(|g| g.partitions.iter().map(move |p| (g, p)));
+        let title = Some(self.title());
         if self.action != Action::DeleteGroup {
-            return vec![Table {
-                title: Some(title),
-                headers,
-                rows,
-            }];
+            return vec![Table::of(title, &move_columns(), moves, view)];
         }
-        let groups = Table {
-            title: Some(title),
-            headers: vec![
-                "GROUP",
-                "STATE",
-                "MEMBERS",
-                "COMMITS",
-                "STATUS",
-                "RESTORE-FILE",
-            ],
-            rows: self
-                .groups
-                .iter()
-                .map(|g| {
-                    vec![
-                        g.group.clone(),
-                        g.state.clone(),
-                        g.members.to_string(),
-                        g.partitions.len().to_string(),
-                        match (g.deleted, &g.error) {
-                            (None, _) => "planned".to_string(),
-                            (Some(true), _) => "deleted".to_string(),
-                            (Some(false), Some(e)) => format!("failed: {e}"),
-                            (Some(false), None) => "failed".to_string(),
-                        },
-                        or_dash(g.restore_file.clone()),
-                    ]
-                })
-                .collect(),
-        };
         vec![
-            groups,
-            Table {
-                title: None,
-                headers,
-                rows,
-            },
+            Table::of(title, &deleted_group_columns(), &self.groups, view),
+            Table::of(None, &move_columns(), moves, view),
         ]
     }
 
@@ -613,26 +497,19 @@ impl Render for crate::report::offsets::OffsetsReport {
     }
 }
 
-impl Render for crate::report::offsets::OffsetsExport {
-    fn tables(&self, _view: View) -> Vec<Table> {
-        vec![Table {
-            title: None,
-            headers: vec!["GROUP", "TOPIC", "PARTITION", "OFFSET"],
-            rows: self
-                .groups
-                .iter()
-                .flat_map(|g| {
-                    g.offsets.iter().map(move |c| {
-                        vec![
-                            g.group.clone(),
-                            c.topic.clone(),
-                            c.partition.to_string(),
-                            c.offset.to_string(),
-                        ]
-                    })
-                })
-                .collect(),
-        }]
+impl Render for OffsetsExport {
+    fn tables(&self, view: View) -> Vec<Table> {
+        let columns: [Column<(&str, &Committed)>; 4] = [
+            Column::new("GROUP", |(g, _), _| g.to_string()),
+            Column::new("TOPIC", |(_, c), _| c.topic.clone()),
+            Column::new("PARTITION", |(_, c), _| c.partition.to_string()),
+            Column::new("OFFSET", |(_, c), _| c.offset.to_string()),
+        ];
+        let rows = self
+            .groups
+            .iter()
+            .flat_map(|g| g.offsets.iter().map(move |c| (g.group.as_str(), c)));
+        vec![Table::of(None, &columns, rows, view)]
     }
 
     fn warnings(&self) -> &[String] {
@@ -643,7 +520,6 @@ impl Render for crate::report::offsets::OffsetsExport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::offsets::{Action, GroupMove, MoveStatus, OffsetsReport, PartitionMove};
 
     fn report(action: Action, executed: bool, statuses: &[MoveStatus]) -> OffsetsReport {
         let partitions = statuses

@@ -3,11 +3,12 @@
 //! refreshes; and which severity each line shows, for the screen's colours.
 
 use super::diagnosis::finding_lines;
-use super::{duration_cell, rate_cell, table, Block, Render, Table, View};
+use super::{duration_cell, rate_cell, table, Block, Column, Render, Table, View};
 use crate::error::Result;
+use crate::flags::WATCH;
 use crate::human::{compact_duration, or_dash};
 use crate::report::diagnosis::{Severity, Status};
-use crate::report::watch::WatchFrame;
+use crate::report::watch::{WatchFrame, WatchGroup, WatchPartition};
 
 /// Eight heights, lowest first.
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
@@ -52,107 +53,73 @@ fn change(d: Option<i64>) -> String {
     or_dash(d.map(|d| format!("{d:+}")))
 }
 
+fn group_columns<'a>() -> [Column<&'a WatchGroup>; 12] {
+    [
+        Column::new("GROUP", |g, _| g.group.clone()),
+        Column::new("STATUS", |g, _| g.status.as_str().to_string()),
+        Column::new("LAG", |g, _| g.total_lag.to_string()),
+        Column::new("CHANGE", |g, _| change(g.lag_delta)),
+        Column::new("TREND", |g, _| {
+            let trend: Vec<Option<u64>> = g.lag_trend.iter().copied().map(Some).collect();
+            sparkline(&trend)
+        }),
+        Column::new("TIME-LAG", |g, v| duration_cell(v, g.max_time_lag_ms)),
+        Column::new("PRODUCE", |g, v| rate_cell(v, g.produce_rate)),
+        Column::new("CONSUME", |g, v| rate_cell(v, g.consume_rate)),
+        Column::new("ETA", |g, _| g.eta.clone()),
+        Column::wide("STATE", |g, _| g.state.clone()),
+        // A cluster that cannot describe groups says nothing of their members.
+        Column::wide("MEMBERS", |g, _| {
+            or_dash((g.state != "Unknown").then_some(g.members))
+        }),
+        Column::wide("WINDOW-CHANGE", |g, _| format!("{:+}", g.lag_change)),
+    ]
+}
+
 fn group_table(f: &WatchFrame, view: View) -> (Table, Vec<Option<Severity>>) {
-    let wide = view != View::Table;
-    let mut headers = vec![
-        "GROUP", "STATUS", "LAG", "CHANGE", "TREND", "TIME-LAG", "PRODUCE", "CONSUME", "ETA",
-    ];
-    if wide {
-        headers.extend(["STATE", "MEMBERS", "WINDOW-CHANGE"]);
-    }
-    let mut rows = Vec::new();
-    for g in &f.groups {
-        let trend: Vec<Option<u64>> = g.lag_trend.iter().copied().map(Some).collect();
-        let mut row = vec![
-            g.group.clone(),
-            g.status.as_str().to_string(),
-            g.total_lag.to_string(),
-            change(g.lag_delta),
-            sparkline(&trend),
-            duration_cell(view, g.max_time_lag_ms),
-            rate_cell(view, g.produce_rate),
-            rate_cell(view, g.consume_rate),
-            g.eta.clone(),
-        ];
-        if wide {
-            row.extend([
-                g.state.clone(),
-                // A cluster that cannot describe groups says nothing of their members.
-                or_dash((g.state != "Unknown").then_some(g.members)),
-                format!("{:+}", g.lag_change),
-            ]);
-        }
-        rows.push(row);
-    }
     let severities = f.groups.iter().map(|g| Some(g.severity)).collect();
-    let table = Table {
-        title: None,
-        headers,
-        rows,
-    };
-    (table, severities)
+    (
+        Table::of(None, &group_columns(), &f.groups, view),
+        severities,
+    )
+}
+
+fn partition_columns<'a>() -> [Column<(&'a WatchGroup, &'a WatchPartition)>; 14] {
+    [
+        Column::new("GROUP", |(g, _), _| g.group.clone()),
+        Column::new("TOPIC", |(_, p), _| p.topic.clone()),
+        Column::new("PARTITION", |(_, p), _| p.partition.to_string()),
+        Column::new("STATUS", |(_, p), _| p.status.as_str().to_string()),
+        Column::new("LAG", |(_, p), _| or_dash(p.lag)),
+        Column::new("CHANGE", |(_, p), _| change(p.lag_delta)),
+        Column::new("TREND", |(_, p), _| sparkline(&p.lag_trend)),
+        Column::new("TIME-LAG", |(_, p), v| duration_cell(v, p.time_lag_ms)),
+        Column::wide("PRODUCE", |(_, p), v| rate_cell(v, p.produce_rate)),
+        Column::wide("CONSUME", |(_, p), v| rate_cell(v, p.consume_rate)),
+        Column::wide("ETA", |(_, p), _| p.eta.clone()),
+        Column::wide("CURRENT-OFFSET", |(_, p), _| or_dash(p.current_offset)),
+        Column::wide("LOG-END-OFFSET", |(_, p), _| or_dash(p.log_end_offset)),
+        Column::wide("OWNER", |(_, p), _| or_dash(p.owner.clone())),
+    ]
 }
 
 /// Every partition with `-o wide`; those not caught up otherwise.
 fn partition_table(f: &WatchFrame, view: View) -> (Table, Vec<Option<Severity>>) {
     let wide = view != View::Table;
-    let mut headers = vec![
-        "GROUP",
-        "TOPIC",
-        "PARTITION",
-        "STATUS",
-        "LAG",
-        "CHANGE",
-        "TREND",
-        "TIME-LAG",
-    ];
-    if wide {
-        headers.extend([
-            "PRODUCE",
-            "CONSUME",
-            "ETA",
-            "CURRENT-OFFSET",
-            "LOG-END-OFFSET",
-            "OWNER",
-        ]);
-    }
-    let (mut rows, mut severities) = (Vec::new(), Vec::new());
-    for g in &f.groups {
-        for p in g
-            .partitions
-            .iter()
-            .filter(|p| wide || p.status != Status::CaughtUp)
-        {
-            let mut row = vec![
-                g.group.clone(),
-                p.topic.clone(),
-                p.partition.to_string(),
-                p.status.as_str().to_string(),
-                or_dash(p.lag),
-                change(p.lag_delta),
-                sparkline(&p.lag_trend),
-                duration_cell(view, p.time_lag_ms),
-            ];
-            if wide {
-                row.extend([
-                    rate_cell(view, p.produce_rate),
-                    rate_cell(view, p.consume_rate),
-                    p.eta.clone(),
-                    or_dash(p.current_offset),
-                    or_dash(p.log_end_offset),
-                    or_dash(p.owner.clone()),
-                ]);
-            }
-            rows.push(row);
-            severities.push(Some(p.status.severity()));
-        }
-    }
-    let table = Table {
-        title: None,
-        headers,
-        rows,
-    };
-    (table, severities)
+    let rows: Vec<_> = f
+        .groups
+        .iter()
+        .flat_map(|g| g.partitions.iter().map(move |p| (g, p)))
+        .filter(|(_, p)| wide || p.status != Status::CaughtUp)
+        .collect();
+    let severities = rows
+        .iter()
+        .map(|(_, p)| Some(p.status.severity()))
+        .collect();
+    (
+        Table::of(None, &partition_columns(), rows, view),
+        severities,
+    )
 }
 
 /// Sample times jitter by a few ms: a window of 10s, not 9s, for ten 1s refreshes; of
@@ -168,7 +135,7 @@ fn header(f: &WatchFrame) -> String {
         .map(|t| t.round(jiff::Unit::Second).unwrap_or(t).to_string())
         .unwrap_or_else(|_| f.timestamp_ms.to_string());
     format!(
-        "kbp {} --watch every {}: refresh {} at {at}; {} sample(s) over {}; worst: {}",
+        "kbp {} {WATCH} every {}: refresh {} at {at}; {} sample(s) over {}; worst: {}",
         f.command,
         compact_duration(f.interval_ms),
         f.refresh,
@@ -266,7 +233,6 @@ pub(super) fn lines(f: &WatchFrame, view: View) -> Result<Vec<(String, Option<Se
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::watch::{WatchGroup, WatchPartition};
 
     #[test]
     fn sparklines_scale_from_least_to_greatest() {

@@ -51,12 +51,7 @@ impl Proc {
             // leaves the child to be reaped by `Child`; `info` is plain data it fills.
             let rc = unsafe {
                 let mut info: libc::siginfo_t = std::mem::zeroed();
-                libc::waitid(
-                    libc::P_PID,
-                    pid,
-                    &mut info,
-                    libc::WEXITED | libc::WNOWAIT,
-                )
+                libc::waitid(libc::P_PID, pid, &mut info, libc::WEXITED | libc::WNOWAIT)
             };
             if rc == 0 {
                 let _ = seen.set(Instant::now());

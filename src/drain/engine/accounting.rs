@@ -2,8 +2,6 @@
 //! per-partition summaries, errors noted, records in flight tracked, and the offsets that
 //! are safe to commit.
 
-use std::time::Instant;
-
 use super::{Engine, Part};
 use crate::drain::workers::{Completion, Outcome, Slot, Work};
 use crate::kafka::TopicPartition;
@@ -92,7 +90,7 @@ impl Engine {
             }
             Outcome::SinkFailed { error } => {
                 // Whatever stop was under way, nothing past the last commit is committed.
-                let since = self.stopping.take().map_or_else(Instant::now, |(_, t)| t);
+                let since = self.stopping.take().map_or(self.now, |(_, t)| t);
                 self.stopping = Some((StopReason::SinkFailed, since));
                 (false, "cannot write", Some(error))
             }
@@ -117,7 +115,7 @@ impl Engine {
 
     /// Offsets to commit now (sink synced first); empty with `--no-commit`.
     pub(super) fn commits(&mut self) -> Vec<(TopicPartition, i64)> {
-        self.last_commit = Instant::now();
+        self.last_commit = self.now;
         if self.cfg.no_commit || self.stop_reason_is(StopReason::SinkFailed) {
             return vec![];
         }
@@ -129,7 +127,7 @@ impl Engine {
             // Not durable, so not processed: commit nothing this round.
             self.note(format!("cannot write: {e}"));
             // Whatever stop was under way, nothing past the last commit is durable.
-            let since = self.stopping.take().map_or_else(Instant::now, |(_, t)| t);
+            let since = self.stopping.take().map_or(self.now, |(_, t)| t);
             self.stopping = Some((StopReason::SinkFailed, since));
             return vec![];
         }
@@ -160,14 +158,14 @@ mod tests {
         // 11 and 13 finish first: nothing committable past 10.
         done(&e, &tx, 0, 11);
         done(&e, &tx, 0, 13);
-        let t = e.tick();
+        let t = e.tick(e.now);
         assert!(t.commit.iter().all(|(_, o)| *o <= 10), "{:?}", t.commit);
         done(&e, &tx, 0, 10);
-        let t = e.tick();
+        let t = e.tick(e.now);
         assert_eq!(t.commit, vec![(tp(0), 12)]);
         e.on_commit(&t.commit, Ok(()));
         done(&e, &tx, 0, 12);
-        assert_eq!(e.tick().commit, vec![(tp(0), 14)]);
+        assert_eq!(e.tick(e.now).commit, vec![(tp(0), 14)]);
     }
 
     #[test]
@@ -187,12 +185,12 @@ mod tests {
         }])
         .unwrap();
         done(&e, &tx, 0, 2);
-        let mut t = e.tick();
+        let mut t = e.tick(e.now);
         for _ in 0..100 {
             if t.stop {
                 break;
             }
-            t = e.tick();
+            t = e.tick(e.now);
         }
         assert!(t.stop);
         assert_eq!(e.stop_reason, StopReason::Failed);

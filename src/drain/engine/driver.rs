@@ -61,12 +61,8 @@ impl Engine {
 }
 
 impl Driver for Engine {
-    fn on_record(&mut self, r: Record) {
-        self.on_records(vec![r]);
-    }
-
-    fn on_records(&mut self, records: Vec<Record>) {
-        let now = Instant::now();
+    fn on_records(&mut self, records: Vec<Record>, now: Instant) {
+        self.now = now;
         let share = self.share();
         let accepted: Vec<(Lane, Work)> = records
             .into_iter()
@@ -106,7 +102,8 @@ impl Driver for Engine {
         let revoked: Vec<Slot> = partitions.iter().map(|tp| self.slot(tp)).collect();
         // Queued, not started: drop them (the next owner reads them again).
         self.drop_queued(|w| revoked.contains(&w.slot));
-        // Let what workers hold finish, bounded, draining completions meanwhile.
+        // Let what workers hold finish, bounded, draining completions meanwhile: a real
+        // wait, so on the real clock.
         let deadline = Instant::now() + self.cfg.shutdown_timeout;
         loop {
             self.drain_completions();
@@ -183,9 +180,9 @@ impl Driver for Engine {
         }
     }
 
-    fn tick(&mut self) -> Tick {
+    fn tick(&mut self, now: Instant) -> Tick {
+        self.now = now;
         self.drain_completions();
-        let now = Instant::now();
         self.check_limits(now);
         if let Some((reason, since)) = self.stopping.clone() {
             return self.stopping_tick(reason, since);
@@ -229,18 +226,18 @@ mod tests {
     #[test]
     fn inline_sink_completes_on_arrival_up_to_the_limit() {
         let limits = Limits {
-            offsets: Some([(tp(0), 3), (tp(1), 1)].into_iter().collect()),
+            until: Some(stops(&[(0, 3), (1, 1)])),
             ..Default::default()
         };
         let (mut e, _tx, lanes) = engine_with(limits, true);
         e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
-        e.on_records((0..5).map(|o| rec(0, o)).collect());
+        e.on_records((0..5).map(|o| rec(0, o)).collect(), e.now);
         assert_eq!(lanes.len(), 0, "nothing goes to workers");
         assert_eq!(e.in_flight(), 0);
-        assert!(!e.tick().stop, "partition 1 is not drained yet");
-        e.on_records(vec![rec(1, 0)]);
-        let t = e.tick();
-        let t = if t.stop { t } else { e.tick() };
+        assert!(!e.tick(e.now).stop, "partition 1 is not drained yet");
+        e.on_records(vec![rec(1, 0)], e.now);
+        let t = e.tick(e.now);
+        let t = if t.stop { t } else { e.tick(e.now) };
         assert!(t.stop);
         assert_eq!(
             t.commit,

@@ -11,18 +11,44 @@ use crate::kafka::consumer::{Record, Tick};
 use crate::kafka::TopicPartition;
 use crate::report::drain::StopReason;
 
-/// Where each partition stops (`--until`).
+/// When the drain stops.
 #[derive(Debug, Clone, Default)]
 pub struct Limits {
-    /// Per partition, the first offset not to process (`--until end|offset:`).
-    pub offsets: Option<HashMap<TopicPartition, i64>>,
-    /// Records with a timestamp at or after this (ms) are not processed (`--until time:`).
-    pub time_ms: Option<i64>,
+    /// Where each partition stops (`--until`); `None` runs on.
+    pub until: Option<Stops>,
     pub max_records: Option<u64>,
     pub idle: Option<Duration>,
     /// Where a partition without a commit starts (log start or end, per `--from`), so
     /// an empty partition counts as having reached its limit.
     pub default_start: HashMap<TopicPartition, i64>,
+}
+
+/// Where each partition stops, as the plan (`drain::plan`) worked it out from `--until`.
+#[derive(Debug, Clone, Default)]
+pub struct Stops {
+    /// The partitions with a stop of their own: the first offset not to process.
+    offsets: HashMap<TopicPartition, i64>,
+    /// `--until time:`: records with a timestamp at or after this (ms) are not processed
+    /// either, wherever they sit (timestamps need not grow with offsets).
+    time_ms: Option<i64>,
+}
+
+impl Stops {
+    pub fn new(offsets: HashMap<TopicPartition, i64>, time_ms: Option<i64>) -> Stops {
+        Stops { offsets, time_ms }
+    }
+
+    /// The first offset of `tp` not to process. A partition not named stops where it is:
+    /// no offset is below 0 (`--until offset:` that names other partitions, a partition
+    /// created after the plan).
+    pub fn of(&self, tp: &TopicPartition) -> i64 {
+        self.offsets.get(tp).copied().unwrap_or(0)
+    }
+
+    /// The partitions with a stop of their own, and where.
+    fn named(&self) -> impl Iterator<Item = (&TopicPartition, &i64)> {
+        self.offsets.iter()
+    }
 }
 
 /// What is known of the partitions other drains of the group hold.
@@ -38,7 +64,9 @@ impl Limits {
     pub(super) fn excludes(&self, limit: Option<i64>, r: &Record) -> bool {
         limit.is_some_and(|limit| r.offset >= limit)
             || self
-                .time_ms
+                .until
+                .as_ref()
+                .and_then(|u| u.time_ms)
                 .zip(r.timestamp)
                 .is_some_and(|(limit, ts)| ts >= limit)
     }
@@ -52,7 +80,7 @@ impl Limits {
 impl Engine {
     /// Records left before every assigned partition reaches its `--until` offset.
     pub fn remaining(&self) -> Option<u64> {
-        self.cfg.limits.offsets.as_ref()?;
+        self.cfg.limits.until.as_ref()?;
         let mut left = 0u64;
         for p in self.parts.iter().filter(|p| p.assigned) {
             let limit = p.limit?;
@@ -68,7 +96,7 @@ impl Engine {
 
     pub(super) fn stop(&mut self, reason: StopReason) {
         if self.stopping.is_none() {
-            self.stopping = Some((reason, Instant::now()));
+            self.stopping = Some((reason, self.now));
         }
     }
 
@@ -110,7 +138,7 @@ impl Engine {
             self.drop_queued(|_| true);
         }
         let waiting = self.outstanding > 0
-            && since.elapsed() < self.cfg.shutdown_timeout
+            && self.now.duration_since(since) < self.cfg.shutdown_timeout
             && !self.abort.load(Ordering::Relaxed);
         let mut tick = Tick {
             all_paused: true,
@@ -149,11 +177,7 @@ impl Engine {
     }
 
     pub(super) fn limit_of(&self, tp: &TopicPartition) -> Option<i64> {
-        self.cfg
-            .limits
-            .offsets
-            .as_ref()
-            .map(|m| m.get(tp).copied().unwrap_or(0))
+        self.cfg.limits.until.as_ref().map(|u| u.of(tp))
     }
 
     fn is_assigned(&self, tp: &TopicPartition) -> bool {
@@ -173,17 +197,19 @@ impl Engine {
     /// be at their limit. `None` while an assigned partition still has work. A drain
     /// stops only when the whole topic is drained, not just its own share.
     fn partitions_short_of_limit(&self) -> Option<Vec<TopicPartition>> {
-        let limits = self.cfg.limits.offsets.as_ref()?;
+        let stops = self.cfg.limits.until.as_ref()?;
+        // Every part has its limit (`limit_of`) once there are stops.
         let own_done = self.parts.iter().filter(|p| p.assigned).all(|p| {
-            let limit = p.limit.unwrap_or(0);
-            (p.finished || p.position.or(p.default_start).is_some_and(|at| at >= limit))
-                && p.outstanding == 0
+            let reached = p
+                .limit
+                .is_none_or(|limit| p.position.or(p.default_start).is_some_and(|at| at >= limit));
+            (p.finished || reached) && p.outstanding == 0
         });
         if !own_done {
             return None;
         }
-        let mut others: Vec<TopicPartition> = limits
-            .iter()
+        let mut others: Vec<TopicPartition> = stops
+            .named()
             .filter(|(tp, limit)| {
                 let nothing_to_do = self
                     .cfg
@@ -209,7 +235,7 @@ mod tests {
     #[test]
     fn until_end_waits_for_partitions_held_elsewhere() {
         let limits = Limits {
-            offsets: Some([(tp(0), 1), (tp(1), 5), (tp(2), 3)].into_iter().collect()),
+            until: Some(stops(&[(0, 1), (1, 5), (2, 3)])),
             default_start: [(tp(0), 0), (tp(1), 0), (tp(2), 3)].into_iter().collect(),
             ..Default::default()
         };
@@ -217,7 +243,7 @@ mod tests {
         e.on_assign(&[(tp(0), Some(0))]);
         e.on_record(rec(0, 0));
         done(&e, &tx, 0, 0);
-        let t = e.tick();
+        let t = e.tick(e.now);
         assert!(!t.stop, "partition 1 is held elsewhere and not drained");
         assert_eq!(
             t.ask_committed,
@@ -225,10 +251,10 @@ mod tests {
             "partition 2 is empty: nothing to ask"
         );
         e.on_committed(&[(tp(1), Some(4))]);
-        assert!(!e.tick().stop);
+        assert!(!e.tick(e.now).stop);
         e.on_committed(&[(tp(1), Some(5))]);
-        let t = e.tick();
-        let t = if t.stop { t } else { e.tick() };
+        let t = e.tick(e.now);
+        let t = if t.stop { t } else { e.tick(e.now) };
         assert!(t.stop);
         assert_eq!(e.stop_reason, StopReason::Done);
     }
@@ -236,7 +262,7 @@ mod tests {
     #[test]
     fn until_end_stops_when_every_partition_is_at_its_limit() {
         let limits = Limits {
-            offsets: Some([(tp(0), 2), (tp(1), 0)].into_iter().collect()),
+            until: Some(stops(&[(0, 2), (1, 0)])),
             default_start: [(tp(1), 0)].into_iter().collect(),
             ..Default::default()
         };
@@ -245,11 +271,11 @@ mod tests {
         e.on_record(rec(0, 0));
         e.on_record(rec(0, 1));
         e.on_record(rec(0, 2)); // at the limit: not processed
-        assert!(!e.tick().stop);
+        assert!(!e.tick(e.now).stop);
         done(&e, &tx, 0, 0);
         done(&e, &tx, 0, 1);
-        let t = e.tick();
-        let t = if t.stop { t } else { e.tick() };
+        let t = e.tick(e.now);
+        let t = if t.stop { t } else { e.tick(e.now) };
         assert!(t.stop, "partition 0 reached 2, partition 1 is empty");
         assert_eq!(e.stop_reason, StopReason::Done);
         assert_eq!(t.commit, vec![(tp(0), 2)]);

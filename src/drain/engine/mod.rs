@@ -29,7 +29,7 @@ mod shares;
 #[cfg(test)]
 mod testing;
 
-pub use limits::Limits;
+pub use limits::{Limits, Stops};
 
 use crate::report::drain::{Counters, PartitionSummary, StopReason};
 use limits::Elsewhere;
@@ -122,6 +122,9 @@ pub struct Engine {
     received: u64,
     last_commit: Instant,
     last_activity: Instant,
+    /// The poll loop's time, as its latest call gave it: the rules read this, never the
+    /// clock, so the tests set the time they need instead of sleeping.
+    now: Instant,
     /// The stop under way, and since when.
     stopping: Option<(StopReason, Instant)>,
     pub stop_reason: StopReason,
@@ -152,6 +155,7 @@ impl Engine {
             received: 0,
             last_commit: now,
             last_activity: now,
+            now,
             stopping: None,
             stop_reason: StopReason::Running,
             errors: Vec::new(),

@@ -205,13 +205,16 @@ mod tests {
         for o in 0..4 {
             e.on_record(rec(0, o));
         }
-        let first = e.tick();
+        let first = e.tick(e.now);
         assert!(
             first.pause.is_empty() && first.room == 0,
             "a full queue first holds intake"
         );
-        std::thread::sleep(PAUSE_AFTER);
-        assert!(e.tick().pause == vec![tp(0)], "sustained pressure pauses");
+        let later = after(&e, PAUSE_AFTER);
+        assert!(
+            e.tick(later).pause == vec![tp(0)],
+            "sustained pressure pauses"
+        );
         assert!(
             e.on_assign(&[(tp(1), None)]),
             "new partitions start paused under backpressure"
@@ -222,7 +225,7 @@ mod tests {
             done(&e, &tx, 0, r.record.offset);
         }
         assert_eq!(
-            e.tick().resume,
+            e.tick(e.now).resume,
             vec![tp(0), tp(1)],
             "resumed with the partition that started paused"
         );
@@ -235,7 +238,7 @@ mod tests {
         let l = Arc::clone(lanes);
         let h = std::thread::spawn(move || l.pop(Duration::from_secs(10)));
         while lanes.idle_workers() == before && !h.is_finished() {
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::yield_now();
         }
         h
     }
@@ -246,14 +249,13 @@ mod tests {
         let (mut e, tx, lanes) =
             engine_ordered(Limits::default(), false, OrderingMode::Partition, 8);
         e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
-        e.on_records((0..7).map(|o| rec(0, o)).collect());
+        e.on_records((0..7).map(|o| rec(0, o)).collect(), e.now);
         let first = worker(&lanes).join().unwrap().unwrap();
         assert_eq!(first.1.record.offset, 0);
         // A second worker waits: partition 0's lane is busy and nothing else is queued.
         let idle = worker(&lanes);
-        assert!(e.tick().rewind.is_empty(), "starving only just began");
-        std::thread::sleep(PAUSE_AFTER);
-        let t = e.tick();
+        assert!(e.tick(e.now).rewind.is_empty(), "starving only just began");
+        let t = e.tick(after(&e, PAUSE_AFTER));
         assert_eq!(t.pause, vec![tp(0)]);
         assert_eq!(
             t.rewind,
@@ -264,20 +266,20 @@ mod tests {
         assert_eq!(lanes.len(), 2);
         e.on_rewound(&tp(0), false);
         assert_eq!(
-            e.tick().rewind,
+            e.tick(e.now).rewind,
             vec![(tp(0), 3)],
             "a failed rewind is asked again"
         );
         e.on_rewound(&tp(0), true);
         // Stale records of a held partition are not taken; other partitions' are.
-        e.on_records(vec![rec(0, 3), rec(1, 0)]);
+        e.on_records(vec![rec(0, 3), rec(1, 0)], e.now);
         let (lane, w) = idle.join().unwrap().unwrap();
         assert_eq!((w.record.partition, w.record.offset), (1, 0));
         lanes.done(&lane);
         lanes.done(&first.0);
         done(&e, &tx, 1, 0);
         done(&e, &tx, 0, 0);
-        let t = e.tick();
+        let t = e.tick(e.now);
         assert_eq!(t.resume, vec![tp(0)], "2 left: half its share");
         assert_eq!(t.commit, vec![(tp(0), 1), (tp(1), 1)]);
         e.on_commit(&t.commit, Ok(()));
@@ -288,11 +290,11 @@ mod tests {
             done(&e, &tx, 0, o);
         }
         assert_eq!(
-            e.tick().commit,
+            e.tick(e.now).commit,
             vec![(tp(0), 3)],
             "never past a record given back"
         );
-        e.on_records(vec![rec(0, 3)]);
+        e.on_records(vec![rec(0, 3)], e.now);
         assert_eq!(lanes.len(), 1, "read again: taken this time");
     }
 
@@ -302,9 +304,9 @@ mod tests {
         let (mut e, _tx, lanes) =
             engine_ordered(Limits::default(), false, OrderingMode::Partition, 8);
         e.on_assign(&[(tp(0), Some(0)), (tp(1), Some(0))]);
-        e.on_records((0..8).map(|o| rec(0, o)).collect());
+        e.on_records((0..8).map(|o| rec(0, o)).collect(), e.now);
         assert_eq!(lanes.len(), 8);
         assert_eq!(e.counters.partition_pauses, 0);
-        assert!(e.tick().rewind.is_empty());
+        assert!(e.tick(e.now).rewind.is_empty());
     }
 }

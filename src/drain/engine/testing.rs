@@ -4,14 +4,14 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use super::{Engine, EngineConfig, Limits, Settings};
+use super::{Engine, EngineConfig, Limits, Settings, Stops};
 use crate::drain::flow::Hysteresis;
 use crate::drain::lanes::Lanes;
 use crate::drain::sinks::NullSink;
 use crate::drain::workers::{Completion, OrderingMode, Outcome, Slot, Work};
-use crate::kafka::consumer::Record;
+use crate::kafka::consumer::{Driver, Record};
 use crate::kafka::TopicPartition;
 
 pub(super) type Harness = (Engine, Sender<Vec<Completion>>, Arc<Lanes<Work>>);
@@ -80,4 +80,21 @@ pub(super) fn done(e: &Engine, tx: &Sender<Vec<Completion>>, p: i32, o: i64) {
         outcome: Outcome::Done { attempts: 1 },
     }])
     .unwrap();
+}
+
+impl Engine {
+    /// One record, taken at the engine's time.
+    pub(super) fn on_record(&mut self, r: Record) {
+        self.on_records(vec![r], self.now);
+    }
+}
+
+/// `d` after the engine started: the tests' clock.
+pub(super) fn after(e: &Engine, d: Duration) -> Instant {
+    e.started + d
+}
+
+/// `--until offset:` stops on topic `t`: (partition, first offset not to process).
+pub(super) fn stops(at: &[(i32, i64)]) -> Stops {
+    Stops::new(at.iter().map(|&(p, o)| (tp(p), o)).collect(), None)
 }
