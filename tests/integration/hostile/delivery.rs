@@ -34,5 +34,5 @@ const DELIVERY_ROWS: &[Row] = &[
     row("completions to a full stdout", "completions bash", 70, "No space left on device").setup(Setup::Shell("{CMD} >/dev/full")),
     row("--version to a closed stdout", "--version", 70, "stdout is closed").setup(Setup::Shell("{CMD} >&-")),
     row("a drain JSON summary read by head stays a success", "-b {B} drain -g {G} -t {T} --until end --sink null --summary json", 0, "").setup(Setup::Pipe("head -c 1 >/dev/null")).within(15_000).then(&[Then::Committed(&[(0, 10), (1, 10)])]),
-    row("lag read by a reader that closes at once stays a success", "-b {B} lag -o json", 0, "").setup(Setup::Pipe("head -c 1 >/dev/null").within(30_000),
+    row("lag read by a reader that closes at once stays a success", "-b {B} lag -o json", 0, "").setup(Setup::Pipe("head -c 1 >/dev/null")).within(30_000),
 ];
