@@ -5,9 +5,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use kbp::report::brokers::BrokersReport;
+use kbp::report::diagnosis::DiagnoseReport;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::ClientConfig;
-use kbp::report::diagnosis::DiagnoseReport;
 
 use crate::common::*;
 
